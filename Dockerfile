@@ -1,0 +1,34 @@
+# syntax=docker/dockerfile:1
+# Multi-stage: browser libraries from npm, Python wheels built once, a slim non-root runtime.
+
+FROM node:20-bookworm-slim AS vendor
+WORKDIR /build
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+RUN mkdir -p pwa/vendor/barcode-detector \
+ && cp node_modules/barcode-detector/dist/es/*.js pwa/vendor/barcode-detector/ \
+ && cp node_modules/zxing-wasm/dist/reader/zxing_reader.wasm pwa/vendor/
+
+FROM python:3.12-slim-bookworm AS build
+WORKDIR /build
+COPY pyproject.toml README.md ./
+COPY api ./api
+COPY sync ./sync
+RUN pip wheel --no-cache-dir --wheel-dir /wheels .
+
+FROM python:3.12-slim-bookworm AS runtime
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 \
+    ENVIRONMENT=production HOST=0.0.0.0 PORT=8000 DATA_DIR=/data
+RUN useradd --system --create-home --uid 10001 poctix && mkdir -p /data && chown poctix /data
+COPY --from=build /wheels /wheels
+RUN pip install --no-cache-dir /wheels/*.whl && rm -rf /wheels
+WORKDIR /app
+COPY alembic.ini ./
+COPY migrations ./migrations
+COPY pwa ./pwa
+COPY --from=vendor /build/pwa/vendor ./pwa/vendor
+USER poctix
+EXPOSE 8000
+HEALTHCHECK --interval=30s --timeout=5s CMD python -c "import urllib.request,sys; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=4)" || exit 1
+# DATABASE_URL and SECRET_KEY must be provided; without them start-up stops with a clear message.
+CMD ["poctix", "run"]

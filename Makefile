@@ -1,0 +1,67 @@
+# The two commands: `make run` and `make test`. Everything else here serves them.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+JS_TESTS := $(wildcard tests/js/*.test.mjs)
+
+.PHONY: run test install install-test vendor lint typecheck test-python test-js test-e2e bench clean
+
+run: install vendor
+	$(BIN)/poctix run --demo
+
+test: install-test vendor lint typecheck test-python test-js test-e2e
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "POCtix needs Python 3.11 or newer (found " + sys.version.split()[0] + ")")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	@touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[test]'
+	@touch $(VENV)/.installed $@
+
+install: $(VENV)/.installed
+
+install-test: $(VENV)/.installed-test
+
+# Browser libraries come from npm (locked in package-lock.json) and are copied next to the PWA,
+# so the scanner never loads code from a CDN and works offline.
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+pwa/vendor/.stamp: node_modules/.package-lock.json
+	rm -rf pwa/vendor && mkdir -p pwa/vendor/barcode-detector
+	cp node_modules/barcode-detector/dist/es/*.js pwa/vendor/barcode-detector/
+	cp node_modules/zxing-wasm/dist/reader/zxing_reader.wasm pwa/vendor/
+	@touch $@
+
+vendor: pwa/vendor/.stamp
+
+lint: install-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: install-test
+	$(BIN)/mypy
+
+test-python: install-test
+	$(BIN)/pytest tests
+
+test-js:
+	@test -n "$(JS_TESTS)" || { echo "no JavaScript tests found in tests/js"; exit 1; }
+	node --test $(JS_TESTS)
+
+test-e2e: install-test vendor
+	@command -v chromium >/dev/null || test -n "$$CHROMIUM_PATH" || $(BIN)/playwright install chromium
+	$(BIN)/pytest e2e
+
+bench: install-test vendor
+	@echo "See bench/README.md for each benchmark's command."
+
+clean:
+	rm -rf $(VENV) node_modules pwa/vendor .pytest_cache .mypy_cache .ruff_cache

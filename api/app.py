@@ -1,0 +1,89 @@
+"""The application factory: `create_app(settings)` builds everything, nothing happens at import."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from litestar import Litestar
+from litestar.config.compression import CompressionConfig
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.template.config import TemplateConfig
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from api import formatting
+from api.checkin.controllers import ScannerController
+from api.db.engine import create_engine, session_factory
+from api.events.pages import EventPages
+from api.health import healthz
+from api.settings import Settings
+from api.web.errors import EXCEPTION_HANDLERS
+from api.web.observability import add_request_id_header, init_sentry, request_id_middleware
+
+TEMPLATES = Path(__file__).parent / "templates"
+
+
+async def provide_db(state: State) -> AsyncGenerator[AsyncSession, None]:
+    async with state.sessions() as session:
+        yield session
+
+
+def provide_settings(state: State) -> Settings:
+    settings: Settings = state.settings
+    return settings
+
+
+def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Litestar:
+    """Build the app for `settings` (which must carry a secret key and a database URL)."""
+    if not settings.secret_key:
+        raise ValueError(
+            "create_app needs settings with a secret key (see Settings.with_secret_key)"
+        )
+    if not settings.database_url:
+        raise ValueError("create_app needs settings.database_url")
+    init_sentry(settings.sentry_dsn, environment=settings.environment)
+    db_engine = engine or create_engine(settings.database_url)
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncGenerator[None, None]:
+        try:
+            yield
+        finally:
+            if engine is None:
+                await db_engine.dispose()
+
+    def configure_templates(jinja: JinjaTemplateEngine) -> None:
+        formatting.register(jinja.engine)
+
+    return Litestar(
+        route_handlers=[healthz, EventPages, ScannerController],
+        dependencies={
+            "db": Provide(provide_db),
+            "settings": Provide(provide_settings, sync_to_thread=False),
+        },
+        state=State(
+            {"settings": settings, "engine": db_engine, "sessions": session_factory(db_engine)}
+        ),
+        lifespan=[lifespan],
+        exception_handlers=EXCEPTION_HANDLERS,
+        middleware=[request_id_middleware],
+        before_send=[add_request_id_header],
+        template_config=TemplateConfig(
+            directory=TEMPLATES, engine=JinjaTemplateEngine, engine_callback=configure_templates
+        ),
+        openapi_config=OpenAPIConfig(
+            title="POCtix API",
+            version="1",
+            description="Ticketing with an offline-first door scanner. JSON and sync API.",
+            path="/schema",
+        ),
+        compression_config=CompressionConfig(backend="gzip", minimum_size=1024),
+        logging_config=None,
+        debug=False,
+        request_max_body_size=2 * 1024 * 1024,
+        signature_types=[Settings],
+    )

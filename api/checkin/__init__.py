@@ -1,0 +1,1 @@
+"""The door: scanner pairing, device tokens, and (with sync/) scan upload and pull."""

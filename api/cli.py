@@ -1,0 +1,175 @@
+"""The `poctix` command: run, migrate, worker, demo, scanner-link, settings."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import sys
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+import click
+
+from api.database import database
+from api.settings import Settings, SettingsError, describe
+from api.web.observability import configure_logging
+
+log = logging.getLogger("poctix")
+T = TypeVar("T")
+
+
+def _settings() -> Settings:
+    try:
+        return Settings.from_env().with_secret_key()
+    except SettingsError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+def _with_session(settings: Settings, work: Callable[..., Awaitable[T]]) -> T:
+    from api.db.engine import create_engine, session_factory
+
+    async def runner() -> T:
+        assert settings.database_url
+        engine = create_engine(settings.database_url, pool_size=2)
+        try:
+            async with session_factory(engine)() as session:
+                return await work(session)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(runner())
+
+
+def _migrate(settings: Settings) -> None:
+    from api.db.migrate import upgrade
+
+    assert settings.database_url
+    upgrade(settings.database_url)
+
+
+@click.group()
+def main() -> None:
+    """POCtix: ticketing with an offline-first door scanner."""
+    configure_logging()
+
+
+@main.command()
+@click.option("--host", default=None, help="Interface to listen on (default: HOST setting).")
+@click.option("--port", default=None, type=int, help="Port to listen on (default: PORT setting).")
+@click.option("--demo", is_flag=True, help="Load the demo organizer and event first.")
+def run(host: str | None, port: int | None, demo: bool) -> None:
+    """Start the database (embedded unless DATABASE_URL), migrate, and serve."""
+    import uvicorn
+
+    from api.app import create_app
+
+    settings = _settings()
+    configure_logging(settings.log_level)
+    with database(settings) as ready:
+        _migrate(ready)
+        if demo:
+            _print_demo(ready)
+        app = create_app(ready)
+        config = uvicorn.Config(
+            app,
+            host=host or ready.host,
+            port=port or ready.port,
+            log_config=None,
+            proxy_headers=False,
+            server_header=False,
+        )
+        server = uvicorn.Server(config)
+        click.echo(f"POCtix is serving at http://{config.host}:{config.port}/", err=True)
+        server.run()
+
+
+@main.command()
+def migrate() -> None:
+    """Apply every database migration (alembic upgrade head)."""
+    settings = _settings()
+    with database(settings) as ready:
+        _migrate(ready)
+    click.echo("Database is up to date.")
+
+
+@main.command()
+def worker() -> None:
+    """Run the background worker (outbox delivery) until interrupted."""
+    settings = _settings()
+
+    async def idle() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        log.info("worker started; no job kinds are registered yet")
+        await stop.wait()
+        log.info("worker stopped")
+
+    with database(settings):
+        asyncio.run(idle())
+
+
+def _print_demo(settings: Settings) -> None:
+    from api.demo import load_demo
+
+    links = _with_session(
+        settings,
+        lambda session: load_demo(
+            session, base_url=settings.base_url, secret_key=settings.secret_key
+        ),
+    )
+    status = "Created the demo event." if links.created else "The demo event already exists."
+    click.echo(
+        f"{status}\n  Event page:   {links.event_url}\n  Door scanner: {links.scanner_url}\n"
+        f"  Dashboard:    {links.admin_url}"
+    )
+
+
+@main.command()
+def demo() -> None:
+    """Create the demo organizer and event (once) and print its links."""
+    settings = _settings()
+    with database(settings) as ready:
+        _migrate(ready)
+        _print_demo(ready)
+
+
+@main.command("scanner-link")
+@click.argument("event_slug")
+@click.option("--door", default="Door", show_default=True, help="Door name for the device.")
+def scanner_link(event_slug: str, door: str) -> None:
+    """Print a pairing link for a door phone to scan EVENT_SLUG."""
+    from sqlalchemy import select
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from api.checkin.services import create_pairing, pairing_link
+    from api.db import Event
+
+    settings = _settings()
+
+    async def make(session: AsyncSession) -> str | None:
+        event = await session.scalar(select(Event).where(Event.slug == event_slug))
+        if event is None:
+            return None
+        pairing = await create_pairing(session, event_id=event.id, door=door)
+        await session.commit()
+        return pairing_link(settings.base_url, pairing.code)
+
+    with database(settings) as ready:
+        link = _with_session(ready, make)
+    if link is None:
+        raise click.ClickException(f"No event with slug {event_slug!r}.")
+    click.echo(link)
+
+
+@main.command("settings")
+def show_settings() -> None:
+    """List every setting with its default and meaning."""
+    for name, default, doc in describe():
+        click.echo(f"{name}  (default: {default or 'unset'})\n    {doc}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

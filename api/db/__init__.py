@@ -1,0 +1,33 @@
+"""The data model: one module per area, all sharing `Base.metadata` (what Alembic compares)."""
+
+from api.db.base import Base, utcnow, uuid7
+from api.db.checkin import Scan, ScannerDevice, ScannerPairing
+from api.db.events import Event, EventKey, TicketTier
+from api.db.orders import Order, OrderLine, OrderStatus, Pass, PassChange, PassStatus
+from api.db.organizers import Organizer, OrganizerMember, Role
+from api.db.system import AuditEntry, LoginToken, OutboxMessage, StripeEvent
+
+__all__ = [
+    "AuditEntry",
+    "Base",
+    "Event",
+    "EventKey",
+    "LoginToken",
+    "Order",
+    "OrderLine",
+    "OrderStatus",
+    "Organizer",
+    "OrganizerMember",
+    "OutboxMessage",
+    "Pass",
+    "PassChange",
+    "PassStatus",
+    "Role",
+    "Scan",
+    "ScannerDevice",
+    "ScannerPairing",
+    "StripeEvent",
+    "TicketTier",
+    "utcnow",
+    "uuid7",
+]

@@ -1,0 +1,91 @@
+"""Door scanner devices and the scans they upload.
+
+A scan is a fact recorded by a device, never rejected on upload (the person is inside). Its
+dot `(device_id, seq)` is unique, so re-uploads after a crash insert nothing twice. `scanned_at`
+is the device's corrected clock, `received_at` the server's: the two are kept apart.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from api.db.base import Base, CreatedAt, UUIDPrimaryKey
+from api.db.events import Event
+
+
+class ScannerPairing(UUIDPrimaryKey, CreatedAt, Base):
+    """A pairing link for one event, exchanged by a door phone for a device token."""
+
+    __tablename__ = "scanner_pairing"
+
+    event_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("event.id", ondelete="CASCADE"), index=True
+    )
+    code_hash: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
+    door: Mapped[str] = mapped_column(String(80), default="Door", server_default="Door")
+    expires_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+
+
+class ScannerDevice(UUIDPrimaryKey, CreatedAt, Base):
+    __tablename__ = "scanner_device"
+    __table_args__ = (CheckConstraint("pending_count >= 0", name="pending_nonnegative"),)
+
+    event_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("event.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(80))
+    """The door name shown to other devices ("Gate B")."""
+    token_hash: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
+    """SHA-256 of the device's bearer token; the token itself is never stored."""
+    revoked_at: Mapped[datetime | None]
+    last_sync_at: Mapped[datetime | None]
+    pending_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    clock_offset_ms: Mapped[int | None] = mapped_column(BigInteger)
+
+    event: Mapped[Event] = relationship()
+
+
+class Scan(UUIDPrimaryKey, Base):
+    __tablename__ = "scan"
+    __table_args__ = (
+        UniqueConstraint("device_id", "seq"),
+        CheckConstraint("seq >= 1", name="seq_positive"),
+        Index("ix_scan_event_pass", "event_id", "pass_key"),
+    )
+
+    event_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"))
+    device_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("scanner_device.id", ondelete="CASCADE")
+    )
+    seq: Mapped[int] = mapped_column(BigInteger)
+    pass_key: Mapped[bytes | None] = mapped_column(LargeBinary(11))
+    """The scanned pass's key, or NULL when the code did not verify."""
+    verdict: Mapped[str] = mapped_column(String(20))
+    admitted: Mapped[bool]
+    door: Mapped[str] = mapped_column(String(80))
+    scanned_at: Mapped[datetime]
+    received_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    vector: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+    """The device's version vector when it scanned: decides override versus conflict."""
+    extra: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict, server_default="{}")
+    """Fields from newer clients that this server does not know yet, kept, not dropped."""
+    raw_code: Mapped[str | None] = mapped_column(Text)
+    """First characters of a code that did not verify, for the organizer's review."""

@@ -1,0 +1,139 @@
+"""Orders, their lines, and passes (one admission each)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from api.db.base import Base, CreatedAt, UUIDPrimaryKey
+from api.db.events import Event, EventKey, TicketTier
+
+
+class OrderStatus(StrEnum):
+    pending = "pending"
+    paid = "paid"
+    expired = "expired"
+    cancelled = "cancelled"
+    refunded = "refunded"
+    partially_refunded = "partially_refunded"
+    disputed = "disputed"
+
+
+class PassStatus(StrEnum):
+    valid = "valid"
+    void = "void"
+
+
+class Order(UUIDPrimaryKey, CreatedAt, Base):
+    __tablename__ = "order"
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('pending','paid','expired','cancelled','refunded',"
+            "'partially_refunded','disputed')",
+            name="status_known",
+        ),
+        CheckConstraint("total_minor >= 0 AND fee_minor >= 0", name="amounts_nonnegative"),
+        CheckConstraint("refunded_minor >= 0 AND refunded_minor <= total_minor", name="refund_le"),
+        CheckConstraint("currency ~ '^[A-Z]{3}$'", name="currency_iso"),
+        CheckConstraint("buyer_email = lower(buyer_email)", name="email_lowercase"),
+    )
+
+    public_id: Mapped[str] = mapped_column(String(43), unique=True)
+    """Unguessable id used in buyer links (`/passes/{public_id}`): 128 random bits."""
+    event_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("event.id"), index=True)
+    buyer_email: Mapped[str] = mapped_column(String(320), index=True)
+    buyer_name: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    status: Mapped[str] = mapped_column(String(20), default=OrderStatus.pending)
+    currency: Mapped[str] = mapped_column(String(3), default="USD", server_default="USD")
+    total_minor: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    fee_minor: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    refunded_minor: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    stripe_checkout_session_id: Mapped[str | None] = mapped_column(String(255), unique=True)
+    stripe_payment_intent_id: Mapped[str | None] = mapped_column(String(255), index=True)
+    stripe_charge_id: Mapped[str | None] = mapped_column(String(255), index=True)
+    source_site: Mapped[str | None] = mapped_column(String(100))
+    hold_expires_at: Mapped[datetime | None]
+    paid_at: Mapped[datetime | None]
+
+    event: Mapped[Event] = relationship()
+    lines: Mapped[list[OrderLine]] = relationship(back_populates="order")
+    passes: Mapped[list[Pass]] = relationship(back_populates="order")
+
+
+class OrderLine(UUIDPrimaryKey, Base):
+    """How many tickets of one tier an order holds, at the price of the moment."""
+
+    __tablename__ = "order_line"
+    __table_args__ = (
+        UniqueConstraint("order_id", "tier_id"),
+        CheckConstraint("quantity >= 1", name="quantity_positive"),
+        CheckConstraint("unit_price_minor >= 0", name="price_nonnegative"),
+    )
+
+    order_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("order.id", ondelete="CASCADE"))
+    tier_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("ticket_tier.id"), index=True)
+    quantity: Mapped[int] = mapped_column(Integer)
+    unit_price_minor: Mapped[int] = mapped_column(Integer)
+
+    order: Mapped[Order] = relationship(back_populates="lines")
+    tier: Mapped[TicketTier] = relationship()
+
+
+class Pass(UUIDPrimaryKey, CreatedAt, Base):
+    """One admission. The QR carries `pass_key` (random) signed by the event key `key_id`."""
+
+    __tablename__ = "pass"
+    __table_args__ = (
+        CheckConstraint("status IN ('valid','void')", name="status_known"),
+        CheckConstraint("octet_length(pass_key) = 11", name="pass_key_length"),
+        Index("ix_pass_event_change", "event_id", "change_seq"),
+    )
+
+    pass_key: Mapped[bytes] = mapped_column(LargeBinary(11), unique=True)
+    order_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("order.id"), index=True)
+    event_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("event.id"))
+    tier_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("ticket_tier.id"))
+    key_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("event_key.id"))
+    status: Mapped[str] = mapped_column(String(10), default=PassStatus.valid)
+    void_reason: Mapped[str | None] = mapped_column(String(40))
+    change_seq: Mapped[int] = mapped_column(BigInteger)
+    """Server-origin seq of this pass's latest change (its dot in the event's sync log)."""
+
+    order: Mapped[Order] = relationship(back_populates="passes")
+    tier: Mapped[TicketTier] = relationship()
+    key: Mapped[EventKey] = relationship()
+
+
+class PassChange(Base):
+    """The server origin's log of pass changes for one event: issued, voided, reinstated.
+
+    `(event_id, seq)` is the dot; `seq` comes from `Event.change_seq`, incremented in the same
+    transaction as the change, so scanners pulling by version vector never skip a late commit.
+    """
+
+    __tablename__ = "pass_change"
+    __table_args__ = (
+        CheckConstraint("seq >= 1", name="seq_positive"),
+        CheckConstraint("status IN ('valid','void')", name="status_known"),
+    )
+
+    event_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("event.id"), primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    pass_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("pass.id"), index=True)
+    status: Mapped[str] = mapped_column(String(10))
+    reason: Mapped[str | None] = mapped_column(Text)
+    changed_at: Mapped[datetime]

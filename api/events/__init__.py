@@ -1,0 +1,1 @@
+"""Events: the public event pages and the queries behind them."""

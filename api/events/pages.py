@@ -1,0 +1,28 @@
+"""Public HTML pages: the home page and the event page (server-rendered, no JavaScript needed)."""
+
+from __future__ import annotations
+
+from litestar import Controller, get
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath
+from litestar.response import Template
+
+from api.events import services
+from api.web.deps import DB
+
+
+class EventPages(Controller):
+    include_in_schema = False
+
+    @get("/")
+    async def home(self, db: DB) -> Template:
+        events = await services.published_events(db)
+        return Template(template_name="home.html", context={"events": events})
+
+    @get("/e/{slug:str}")
+    async def event_page(self, db: DB, slug: FromPath[str]) -> Template:
+        event = await services.published_event(db, slug=slug)
+        if event is None:
+            raise NotFoundException(detail="There is no published event at this address.")
+        tiers = [(tier, services.tier_state(tier)) for tier in event.tiers]
+        return Template(template_name="event.html", context={"event": event, "tiers": tiers})

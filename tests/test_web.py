@@ -1,0 +1,143 @@
+"""Web basics: health, OpenAPI, the home and event pages, and errors people can act on."""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tests import factories
+
+Client = AsyncTestClient[Litestar]
+
+
+async def test_healthz_reports_the_database(client: Client) -> None:
+    response = await client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "database": "ok"}
+    assert response.headers["x-request-id"]
+
+
+async def test_openapi_schema_is_served(client: Client) -> None:
+    response = await client.get("/schema/openapi.json")
+    assert response.status_code == 200
+    paths = response.json()["paths"]
+    assert "/healthz" in paths
+    assert "/api/v1/scanner/pair" in paths
+
+
+async def test_home_lists_published_events_only(client: Client, db: AsyncSession) -> None:
+    await factories.event(db, name="Lantern Night", published=True)
+    await factories.event(db, name="Secret Draft", published=False)
+    await db.commit()
+    page = (await client.get("/")).text
+    assert "Lantern Night" in page
+    assert "Secret Draft" not in page
+
+
+async def test_event_page_shows_times_in_the_events_zone_and_each_tier(
+    client: Client, db: AsyncSession
+) -> None:
+    event = await factories.event(db, name="Luau", timezone="Pacific/Honolulu")
+    event.starts_at = datetime(2030, 7, 4, 5, 30, tzinfo=UTC)  # 7:30 PM on July 3 in Honolulu
+    event.ends_at = event.starts_at + timedelta(hours=3)
+    await factories.tier(db, event=event, name="Lawn", price_minor=0, capacity=5)
+    vip = await factories.tier(db, event=event, name="Cabana", price_minor=4500, capacity=2)
+    vip.sold = 2
+    await db.commit()
+    response = await client.get(f"/e/{event.slug}")
+    assert response.status_code == 200
+    page = response.text
+    assert "Wednesday, July 3, 2030 · 7:30 PM HST" in page
+    assert "Lawn" in page
+    assert "Free" in page
+    assert "5 left" in page
+    assert "$45.00" in page
+    assert "Sold out" in page
+
+
+async def test_unpublished_event_page_is_not_found(client: Client, db: AsyncSession) -> None:
+    event = await factories.event(db, published=False)
+    await db.commit()
+    response = await client.get(f"/e/{event.slug}", headers={"accept": "text/html"})
+    assert response.status_code == 404
+    assert "There is no published event at this address." in response.text
+
+
+async def test_unknown_page_gets_an_html_error_page(client: Client) -> None:
+    response = await client.get("/no-such-page", headers={"accept": "text/html"})
+    assert response.status_code == 404
+    assert response.headers["content-type"].startswith("text/html")
+    assert "Page not found" in response.text
+
+
+async def test_unknown_api_path_gets_json_404(client: Client) -> None:
+    response = await client.get("/api/v1/nothing")
+    assert response.status_code == 404
+    body = response.json()
+    assert body["detail"] == "Nothing here at /api/v1/nothing."
+    assert body["request_id"] == response.headers["x-request-id"]
+
+
+async def test_malformed_json_body_is_a_400_naming_the_problem(client: Client) -> None:
+    response = await client.post(
+        "/api/v1/scanner/pair",
+        content=b'{"code": "abc',
+        headers={"content-type": "application/json"},
+    )
+    assert response.status_code == 400
+    assert (
+        response.json()["detail"] == "The request body is not valid JSON: Input data was truncated."
+    )
+
+
+@pytest.mark.parametrize(
+    ("body", "fragment"),
+    [
+        ({"name": "Gate"}, "code"),
+        ({"code": 12345}, "code"),
+        ({"code": "x" * 500}, "code"),
+        ({"code": "a" * 40, "name": "n" * 200}, "name"),
+    ],
+)
+async def test_out_of_range_values_are_a_400_naming_the_field(
+    client: Client, body: dict[str, object], fragment: str
+) -> None:
+    response = await client.post("/api/v1/scanner/pair", json=body)
+    assert response.status_code == 400
+    assert fragment in json.dumps(response.json())
+
+
+async def test_a_request_id_sent_by_a_proxy_is_kept(client: Client) -> None:
+    response = await client.get("/healthz", headers={"x-request-id": "edge-1234abcd"})
+    assert response.headers["x-request-id"] == "edge-1234abcd"
+
+
+async def test_unexpected_errors_are_a_plain_500_with_the_request_id_and_no_trace(
+    settings: object, caplog: pytest.LogCaptureFixture
+) -> None:
+    from litestar import get
+
+    from api.app import create_app
+
+    app = create_app(settings)  # type: ignore[arg-type]
+
+    @get("/api/v1/boom")
+    async def boom() -> None:
+        raise RuntimeError("secret internals sk_live_abc123")
+
+    app.register(boom)
+    async with AsyncTestClient(app=app) as client:
+        with caplog.at_level(logging.ERROR):
+            response = await client.get("/api/v1/boom")
+    assert response.status_code == 500
+    body = response.json()
+    assert "secret internals" not in response.text
+    assert "Traceback" not in response.text
+    assert body["request_id"] in body["detail"]
+    assert any("unhandled error" in r.getMessage() for r in caplog.records)
