@@ -7,7 +7,8 @@ COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 RUN mkdir -p pwa/vendor/barcode-detector \
  && cp node_modules/barcode-detector/dist/es/*.js pwa/vendor/barcode-detector/ \
- && cp node_modules/zxing-wasm/dist/reader/zxing_reader.wasm pwa/vendor/
+ && cp node_modules/zxing-wasm/dist/reader/zxing_reader.wasm pwa/vendor/ \
+ && cp node_modules/idb/build/index.js pwa/vendor/idb.js
 
 FROM python:3.12-slim-bookworm AS build
 WORKDIR /build

@@ -38,6 +38,7 @@ pwa/vendor/.stamp: node_modules/.package-lock.json
 	rm -rf pwa/vendor && mkdir -p pwa/vendor/barcode-detector
 	cp node_modules/barcode-detector/dist/es/*.js pwa/vendor/barcode-detector/
 	cp node_modules/zxing-wasm/dist/reader/zxing_reader.wasm pwa/vendor/
+	cp node_modules/idb/build/index.js pwa/vendor/idb.js
 	@touch $@
 
 vendor: pwa/vendor/.stamp

@@ -20,6 +20,7 @@ from api.checkin.controllers import ScannerController
 from api.db.engine import create_engine, session_factory
 from api.events.pages import EventPages
 from api.health import healthz
+from api.pwa import create_pwa_router
 from api.settings import Settings
 from api.web.errors import EXCEPTION_HANDLERS
 from api.web.observability import add_request_id_header, init_sentry, request_id_middleware
@@ -60,7 +61,7 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Lite
         formatting.register(jinja.engine)
 
     return Litestar(
-        route_handlers=[healthz, EventPages, ScannerController],
+        route_handlers=[healthz, EventPages, ScannerController, create_pwa_router()],
         dependencies={
             "db": Provide(provide_db),
             "settings": Provide(provide_settings, sync_to_thread=False),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -120,16 +121,60 @@ def _check_serving(proc: subprocess.Popen[str], port: int) -> None:
                 break
         else:
             pytest.fail("poctix run exited before serving")
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                response = httpx.get(f"http://127.0.0.1:{port}/e/full-moon", timeout=5)
-                break
-            except httpx.TransportError:
-                if time.monotonic() > deadline:
-                    raise
+        response = _get_when_up(f"http://127.0.0.1:{port}/e/full-moon")
         assert response.status_code == 200
         assert "Full Moon Beach Party" in response.text
     finally:
         proc.send_signal(signal.SIGINT)
         proc.wait(timeout=30)
+
+
+def test_logs_are_json_lines_carrying_the_request_id(database_url: str, tmp_path: Path) -> None:
+    port = _free_port()
+    with subprocess.Popen(
+        [*POCTIX, "run", "--port", str(port)],
+        env=_env(database_url, tmp_path),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    ) as proc:
+        assert proc.stderr is not None
+        try:
+            for line in proc.stderr:
+                if "POCtix is serving at" in line:
+                    break
+            response = _get_when_up(f"http://127.0.0.1:{port}/healthz?token=hunter2")
+            request_id = response.headers["x-request-id"]
+        finally:
+            proc.send_signal(signal.SIGINT)
+            rest = proc.stderr.read()
+            proc.wait(timeout=30)
+    entries = [json.loads(line) for line in rest.splitlines() if line.startswith("{")]
+    access = [e for e in entries if e.get("request_id") == request_id]
+    assert access, rest
+    assert access[0]["path"] == "/healthz"
+    assert access[0]["status"] == 200
+    assert "hunter2" not in rest
+
+
+def _get_when_up(url: str) -> httpx.Response:
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            return httpx.get(url, timeout=5)
+        except httpx.TransportError:
+            if time.monotonic() > deadline:
+                raise
+
+
+@pytest.mark.parametrize(("dsn", "active"), [("", False), ("http://key@127.0.0.1:9/1", True)])
+def test_sentry_is_initialised_only_when_a_dsn_is_set(dsn: str, active: bool) -> None:
+    script = (
+        "import sentry_sdk\n"
+        "from api.web.observability import init_sentry\n"
+        f"print(init_sentry({dsn!r}, environment='test'), sentry_sdk.get_client().is_active())\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert result.stdout.split() == [str(active), str(active)]

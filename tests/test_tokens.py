@@ -109,3 +109,27 @@ def test_pass_key_text_round_trips(key: bytes) -> None:
     text = tokens.pass_key_text(key)
     assert len(text) == 18
     assert tokens.parse_pass_key_text(text) == key
+
+
+def test_golden_tokens_shared_with_the_browser_verifier_hold() -> None:
+    import base64
+    import json
+    from pathlib import Path
+
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+    document = json.loads((Path(__file__).parent / "fixtures" / "pass-tokens.json").read_text())
+    keys = {
+        k["kid"]: Ed25519PublicKey.from_public_bytes(
+            base64.urlsafe_b64decode(k["public_key"] + "=" * (-len(k["public_key"]) % 4))
+        )
+        for k in document["keys"]
+    }
+    for case in document["cases"]:
+        check = tokens.verify(case["text"], keys=keys)
+        assert check.ok is case["ok"], case["name"]
+        if case["ok"]:
+            assert check.pass_key is not None
+            assert tokens.pass_key_text(check.pass_key) == case["pass_id"], case["name"]
+        else:
+            assert check.reason == case["reason"], case["name"]

@@ -1,17 +1,26 @@
-"""The scanner's JSON API (`/api/v1/scanner/…`)."""
+"""The scanner's JSON API (`/api/v1/scanner/…`): pairing, then bearer-token sync calls."""
 
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
 import msgspec
-from litestar import Controller, post
-from litestar.exceptions import HTTPException
+from litestar import Controller, Request, get, post
+from litestar.connection import ASGIConnection
+from litestar.di import NamedDependency, Provide
+from litestar.exceptions import HTTPException, NotAuthorizedException
+from litestar.handlers.base import BaseRouteHandler
 from litestar.params import JSONBody
 
-from api.checkin import services
+from api.checkin import services, sync_service, wire
+from api.db import ScannerDevice, utcnow
 from api.web.deps import DB
+
+UNPAIRED = (
+    "This device is not paired, or it was unpaired from the dashboard. Its scans are kept on "
+    "the phone; pair it again with a new link to upload them."
+)
 
 
 class PairRequest(msgspec.Struct):
@@ -28,6 +37,37 @@ class PairResponse(msgspec.Struct):
     event_id: uuid.UUID
     event_name: str
     door: str
+
+
+async def device_guard(
+    connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
+) -> None:
+    """Admit only requests bearing an active device token; the device rides in request state.
+
+    A guard (not a dependency) on purpose: it runs before any dependency is resolved, so a
+    refused request never leaves an opened database session behind.
+    """
+    header = connection.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    device = None
+    if scheme.lower() == "bearer" and token.strip():
+        async with connection.app.state.sessions() as session:
+            device = await services.device_for_token(session, token=token.strip())
+    if device is None:
+        raise NotAuthorizedException(detail=UNPAIRED, headers={"WWW-Authenticate": "Bearer"})
+    connection.state.device = device
+
+
+def provide_device(request: Request[Any, Any, Any]) -> ScannerDevice:
+    device: ScannerDevice = request.state.device
+    return device
+
+
+Device = NamedDependency[ScannerDevice]
+
+
+def _now() -> int:
+    return sync_service.millis(utcnow())
 
 
 class ScannerController(Controller):
@@ -47,4 +87,74 @@ class ScannerController(Controller):
             event_id=paired.event.id,
             event_name=paired.event.name,
             door=paired.device.name,
+        )
+
+    @get(
+        "/bootstrap",
+        dependencies={"device": Provide(provide_device, sync_to_thread=False)},
+        guards=[device_guard],
+        summary="Event, public keys and the whole pass cache, as one snapshot",
+    )
+    async def bootstrap(self, db: DB, device: Device) -> wire.Bootstrap:
+        result = await sync_service.bootstrap(db, device=device)
+        await db.rollback()
+        return result
+
+    @post(
+        "/push",
+        status_code=200,
+        dependencies={"device": Provide(provide_device, sync_to_thread=False)},
+        guards=[device_guard],
+        summary="Upload this device's scans in seq order; answers the highest seq held",
+    )
+    async def push(
+        self, db: DB, device: Device, data: JSONBody[wire.PushRequest]
+    ) -> wire.PushResponse:
+        try:
+            acked = await sync_service.push(
+                db, device=device, scans=data.scans, pending=data.pending
+            )
+        except sync_service.PushRefused as exc:
+            await db.rollback()
+            error = exc.error
+            status = 409 if error["code"] == "seq_gap" else 400
+            raise HTTPException(
+                status_code=status,
+                detail=f"Push refused ({error['code']}): {error['message']}. Nothing was stored.",
+                extra={"code": error["code"], "expected": error["expected"]},
+            ) from exc
+        await db.commit()
+        return wire.PushResponse(acked=acked, server_time=_now())
+
+    @post(
+        "/pull",
+        status_code=200,
+        dependencies={"device": Provide(provide_device, sync_to_thread=False)},
+        guards=[device_guard],
+        summary="Pass changes and other devices' scans not covered by a version vector",
+    )
+    async def pull(
+        self, db: DB, device: Device, data: JSONBody[wire.PullRequest]
+    ) -> wire.PullResponse:
+        changes, scans, more = await sync_service.pull(
+            db, device=device, vector=data.vector, limit=data.limit
+        )
+        await db.commit()
+        return wire.PullResponse(
+            changes=[msgspec.convert(c, wire.WirePassChange) for c in changes],
+            scans=scans,
+            more=more,
+            server_time=_now(),
+        )
+
+    @get(
+        "/conflicts",
+        dependencies={"device": Provide(provide_device, sync_to_thread=False)},
+        guards=[device_guard],
+        summary="Double admissions of this device's event",
+    )
+    async def conflicts(self, db: DB, device: Device) -> wire.ConflictList:
+        found = await sync_service.conflicts(db, event_id=device.event_id)
+        return wire.ConflictList(
+            conflicts=[msgspec.convert(c, wire.ConflictWire) for c in found], server_time=_now()
         )

@@ -23,9 +23,7 @@ class EmbeddedPostgres:
         data_dir.mkdir(parents=True, exist_ok=True)
         pgdata = (data_dir / "postgres").resolve()
         log.info("starting embedded PostgreSQL", extra={"pgdata": str(pgdata)})
-        self._server = get_server(
-            pgdata, cleanup_mode="stop" if stop_on_exit else None
-        )
+        self._server = get_server(pgdata, cleanup_mode="stop" if stop_on_exit else None)
         self.socket_dir = str(self._server.get_postmaster_info().socket_dir)
 
     def url(self, database: str = "postgres") -> str:

@@ -12,6 +12,7 @@ import logging
 import re
 import secrets
 import sys
+import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,6 +22,8 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "request_id", default=None
 )
+
+access_log = logging.getLogger("poctix.access")
 
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 _STANDARD_ATTRS = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
@@ -79,16 +82,38 @@ def request_id(scope: Scope) -> str:
 
 
 def request_id_middleware(app: ASGIApp) -> ASGIApp:
-    """Expose the request id to every log line written while the request is served."""
+    """Expose the request id to every log line written while the request is served, and write
+    one access line per request (the path without its query string, which may carry tokens)."""
 
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != ScopeType.HTTP:
             await app(scope, receive, send)
             return
         token = request_id_var.set(request_id(scope))
+        started = time.perf_counter()
+        status = 500
+
+        async def send_and_note_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
         try:
-            await app(scope, receive, send)
+            await app(scope, receive, send_and_note_status)
         finally:
+            access_log.info(
+                "%s %s %s",
+                scope.get("method"),
+                scope["path"],
+                status,
+                extra={
+                    "method": scope.get("method"),
+                    "path": scope["path"],
+                    "status": status,
+                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                },
+            )
             request_id_var.reset(token)
 
     return middleware

@@ -1,0 +1,255 @@
+"""The server side of door sync: bootstrap snapshot, push, pull by vector, conflicts.
+
+The rules live in `sync/` (the same code the golden vectors test, mirrored in JavaScript); this
+module only moves records between PostgreSQL and that core:
+
+- bootstrap reads the event's passes and its change counter in one REPEATABLE READ snapshot,
+  so the vector it hands out covers exactly the passes it lists;
+- push locks the device row (one push per device at a time), validates the batch with
+  `sync.validate_push`, inserts with ON CONFLICT DO NOTHING on (device, seq) and answers the
+  highest seq held, which is gap-free because a gap is refused;
+- pull answers what the device's vector does not cover, in the order `sync.changes_since`
+  defines (pass changes by seq, then other devices' scans by device and seq), in SQL;
+- conflicts loads only the admissions of passes admitted twice or more and lets
+  `sync.conflicts` classify them.
+"""
+
+from __future__ import annotations
+
+import base64
+import uuid
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import BigInteger, Text, cast, func, literal, select, text
+from sqlalchemy.dialects.postgresql import JSONB, insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+import sync
+from api.checkin import wire
+from api.db import Event, EventKey, Pass, Scan, ScannerDevice, TicketTier, utcnow
+from api.passes.tokens import parse_pass_key_text, pass_key_text
+
+_KNOWN_SCAN_FIELDS = {
+    "device", "seq", "pass_id", "scanned_at", "verdict", "admitted", "door", "vector", "code"
+}  # fmt: skip
+STATUS_BYTE = {"refunded": 1, "disputed": 2}
+VOID_OTHER = 3
+
+
+class PushRefused(Exception):
+    def __init__(self, error: sync.PushError) -> None:
+        super().__init__(error["message"])
+        self.error = error
+
+
+def millis(moment: datetime) -> int:
+    return int(moment.timestamp() * 1000)
+
+
+def from_millis(value: int) -> datetime:
+    return datetime.fromtimestamp(value / 1000, UTC)
+
+
+def _b64url(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+async def bootstrap(session: AsyncSession, *, device: ScannerDevice) -> wire.Bootstrap:
+    device_info = wire.DeviceInfo(id=device.id, door=device.name)
+    event_id = device.event_id
+    # A fresh REPEATABLE READ transaction: the pass list and the change counter are one snapshot.
+    await session.rollback()
+    await session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+    event = await session.get_one(Event, event_id)
+    keys = (await session.scalars(select(EventKey).where(EventKey.event_id == event.id))).all()
+    tiers = (
+        await session.scalars(
+            select(TicketTier).where(TicketTier.event_id == event.id).order_by(TicketTier.position)
+        )
+    ).all()
+    tier_index = {tier.id: index for index, tier in enumerate(tiers)}
+    rows = await session.execute(
+        select(Pass.pass_key, Pass.status, Pass.void_reason, Pass.tier_id).where(
+            Pass.event_id == event.id
+        )
+    )
+    pack = bytearray()
+    count = 0
+    for pass_key, status, reason, tier_id in rows:
+        status_byte = 0 if status == "valid" else STATUS_BYTE.get(reason or "", VOID_OTHER)
+        pack += pass_key
+        pack.append(status_byte)
+        pack.append(tier_index[tier_id])
+        count += 1
+    return wire.Bootstrap(
+        event=wire.EventInfo(
+            id=event.id,
+            name=event.name,
+            venue=event.venue,
+            timezone=event.timezone,
+            starts_at=millis(event.starts_at),
+            ends_at=millis(event.ends_at),
+        ),
+        device=device_info,
+        keys=[wire.PublicKey(kid=k.kid, public_key=_b64url(k.public_key)) for k in keys],
+        tiers=[tier.name for tier in tiers],
+        passes=wire.PassPack(count=count, data=base64.b64encode(bytes(pack)).decode()),
+        vector={sync.SERVER: event.change_seq},
+        server_time=millis(utcnow()),
+    )
+
+
+async def held_high(session: AsyncSession, *, device_id: uuid.UUID) -> int:
+    high = await session.scalar(select(func.max(Scan.seq)).where(Scan.device_id == device_id))
+    return int(high or 0)
+
+
+def _pass_key(scan: Mapping[str, Any], index: int) -> bytes | None:
+    pass_id = scan.get("pass_id")
+    if pass_id is None:
+        return None
+    key = parse_pass_key_text(str(pass_id))
+    if key is None:
+        raise PushRefused(
+            {
+                "code": "bad_type",
+                "message": f"scan {index}: pass_id must be 18 base32 characters",
+                "expected": None,
+            }
+        )
+    return key
+
+
+async def push(
+    session: AsyncSession,
+    *,
+    device: ScannerDevice,
+    scans: Sequence[Mapping[str, Any]],
+    pending: int | None,
+) -> int:
+    """Store a device's scans; return the highest gap-free seq held for it."""
+    locked = await session.scalar(
+        select(ScannerDevice).where(ScannerDevice.id == device.id).with_for_update()
+    )
+    assert locked is not None
+    held = await held_high(session, device_id=device.id)
+    error = sync.validate_push(device=str(device.id), held_high=held, scans=list(scans))
+    if error is not None:
+        raise PushRefused(error)
+    fresh = [scan for scan in scans if int(scan["seq"]) > held]
+    rows = [
+        {
+            "id": uuid.uuid4(),
+            "event_id": device.event_id,
+            "device_id": device.id,
+            "seq": scan["seq"],
+            "pass_key": _pass_key(scan, index),
+            "verdict": scan["verdict"],
+            "admitted": scan["admitted"],
+            "door": str(scan["door"])[:80],
+            "scanned_at": from_millis(scan["scanned_at"]),
+            "vector": dict(scan["vector"]),
+            "raw_code": (str(scan["code"])[:200] if scan.get("code") else None),
+            "extra": {k: v for k, v in scan.items() if k not in _KNOWN_SCAN_FIELDS},
+        }
+        for index, scan in enumerate(fresh)
+    ]
+    if rows:
+        await session.execute(
+            insert(Scan).values(rows).on_conflict_do_nothing(index_elements=["device_id", "seq"])
+        )
+    acked = max(held, max((int(s["seq"]) for s in scans), default=0))
+    locked.last_sync_at = utcnow()
+    if pending is not None:
+        locked.pending_count = max(pending, 0)
+    return acked
+
+
+def scan_to_wire(row: Scan) -> dict[str, Any]:
+    record: dict[str, Any] = dict(row.extra or {})
+    record.update(
+        device=str(row.device_id),
+        seq=row.seq,
+        pass_id=pass_key_text(row.pass_key) if row.pass_key is not None else None,
+        scanned_at=millis(row.scanned_at),
+        verdict=row.verdict,
+        admitted=row.admitted,
+        door=row.door,
+        vector=dict(row.vector),
+    )
+    if row.raw_code:
+        record["code"] = row.raw_code
+    return record
+
+
+_CHANGES_SQL = text(
+    """
+    SELECT pc.seq, p.pass_key, pc.status, pc.reason, t.name AS tier
+    FROM pass_change pc
+    JOIN pass p ON p.id = pc.pass_id
+    JOIN ticket_tier t ON t.id = p.tier_id
+    WHERE pc.event_id = :event_id AND pc.seq > :after
+    ORDER BY pc.seq
+    LIMIT :limit
+    """
+)
+
+
+async def pull(
+    session: AsyncSession, *, device: ScannerDevice, vector: Mapping[str, int], limit: int
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], bool]:
+    """(pass changes, scans, more): what `vector` does not cover, as `sync.changes_since`."""
+    changes: list[dict[str, Any]] = []
+    for row in await session.execute(
+        _CHANGES_SQL,
+        {"event_id": device.event_id, "after": vector.get(sync.SERVER, 0), "limit": limit + 1},
+    ):
+        changes.append(
+            {
+                "origin": sync.SERVER,
+                "seq": row.seq,
+                "pass_id": pass_key_text(row.pass_key),
+                "status": row.status,
+                "tier": row.tier,
+                "reason": None if row.reason == "issued" else row.reason,
+            }
+        )
+    if len(changes) > limit:
+        return changes[:limit], [], True
+    budget = limit - len(changes)
+    known = literal(dict(vector), type_=JSONB)
+    covered = func.coalesce(cast(known[cast(Scan.device_id, Text)].astext, BigInteger), 0)
+    rows = (
+        await session.scalars(
+            select(Scan)
+            .where(
+                Scan.event_id == device.event_id, Scan.device_id != device.id, Scan.seq > covered
+            )
+            .order_by(cast(Scan.device_id, Text), Scan.seq)
+            .limit(budget + 1)
+        )
+    ).all()
+    scans = [scan_to_wire(row) for row in rows[:budget]]
+    device_row = await session.get_one(ScannerDevice, device.id)
+    device_row.last_sync_at = utcnow()
+    return changes, scans, len(rows) > budget
+
+
+async def conflicts(session: AsyncSession, *, event_id: uuid.UUID) -> list[sync.Conflict]:
+    """Every double admission of the event, classified by `sync.conflicts`."""
+    twice = (
+        select(Scan.pass_key)
+        .where(Scan.event_id == event_id, Scan.admitted, Scan.pass_key.is_not(None))
+        .group_by(Scan.pass_key)
+        .having(func.count() > 1)
+    )
+    rows = (
+        await session.scalars(
+            select(Scan).where(Scan.event_id == event_id, Scan.admitted, Scan.pass_key.in_(twice))
+        )
+    ).all()
+    state = sync.new_state()
+    sync.merge(state, [scan_to_wire(row) for row in rows])
+    return sync.conflicts(state)

@@ -1,0 +1,133 @@
+"""Wire shapes of the scanner API (`/api/v1/scanner/…`), as msgspec Structs.
+
+Sync messages never forbid unknown fields: phones stay in the field for months, and a newer
+phone talking to an older server (or the reverse) must keep working. Fields added later get
+defaults. Times on the wire are integers: milliseconds since the Unix epoch, UTC. A pass is
+named on the wire by its pass id: the 18-character base32 text of its pass key.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+import msgspec
+
+PassId = Annotated[str, msgspec.Meta(min_length=18, max_length=18, pattern="^[A-Z2-7]{18}$")]
+Millis = Annotated[int, msgspec.Meta(ge=0, le=2**53)]
+Seq = Annotated[int, msgspec.Meta(ge=1, le=2**53)]
+Vector = dict[str, Annotated[int, msgspec.Meta(ge=0, le=2**53)]]
+
+
+class EventInfo(msgspec.Struct):
+    id: uuid.UUID
+    name: str
+    venue: str
+    timezone: str
+    """IANA zone the door shows times in."""
+    starts_at: Millis
+    ends_at: Millis
+
+
+class DeviceInfo(msgspec.Struct):
+    id: uuid.UUID
+    door: str
+
+
+class PublicKey(msgspec.Struct):
+    kid: int
+    """The key id written in tokens (unsigned 32-bit)."""
+    public_key: str
+    """Raw 32-byte Ed25519 public key, base64url without padding."""
+
+
+class PassPack(msgspec.Struct):
+    """Every pass of the event at `vector["server"]`, packed: 13 bytes per pass.
+
+    Record = 11-byte pass key | status byte (0 valid, 1 void refunded, 2 void disputed,
+    3 void cancelled) | tier index byte (into `Bootstrap.tiers`). `data` is standard base64.
+    """
+
+    count: int
+    data: str
+
+
+class Bootstrap(msgspec.Struct):
+    event: EventInfo
+    device: DeviceInfo
+    keys: list[PublicKey]
+    tiers: list[str]
+    passes: PassPack
+    vector: Vector
+    """The snapshot's knowledge: `{"server": n}`; scans come by pull."""
+    server_time: Millis
+
+
+class WirePassChange(msgspec.Struct, forbid_unknown_fields=False):
+    origin: str
+    seq: Seq
+    pass_id: PassId
+    status: str
+    tier: str | None = None
+    reason: str | None = None
+
+
+class WireScan(msgspec.Struct, forbid_unknown_fields=False):
+    device: str
+    seq: Seq
+    scanned_at: Millis
+    """The device's clock plus its offset to server time."""
+    verdict: Annotated[str, msgspec.Meta(max_length=20)]
+    admitted: bool
+    door: Annotated[str, msgspec.Meta(max_length=80)]
+    vector: Vector
+    pass_id: PassId | None = None
+    code: Annotated[str, msgspec.Meta(max_length=200)] | None = None
+    """First characters of a code that did not verify (pass_id is then null)."""
+
+
+class PushRequest(msgspec.Struct, forbid_unknown_fields=False):
+    scans: Annotated[list[dict[str, Any]], msgspec.Meta(max_length=1000)]
+    """Unacknowledged scans in seq order, at most 1,000 per request."""
+    pending: int | None = None
+    """How many scans the device still holds unsent after this batch (for the dashboard)."""
+
+
+class PushResponse(msgspec.Struct):
+    acked: int
+    """Highest gap-free seq the server holds for this device: drop the outbox up to here."""
+    server_time: Millis
+
+
+class PullRequest(msgspec.Struct, forbid_unknown_fields=False):
+    vector: Vector
+    limit: Annotated[int, msgspec.Meta(ge=1, le=5000)] = 2000
+
+
+class PullResponse(msgspec.Struct):
+    changes: list[WirePassChange]
+    scans: list[dict[str, Any]]
+    """Other devices' scans, each a `WireScan` plus any fields newer clients sent (kept)."""
+    more: bool
+    """True when `limit` cut the answer short: pull again with the merged vector."""
+    server_time: Millis
+
+
+class AdmissionWire(msgspec.Struct):
+    device: str
+    seq: int
+    scanned_at: Millis
+    door: str
+
+
+class ConflictWire(msgspec.Struct):
+    pass_id: str
+    kind: str
+    """`conflict` (two doors, both unaware) or `override` (the door knew and admitted anyway)."""
+    first: AdmissionWire
+    other: AdmissionWire
+
+
+class ConflictList(msgspec.Struct):
+    conflicts: list[ConflictWire]
+    server_time: Millis

@@ -1,0 +1,76 @@
+"""Serving the progressive web app: `/pwa/…` files, `/scan`, and the root-scoped `/sw.js`.
+
+The service worker's cache name carries a hash of every file under `pwa/`, so any change to the
+app makes the browser install a new worker, which takes over through the waiting → reload flow.
+HTML and the worker are served `no-cache` (always revalidated); the worker itself keeps the
+offline copies.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from litestar import Response, Router, get
+from litestar.datastructures import CacheControlHeader
+from litestar.exceptions import NotFoundException
+from litestar.static_files import create_static_files_router
+
+from api.paths import project_root
+
+NO_CACHE = {"Cache-Control": "no-cache"}
+
+
+def pwa_dir() -> Path:
+    return project_root() / "pwa"
+
+
+def tree_hash(root: Path) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        digest.update(str(path.relative_to(root)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def _read(path: Path) -> bytes:
+    if not path.is_file():
+        raise NotFoundException(detail=f"{path.name} is missing from this installation.")
+    return path.read_bytes()
+
+
+def create_pwa_router() -> Router:
+    root = pwa_dir()
+    version = tree_hash(root)
+
+    @get("/sw.js", include_in_schema=False)
+    async def service_worker() -> Response[bytes]:
+        body = _read(root / "sw.js").replace(b"__PRECACHE_VERSION__", version.encode())
+        return Response(
+            body,
+            media_type="text/javascript",
+            headers={**NO_CACHE, "Service-Worker-Allowed": "/"},
+        )
+
+    @get(["/scan", "/scan/"], include_in_schema=False)
+    async def scanner_page() -> Response[bytes]:
+        return Response(
+            _read(root / "scanner" / "index.html"), media_type="text/html", headers=NO_CACHE
+        )
+
+    @get("/scan/manifest.webmanifest", include_in_schema=False)
+    async def scanner_manifest() -> Response[bytes]:
+        return Response(
+            _read(root / "scanner" / "manifest.webmanifest"),
+            media_type="application/manifest+json",
+            headers=NO_CACHE,
+        )
+
+    files = create_static_files_router(
+        path="/pwa",
+        directories=[root],
+        include_in_schema=False,
+        cache_control=CacheControlHeader(no_cache=True),
+        name="pwa",
+    )
+    return Router(path="/", route_handlers=[service_worker, scanner_page, scanner_manifest, files])

@@ -1,0 +1,312 @@
+// @ts-check
+/**
+ * One door phone's replica: what it knows, how a scan becomes a verdict and a stored scan, and
+ * how sync answers flow in. Every rule (verdict, debounce, seq, vector, merge, conflicts, clock)
+ * is sync-core's; this module only wires it to the token verifier, the pass pack and the store.
+ *
+ * Scans are serialised through one queue: two codes read 50 ms apart must not both take seq n.
+ * A scan is applied to the in-memory replica, then written (scan + outbox + seq in one
+ * transaction), and only then handed back for display.
+ */
+
+import { packChunks, snapshotOf } from './pass-pack.js';
+import { coreToken, importKeys, verifyToken } from './pass-token.js';
+import {
+  SERVER,
+  ackOutbox,
+  alsoAdmitted,
+  applyScan,
+  applySnapshot,
+  changeProblem,
+  clockOffset,
+  correctedNow,
+  merge,
+  newScan,
+  newState,
+  scanKey,
+  scanProblem,
+  verdict,
+} from './sync-core.js';
+
+/** Longest code text kept in a scan of a code that did not verify (WireScan.code). */
+const CODE_CHARS = 200;
+
+/** @typedef {import('./sync-core.js').Scan} Scan */
+/** @typedef {import('./sync-core.js').Verdict} Verdict */
+/** @typedef {import('./scanner-store.js').Alert} Alert */
+/** @typedef {import('./scanner-store.js').Identity} Identity */
+
+/**
+ * The bootstrap answer (GET /api/v1/scanner/bootstrap).
+ * @typedef {{event: import('./scanner-store.js').EventInfo, device: {id: string, door: string},
+ *   keys: import('./pass-token.js').WireKey[], tiers: string[],
+ *   passes: import('./pass-pack.js').WirePassPack, vector: import('./sync-core.js').Vector,
+ *   server_time: number}} Bootstrap
+ */
+
+/** @typedef {{verdict: Verdict, scan: Scan, saved: boolean}} Scanned */
+
+/**
+ * The store the door writes through: `ScannerStore`, or a stand-in in tests.
+ * @typedef {Pick<import('./scanner-store.js').ScannerStore,
+ *   'load'|'pair'|'saveBootstrap'|'recordScan'|'acknowledge'|'saveMerge'|'setMeta'>} DoorStore
+ */
+
+export class Door {
+  /** @param {{store: DoorStore, clock?: () => number}} options */
+  constructor({ store, clock = Date.now }) {
+    this.store = store;
+    this.clock = clock;
+    this.state = newState();
+    /** @type {Scan[]} */
+    this.outbox = [];
+    /** @type {import('./sync-core.js').Recent|null} */
+    this.recent = null;
+    /** @type {import('./pass-token.js').KeyRing} */
+    this.keys = new Map();
+    /** Key ids this browser could not import (no Ed25519?). @type {number[]} */
+    this.badKeys = [];
+    /** @type {import('./scanner-store.js').Meta} */
+    this.meta = {};
+    this.passCount = 0;
+    /** @type {Alert[]} */
+    this.alerts = [];
+    /** Scans applied in memory whose write failed; retried before each push. @type {Scan[]} */
+    this.unsaved = [];
+    /** @type {Promise<unknown>} */
+    this.queue = Promise.resolve();
+    this.writing = 0;
+  }
+
+  /** @returns {Identity|null} */
+  get identity() {
+    return this.meta.identity ?? null;
+  }
+
+  get device() {
+    return this.meta.identity?.device_id ?? '';
+  }
+
+  get doorName() {
+    return this.meta.identity?.door ?? '';
+  }
+
+  /** True once the door holds keys and a pass pack: it can scan with no network. */
+  get ready() {
+    return this.identity !== null && this.meta.pack !== undefined && this.meta.keys !== undefined;
+  }
+
+  get offset() {
+    return this.meta.offset ?? 0;
+  }
+
+  /** Server time now, by this device's corrected clock. */
+  now() {
+    return correctedNow(this.clock(), this.offset);
+  }
+
+  /** Read everything back from the store and rebuild the replica. */
+  async load() {
+    const saved = await this.store.load();
+    this.meta = saved.meta;
+    this.state = newState();
+    if (saved.meta.pack !== undefined && saved.meta.tiers !== undefined) {
+      const { passes } = snapshotOf(saved.chunks, saved.meta.tiers);
+      applySnapshot(this.state, { serverSeq: saved.meta.pack.server_seq, passes });
+    }
+    // A record the core refuses (an older app's bug, a damaged disk) must not stop the door.
+    merge(this.state, saved.changes.filter((c) => changeProblem(c) === null));
+    merge(this.state, saved.scans.filter((s) => scanProblem(s) === null));
+    this.outbox = [...saved.outbox].sort((a, b) => a.seq - b.seq);
+    this.alerts = [...saved.alerts].sort((a, b) => b.scanned_at - a.scanned_at);
+    const imported = await importKeys(saved.meta.keys ?? []);
+    this.keys = imported.keys;
+    this.badKeys = imported.failed;
+    this.countPasses();
+  }
+
+  countPasses() {
+    this.passCount = Object.keys(this.state.passes).length;
+  }
+
+  /** @param {Identity} identity */
+  async pair(identity) {
+    await this.store.pair(identity);
+    await this.load();
+  }
+
+  /**
+   * Install a bootstrap: pass pack, keys, event. Later pulls continue from its vector.
+   * @param {Bootstrap} boot
+   */
+  async bootstrap(boot) {
+    const chunks = packChunks(boot.passes);
+    const { passes, count } = snapshotOf(chunks, boot.tiers);
+    const serverSeq = boot.vector[SERVER] ?? 0;
+    applySnapshot(this.state, { serverSeq, passes });
+    const imported = await importKeys(boot.keys);
+    this.keys = imported.keys;
+    this.badKeys = imported.failed;
+    /** @type {import('./scanner-store.js').PackInfo} */
+    const pack = { count, server_seq: serverSeq, chunks: chunks.length, fetched_at: this.now() };
+    const record = { event: boot.event, keys: boot.keys, tiers: boot.tiers, pack, chunks };
+    await this.store.saveBootstrap({ ...record, vector: this.state.vector });
+    Object.assign(this.meta, { event: boot.event, keys: boot.keys, tiers: boot.tiers, pack });
+    this.countPasses();
+  }
+
+  /**
+   * @template T
+   * @param {() => Promise<T>} job
+   * @returns {Promise<T>}
+   */
+  serially(job) {
+    const run = this.queue.then(job, job);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /**
+   * Decide and record one scanned code; null when it repeats the last verdict (debounce).
+   * @param {string} text
+   * @returns {Promise<Scanned|null>}
+   */
+  scan(text) {
+    return this.serially(async () => {
+      const code = String(text).trim();
+      const check = await verifyToken(code, this.keys);
+      const token = coreToken(check, code);
+      const now = this.now();
+      const device = this.device;
+      const shown = verdict(this.state, { token, device, now, recent: this.recent });
+      if (shown.code === 'ignored') return null;
+      const scan = newScan(this.state, { device, verdict: shown, door: this.doorName, scannedAt: now });
+      if (!check.ok) scan.code = code.slice(0, CODE_CHARS);
+      const saved = await this.record(scan);
+      const key = scanKey(token);
+      if (key !== null) this.recent = { device, key, at: now };
+      return { verdict: shown, scan, saved };
+    });
+  }
+
+  /**
+   * The door saw "already scanned" and lets the person in: a new scan, admitted.
+   * @param {Verdict} shown
+   * @returns {Promise<Scanned>}
+   */
+  admitAnyway(shown) {
+    return this.serially(async () => {
+      const scan = newScan(this.state, {
+        device: this.device,
+        verdict: shown,
+        door: this.doorName,
+        scannedAt: this.now(),
+        admitted: true,
+      });
+      const saved = await this.record(scan);
+      return { verdict: shown, scan, saved };
+    });
+  }
+
+  /**
+   * Apply in memory, queue for push, write. A failed write keeps the scan for a retry.
+   * @param {Scan} scan
+   */
+  async record(scan) {
+    applyScan(this.state, scan);
+    this.outbox.push(scan);
+    this.writing += 1;
+    try {
+      await this.store.recordScan(scan, this.state.vector);
+      return true;
+    } catch (error) {
+      console.warn('scan not saved yet', error);
+      this.unsaved.push(scan);
+      return false;
+    } finally {
+      this.writing -= 1;
+    }
+  }
+
+  /** Retry writes that failed (true when none are left). */
+  async saveUnsaved() {
+    return this.serially(async () => {
+      while (this.unsaved.length > 0) {
+        await this.store.recordScan(this.unsaved[0], this.state.vector);
+        this.unsaved.shift();
+      }
+      return true;
+    });
+  }
+
+  /** Resolves when no scan is being decided or written (safe to reload the page). */
+  idle() {
+    return this.serially(async () => this.writing === 0);
+  }
+
+  /**
+   * Drop what the server acknowledged.
+   * @param {number} acked
+   */
+  async acknowledge(acked) {
+    this.outbox = ackOutbox(this.outbox, acked);
+    await this.store.acknowledge(acked);
+  }
+
+  /**
+   * Keep the clock offset from one exchange.
+   * @param {{serverTime: number, sentAt: number, receivedAt: number}} times
+   */
+  noteExchange(times) {
+    this.meta.offset = clockOffset(times);
+  }
+
+  /**
+   * Merge one pull answer, persist it, and return the new "also admitted" alerts.
+   * @param {{changes: import('./sync-core.js').PassChange[], scans: Scan[]}} page
+   * @returns {Promise<{stored: number, alerts: Alert[]}>}
+   */
+  async applyPull({ changes, scans }) {
+    const me = this.device;
+    const stored = merge(this.state, [...changes, ...scans]);
+    /** @type {Map<string, Scan>} */
+    const pulled = new Map(scans.map((s) => [`${s.device}:${s.seq}`, s]));
+    /** @type {Alert[]} */
+    const alerts = [];
+    const known = new Set(this.alerts.map((a) => a.id));
+    const passIds = new Set(scans.filter((s) => s.admitted && s.pass_id && s.device !== me).map((s) => s.pass_id));
+    for (const passId of passIds) {
+      if (passId === null || !this.admittedHere(passId)) continue;
+      for (const ref of alsoAdmitted(this.state, passId, { device: me })) {
+        const id = `${ref.device}:${ref.seq}`;
+        if (!pulled.has(id) || known.has(id)) continue;
+        known.add(id);
+        alerts.push({ id, pass_id: passId, ...ref });
+      }
+    }
+    if (changes.length > 0) this.countPasses();
+    this.alerts = [...alerts, ...this.alerts].sort((a, b) => b.scanned_at - a.scanned_at);
+    await this.store.saveMerge({ changes, scans, vector: this.state.vector, offset: this.offset, alerts });
+    return { stored, alerts };
+  }
+
+  /**
+   * True when this device has admitted the pass (read from the replica's admissions index).
+   * @param {string} passId
+   */
+  admittedHere(passId) {
+    const { admissions } = this.state;
+    return Object.hasOwn(admissions, passId) && Object.hasOwn(admissions[passId], this.device);
+  }
+
+  /** @param {number} at server time of a full successful sync */
+  async synced(at) {
+    this.meta.last_sync = at;
+    await this.store.setMeta('last_sync', at);
+  }
+
+  async revoke() {
+    this.meta.revoked = true;
+    await this.store.setMeta('revoked', true);
+  }
+}

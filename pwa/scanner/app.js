@@ -1,0 +1,262 @@
+// @ts-check
+/**
+ * The door scanner page (/scan): pair once, then scan all night with or without network.
+ *
+ * Start-up reads everything from IndexedDB first, so a reload in airplane mode shows a working
+ * scanner; the network is only ever used in the background (sync loop) or to pair. Codes come
+ * from the camera, a keyboard-wedge scanner or the manual field, and all go through
+ * `Door.scan`, which verifies the token and asks sync-core for the verdict.
+ */
+
+import { Door } from '../lib/door.js';
+import { ScannerStore } from '../lib/scanner-store.js';
+import { createApi, isRevoked, SyncLoop, syncOnce } from '../lib/sync-client.js';
+import { message } from '../lib/sync-core.js';
+import { Camera } from './camera.js';
+import { signal, unlockAudio } from './feedback.js';
+import { pairCodeFrom, showPairing } from './pairing.js';
+import { activate, registerWorker, requestBackgroundSync } from './updates.js';
+import { View } from './view.js';
+import { attachWedge } from './wedge.js';
+
+/** Re-download the pass pack (and keys) when the last one is older than this. */
+const REFRESH_PACK_MS = 6 * 60 * 60 * 1000;
+/** Apply a waiting update by itself only after the door has been quiet this long. */
+const QUIET_BEFORE_UPDATE_MS = 30 * 1000;
+
+const view = new View();
+const api = createApi();
+/** @type {Door} */
+let door;
+/** @type {SyncLoop|null} */
+let loop = null;
+/** @type {Camera|null} */
+let camera = null;
+/** @type {ServiceWorkerRegistration|null} */
+let registration = null;
+/** @type {import('../lib/sync-core.js').Verdict|null} */
+let lastShown = null;
+let lastScanAt = 0;
+let scannerStarted = false;
+
+const timeZone = () => door.meta.event?.timezone;
+const online = () => navigator.onLine;
+
+function renderStatus() {
+  const error = loop && loop.failures > 0 && loop.lastError ? describe(loop.lastError) : null;
+  view.setStatus({
+    online: online(),
+    pending: door.outbox.length,
+    lastSync: door.meta.last_sync,
+    now: door.now(),
+    passes: door.passCount,
+    error: online() ? error : null,
+  });
+}
+
+/** @param {unknown} error */
+function describe(error) {
+  if (error instanceof Error) return error.message;
+  return String(error);
+}
+
+/** One sync round: (re)bootstrap when needed, push the outbox, pull until up to date. */
+async function round() {
+  const token = door.identity?.token;
+  if (!token) return;
+  const pack = door.meta.pack;
+  const first = !door.ready;
+  if (first || (pack && door.now() - pack.fetched_at > REFRESH_PACK_MS)) {
+    const exchange = await api.bootstrap(token);
+    door.noteExchange({ serverTime: exchange.data.server_time, sentAt: exchange.sentAt, receivedAt: exchange.receivedAt });
+    await door.bootstrap(exchange.data);
+  }
+  let alerts;
+  try {
+    ({ alerts } = await syncOnce({ door, api }));
+  } finally {
+    // A new door is ready once it also pulled the other doors' scans (or tried to): otherwise a
+    // pass admitted elsewhere would show green here in the first seconds.
+    if (first && door.ready) becameReady();
+  }
+  // No beep for alerts: a sound now would read as the verdict of the pass in front of the door.
+  if (alerts.length > 0) view.setAlerts(door.alerts, timeZone());
+  renderStatus();
+}
+
+function becameReady() {
+  view.where(door.meta.event?.name ?? door.identity?.event_name ?? '', door.doorName);
+  view.notice(door.badKeys.length > 0 ? 'This browser cannot check pass signatures (no Ed25519). Update the browser.' : null);
+  view.setAlerts(door.alerts, timeZone());
+  view.setReady(true);
+  renderStatus();
+}
+
+/** @param {string} text */
+async function handleCode(text) {
+  if (!door.ready) {
+    view.notice('The pass list is not downloaded yet: connect to the network once.');
+    return;
+  }
+  const result = await door.scan(text);
+  if (result === null) return;
+  lastShown = result.verdict;
+  lastScanAt = Date.now();
+  const words = message(result.verdict);
+  view.showVerdict(words, result.verdict, timeZone());
+  signal(words.color);
+  if (!result.saved) view.notice('A scan could not be saved to the phone yet; it is kept and retried.');
+  afterScan();
+}
+
+async function admitAnyway() {
+  if (lastShown === null || lastShown.code !== 'already_scanned') return;
+  const shown = lastShown;
+  lastShown = null;
+  view.admitAnyway.disabled = true;
+  await door.admitAnyway(shown);
+  lastScanAt = Date.now();
+  view.showAdmittedAnyway();
+  signal('green');
+  afterScan();
+}
+
+function afterScan() {
+  renderStatus();
+  if (loop !== null) void loop.trigger();
+  if (!online()) void requestBackgroundSync(registration);
+}
+
+/** @param {ServiceWorker} worker */
+function updateWaiting(worker) {
+  const banner = /** @type {HTMLElement} */ (document.getElementById('update'));
+  banner.hidden = false;
+  const apply = async () => {
+    if (door) await door.idle();
+    activate(worker);
+  };
+  /** @type {HTMLButtonElement} */ (document.getElementById('update-apply')).onclick = () => void apply();
+  const whenQuiet = setInterval(() => {
+    const quiet = !door || !door.ready || Date.now() - lastScanAt > QUIET_BEFORE_UPDATE_MS;
+    if (quiet && (!door || door.writing === 0)) {
+      clearInterval(whenQuiet);
+      void apply();
+    }
+  }, 5000);
+}
+
+/** @param {string} code @param {string} name */
+async function pairWith(code, name) {
+  const { data } = await api.pair({ code, name });
+  loop?.stop();
+  await door.pair({
+    device_id: data.device_id,
+    token: data.token,
+    event_id: data.event_id,
+    event_name: data.event_name,
+    door: data.door,
+  });
+  history.replaceState(null, '', location.pathname + location.search);
+  view.setRevoked(false);
+  startScanner();
+}
+
+function wireScannerInputs() {
+  const form = /** @type {HTMLFormElement} */ (document.getElementById('manual-form'));
+  const input = /** @type {HTMLInputElement} */ (document.getElementById('manual-code'));
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const code = input.value;
+    input.value = '';
+    input.blur();
+    if (code.trim()) void handleCode(code);
+  });
+  view.admitAnyway.addEventListener('click', () => void admitAnyway());
+  attachWedge(document, (code) => void handleCode(code));
+  const video = /** @type {HTMLVideoElement} */ (document.getElementById('camera-video'));
+  camera = new Camera({ video, onCode: (code) => void handleCode(code), onStatus: (t, r) => view.setCamera(t, r) });
+  const toggle = /** @type {HTMLButtonElement} */ (document.getElementById('camera-toggle'));
+  toggle.addEventListener('click', () => {
+    if (camera?.running) camera.stop();
+    else void camera?.start();
+  });
+  window.addEventListener('online', () => {
+    renderStatus();
+    void loop?.trigger({ now: true });
+  });
+  window.addEventListener('offline', renderStatus);
+  setInterval(renderStatus, 5000);
+}
+
+function startScanner() {
+  view.show('scanner');
+  view.where(door.identity?.event_name ?? '', door.doorName);
+  if (door.ready) becameReady();
+  else view.notice('Downloading the pass list… (needs the network once)');
+  view.setRevoked(door.meta.revoked === true);
+  if (!scannerStarted) {
+    scannerStarted = true;
+    wireScannerInputs();
+    void camera?.start();
+  }
+  loop = new SyncLoop({
+    round,
+    isOnline: online,
+    onChange: renderStatus,
+    onRevoked: () => {
+      void door.revoke();
+      view.setRevoked(true);
+      renderStatus();
+    },
+  });
+  if (door.meta.revoked !== true) loop.start();
+  renderStatus();
+}
+
+/** The service worker's Background Sync asks the page to sync; answer on the message port. */
+function listenToWorker() {
+  if (!('serviceWorker' in navigator)) return;
+  navigator.serviceWorker.addEventListener('message', (event) => {
+    if (event.data?.type !== 'poctix-sync') return;
+    const reply = (/** @type {boolean} */ ok) => event.ports[0]?.postMessage({ ok, pending: door?.outbox.length ?? 0 });
+    if (loop === null) reply(false);
+    else void loop.trigger({ now: true }).then(reply);
+  });
+}
+
+async function main() {
+  for (const type of ['pointerdown', 'keydown']) window.addEventListener(type, unlockAudio, { capture: true });
+  listenToWorker();
+  void registerWorker({ onWaiting: updateWaiting }).then((r) => {
+    registration = r;
+  });
+  let store;
+  try {
+    store = await ScannerStore.open();
+  } catch (error) {
+    view.show('pairing');
+    view.notice('This browser does not allow offline storage here (private mode?). The scanner needs it.');
+    console.warn(error);
+    return;
+  }
+  door = new Door({ store });
+  await door.load();
+  const code = pairCodeFrom(location.hash);
+  const pair = (/** @type {string|null} */ c) => {
+    view.show('pairing');
+    showPairing({ code: c, pairWith, pairedAs: door.identity?.door ?? null });
+  };
+  window.addEventListener('hashchange', () => {
+    const next = pairCodeFrom(location.hash);
+    if (next !== null) pair(next);
+  });
+  if (code !== null) pair(code);
+  else if (door.identity === null) pair(null);
+  else startScanner();
+}
+
+void main().catch((error) => {
+  if (isRevoked(error)) return;
+  console.error('scanner failed to start', error);
+  view.notice('The scanner failed to start. Reload the page.');
+});

@@ -1,0 +1,73 @@
+// @ts-check
+/**
+ * Words the door shows around times: "7:34 PM" in the event's zone, "2 min ago" for the last
+ * sync. Kept apart from the DOM so node tests can check them.
+ */
+
+/** @type {Map<string, Intl.DateTimeFormat>} */
+const formats = new Map();
+
+/**
+ * Hour and minute of `ms` in the IANA zone `timeZone`, "7:34 PM". Falls back to the phone's
+ * zone if the event's zone is unknown to this browser.
+ * @param {number} ms
+ * @param {string|undefined} timeZone
+ */
+export function clockTime(ms, timeZone) {
+  const key = timeZone ?? '';
+  let format = formats.get(key);
+  if (format === undefined) {
+    const options = /** @type {const} */ ({ hour: 'numeric', minute: '2-digit', hour12: true });
+    try {
+      format = new Intl.DateTimeFormat('en-US', { ...options, timeZone: timeZone || undefined });
+    } catch {
+      format = new Intl.DateTimeFormat('en-US', options);
+    }
+    formats.set(key, format);
+  }
+  // Newer ICU puts a narrow no-break space before AM/PM; the door and its tests read a space.
+  return format.format(ms).replace(/[\u202f\u00a0]/g, ' ');
+}
+
+/**
+ * "never", "just now", "2 min ago", "3 h ago", "2 d ago".
+ * @param {number|null|undefined} at
+ * @param {number} now
+ */
+export function ago(at, now) {
+  if (at === null || at === undefined) return 'never';
+  const seconds = Math.max(0, Math.floor((now - at) / 1000));
+  if (seconds < 60) return 'just now';
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 60) return `${minutes} min ago`;
+  const hours = Math.floor(minutes / 60);
+  if (hours < 48) return `${hours} h ago`;
+  return `${Math.floor(hours / 24)} d ago`;
+}
+
+/**
+ * Title and detail lines for a verdict, from sync-core's message words.
+ * @param {import('../lib/sync-core.js').Message} words
+ * @param {import('../lib/sync-core.js').Verdict} shown
+ * @param {string|undefined} timeZone
+ * @returns {{title: string, detail: string}}
+ */
+export function verdictText(words, shown, timeZone) {
+  let { title } = words;
+  /** @type {string[]} */
+  const details = [];
+  if (shown.code === 'already_scanned' && shown.at !== null) title = `${title} ${clockTime(shown.at, timeZone)}`;
+  if (words.detail) details.push(words.detail);
+  if (shown.tier && !details.includes(shown.tier)) details.push(shown.tier);
+  return { title, detail: details.join(' · ') };
+}
+
+/**
+ * "Also admitted 8:14 PM at Gate B".
+ * @param {{scanned_at: number, door: string}} alert
+ * @param {string|undefined} timeZone
+ */
+export function alsoAdmittedText(alert, timeZone) {
+  const where = alert.door ? ` at ${alert.door}` : '';
+  return `Also admitted ${clockTime(alert.scanned_at, timeZone)}${where}`;
+}

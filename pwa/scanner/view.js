@@ -1,0 +1,127 @@
+// @ts-check
+/**
+ * The scanner page's DOM: sections, the verdict panel, the status bar, alerts. Element ids are a
+ * contract with the end-to-end tests (see README of pwa/scanner in the report): keep them.
+ */
+
+import { ago, alsoAdmittedText, verdictText } from './format.js';
+
+/** @param {string} id */
+const $ = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
+
+export class View {
+  constructor() {
+    this.sections = { loading: $('loading'), pairing: $('pairing'), scanner: $('scanner') };
+    this.verdict = $('verdict');
+    this.title = $('verdict-title');
+    this.detail = $('verdict-detail');
+    this.admitAnyway = /** @type {HTMLButtonElement} */ ($('admit-anyway'));
+    this.count = 0;
+  }
+
+  /** @param {'loading'|'pairing'|'scanner'} name */
+  show(name) {
+    for (const [key, element] of Object.entries(this.sections)) element.hidden = key !== name;
+  }
+
+  /** @param {boolean} ready */
+  setReady(ready) {
+    if (ready) document.body.dataset.ready = 'true';
+    else delete document.body.dataset.ready;
+  }
+
+  /** @param {string} eventName @param {string} door */
+  where(eventName, door) {
+    $('event-name').textContent = eventName;
+    $('door-name').textContent = door;
+  }
+
+  /**
+   * Fill the panel with a new verdict.
+   * @param {import('../lib/sync-core.js').Message} words
+   * @param {import('../lib/sync-core.js').Verdict} shown
+   * @param {string|undefined} timeZone
+   */
+  showVerdict(words, shown, timeZone) {
+    const { title, detail } = verdictText(words, shown, timeZone);
+    this.paint(words.color ?? 'red');
+    this.verdict.dataset.code = shown.code;
+    delete this.verdict.dataset.admitted;
+    this.title.textContent = title;
+    this.detail.textContent = detail;
+    this.admitAnyway.hidden = shown.code !== 'already_scanned';
+    this.admitAnyway.disabled = false;
+    this.count += 1;
+    this.verdict.dataset.count = String(this.count);
+  }
+
+  /** After "Admit anyway": the same verdict, now green; not a new verdict (count unchanged). */
+  showAdmittedAnyway() {
+    this.paint('green');
+    this.verdict.dataset.admitted = 'true';
+    this.title.textContent = 'Admitted anyway';
+    this.admitAnyway.hidden = true;
+  }
+
+  /** @param {string} colour */
+  paint(colour) {
+    this.verdict.classList.remove('green', 'amber', 'red', 'flash');
+    // Restart the flash animation so two verdicts in a row are visibly two.
+    void this.verdict.offsetWidth;
+    this.verdict.classList.add(colour, 'flash');
+  }
+
+  /**
+   * @param {{online: boolean, pending: number, lastSync: number|undefined, now: number,
+   *   passes: number, error: string|null}} status
+   */
+  setStatus({ online, pending, lastSync, now, passes, error }) {
+    const network = $('status-network');
+    network.textContent = online ? 'Online' : 'Offline';
+    network.classList.toggle('offline', !online);
+    $('status-pending').textContent = String(pending);
+    $('status-last-sync').textContent = ago(lastSync, now);
+    $('status-cache').textContent = String(passes);
+    const problem = $('status-error');
+    problem.hidden = error === null;
+    problem.textContent = error === null ? '' : `Last sync failed: ${error}`;
+  }
+
+  /**
+   * @param {ReadonlyArray<import('../lib/scanner-store.js').Alert>} alerts newest first
+   * @param {string|undefined} timeZone
+   */
+  setAlerts(alerts, timeZone) {
+    const list = $('alerts');
+    list.replaceChildren(
+      ...alerts.map((alert) => {
+        const item = document.createElement('li');
+        item.textContent = alsoAdmittedText(alert, timeZone);
+        item.dataset.passId = alert.pass_id;
+        item.title = `Pass ${alert.pass_id}`;
+        return item;
+      }),
+    );
+    $('alerts-empty').hidden = alerts.length > 0;
+  }
+
+  /** @param {string|null} text */
+  notice(text) {
+    const element = $('notice');
+    element.hidden = text === null;
+    element.textContent = text ?? '';
+  }
+
+  /** @param {boolean} revoked */
+  setRevoked(revoked) {
+    $('revoked').hidden = !revoked;
+  }
+
+  /** @param {string} text @param {boolean} running */
+  setCamera(text, running) {
+    $('camera-status').textContent = text;
+    $('camera-toggle').textContent = running ? 'Stop camera' : 'Start camera';
+    // No picture, no preview box: the verdict gets the room.
+    $('camera-video').hidden = !running;
+  }
+}

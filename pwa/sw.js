@@ -1,0 +1,145 @@
+// @ts-check
+/// <reference lib="webworker" />
+/**
+ * POCtix service worker, served at /sw.js with root scope.
+ *
+ * It precaches the door scanner's shell (page, modules, styles, icons, the QR decoder's wasm)
+ * under a cache named after __PRECACHE_VERSION__, which the server replaces with a hash of
+ * every file under pwa/: any change to the app makes a new worker. The new worker installs in
+ * the background and waits; the page tells it to skipWaiting when the door agrees (or is idle),
+ * then reloads. Old caches go at activation.
+ *
+ * Fetches: only same-origin GETs of precached URLs are answered, cache first (the cache is
+ * versioned, so it is never stale); navigations to /scan get the cached page, so offline never
+ * hangs. /api/ is never touched: scans and sync always go to the network (the page queues them
+ * in IndexedDB). Background Sync ("poctix-sync") wakes an open scanner page to push its outbox.
+ */
+
+const sw = /** @type {ServiceWorkerGlobalScope} */ (/** @type {unknown} */ (self));
+
+const VERSION = '__PRECACHE_VERSION__';
+const CACHE_PREFIX = 'poctix-shell-';
+const CACHE = CACHE_PREFIX + VERSION;
+const SCANNER_PAGE = '/scan';
+
+/** Everything the scanner needs to start with no network. Keep in step with its imports. */
+const PRECACHE = [
+  SCANNER_PAGE,
+  '/scan/manifest.webmanifest',
+  '/pwa/scanner/scanner.css',
+  '/pwa/scanner/app.js',
+  '/pwa/scanner/camera.js',
+  '/pwa/scanner/feedback.js',
+  '/pwa/scanner/format.js',
+  '/pwa/scanner/pairing.js',
+  '/pwa/scanner/updates.js',
+  '/pwa/scanner/view.js',
+  '/pwa/scanner/wedge.js',
+  '/pwa/lib/base32.js',
+  '/pwa/lib/door.js',
+  '/pwa/lib/pass-pack.js',
+  '/pwa/lib/pass-token.js',
+  '/pwa/lib/scanner-store.js',
+  '/pwa/lib/sync-client.js',
+  '/pwa/lib/sync-core.js',
+  '/pwa/vendor/idb.js',
+  '/pwa/vendor/barcode-detector/ponyfill.js',
+  '/pwa/vendor/barcode-detector/zxing-exported.js',
+  '/pwa/vendor/zxing_reader.wasm',
+  '/pwa/icons/icon-192.png',
+  '/pwa/icons/icon-512.png',
+  '/pwa/icons/icon-maskable-512.png',
+];
+const PRECACHED = new Set(PRECACHE);
+
+sw.addEventListener('install', (event) => {
+  // Awaited: the worker only counts as installed once every file is in the cache.
+  event.waitUntil(
+    caches.open(CACHE).then((cache) =>
+      cache.addAll(PRECACHE.map((url) => new Request(url, { cache: 'reload' }))),
+    ),
+  );
+});
+
+sw.addEventListener('activate', (event) => {
+  event.waitUntil(
+    (async () => {
+      const names = await caches.keys();
+      await Promise.all(
+        names.filter((n) => n.startsWith(CACHE_PREFIX) && n !== CACHE).map((n) => caches.delete(n)),
+      );
+      await sw.clients.claim();
+    })(),
+  );
+});
+
+sw.addEventListener('message', (event) => {
+  if (event.data?.type === 'SKIP_WAITING') void sw.skipWaiting();
+});
+
+/**
+ * A navigation must not be answered with a redirected response: copy it into a plain one.
+ * @param {Response} response
+ */
+async function unredirected(response) {
+  if (!response.redirected) return response;
+  const body = await response.blob();
+  return new Response(body, { headers: response.headers, status: response.status, statusText: response.statusText });
+}
+
+/**
+ * Cache first for precached files; the network only when the cache lacks one (a broken install).
+ * @param {string} path
+ * @param {Request} request
+ */
+async function fromCache(path, request) {
+  const cache = await caches.open(CACHE);
+  const cached = await cache.match(path);
+  if (cached) return unredirected(cached);
+  return fetch(request);
+}
+
+sw.addEventListener('fetch', (event) => {
+  const { request } = event;
+  if (request.method !== 'GET') return;
+  const url = new URL(request.url);
+  if (url.origin !== sw.location.origin || url.pathname.startsWith('/api/')) return;
+  if (request.mode === 'navigate' && (url.pathname === SCANNER_PAGE || url.pathname === `${SCANNER_PAGE}/`)) {
+    event.respondWith(fromCache(SCANNER_PAGE, request));
+  } else if (PRECACHED.has(url.pathname) && url.pathname !== SCANNER_PAGE) {
+    event.respondWith(fromCache(url.pathname, request));
+  }
+});
+
+/**
+ * Background Sync: ask an open scanner page to push its outbox (the page owns the token and the
+ * IndexedDB transactions). Failing the event makes the browser retry later.
+ */
+sw.addEventListener('sync', (/** @type {any} */ event) => {
+  if (event.tag !== 'poctix-sync') return;
+  event.waitUntil(
+    (async () => {
+      const windows = await sw.clients.matchAll({ type: 'window' });
+      const scanners = windows.filter((c) => new URL(c.url).pathname.startsWith(SCANNER_PAGE));
+      if (scanners.length === 0) return;
+      const answers = await Promise.all(scanners.map(askToSync));
+      if (!answers.some(Boolean)) throw new Error('scanner sync failed; the browser will retry');
+    })(),
+  );
+});
+
+/**
+ * @param {Client} client
+ * @returns {Promise<boolean>}
+ */
+function askToSync(client) {
+  return new Promise((resolve) => {
+    const channel = new MessageChannel();
+    const timer = setTimeout(() => resolve(false), 60000);
+    channel.port1.onmessage = (message) => {
+      clearTimeout(timer);
+      resolve(message.data?.ok === true);
+    };
+    client.postMessage({ type: 'poctix-sync' }, [channel.port2]);
+  });
+}
