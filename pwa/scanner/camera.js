@@ -54,6 +54,7 @@ export class Camera {
     this.lastDecodeAt = 0;
     this.lastCode = '';
     this.lastSeenAt = 0;
+    this.inViewSince = 0;
     this.generation = 0;
   }
 
@@ -130,8 +131,11 @@ export class Camera {
   /** @param {string} code @param {number} at */
   seen(code, at) {
     const fresh = code !== this.lastCode || at - this.lastSeenAt > REAPPEAR_MS;
+    if (fresh) this.inViewSince = at;
     this.lastCode = code;
     this.lastSeenAt = at;
+    // How long the current code has stayed in view, for the status line and for tests.
+    this.video.dataset.inViewMs = String(Math.round(at - this.inViewSince));
     if (fresh) this.onCode(code);
   }
 }
