@@ -1,0 +1,237 @@
+"""Shared setup for benchmarks: a private PostgreSQL, a big event, a live server.
+
+Benchmarks are scripts (`python -m bench.NAME`), not tests: they print figures for
+bench/README.md and assert nothing about time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+from sqlalchemy import select, text
+
+from api.checkin.services import create_pairing
+from api.db import Event, Organizer, TicketTier, utcnow
+from api.db.embedded import EmbeddedPostgres
+from api.db.engine import create_engine, session_factory
+from api.db.migrate import upgrade
+from api.passes import keys, tokens
+
+SECRET = "bench-secret-" + "k" * 40
+
+
+@dataclass(frozen=True)
+class BigEvent:
+    event_id: str
+    slug: str
+    passes: int
+
+
+@contextlib.contextmanager
+def database() -> Iterator[str]:
+    """A migrated, empty database: on DATABASE_URL's server, else an embedded one."""
+    external = os.environ.get("DATABASE_URL")
+    if external:
+        _migrate(external)
+        yield external
+        return
+    with tempfile.TemporaryDirectory(prefix="poctix-bench-") as folder:
+        server = EmbeddedPostgres(Path(folder))
+        try:
+            url = server.ensure_database("bench")
+            _migrate(url)
+            yield url
+        finally:
+            server.stop()
+
+
+def _migrate(url: str) -> None:
+    """Alembic's env runs its own event loop: keep it off any loop the caller is running."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(upgrade, url).result()
+
+
+async def create_big_event(database_url: str, *, passes: int, tiers: int = 3) -> BigEvent:
+    """An event with `passes` valid passes in one paid order, inserted in bulk by SQL."""
+    engine = create_engine(database_url, pool_size=1)
+    try:
+        async with session_factory(engine)() as session:
+            organizer = Organizer(
+                name="Bench Hall", slug=f"bench-{secrets.token_hex(3)}", contact_email="b@x.io"
+            )
+            session.add(organizer)
+            await session.flush()
+            start = utcnow()
+            event = Event(
+                organizer_id=organizer.id,
+                slug=f"big-{secrets.token_hex(3)}",
+                name="Big Night",
+                venue="Main hall",
+                starts_at=start,
+                ends_at=start.replace(year=start.year + 1),
+                timezone="UTC",
+                published=True,
+            )
+            session.add(event)
+            await session.flush()
+            for index in range(tiers):
+                session.add(
+                    TicketTier(
+                        event_id=event.id,
+                        name=f"Tier {index + 1}",
+                        price_minor=0,
+                        capacity=passes,
+                        position=index,
+                    )
+                )
+            await session.flush()
+            key = await keys.active_key(session, event_id=event.id, secret_key=SECRET)
+            params = {"event": event.id, "key": key.id, "n": passes}
+            await session.execute(
+                text(
+                    """
+                    INSERT INTO "order" (id, public_id, event_id, buyer_email, status, currency,
+                                         total_minor, fee_minor, refunded_minor, created_at)
+                    SELECT gen_random_uuid(), md5(random()::text || g), :event,
+                           'buyer' || g || '@example.com', 'paid', 'USD', 0, 0, 0, now()
+                    FROM generate_series(1, :n) g
+                    """
+                ),
+                params,
+            )
+            await session.execute(
+                text(
+                    """
+                    WITH orders AS (
+                        SELECT id, row_number() OVER (ORDER BY id) AS g
+                        FROM "order" WHERE event_id = :event
+                    ), tiers AS (
+                        SELECT id, row_number() OVER (ORDER BY position) - 1 AS i
+                        FROM ticket_tier WHERE event_id = :event
+                    )
+                    INSERT INTO pass (id, pass_key, order_id, event_id, tier_id, key_id, status,
+                                      change_seq, created_at)
+                    SELECT gen_random_uuid(),
+                           substring(decode(md5(random()::text || o.g), 'hex') from 1 for 11),
+                           o.id, :event, t.id, :key, 'valid', o.g, now()
+                    FROM orders o JOIN tiers t ON t.i = (o.g % (SELECT count(*) FROM tiers))
+                    """
+                ),
+                params,
+            )
+            await session.execute(
+                text(
+                    """
+                    INSERT INTO pass_change (event_id, seq, pass_id, status, reason, changed_at)
+                    SELECT event_id, change_seq, id, 'valid', 'issued', now()
+                    FROM pass WHERE event_id = :event
+                    """
+                ),
+                params,
+            )
+            await session.execute(
+                text("UPDATE event SET change_seq = :n WHERE id = :event"), params
+            )
+            await session.execute(
+                text("UPDATE ticket_tier SET sold = capacity / 3 WHERE event_id = :event"), params
+            )
+            await session.commit()
+            return BigEvent(event_id=str(event.id), slug=event.slug, passes=passes)
+    finally:
+        await engine.dispose()
+
+
+async def event_tokens(database_url: str, event_id: str, *, limit: int) -> list[str]:
+    """Real tokens for `limit` passes of the event."""
+    from api.db import EventKey, Pass
+
+    engine = create_engine(database_url, pool_size=1)
+    try:
+        async with session_factory(engine)() as session:
+            rows = (
+                await session.execute(
+                    select(Pass.pass_key, EventKey)
+                    .join(EventKey, EventKey.id == Pass.key_id)
+                    .where(Pass.event_id == event_id)
+                    .limit(limit)
+                )
+            ).all()
+            private = {}
+            result = []
+            for pass_key, key in rows:
+                if key.id not in private:
+                    private[key.id] = keys.decrypt_private_key(
+                        key.private_key_encrypted, secret_key=SECRET
+                    )
+                result.append(
+                    tokens.issue(private_key=private[key.id], kid=key.kid, pass_key=pass_key)
+                )
+            return result
+    finally:
+        await engine.dispose()
+
+
+async def pairing_code(database_url: str, event_id: str, door: str = "Bench door") -> str:
+    engine = create_engine(database_url, pool_size=1)
+    try:
+        async with session_factory(engine)() as session:
+            pairing = await create_pairing(session, event_id=event_id, door=door)  # type: ignore[arg-type]
+            await session.commit()
+            return pairing.code
+    finally:
+        await engine.dispose()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextlib.contextmanager
+def server(database_url: str, *, workers: int = 1) -> Iterator[str]:
+    """`poctix run` on a free port; yields its base URL."""
+    port = free_port()
+    env = dict(os.environ, DATABASE_URL=database_url, SECRET_KEY=SECRET, LOG_LEVEL="WARNING")
+    env["BASE_URL"] = f"http://127.0.0.1:{port}"
+    with tempfile.TemporaryDirectory() as data:
+        env["DATA_DIR"] = data
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "api.cli", "run", "--port", str(port)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        url = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    if time.monotonic() > deadline or proc.poll() is not None:
+                        raise
+                    time.sleep(0.1)
+            yield url
+        finally:
+            proc.send_signal(signal.SIGINT)
+            proc.wait(timeout=30)
+
+
+def run(coro: object) -> object:
+    return asyncio.run(coro)  # type: ignore[arg-type]
