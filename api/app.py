@@ -61,7 +61,12 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Lite
         formatting.register(jinja.engine)
 
     return Litestar(
-        route_handlers=[healthz, EventPages, ScannerController, create_pwa_router()],
+        route_handlers=[
+            healthz,
+            EventPages,
+            ScannerController,
+            create_pwa_router(settings.pwa_dir),
+        ],
         dependencies={
             "db": Provide(provide_db),
             "settings": Provide(provide_settings, sync_to_thread=False),

@@ -33,19 +33,40 @@ def tree_hash(root: Path) -> str:
     return digest.hexdigest()[:16]
 
 
+class TreeVersion:
+    """The hash of the PWA's files, recomputed only when a file's size or mtime changes, so a
+    deploy that replaces files without a restart still hands browsers a new worker."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._signature: tuple[tuple[str, int, int], ...] = ()
+        self._version = ""
+
+    def current(self) -> str:
+        signature = tuple(
+            (str(p), p.stat().st_mtime_ns, p.stat().st_size)
+            for p in sorted(self.root.rglob("*"))
+            if p.is_file()
+        )
+        if signature != self._signature:
+            self._signature = signature
+            self._version = tree_hash(self.root)
+        return self._version
+
+
 def _read(path: Path) -> bytes:
     if not path.is_file():
         raise NotFoundException(detail=f"{path.name} is missing from this installation.")
     return path.read_bytes()
 
 
-def create_pwa_router() -> Router:
-    root = pwa_dir()
-    version = tree_hash(root)
+def create_pwa_router(root: Path | None = None) -> Router:
+    root = root or pwa_dir()
+    version = TreeVersion(root)
 
     @get("/sw.js", include_in_schema=False)
     async def service_worker() -> Response[bytes]:
-        body = _read(root / "sw.js").replace(b"__PRECACHE_VERSION__", version.encode())
+        body = _read(root / "sw.js").replace(b"__PRECACHE_VERSION__", version.current().encode())
         return Response(
             body,
             media_type="text/javascript",

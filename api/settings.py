@@ -102,6 +102,10 @@ class Settings:
     """Comma-separated CIDR ranges of proxies whose `CF-Connecting-IP`/`X-Forwarded-For` headers
     are believed."""
 
+    pwa_dir: Path | None = None
+    """Folder the progressive web app is served from. Unset: the `pwa/` folder of this
+    installation (with `pwa/vendor/` filled by `make vendor`)."""
+
     log_level: str = "INFO"
     """Log level of the app's structured logs."""
 
@@ -192,7 +196,7 @@ def _convert(name: str, annotation: object, raw: str) -> Any:
             if lowered in ("0", "false", "no", "off"):
                 return False
             raise ValueError(raw)
-        if kind == "Path":
+        if kind in ("Path", "Path | None"):
             return Path(raw)
         if kind.startswith("tuple[Network"):
             return tuple(

@@ -55,11 +55,18 @@ def _free_port() -> int:
 @pytest.fixture
 def live_app(database_url: str, tmp_path: Path) -> Iterator[LiveApp]:  # noqa: F811
     """`poctix run --demo` as a real process with its own database."""
+    with run_app(database_url, tmp_path) as app:
+        yield app
+
+
+@contextlib.contextmanager
+def run_app(database_url: str, tmp_path: Path, **extra_env: str) -> Iterator[LiveApp]:  # noqa: F811
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     secret = "e2e-secret-" + "x" * 40
     env = {k: v for k, v in os.environ.items() if not k.startswith(("STRIPE", "SENTRY"))}
     env.update(DATABASE_URL=database_url, DATA_DIR=str(tmp_path), SECRET_KEY=secret, BASE_URL=url)
+    env.update(extra_env)
     output = tmp_path / "server.log"
     with (
         output.open("w") as log,
