@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -48,10 +47,10 @@ async def test_a_handheld_scanner_typing_a_code_and_enter_gets_a_verdict(
 
 
 @pytest.fixture
-def pwa_copy(tmp_path: Path) -> Iterator[Path]:
+def pwa_copy(tmp_path: Path) -> Path:
     copy = tmp_path / "pwa"
     shutil.copytree(pwa_dir(), copy)
-    yield copy
+    return copy
 
 
 async def test_a_new_version_takes_over_without_losing_queued_scans(

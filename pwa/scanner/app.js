@@ -98,12 +98,16 @@ async function handleCode(text) {
     view.notice('The pass list is not downloaded yet: connect to the network once.');
     return;
   }
+  // User Timing for bench/scanner_latency.py: code in -> scan committed to IndexedDB -> shown.
+  const start = performance.now();
   const result = await door.scan(text);
   if (result === null) return;
+  performance.measure('poctix:code-to-committed', { start });
   lastShown = result.verdict;
   lastScanAt = Date.now();
   const words = message(result.verdict);
   view.showVerdict(words, result.verdict, timeZone());
+  performance.measure('poctix:code-to-verdict', { start });
   signal(words.color);
   if (!result.saved) view.notice('A scan could not be saved to the phone yet; it is kept and retried.');
   afterScan();

@@ -11,6 +11,8 @@
 const DECODE_EVERY_MS = 100;
 const REAPPEAR_MS = 1500;
 const WASM_URL = '/pwa/vendor/zxing_reader.wasm';
+/** Decode measures kept before clearing them (bench/scanner_latency.py observes each one). */
+const MEASURES_KEPT = 1000;
 
 /** @typedef {{detect: (source: HTMLVideoElement) => Promise<Array<{rawValue: string}>>}} Detector */
 
@@ -56,6 +58,7 @@ export class Camera {
     this.lastSeenAt = 0;
     this.inViewSince = 0;
     this.generation = 0;
+    this.decodes = 0;
   }
 
   get running() {
@@ -117,6 +120,10 @@ export class Camera {
       this.lastDecodeAt = now;
       try {
         const found = await this.detector.detect(this.video);
+        // User Timing for bench/scanner_latency.py: one measure per decoded frame, cleared in
+        // batches so a night of frames leaves no growing list (a PerformanceObserver sees all).
+        performance.measure('poctix:decode', { start: now });
+        if (++this.decodes % MEASURES_KEPT === 0) performance.clearMeasures('poctix:decode');
         const code = found.find((b) => b.rawValue)?.rawValue;
         if (code) this.seen(code, performance.now());
       } catch {
