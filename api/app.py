@@ -8,6 +8,7 @@ from pathlib import Path
 
 from litestar import Litestar
 from litestar.config.compression import CompressionConfig
+from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
@@ -17,9 +18,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from api import formatting
 from api.checkin.controllers import ScannerController
+from api.checkout.pages import CheckoutPages
 from api.db.engine import create_engine, session_factory
 from api.events.pages import EventPages
 from api.health import healthz
+from api.payments.webhooks import stripe_connect_webhook, stripe_webhook
 from api.pwa import create_pwa_router
 from api.settings import Settings
 from api.web.errors import EXCEPTION_HANDLERS
@@ -64,7 +67,10 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Lite
         route_handlers=[
             healthz,
             EventPages,
+            CheckoutPages,
             ScannerController,
+            stripe_webhook,
+            stripe_connect_webhook,
             create_pwa_router(settings.pwa_dir),
         ],
         dependencies={
@@ -86,6 +92,13 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Lite
             version="1",
             description="Ticketing with an offline-first door scanner. JSON and sync API.",
             path="/schema",
+        ),
+        csrf_config=CSRFConfig(
+            secret=settings.secret_key,
+            cookie_secure=settings.base_url.startswith("https://"),
+            cookie_httponly=True,
+            cookie_samesite="lax",
+            exclude=["/webhooks/", "/api/"],
         ),
         compression_config=CompressionConfig(backend="gzip", minimum_size=1024),
         logging_config=None,

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from litestar import Controller, get
 from litestar.exceptions import NotFoundException
-from litestar.params import FromPath
+from litestar.params import FromPath, FromQuery
 from litestar.response import Template
 
+from api.checkout.pages import event_context
 from api.events import services
-from api.web.deps import DB
+from api.web.deps import DB, AppSettings
 
 
 class EventPages(Controller):
@@ -20,9 +21,13 @@ class EventPages(Controller):
         return Template(template_name="home.html", context={"events": events})
 
     @get("/e/{slug:str}")
-    async def event_page(self, db: DB, slug: FromPath[str]) -> Template:
+    async def event_page(
+        self, db: DB, settings: AppSettings, slug: FromPath[str], via: FromQuery[str | None] = None
+    ) -> Template:
         event = await services.published_event(db, slug=slug)
         if event is None:
             raise NotFoundException(detail="There is no published event at this address.")
-        tiers = [(tier, services.tier_state(tier)) for tier in event.tiers]
-        return Template(template_name="event.html", context={"event": event, "tiers": tiers})
+        form = {"via": via} if via else {}
+        return Template(
+            template_name="event.html", context=event_context(event, settings, form=form)
+        )

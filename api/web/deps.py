@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import TypeAlias
 
 from litestar.di import NamedDependency
+from litestar.params import SkipValidation
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.settings import Settings
 
 DB: TypeAlias = NamedDependency[AsyncSession]
-AppSettings: TypeAlias = NamedDependency[Settings]
+# Settings are built and checked once by the app factory: no per-request conversion.
+AppSettings: TypeAlias = NamedDependency[SkipValidation[Settings]]

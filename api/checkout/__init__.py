@@ -1,0 +1,1 @@
+"""Checkout: orders, capacity holds, and the order's life (paid, expired, refunded, disputed)."""

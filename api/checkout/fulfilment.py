@@ -1,0 +1,222 @@
+"""The life of an order after checkout, one function per transition.
+
+Each function locks the order row first (SELECT … FOR UPDATE), looks at its status, and does
+nothing when the transition has already happened, so the webhook, the passes page confirming
+with Stripe, and Stripe's retries can all call them in any order and any number of times.
+Every pass voided or reinstated becomes a server change that door scanners pull.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from collections.abc import Iterable
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.checkout import holds
+from api.db import Order, OrderLine, OrderStatus, OutboxMessage, Pass, PassStatus, utcnow
+from api.passes import services as passes
+from api.passes.tokens import pass_key_text
+from api.settings import Settings
+
+HOLDING = {OrderStatus.pending}
+
+
+async def locked_order(session: AsyncSession, *, order_id: uuid.UUID) -> Order | None:
+    return await session.scalar(
+        select(Order)
+        .where(Order.id == order_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+
+
+async def _lines(session: AsyncSession, order: Order) -> list[OrderLine]:
+    return list(await session.scalars(select(OrderLine).where(OrderLine.order_id == order.id)))
+
+
+def _outbox(session: AsyncSession, kind: str, **payload: str) -> None:
+    session.add(OutboxMessage(kind=kind, payload=payload, available_at=utcnow()))
+
+
+async def _issue(session: AsyncSession, order: Order, settings: Settings) -> None:
+    for line in await _lines(session, order):
+        await passes.issue_passes(
+            session,
+            order=order,
+            tier_id=line.tier_id,
+            count=line.quantity,
+            secret_key=settings.secret_key,
+        )
+    order.status = OrderStatus.paid
+    order.paid_at = utcnow()
+    order.hold_expires_at = None
+    _outbox(session, "order_confirmation", order_id=str(order.id))
+
+
+async def fulfil(
+    session: AsyncSession,
+    *,
+    order: Order,
+    settings: Settings,
+    payment_intent: str | None = None,
+) -> str:
+    """Payment confirmed: the hold becomes a sale and the passes are issued (once).
+
+    A payment that completes after its hold expired (a slow 3-D Secure, a late bank transfer)
+    still gets its tickets when capacity allows; otherwise it is refunded automatically.
+    Returns what happened: `fulfilled`, `already`, `late_fulfilled`, `late_refund`, `refunded`.
+    """
+    locked = await locked_order(session, order_id=order.id)
+    assert locked is not None
+    if payment_intent and not locked.stripe_payment_intent_id:
+        locked.stripe_payment_intent_id = payment_intent
+    if locked.status == OrderStatus.pending:
+        for line in await _lines(session, locked):
+            await holds.convert(session, tier_id=line.tier_id, quantity=line.quantity)
+        await _issue(session, locked, settings)
+        return "fulfilled"
+    if locked.status in (OrderStatus.expired, OrderStatus.cancelled):
+        if locked.refunded_minor > 0:
+            return "refunded"
+        async with session.begin_nested() as savepoint:
+            fits = True
+            for line in await _lines(session, locked):
+                if not await holds.sell_directly(
+                    session, tier_id=line.tier_id, quantity=line.quantity
+                ):
+                    fits = False
+                    break
+            if not fits:
+                await savepoint.rollback()
+        if fits:
+            await _issue(session, locked, settings)
+            return "late_fulfilled"
+        locked.status = OrderStatus.cancelled
+        if locked.stripe_payment_intent_id:
+            _outbox(
+                session,
+                "stripe_refund",
+                order_id=str(locked.id),
+                payment_intent=locked.stripe_payment_intent_id,
+                reason="sold_out_after_hold_expired",
+            )
+        return "late_refund"
+    return "already" if locked.status != OrderStatus.refunded else "refunded"
+
+
+async def _release_holds(session: AsyncSession, order: Order) -> None:
+    for line in await _lines(session, order):
+        await holds.release(session, tier_id=line.tier_id, quantity=line.quantity)
+
+
+async def expire(session: AsyncSession, *, order_id: uuid.UUID) -> bool:
+    """The Checkout Session expired (or payment failed): release the hold."""
+    order = await locked_order(session, order_id=order_id)
+    if order is None or order.status != OrderStatus.pending:
+        return False
+    await _release_holds(session, order)
+    order.status = OrderStatus.expired
+    order.hold_expires_at = None
+    return True
+
+
+async def cancel(session: AsyncSession, *, order_id: uuid.UUID) -> bool:
+    """The session could not even be created: release the hold, nothing was charged."""
+    order = await locked_order(session, order_id=order_id)
+    if order is None or order.status != OrderStatus.pending:
+        return False
+    await _release_holds(session, order)
+    order.status = OrderStatus.cancelled
+    order.hold_expires_at = None
+    return True
+
+
+async def _void(session: AsyncSession, items: Iterable[Pass], reason: str) -> int:
+    changed = await passes.set_status(
+        session, passes=list(items), status=PassStatus.void, reason=reason
+    )
+    for tier_id, count in Counter(p.tier_id for p in changed).items():
+        await holds.unsell(session, tier_id=tier_id, quantity=count)
+    return len(changed)
+
+
+async def order_pass_list(session: AsyncSession, order: Order) -> list[Pass]:
+    return await passes.order_passes(session, order_id=order.id)
+
+
+async def refunded(
+    session: AsyncSession,
+    *,
+    order_id: uuid.UUID,
+    amount_refunded: int,
+    full: bool,
+    pass_ids: Iterable[str] = (),
+) -> str:
+    """Stripe says this much of the order's charge is refunded (whoever started it).
+
+    Full: every pass is voided and its seat goes back on sale. Partial: the passes named in the
+    refund's metadata are voided; with none named, the money is recorded and the organizer
+    chooses which passes to void.
+    """
+    order = await locked_order(session, order_id=order_id)
+    if order is None:
+        return "unknown_order"
+    order.refunded_minor = min(max(order.refunded_minor, amount_refunded), order.total_minor)
+    if order.status == OrderStatus.pending:
+        # The refund overtook the completion: nothing was issued; free the held seats.
+        await _release_holds(session, order)
+        order.status = OrderStatus.refunded
+        order.hold_expires_at = None
+        return "refunded_before_completion"
+    items = await order_pass_list(session, order)
+    if full:
+        await _void(session, (p for p in items if p.status == PassStatus.valid), "refunded")
+        order.status = OrderStatus.refunded
+        return "refunded"
+    named = set(pass_ids)
+    await _void(session, (p for p in items if pass_key_text(p.pass_key) in named), "refunded")
+    if all(p.status == PassStatus.void for p in items):
+        order.status = OrderStatus.refunded
+    elif order.status != OrderStatus.disputed:
+        order.status = OrderStatus.partially_refunded
+    return "partially_refunded"
+
+
+async def dispute_opened(session: AsyncSession, *, order_id: uuid.UUID) -> bool:
+    order = await locked_order(session, order_id=order_id)
+    if order is None:
+        return False
+    items = await order_pass_list(session, order)
+    await _void(session, (p for p in items if p.status == PassStatus.valid), "disputed")
+    if order.status != OrderStatus.refunded:
+        order.status = OrderStatus.disputed
+    return True
+
+
+async def dispute_closed(session: AsyncSession, *, order_id: uuid.UUID, won: bool) -> bool:
+    """Won: the passes voided for the dispute are valid again (seats permitting). Lost: the
+    money went back to the cardholder; the passes stay void."""
+    order = await locked_order(session, order_id=order_id)
+    if order is None:
+        return False
+    if not won:
+        order.status = OrderStatus.refunded
+        return True
+    items = [p for p in await order_pass_list(session, order) if p.void_reason == "disputed"]
+    back = []
+    for tier_id, group in _by_tier(items).items():
+        if await holds.resell(session, tier_id=tier_id, quantity=len(group)):
+            back.extend(group)
+    await passes.set_status(session, passes=back, status=PassStatus.valid, reason="dispute_won")
+    order.status = OrderStatus.paid if order.refunded_minor == 0 else OrderStatus.partially_refunded
+    return True
+
+
+def _by_tier(items: Iterable[Pass]) -> dict[uuid.UUID, list[Pass]]:
+    groups: dict[uuid.UUID, list[Pass]] = {}
+    for item in items:
+        groups.setdefault(item.tier_id, []).append(item)
+    return groups

@@ -1,0 +1,141 @@
+"""Buyer pages: the checkout POST behind the event page, and `/passes/{order}`."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from litestar import Controller, Request, get, post
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath, FromQuery, URLEncodedBody
+from litestar.response import Redirect, Template
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from api.checkout import fulfilment, services
+from api.checkout.qr import qr_svg
+from api.db import Event, Order, OrderStatus, PassStatus
+from api.events import services as events
+from api.passes import services as passes
+from api.payments.gateway import PaymentsUnavailable, gateway_for
+from api.web.deps import DB, AppSettings
+
+log = logging.getLogger(__name__)
+
+
+def event_context(
+    event: Event, settings: Any, *, error: str | None = None, form: dict[str, str] | None = None
+) -> dict[str, Any]:
+    return {
+        "event": event,
+        "tiers": [(tier, events.tier_state(tier)) for tier in event.tiers],
+        "paid_unavailable": services.paid_tiers_unavailable(event, settings),
+        "error": error,
+        "form": form or {},
+    }
+
+
+class CheckoutPages(Controller):
+    include_in_schema = False
+
+    @post("/e/{slug:str}/checkout", status_code=303)
+    async def checkout(
+        self,
+        db: DB,
+        settings: AppSettings,
+        slug: FromPath[str],
+        data: URLEncodedBody[dict[str, str]],
+    ) -> Redirect | Template:
+        event = await events.published_event(db, slug=slug)
+        if event is None:
+            raise NotFoundException(detail="There is no published event at this address.")
+        try:
+            quantities = {
+                tier.id: services.parse_quantity(data.get(f"qty-{tier.id}", ""), tier=tier)
+                for tier in event.tiers
+            }
+            form = services.CheckoutForm(
+                quantities=quantities,
+                email=data.get("email", ""),
+                name=data.get("name", ""),
+                source_site=data.get("via"),
+            )
+            started = await services.start_checkout(
+                db, event=event, form=form, settings=settings, gateway=gateway_for(settings)
+            )
+        except services.CheckoutError as exc:
+            await db.rollback()
+            event = await events.published_event(db, slug=slug)
+            assert event is not None
+            return Template(
+                template_name="event.html",
+                context=event_context(event, settings, error=str(exc), form=data),
+                status_code=422,
+            )
+        return Redirect(path=started.redirect_url, status_code=303)
+
+    @get("/passes/{public_id:str}")
+    async def passes_page(
+        self,
+        request: Request[Any, Any, Any],
+        db: DB,
+        settings: AppSettings,
+        public_id: FromPath[str],
+        session_id: FromQuery[str | None] = None,
+    ) -> Template:
+        order = await db.scalar(
+            select(Order)
+            .where(Order.public_id == public_id)
+            .options(selectinload(Order.event).selectinload(Event.organizer))
+        )
+        if order is None:
+            raise NotFoundException(detail="No order at this link. Check the link in your email.")
+        if order.status == OrderStatus.pending and order.stripe_checkout_session_id:
+            await _confirm_with_stripe(db, order, settings)
+        items = await passes.order_passes(db, order_id=order.id)
+        tiers = {tier.id: tier for tier in await _tiers(db, order)}
+        shown = []
+        for item in items:
+            token = await passes.pass_token(db, item=item, secret_key=settings.secret_key)
+            shown.append(
+                {
+                    "tier": tiers[item.tier_id].name,
+                    "valid": item.status == PassStatus.valid,
+                    "reason": item.void_reason,
+                    "svg": qr_svg(token) if item.status == PassStatus.valid else None,
+                    "token": token,
+                }
+            )
+        return Template(
+            template_name="passes.html",
+            context={"order": order, "event": order.event, "passes": shown},
+            headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"},
+        )
+
+
+async def _tiers(db: Any, order: Order) -> list[Any]:
+    from api.db import TicketTier
+
+    return list(await db.scalars(select(TicketTier).where(TicketTier.event_id == order.event_id)))
+
+
+async def _confirm_with_stripe(db: Any, order: Order, settings: Any) -> None:
+    """Back from Checkout before the webhook: ask Stripe, and fulfil at once when paid."""
+    gateway = gateway_for(settings)
+    if gateway is None or order.stripe_checkout_session_id is None:
+        return
+    try:
+        checkout = await gateway.retrieve_checkout_session(order.stripe_checkout_session_id)
+    except PaymentsUnavailable:
+        log.warning("could not confirm checkout session for order %s", order.id)
+        return
+    if checkout.payment_status in ("paid", "no_payment_required"):
+        await fulfilment.fulfil(
+            db, order=order, settings=settings, payment_intent=checkout.payment_intent
+        )
+        await db.commit()
+        await db.refresh(order)
+    elif checkout.status == "expired":
+        await fulfilment.expire(db, order_id=order.id)
+        await db.commit()
+        await db.refresh(order)

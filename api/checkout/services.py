@@ -1,0 +1,178 @@
+"""Starting a checkout: validate the form, hold capacity and create the order in one
+transaction, then (for paid tickets) open a Stripe Checkout Session as a destination charge.
+
+Free tickets never touch Stripe: the order is paid and its passes issued in the same
+transaction. Paid tickets are held for the session's 30 minutes; the webhook (or the passes
+page confirming with Stripe) turns the hold into a sale.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import uuid
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.checkout import fulfilment, holds
+from api.db import Event, Order, OrderLine, OrderStatus, TicketTier, utcnow
+from api.events.services import TierState, tier_state
+from api.payments.gateway import LineItem, PaymentsUnavailable, StripeGateway
+from api.settings import Settings
+
+HOLD_FOR = timedelta(minutes=30)
+# A practical address check: one @, a dot in the domain, no spaces or control characters
+# (CR/LF would let a name or address inject mail headers).
+_EMAIL = re.compile(r"^[^\s@\x00-\x1f\x7f<>,;\"']{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,63}$")
+_SOURCE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._-]{0,99}$")
+
+
+class CheckoutError(Exception):
+    """The form cannot be accepted; the message says why, in words for the buyer."""
+
+
+@dataclass
+class CheckoutForm:
+    quantities: dict[uuid.UUID, int]
+    email: str
+    name: str = ""
+    source_site: str | None = None
+    errors: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Started:
+    order: Order
+    redirect_url: str
+
+
+def paid_tiers_unavailable(event: Event, settings: Settings) -> str | None:
+    """Why paid tiers of this event cannot be bought right now, or None."""
+    if not settings.stripe_enabled:
+        return "Card payments are not configured on this site yet."
+    if not event.organizer.stripe_account_id or not event.organizer.charges_enabled:
+        return "The organizer cannot take card payments yet."
+    return None
+
+
+def valid_email(value: str) -> bool:
+    return bool(_EMAIL.match(value)) and len(value) <= 254
+
+
+def clean_source_site(value: str | None) -> str | None:
+    if not value:
+        return None
+    value = value.strip()
+    return value if _SOURCE.match(value) else None
+
+
+def parse_quantity(raw: str, *, tier: TicketTier) -> int:
+    text = raw.strip() or "0"
+    if not text.isdigit():
+        raise CheckoutError(f"Quantity for {tier.name} must be a whole number.")
+    quantity = int(text)
+    if quantity > tier.max_per_order:
+        raise CheckoutError(f"At most {tier.max_per_order} {tier.name} tickets per order.")
+    return quantity
+
+
+async def start_checkout(
+    session: AsyncSession,
+    *,
+    event: Event,
+    form: CheckoutForm,
+    settings: Settings,
+    gateway: StripeGateway | None,
+) -> Started:
+    email = form.email.strip().lower()
+    if not valid_email(email):
+        raise CheckoutError("Enter a valid email address: your tickets are sent there.")
+    if any(ch in form.name for ch in "\r\n\x00") or len(form.name) > 200:
+        raise CheckoutError("The name contains characters we cannot use.")
+    tiers = {tier.id: tier for tier in event.tiers}
+    wanted = [(tiers[tid], q) for tid, q in form.quantities.items() if q > 0 and tid in tiers]
+    if not wanted:
+        raise CheckoutError("Choose at least one ticket.")
+    now = utcnow()
+    for tier, _ in wanted:
+        state = tier_state(tier, now=now)
+        if state is TierState.not_yet:
+            raise CheckoutError(f"{tier.name} is not on sale yet.")
+        if state is TierState.ended:
+            raise CheckoutError(f"Sales for {tier.name} have ended.")
+    paid = [(tier, q) for tier, q in wanted if not tier.is_free]
+    if paid:
+        reason = paid_tiers_unavailable(event, settings)
+        if reason or gateway is None:
+            raise CheckoutError(reason or "Card payments are not configured on this site yet.")
+        currencies = {tier.currency for tier, _ in paid}
+        if len(currencies) > 1:
+            raise CheckoutError("Tickets in different currencies must be bought separately.")
+
+    order = Order(
+        public_id=secrets.token_urlsafe(16),
+        event_id=event.id,
+        buyer_email=email,
+        buyer_name=form.name.strip(),
+        status=OrderStatus.pending,
+        currency=paid[0][0].currency if paid else "USD",
+        total_minor=sum(tier.price_minor * q for tier, q in wanted),
+        fee_minor=settings.platform_fee_cents * sum(q for _, q in paid),
+        source_site=clean_source_site(form.source_site),
+        hold_expires_at=now + HOLD_FOR if paid else None,
+    )
+    session.add(order)
+    await session.flush()
+    for tier, quantity in wanted:
+        taken = await holds.hold(session, tier_id=tier.id, quantity=quantity)
+        if not taken:
+            name = tier.name  # read before the rollback expires it
+            await session.rollback()
+            raise CheckoutError(f"Sold out: not enough {name} tickets left.")
+        session.add(
+            OrderLine(
+                order_id=order.id,
+                tier_id=tier.id,
+                quantity=quantity,
+                unit_price_minor=tier.price_minor,
+            )
+        )
+    await session.flush()
+    base = settings.base_url.rstrip("/")
+    passes_url = f"{base}/passes/{order.public_id}"
+    if not paid:
+        await fulfilment.fulfil(session, order=order, settings=settings)
+        await session.commit()
+        return Started(order=order, redirect_url=passes_url)
+    await session.commit()
+
+    assert gateway is not None
+    assert event.organizer.stripe_account_id
+    try:
+        checkout = await gateway.create_checkout_session(
+            order_id=str(order.id),
+            lines=[
+                LineItem(
+                    name=f"{event.name} — {tier.name}", unit_amount=tier.price_minor, quantity=q
+                )
+                for tier, q in paid
+            ],
+            currency=order.currency,
+            application_fee=order.fee_minor,
+            destination=event.organizer.stripe_account_id,
+            email=email,
+            expires_at=order.hold_expires_at or now + HOLD_FOR,
+            success_url=f"{passes_url}?session_id={{CHECKOUT_SESSION_ID}}",
+            cancel_url=f"{base}/e/{event.slug}?cancelled={order.public_id}",
+        )
+    except PaymentsUnavailable as exc:
+        await fulfilment.cancel(session, order_id=order.id)
+        await session.commit()
+        raise CheckoutError(
+            "We could not reach the payment provider, so nothing was charged. Please try again."
+        ) from exc
+    order.stripe_checkout_session_id = checkout.id
+    await session.commit()
+    return Started(order=order, redirect_url=checkout.url)

@@ -1,0 +1,1 @@
+"""Payments: the Stripe gateway, webhooks, refunds and organizer onboarding (Connect)."""

@@ -1,0 +1,201 @@
+"""The one place POCtix talks to Stripe: stripe-python's async client, with our parameters.
+
+Every sale is a destination charge: the buyer pays through Checkout, the money goes to the
+organizer's connected account, and the platform keeps `application_fee_amount` on the way
+through. `STRIPE_API_BASE` points the client elsewhere (the test stand-in); nothing else
+about the calls changes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import stripe
+
+from api.settings import Settings
+
+
+class PaymentsUnavailable(Exception):
+    """Stripe is not configured, or it did not answer: the buyer is told plainly."""
+
+
+@dataclass(frozen=True)
+class LineItem:
+    name: str
+    unit_amount: int
+    quantity: int
+
+
+@dataclass(frozen=True)
+class CheckoutSession:
+    id: str
+    url: str
+    status: str
+    payment_status: str
+    payment_intent: str | None
+
+
+class StripeGateway:
+    def __init__(self, settings: Settings) -> None:
+        if not settings.stripe_secret_key:
+            raise PaymentsUnavailable("Stripe is not configured (STRIPE_SECRET_KEY).")
+        base = settings.stripe_api_base or None
+        addresses: Any = (
+            {"api": base, "connect": base, "files": base, "meter_events": base} if base else {}
+        )
+        self._client = stripe.StripeClient(
+            settings.stripe_secret_key,
+            base_addresses=addresses,
+            http_client=stripe.HTTPXClient(timeout=15),
+            max_network_retries=2,
+        )
+
+    async def create_checkout_session(
+        self,
+        *,
+        order_id: str,
+        lines: list[LineItem],
+        currency: str,
+        application_fee: int,
+        destination: str,
+        email: str,
+        expires_at: datetime,
+        success_url: str,
+        cancel_url: str,
+    ) -> CheckoutSession:
+        metadata = {"order_id": order_id}
+        params: Any = {
+            "mode": "payment",
+            "line_items": [
+                {
+                    "price_data": {
+                        "currency": currency.lower(),
+                        "unit_amount": line.unit_amount,
+                        "product_data": {"name": line.name},
+                    },
+                    "quantity": line.quantity,
+                }
+                for line in lines
+            ],
+            "payment_intent_data": {
+                "application_fee_amount": application_fee,
+                "transfer_data": {"destination": destination},
+                "metadata": metadata,
+            },
+            "metadata": metadata,
+            "customer_email": email,
+            "client_reference_id": order_id,
+            "expires_at": int(expires_at.timestamp()),
+            "success_url": success_url,
+            "cancel_url": cancel_url,
+        }
+        try:
+            session = await self._client.v1.checkout.sessions.create_async(
+                params, {"idempotency_key": f"checkout-{order_id}"}
+            )
+        except stripe.StripeError as exc:
+            raise PaymentsUnavailable(str(exc.user_message or exc)) from exc
+        return _session(session)
+
+    async def retrieve_checkout_session(self, session_id: str) -> CheckoutSession:
+        try:
+            session = await self._client.v1.checkout.sessions.retrieve_async(session_id)
+        except stripe.StripeError as exc:
+            raise PaymentsUnavailable(str(exc.user_message or exc)) from exc
+        return _session(session)
+
+    async def refund(
+        self,
+        *,
+        payment_intent: str,
+        amount: int | None,
+        metadata: dict[str, str],
+        idempotency_key: str,
+    ) -> str:
+        """Refund through Stripe, reversing the transfer to the organizer. The passes are voided
+        by the `charge.refunded` webhook, whatever path started the refund."""
+        params: Any = {
+            "payment_intent": payment_intent,
+            "reverse_transfer": True,
+            "metadata": metadata,
+        }
+        if amount is not None:
+            params["amount"] = amount
+        try:
+            refund = await self._client.v1.refunds.create_async(
+                params, {"idempotency_key": idempotency_key}
+            )
+        except stripe.StripeError as exc:
+            raise PaymentsUnavailable(str(exc.user_message or exc)) from exc
+        return str(refund.id)
+
+    async def create_account(self, *, email: str, organizer_id: str) -> str:
+        params: Any = {
+            "email": email,
+            "controller": {
+                "fees": {"payer": "application"},
+                "losses": {"payments": "application"},
+                "stripe_dashboard": {"type": "express"},
+            },
+            "capabilities": {
+                "card_payments": {"requested": True},
+                "transfers": {"requested": True},
+            },
+            "metadata": {"organizer_id": organizer_id},
+        }
+        try:
+            account = await self._client.v1.accounts.create_async(
+                params, {"idempotency_key": f"account-{organizer_id}"}
+            )
+        except stripe.StripeError as exc:
+            raise PaymentsUnavailable(str(exc.user_message or exc)) from exc
+        return str(account.id)
+
+    async def onboarding_link(self, *, account: str, refresh_url: str, return_url: str) -> str:
+        params: Any = {
+            "account": account,
+            "refresh_url": refresh_url,
+            "return_url": return_url,
+            "type": "account_onboarding",
+        }
+        try:
+            link = await self._client.v1.account_links.create_async(params)
+        except stripe.StripeError as exc:
+            raise PaymentsUnavailable(str(exc.user_message or exc)) from exc
+        return str(link.url)
+
+    async def payment_intent_order_id(self, payment_intent: str) -> str | None:
+        """The order a payment intent belongs to, from the metadata we set at checkout."""
+        try:
+            intent = await self._client.v1.payment_intents.retrieve_async(payment_intent)
+        except stripe.StripeError as exc:
+            raise PaymentsUnavailable(str(exc.user_message or exc)) from exc
+        metadata: Any = intent.metadata or {}
+        value = metadata.get("order_id")
+        return str(value) if value else None
+
+    async def account_charges_enabled(self, account: str) -> bool:
+        try:
+            found = await self._client.v1.accounts.retrieve_async(account)
+        except stripe.StripeError as exc:
+            raise PaymentsUnavailable(str(exc.user_message or exc)) from exc
+        return bool(found.charges_enabled)
+
+
+def _session(session: Any) -> CheckoutSession:
+    intent = session.payment_intent
+    if intent is not None and not isinstance(intent, str):
+        intent = intent.id
+    return CheckoutSession(
+        id=session.id,
+        url=session.url or "",
+        status=session.status or "",
+        payment_status=session.payment_status or "",
+        payment_intent=intent,
+    )
+
+
+def gateway_for(settings: Settings) -> StripeGateway | None:
+    return StripeGateway(settings) if settings.stripe_enabled else None

@@ -1,0 +1,242 @@
+"""Stripe webhooks: `/webhooks/stripe` (the platform's events) and `/webhooks/stripe-connect`
+(events of connected accounts), each with its own signing secret.
+
+Order of work for every delivery: verify the signature (400 and nothing else otherwise), then
+in ONE transaction insert the event id (`ON CONFLICT DO NOTHING`, the first statement, so 50
+concurrent deliveries of one event produce one effect), apply the effect, commit. An effect
+that fails rolls back the event id too, and Stripe's retry runs it again. Unknown event types
+are acknowledged and ignored.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import stripe
+from litestar import Request, post
+from litestar.exceptions import HTTPException
+from sqlalchemy import select, text, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.checkout import fulfilment
+from api.db import Order, Organizer
+from api.payments.gateway import PaymentsUnavailable, gateway_for
+from api.settings import Settings
+from api.web.deps import DB, AppSettings
+
+log = logging.getLogger(__name__)
+
+TOLERANCE_S = 300
+Handler = Callable[[AsyncSession, dict[str, Any], Settings], Awaitable[str]]
+
+
+def verify(payload: bytes, signature: str | None, secret: str) -> dict[str, Any]:
+    if not secret:
+        raise HTTPException(status_code=400, detail="This webhook endpoint is not configured.")
+    try:
+        stripe.WebhookSignature.verify_header(
+            payload.decode("utf-8", "replace"), signature or "", secret, TOLERANCE_S
+        )
+    except stripe.SignatureVerificationError as exc:
+        raise HTTPException(
+            status_code=400, detail="Invalid Stripe-Signature: the event was not processed."
+        ) from exc
+    try:
+        event = json.loads(payload)
+    except ValueError as exc:
+        raise HTTPException(status_code=400, detail="The event body is not JSON.") from exc
+    if not isinstance(event, dict) or not isinstance(event.get("id"), str):
+        raise HTTPException(status_code=400, detail="The event has no id.")
+    return event
+
+
+async def _first_time(session: AsyncSession, event: dict[str, Any]) -> bool:
+    row = await session.execute(
+        text(
+            "INSERT INTO stripe_event (id, type, account, created_at) "
+            "VALUES (:id, :type, :account, now()) ON CONFLICT DO NOTHING RETURNING id"
+        ),
+        {"id": event["id"], "type": str(event.get("type", ""))[:100],
+         "account": event.get("account")},
+    )  # fmt: skip
+    return row.first() is not None
+
+
+def _uuid(value: object) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        return None
+
+
+async def _order_by_intent(
+    session: AsyncSession, payment_intent: object, settings: Settings, metadata: object = None
+) -> uuid.UUID | None:
+    if isinstance(metadata, dict) and (found := _uuid(metadata.get("order_id"))):
+        return found
+    if not isinstance(payment_intent, str):
+        return None
+    order_id = await session.scalar(
+        select(Order.id).where(Order.stripe_payment_intent_id == payment_intent)
+    )
+    if order_id is not None:
+        return order_id
+    # Not seen yet (a refund overtook the completion): the intent's metadata names the order.
+    gateway = gateway_for(settings)
+    if gateway is None:
+        return None
+    try:
+        return _uuid(await gateway.payment_intent_order_id(payment_intent))
+    except PaymentsUnavailable:
+        raise HTTPException(status_code=503, detail="Stripe did not answer; retry.") from None
+
+
+def _session_order(obj: dict[str, Any]) -> uuid.UUID | None:
+    metadata = obj.get("metadata") or {}
+    return _uuid(metadata.get("order_id") or obj.get("client_reference_id"))
+
+
+async def _completed(session: AsyncSession, obj: dict[str, Any], settings: Settings) -> str:
+    if obj.get("payment_status") not in ("paid", "no_payment_required"):
+        return "awaiting_payment"
+    return await _paid(session, obj, settings)
+
+
+async def _paid(session: AsyncSession, obj: dict[str, Any], settings: Settings) -> str:
+    order_id = _session_order(obj)
+    order = await session.get(Order, order_id) if order_id else None
+    if order is None:
+        return "unknown_order"
+    intent = obj.get("payment_intent")
+    return await fulfilment.fulfil(
+        session, order=order, settings=settings,
+        payment_intent=intent if isinstance(intent, str) else None,
+    )  # fmt: skip
+
+
+async def _expired(session: AsyncSession, obj: dict[str, Any], settings: Settings) -> str:
+    order_id = _session_order(obj)
+    if order_id is None:
+        return "unknown_order"
+    return "released" if await fulfilment.expire(session, order_id=order_id) else "no_hold"
+
+
+async def _charge_refunded(session: AsyncSession, obj: dict[str, Any], settings: Settings) -> str:
+    order_id = await _order_by_intent(session, obj.get("payment_intent"), settings)
+    if order_id is None:
+        return "unknown_order"
+    amount, refunded = int(obj.get("amount") or 0), int(obj.get("amount_refunded") or 0)
+    full = bool(obj.get("refunded")) or (amount > 0 and refunded >= amount)
+    return await fulfilment.refunded(
+        session, order_id=order_id, amount_refunded=refunded, full=full
+    )
+
+
+def _named_passes(refund: dict[str, Any]) -> list[str]:
+    raw = (refund.get("metadata") or {}).get("passes") or ""
+    return [part.strip() for part in str(raw).split(",") if part.strip()]
+
+
+async def _refund_changed(session: AsyncSession, obj: dict[str, Any], settings: Settings) -> str:
+    order_id = await _order_by_intent(
+        session, obj.get("payment_intent"), settings, obj.get("metadata")
+    )
+    if order_id is None:
+        return "unknown_order"
+    if obj.get("status") in ("failed", "canceled"):
+        log.warning("refund %s failed for order %s", obj.get("id"), order_id)
+        return "refund_failed"
+    named = _named_passes(obj)
+    if not named:
+        return "recorded"
+    return await fulfilment.refunded(
+        session, order_id=order_id, amount_refunded=0, full=False, pass_ids=named
+    )
+
+
+async def _dispute_created(session: AsyncSession, obj: dict[str, Any], settings: Settings) -> str:
+    order_id = await _order_by_intent(session, obj.get("payment_intent"), settings)
+    if order_id is None:
+        return "unknown_order"
+    await fulfilment.dispute_opened(session, order_id=order_id)
+    return "disputed"
+
+
+async def _dispute_closed(session: AsyncSession, obj: dict[str, Any], settings: Settings) -> str:
+    order_id = await _order_by_intent(session, obj.get("payment_intent"), settings)
+    if order_id is None:
+        return "unknown_order"
+    won = obj.get("status") != "lost"
+    await fulfilment.dispute_closed(session, order_id=order_id, won=won)
+    return "dispute_won" if won else "dispute_lost"
+
+
+async def _account_updated(session: AsyncSession, obj: dict[str, Any], settings: Settings) -> str:
+    result = await session.execute(
+        update(Organizer)
+        .where(Organizer.stripe_account_id == str(obj.get("id")))
+        .values(charges_enabled=bool(obj.get("charges_enabled")))
+        .returning(Organizer.id)
+    )
+    return "updated" if result.first() else "unknown_account"
+
+
+PLATFORM: dict[str, Handler] = {
+    "checkout.session.completed": _completed,
+    "checkout.session.async_payment_succeeded": _paid,
+    "checkout.session.async_payment_failed": _expired,
+    "checkout.session.expired": _expired,
+    "charge.refunded": _charge_refunded,
+    "refund.created": _refund_changed,
+    "refund.updated": _refund_changed,
+    "refund.failed": _refund_changed,
+    "charge.dispute.created": _dispute_created,
+    "charge.dispute.closed": _dispute_closed,
+}
+CONNECT: dict[str, Handler] = {"account.updated": _account_updated}
+
+
+async def _handle(
+    request: Request[Any, Any, Any],
+    db: AsyncSession,
+    settings: Settings,
+    secret: str,
+    handlers: dict[str, Handler],
+) -> dict[str, str]:
+    payload = await request.body()
+    event = verify(payload, request.headers.get("stripe-signature"), secret)
+    handler = handlers.get(str(event.get("type")))
+    if not await _first_time(db, event):
+        await db.rollback()
+        return {"status": "duplicate"}
+    if handler is None:
+        await db.commit()
+        return {"status": "ignored"}
+    obj = (event.get("data") or {}).get("object") or {}
+    outcome = await handler(db, obj, settings)
+    await db.commit()
+    log.info("stripe event %s %s: %s", event["id"], event.get("type"), outcome)
+    return {"status": outcome}
+
+
+@post("/webhooks/stripe", status_code=200, tags=["webhooks"], summary="Stripe platform events")
+async def stripe_webhook(
+    request: Request[Any, Any, Any], db: DB, settings: AppSettings
+) -> dict[str, str]:
+    return await _handle(request, db, settings, settings.stripe_webhook_secret, PLATFORM)
+
+
+@post(
+    "/webhooks/stripe-connect",
+    status_code=200,
+    tags=["webhooks"],
+    summary="Stripe Connect events (connected accounts)",
+)
+async def stripe_connect_webhook(
+    request: Request[Any, Any, Any], db: DB, settings: AppSettings
+) -> dict[str, str]:
+    return await _handle(request, db, settings, settings.stripe_connect_webhook_secret, CONNECT)

@@ -1,0 +1,155 @@
+"""Checkout of free tickets, form validation and capacity under contention (no Stripe)."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+
+import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.checkout import services
+from api.db import Event, Order, OrderStatus, Pass, TicketTier
+from api.db.engine import create_engine, session_factory
+from api.events.services import published_event
+from api.settings import Settings
+from tests import factories
+
+Client = AsyncTestClient[Litestar]
+
+
+async def hidden_fields(client: Client, path: str) -> dict[str, str]:
+    """The form's hidden inputs (the CSRF token, the partner site), as a browser sends them."""
+    page = await client.get(path)
+    fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', page.text))
+    assert "_csrf_token" in fields, "the form carries a CSRF token"
+    return fields
+
+
+async def buy(
+    client: Client, event: Event, fields: dict[str, str], *, via: str = ""
+) -> tuple[int, str, str]:
+    hidden = await hidden_fields(client, f"/e/{event.slug}{via}")
+    response = await client.post(
+        f"/e/{event.slug}/checkout", data={**hidden, **fields}, follow_redirects=False
+    )
+    return response.status_code, response.headers.get("location", ""), response.text
+
+
+@pytest.fixture
+async def free_event(db: AsyncSession) -> tuple[Event, TicketTier]:
+    event = await factories.event(db, name="Open Mic")
+    tier = await factories.tier(db, event=event, name="Floor", capacity=5)
+    await db.commit()
+    return event, tier
+
+
+async def test_free_tickets_are_issued_at_once_and_the_buyer_lands_on_the_passes_page(
+    client: Client, db: AsyncSession, free_event: tuple[Event, TicketTier]
+) -> None:
+    event, tier = free_event
+    status, location, _ = await buy(
+        client, event, {f"qty-{tier.id}": "2", "email": "Ana@Example.com", "name": "Ana"},
+        via="?via=AlohaCalendar",
+    )  # fmt: skip
+    assert status == 303
+    assert location.startswith("http://testserver.local/passes/")
+    order = await db.scalar(select(Order).where(Order.event_id == event.id))
+    assert order is not None
+    assert order.status == OrderStatus.paid
+    assert order.buyer_email == "ana@example.com"
+    assert order.source_site == "AlohaCalendar"
+    page = await client.get(location.removeprefix("http://testserver.local"))
+    assert page.status_code == 200
+    assert page.text.count('class="qr"') == 2
+    assert "Purchased on AlohaCalendar" in page.text
+    await db.refresh(tier)
+    assert (tier.sold, tier.held) == (2, 0)
+
+
+async def test_a_form_without_the_csrf_token_is_refused(
+    client: Client, free_event: tuple[Event, TicketTier]
+) -> None:
+    event, tier = free_event
+    response = await client.post(
+        f"/e/{event.slug}/checkout",
+        data={f"qty-{tier.id}": "1", "email": "a@example.com"},
+        headers={"accept": "text/html"},
+    )
+    assert response.status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("quantity", "email", "message"),
+    [
+        ("0", "a@example.com", "Choose at least one ticket."),
+        ("-1", "a@example.com", "must be a whole number"),
+        ("1000000", "a@example.com", "At most 10 Floor tickets per order."),
+        ("two", "a@example.com", "must be a whole number"),
+        ("1", "not-an-email", "Enter a valid email address"),
+        ("1", "a@example.com\r\nBcc: victim@example.com", "Enter a valid email address"),
+    ],
+)
+async def test_a_bad_form_comes_back_with_a_clear_message_and_changes_nothing(
+    client: Client,
+    db: AsyncSession,
+    free_event: tuple[Event, TicketTier],
+    quantity: str,
+    email: str,
+    message: str,
+) -> None:
+    event, tier = free_event
+    status, _, body = await buy(client, event, {f"qty-{tier.id}": quantity, "email": email})
+    assert status == 422
+    assert message in body
+    assert 'id="form-error"' in body
+    assert await db.scalar(select(func.count()).select_from(Order)) == 0
+
+
+async def test_paid_tiers_without_stripe_are_shown_but_not_sold(
+    client: Client, db: AsyncSession
+) -> None:
+    event = await factories.event(db)
+    tier = await factories.tier(db, event=event, name="VIP", price_minor=2500)
+    await db.commit()
+    page = (await client.get(f"/e/{event.slug}")).text
+    assert "Card payments are not configured on this site yet." in page
+    assert f'name="qty-{tier.id}"' not in page
+    status, _, body = await buy(client, event, {f"qty-{tier.id}": "1", "email": "a@b.co"})
+    assert status == 422
+    assert "Card payments are not configured on this site yet." in body
+
+
+async def test_500_concurrent_buyers_for_100_seats_get_exactly_100(
+    settings: Settings, db: AsyncSession
+) -> None:
+    event = await factories.event(db)
+    tier = await factories.tier(db, event=event, capacity=100)
+    await db.commit()
+    assert settings.database_url
+    engine = create_engine(settings.database_url, pool_size=20)
+    sessions = session_factory(engine)
+
+    async def attempt(n: int) -> str:
+        async with sessions() as session:
+            loaded = await published_event(session, slug=event.slug)
+            assert loaded is not None
+            form = services.CheckoutForm(quantities={tier.id: 1}, email=f"b{n}@example.com")
+            try:
+                await services.start_checkout(
+                    session, event=loaded, form=form, settings=settings, gateway=None
+                )
+            except services.CheckoutError as exc:
+                return str(exc)
+            return "bought"
+
+    results = await asyncio.gather(*(attempt(n) for n in range(500)))
+    await engine.dispose()
+    assert results.count("bought") == 100
+    assert set(results) - {"bought"} == {"Sold out: not enough General tickets left."}
+    await db.refresh(tier)
+    assert (tier.sold, tier.held) == (100, 0)
+    assert await db.scalar(select(func.count()).select_from(Pass)) == 100
