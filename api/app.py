@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -17,11 +19,13 @@ from litestar.template.config import TemplateConfig
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from api import formatting
+from api.admin.money import MoneyController, OnboardingReturn
 from api.checkin.controllers import ScannerController
 from api.checkout.pages import CheckoutPages
 from api.db.engine import create_engine, session_factory
 from api.events.pages import EventPages
 from api.health import healthz
+from api.jobs import work_forever
 from api.payments.webhooks import stripe_connect_webhook, stripe_webhook
 from api.pwa import create_pwa_router
 from api.settings import Settings
@@ -52,11 +56,20 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Lite
     init_sentry(settings.sentry_dsn, environment=settings.environment)
     db_engine = engine or create_engine(settings.database_url)
 
+    sessions = session_factory(db_engine)
+
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncGenerator[None, None]:
+        worker = None
+        if settings.worker_in_process and settings.environment != "test":
+            worker = asyncio.create_task(work_forever(sessions, settings))
         try:
             yield
         finally:
+            if worker is not None:
+                worker.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await worker
             if engine is None:
                 await db_engine.dispose()
 
@@ -71,15 +84,15 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Lite
             ScannerController,
             stripe_webhook,
             stripe_connect_webhook,
+            MoneyController,
+            OnboardingReturn,
             create_pwa_router(settings.pwa_dir),
         ],
         dependencies={
             "db": Provide(provide_db),
             "settings": Provide(provide_settings, sync_to_thread=False),
         },
-        state=State(
-            {"settings": settings, "engine": db_engine, "sessions": session_factory(db_engine)}
-        ),
+        state=State({"settings": settings, "engine": db_engine, "sessions": sessions}),
         lifespan=[lifespan],
         exception_handlers=EXCEPTION_HANDLERS,
         middleware=[request_id_middleware],

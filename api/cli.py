@@ -98,17 +98,27 @@ def worker() -> None:
     """Run the background worker (outbox delivery) until interrupted."""
     settings = _settings()
 
-    async def idle() -> None:
-        stop = asyncio.Event()
+    async def serve_jobs(url: str) -> None:
+        from api.db.engine import create_engine, session_factory
+        from api.jobs import work_forever
+
+        engine = create_engine(url, pool_size=2)
         loop = asyncio.get_running_loop()
+        task = asyncio.create_task(work_forever(session_factory(engine), settings))
         for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
-        log.info("worker started; no job kinds are registered yet")
-        await stop.wait()
+            loop.add_signal_handler(sig, task.cancel)
+        log.info("worker started")
+        try:
+            await task
+        except asyncio.CancelledError:
+            pass
+        finally:
+            await engine.dispose()
         log.info("worker stopped")
 
-    with database(settings):
-        asyncio.run(idle())
+    with database(settings) as ready:
+        assert ready.database_url
+        asyncio.run(serve_jobs(ready.database_url))
 
 
 def _print_demo(settings: Settings) -> None:

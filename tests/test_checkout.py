@@ -153,3 +153,28 @@ async def test_500_concurrent_buyers_for_100_seats_get_exactly_100(
     await db.refresh(tier)
     assert (tier.sold, tier.held) == (100, 0)
     assert await db.scalar(select(func.count()).select_from(Pass)) == 100
+
+
+@pytest.mark.parametrize(
+    ("price", "capacity", "sold", "message"),
+    [
+        (150, 10, 0, r"at least the platform fee of \$2\.00"),
+        (-5, 10, 0, "cannot be negative"),
+        (500, 3, 4, "below the 4 tickets already sold"),
+    ],
+)
+def test_tiers_that_could_never_sell_are_refused_with_a_reason(
+    price: int, capacity: int, sold: int, message: str
+) -> None:
+    from api.events.tiers import TierError, check_tier
+
+    with pytest.raises(TierError, match=message):
+        check_tier(name="VIP", price_minor=price, capacity=capacity, currency="USD",
+                   fee_minor=200, sold=sold)  # fmt: skip
+
+
+def test_free_and_fee_sized_tiers_are_fine() -> None:
+    from api.events.tiers import check_tier
+
+    check_tier(name="Lawn", price_minor=0, capacity=10, currency="USD", fee_minor=200)
+    check_tier(name="Deck", price_minor=200, capacity=10, currency="USD", fee_minor=200)

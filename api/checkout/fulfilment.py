@@ -185,6 +185,21 @@ async def refunded(
     return "partially_refunded"
 
 
+async def unit_prices(session: AsyncSession, order: Order) -> dict[uuid.UUID, int]:
+    return {line.tier_id: line.unit_price_minor for line in await _lines(session, order)}
+
+
+async def void_free(session: AsyncSession, *, order_id: uuid.UUID, items: list[Pass]) -> None:
+    """Free passes never went through Stripe: an organizer's "refund" voids them here."""
+    order = await locked_order(session, order_id=order_id)
+    if order is None:
+        return
+    await _void(session, items, "cancelled")
+    remaining = [p for p in await order_pass_list(session, order) if p.status == PassStatus.valid]
+    if not remaining:
+        order.status = OrderStatus.cancelled
+
+
 async def dispute_opened(session: AsyncSession, *, order_id: uuid.UUID) -> bool:
     order = await locked_order(session, order_id=order_id)
     if order is None:

@@ -1,0 +1,1 @@
+"""The platform operator's and organizers' back office (HTTP Basic for the operator)."""
