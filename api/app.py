@@ -26,6 +26,7 @@ from api.db.engine import create_engine, session_factory
 from api.events.pages import EventPages
 from api.health import healthz
 from api.jobs import work_forever
+from api.payments.gateway import StripeGateway, gateway_for
 from api.payments.webhooks import stripe_connect_webhook, stripe_webhook
 from api.pwa import create_pwa_router
 from api.settings import Settings
@@ -45,6 +46,11 @@ def provide_settings(state: State) -> Settings:
     return settings
 
 
+def provide_gateway(state: State) -> StripeGateway | None:
+    gateway: StripeGateway | None = state.gateway
+    return gateway
+
+
 def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Litestar:
     """Build the app for `settings` (which must carry a secret key and a database URL)."""
     if not settings.secret_key:
@@ -57,6 +63,7 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Lite
     db_engine = engine or create_engine(settings.database_url)
 
     sessions = session_factory(db_engine)
+    gateway = gateway_for(settings)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncGenerator[None, None]:
@@ -70,6 +77,8 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Lite
                 worker.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await worker
+            if gateway is not None:
+                await gateway.aclose()
             if engine is None:
                 await db_engine.dispose()
 
@@ -91,8 +100,11 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Lite
         dependencies={
             "db": Provide(provide_db),
             "settings": Provide(provide_settings, sync_to_thread=False),
+            "gateway": Provide(provide_gateway, sync_to_thread=False),
         },
-        state=State({"settings": settings, "engine": db_engine, "sessions": sessions}),
+        state=State(
+            {"settings": settings, "engine": db_engine, "sessions": sessions, "gateway": gateway}
+        ),
         lifespan=[lifespan],
         exception_handlers=EXCEPTION_HANDLERS,
         middleware=[request_id_middleware],

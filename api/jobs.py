@@ -34,12 +34,15 @@ async def stripe_refund(payload: dict[str, Any], settings: Settings) -> str:
     gateway = gateway_for(settings)
     if gateway is None:
         raise Retry("Stripe is not configured")
-    return await gateway.refund(
-        payment_intent=payload["payment_intent"],
-        amount=None,
-        metadata={"order_id": payload["order_id"], "reason": payload.get("reason", "")},
-        idempotency_key=f"auto-refund-{payload['order_id']}",
-    )
+    try:
+        return await gateway.refund(
+            payment_intent=payload["payment_intent"],
+            amount=None,
+            metadata={"order_id": payload["order_id"], "reason": payload.get("reason", "")},
+            idempotency_key=f"auto-refund-{payload['order_id']}",
+        )
+    finally:
+        await gateway.aclose()
 
 
 HANDLERS: dict[str, Job] = {"stripe_refund": stripe_refund}

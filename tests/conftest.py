@@ -15,6 +15,7 @@ from api.app import create_app
 from api.db.engine import create_engine, session_factory
 from api.settings import Settings
 from tests.pg import PostgresForTests
+from tests.shop import shop  # noqa: F401  (fixture: a live app wired to the Stripe stand-in)
 
 
 @pytest.fixture(scope="session")

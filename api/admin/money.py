@@ -23,8 +23,8 @@ from api.admin.auth import operator_guard
 from api.checkout import fulfilment
 from api.db import AuditEntry, Order, OrderStatus, Organizer, PassStatus
 from api.passes.tokens import pass_key_text
-from api.payments.gateway import PaymentsUnavailable, gateway_for
-from api.web.deps import DB, AppSettings
+from api.payments.gateway import PaymentsUnavailable, StripeGateway
+from api.web.deps import DB, AppSettings, Gateway
 
 
 class RefundRequest(msgspec.Struct, forbid_unknown_fields=True):
@@ -55,7 +55,7 @@ class MoneyController(Controller):
     async def refund(
         self,
         db: DB,
-        settings: AppSettings,
+        gateway: Gateway,
         public_id: FromPath[str],
         data: JSONBody[RefundRequest],
     ) -> RefundAccepted:
@@ -86,7 +86,6 @@ class MoneyController(Controller):
             raise HTTPException(
                 status_code=409, detail=f"An order that is {order.status} cannot be refunded."
             )
-        gateway = gateway_for(settings)
         if gateway is None or not order.stripe_payment_intent_id:
             raise HTTPException(status_code=409, detail="This order has no Stripe payment.")
         amount = data.amount
@@ -126,16 +125,17 @@ class MoneyController(Controller):
         summary="Create (or continue) the organizer's Stripe onboarding",
     )
     async def onboarding(
-        self, db: DB, settings: AppSettings, organizer_id: FromPath[uuid.UUID]
+        self, db: DB, settings: AppSettings, gateway: Gateway, organizer_id: FromPath[uuid.UUID]
     ) -> OnboardingLink:
-        return OnboardingLink(url=await _onboarding_url(db, settings, organizer_id))
+        return OnboardingLink(url=await _onboarding_url(db, settings, gateway, organizer_id))
 
 
-async def _onboarding_url(db: DB, settings: AppSettings, organizer_id: uuid.UUID) -> str:
+async def _onboarding_url(
+    db: DB, settings: AppSettings, gateway: StripeGateway | None, organizer_id: uuid.UUID
+) -> str:
     organizer = await db.get(Organizer, organizer_id)
     if organizer is None:
         raise NotFoundException(detail="No such organizer.")
-    gateway = gateway_for(settings)
     if gateway is None:
         raise HTTPException(status_code=409, detail="Stripe is not configured on this site.")
     base = settings.base_url.rstrip("/")
@@ -170,10 +170,9 @@ class OnboardingReturn(Controller):
 
     @get("/stripe/return")
     async def returned(
-        self, db: DB, settings: AppSettings, organizer: FromQuery[uuid.UUID]
+        self, db: DB, gateway: Gateway, organizer: FromQuery[uuid.UUID]
     ) -> dict[str, object]:
         found = await db.get(Organizer, organizer)
-        gateway = gateway_for(settings)
         if found is None or not found.stripe_account_id or gateway is None:
             raise NotFoundException(detail="No onboarding in progress for this organizer.")
         try:
@@ -185,6 +184,7 @@ class OnboardingReturn(Controller):
 
     @get("/stripe/refresh", status_code=303)
     async def refresh(
-        self, db: DB, settings: AppSettings, organizer: FromQuery[uuid.UUID]
+        self, db: DB, settings: AppSettings, gateway: Gateway, organizer: FromQuery[uuid.UUID]
     ) -> Redirect:
-        return Redirect(path=await _onboarding_url(db, settings, organizer), status_code=303)
+        url = await _onboarding_url(db, settings, gateway, organizer)
+        return Redirect(path=url, status_code=303)

@@ -17,8 +17,8 @@ from api.checkout.qr import qr_svg
 from api.db import Event, Order, OrderStatus, PassStatus
 from api.events import services as events
 from api.passes import services as passes
-from api.payments.gateway import PaymentsUnavailable, gateway_for
-from api.web.deps import DB, AppSettings
+from api.payments.gateway import PaymentsUnavailable, StripeGateway
+from api.web.deps import DB, AppSettings, Gateway
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +43,7 @@ class CheckoutPages(Controller):
         self,
         db: DB,
         settings: AppSettings,
+        gateway: Gateway,
         slug: FromPath[str],
         data: URLEncodedBody[dict[str, str]],
     ) -> Redirect | Template:
@@ -61,7 +62,7 @@ class CheckoutPages(Controller):
                 source_site=data.get("via"),
             )
             started = await services.start_checkout(
-                db, event=event, form=form, settings=settings, gateway=gateway_for(settings)
+                db, event=event, form=form, settings=settings, gateway=gateway
             )
         except services.CheckoutError as exc:
             await db.rollback()
@@ -80,6 +81,7 @@ class CheckoutPages(Controller):
         request: Request[Any, Any, Any],
         db: DB,
         settings: AppSettings,
+        gateway: Gateway,
         public_id: FromPath[str],
         session_id: FromQuery[str | None] = None,
     ) -> Template:
@@ -91,7 +93,7 @@ class CheckoutPages(Controller):
         if order is None:
             raise NotFoundException(detail="No order at this link. Check the link in your email.")
         if order.status == OrderStatus.pending and order.stripe_checkout_session_id:
-            await _confirm_with_stripe(db, order, settings)
+            await _confirm_with_stripe(db, order, settings, gateway)
         items = await passes.order_passes(db, order_id=order.id)
         tiers = {tier.id: tier for tier in await _tiers(db, order)}
         shown = []
@@ -119,9 +121,10 @@ async def _tiers(db: Any, order: Order) -> list[Any]:
     return list(await db.scalars(select(TicketTier).where(TicketTier.event_id == order.event_id)))
 
 
-async def _confirm_with_stripe(db: Any, order: Order, settings: Any) -> None:
+async def _confirm_with_stripe(
+    db: Any, order: Order, settings: Any, gateway: StripeGateway | None
+) -> None:
     """Back from Checkout before the webhook: ask Stripe, and fulfil at once when paid."""
-    gateway = gateway_for(settings)
     if gateway is None or order.stripe_checkout_session_id is None:
         return
     try:

@@ -8,6 +8,7 @@ page confirming with Stripe) turns the hold into a sale.
 
 from __future__ import annotations
 
+import logging
 import re
 import secrets
 import uuid
@@ -22,7 +23,11 @@ from api.events.services import TierState, tier_state
 from api.payments.gateway import LineItem, PaymentsUnavailable, StripeGateway
 from api.settings import Settings
 
+log = logging.getLogger(__name__)
 HOLD_FOR = timedelta(minutes=30)
+# Stripe refuses an `expires_at` less than 30 minutes after the session's creation; the request
+# leaves a moment after the hold starts, so the session is given one spare minute.
+SESSION_MARGIN = timedelta(minutes=1)
 # A practical address check: one @, a dot in the domain, no spaces or control characters
 # (CR/LF would let a name or address inject mail headers).
 _EMAIL = re.compile(r"^[^\s@\x00-\x1f\x7f<>,;\"']{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,63}$")
@@ -121,7 +126,7 @@ async def start_checkout(
         total_minor=sum(tier.price_minor * q for tier, q in wanted),
         fee_minor=settings.platform_fee_cents * sum(q for _, q in paid),
         source_site=clean_source_site(form.source_site),
-        hold_expires_at=now + HOLD_FOR if paid else None,
+        hold_expires_at=now + HOLD_FOR + SESSION_MARGIN if paid else None,
     )
     session.add(order)
     await session.flush()
@@ -163,11 +168,12 @@ async def start_checkout(
             application_fee=order.fee_minor,
             destination=event.organizer.stripe_account_id,
             email=email,
-            expires_at=order.hold_expires_at or now + HOLD_FOR,
+            expires_at=order.hold_expires_at or now + HOLD_FOR + SESSION_MARGIN,
             success_url=f"{passes_url}?session_id={{CHECKOUT_SESSION_ID}}",
             cancel_url=f"{base}/e/{event.slug}?cancelled={order.public_id}",
         )
     except PaymentsUnavailable as exc:
+        log.warning("checkout session for order %s failed: %s", order.id, exc)
         await fulfilment.cancel(session, order_id=order.id)
         await session.commit()
         raise CheckoutError(

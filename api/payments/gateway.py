@@ -45,12 +45,17 @@ class StripeGateway:
         addresses: Any = (
             {"api": base, "connect": base, "files": base, "meter_events": base} if base else {}
         )
+        self._http = stripe.HTTPXClient(timeout=15)
         self._client = stripe.StripeClient(
             settings.stripe_secret_key,
             base_addresses=addresses,
-            http_client=stripe.HTTPXClient(timeout=15),
+            http_client=self._http,
             max_network_retries=2,
         )
+
+    async def aclose(self) -> None:
+        """Close the pooled connections (the app does this at shutdown)."""
+        await self._http.close_async()  # type: ignore[no-untyped-call]
 
     async def create_checkout_session(
         self,
@@ -172,7 +177,7 @@ class StripeGateway:
             intent = await self._client.v1.payment_intents.retrieve_async(payment_intent)
         except stripe.StripeError as exc:
             raise PaymentsUnavailable(str(exc.user_message or exc)) from exc
-        metadata: Any = intent.metadata or {}
+        metadata: dict[str, Any] = intent.metadata.to_dict() if intent.metadata else {}
         value = metadata.get("order_id")
         return str(value) if value else None
 

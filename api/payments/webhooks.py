@@ -14,6 +14,7 @@ import json
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 import stripe
@@ -24,14 +25,22 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.checkout import fulfilment
 from api.db import Order, Organizer
-from api.payments.gateway import PaymentsUnavailable, gateway_for
+from api.payments.gateway import PaymentsUnavailable, StripeGateway
 from api.settings import Settings
 from api.web.deps import DB, AppSettings
 
 log = logging.getLogger(__name__)
 
 TOLERANCE_S = 300
-Handler = Callable[[AsyncSession, dict[str, Any], Settings], Awaitable[str]]
+
+
+@dataclass(frozen=True)
+class Ctx:
+    settings: Settings
+    gateway: StripeGateway | None
+
+
+Handler = Callable[[AsyncSession, dict[str, Any], Ctx], Awaitable[str]]
 
 
 def verify(payload: bytes, signature: str | None, secret: str) -> dict[str, Any]:
@@ -74,7 +83,7 @@ def _uuid(value: object) -> uuid.UUID | None:
 
 
 async def _order_by_intent(
-    session: AsyncSession, payment_intent: object, settings: Settings, metadata: object = None
+    session: AsyncSession, payment_intent: object, ctx: Ctx, metadata: object = None
 ) -> uuid.UUID | None:
     if isinstance(metadata, dict) and (found := _uuid(metadata.get("order_id"))):
         return found
@@ -86,7 +95,7 @@ async def _order_by_intent(
     if order_id is not None:
         return order_id
     # Not seen yet (a refund overtook the completion): the intent's metadata names the order.
-    gateway = gateway_for(settings)
+    gateway = ctx.gateway
     if gateway is None:
         return None
     try:
@@ -100,33 +109,33 @@ def _session_order(obj: dict[str, Any]) -> uuid.UUID | None:
     return _uuid(metadata.get("order_id") or obj.get("client_reference_id"))
 
 
-async def _completed(session: AsyncSession, obj: dict[str, Any], settings: Settings) -> str:
+async def _completed(session: AsyncSession, obj: dict[str, Any], ctx: Ctx) -> str:
     if obj.get("payment_status") not in ("paid", "no_payment_required"):
         return "awaiting_payment"
-    return await _paid(session, obj, settings)
+    return await _paid(session, obj, ctx)
 
 
-async def _paid(session: AsyncSession, obj: dict[str, Any], settings: Settings) -> str:
+async def _paid(session: AsyncSession, obj: dict[str, Any], ctx: Ctx) -> str:
     order_id = _session_order(obj)
     order = await session.get(Order, order_id) if order_id else None
     if order is None:
         return "unknown_order"
     intent = obj.get("payment_intent")
     return await fulfilment.fulfil(
-        session, order=order, settings=settings,
+        session, order=order, settings=ctx.settings,
         payment_intent=intent if isinstance(intent, str) else None,
     )  # fmt: skip
 
 
-async def _expired(session: AsyncSession, obj: dict[str, Any], settings: Settings) -> str:
+async def _expired(session: AsyncSession, obj: dict[str, Any], ctx: Ctx) -> str:
     order_id = _session_order(obj)
     if order_id is None:
         return "unknown_order"
     return "released" if await fulfilment.expire(session, order_id=order_id) else "no_hold"
 
 
-async def _charge_refunded(session: AsyncSession, obj: dict[str, Any], settings: Settings) -> str:
-    order_id = await _order_by_intent(session, obj.get("payment_intent"), settings)
+async def _charge_refunded(session: AsyncSession, obj: dict[str, Any], ctx: Ctx) -> str:
+    order_id = await _order_by_intent(session, obj.get("payment_intent"), ctx)
     if order_id is None:
         return "unknown_order"
     amount, refunded = int(obj.get("amount") or 0), int(obj.get("amount_refunded") or 0)
@@ -141,10 +150,8 @@ def _named_passes(refund: dict[str, Any]) -> list[str]:
     return [part.strip() for part in str(raw).split(",") if part.strip()]
 
 
-async def _refund_changed(session: AsyncSession, obj: dict[str, Any], settings: Settings) -> str:
-    order_id = await _order_by_intent(
-        session, obj.get("payment_intent"), settings, obj.get("metadata")
-    )
+async def _refund_changed(session: AsyncSession, obj: dict[str, Any], ctx: Ctx) -> str:
+    order_id = await _order_by_intent(session, obj.get("payment_intent"), ctx, obj.get("metadata"))
     if order_id is None:
         return "unknown_order"
     if obj.get("status") in ("failed", "canceled"):
@@ -158,16 +165,16 @@ async def _refund_changed(session: AsyncSession, obj: dict[str, Any], settings: 
     )
 
 
-async def _dispute_created(session: AsyncSession, obj: dict[str, Any], settings: Settings) -> str:
-    order_id = await _order_by_intent(session, obj.get("payment_intent"), settings)
+async def _dispute_created(session: AsyncSession, obj: dict[str, Any], ctx: Ctx) -> str:
+    order_id = await _order_by_intent(session, obj.get("payment_intent"), ctx)
     if order_id is None:
         return "unknown_order"
     await fulfilment.dispute_opened(session, order_id=order_id)
     return "disputed"
 
 
-async def _dispute_closed(session: AsyncSession, obj: dict[str, Any], settings: Settings) -> str:
-    order_id = await _order_by_intent(session, obj.get("payment_intent"), settings)
+async def _dispute_closed(session: AsyncSession, obj: dict[str, Any], ctx: Ctx) -> str:
+    order_id = await _order_by_intent(session, obj.get("payment_intent"), ctx)
     if order_id is None:
         return "unknown_order"
     won = obj.get("status") != "lost"
@@ -175,7 +182,7 @@ async def _dispute_closed(session: AsyncSession, obj: dict[str, Any], settings: 
     return "dispute_won" if won else "dispute_lost"
 
 
-async def _account_updated(session: AsyncSession, obj: dict[str, Any], settings: Settings) -> str:
+async def _account_updated(session: AsyncSession, obj: dict[str, Any], ctx: Ctx) -> str:
     result = await session.execute(
         update(Organizer)
         .where(Organizer.stripe_account_id == str(obj.get("id")))
@@ -217,7 +224,7 @@ async def _handle(
         await db.commit()
         return {"status": "ignored"}
     obj = (event.get("data") or {}).get("object") or {}
-    outcome = await handler(db, obj, settings)
+    outcome = await handler(db, obj, Ctx(settings, request.app.state.gateway))
     await db.commit()
     log.info("stripe event %s %s: %s", event["id"], event.get("type"), outcome)
     return {"status": outcome}

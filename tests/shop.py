@@ -1,0 +1,111 @@
+"""A live POCtix (in a server thread) wired to the Stripe stand-in, with a paid event.
+
+The app runs on a real loopback port because the stand-in delivers webhooks over HTTP; the test
+drives it with httpx like a browser would (cookies, the form's CSRF token).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.app import create_app
+from api.db import Order, Pass, PassStatus, TicketTier
+from api.settings import Settings
+from tests import factories
+from tests.stripe_standin.server import ServerThread
+from tests.stripe_standin.standin import StripeStandin
+
+
+@dataclass
+class Shop:
+    url: str
+    settings: Settings
+    standin: StripeStandin
+    browser: httpx.AsyncClient
+    slug: str
+    tier_id: uuid.UUID
+    account: str
+
+    async def buy(self, quantity: int = 2, email: str = "buyer@example.com") -> httpx.Response:
+        """Fill in the event page's form and submit it; returns the 303 (or the form again)."""
+        page = await self.browser.get(f"/e/{self.slug}")
+        hidden = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', page.text))
+        return await self.browser.post(
+            f"/e/{self.slug}/checkout",
+            data={**hidden, f"qty-{self.tier_id}": str(quantity), "email": email},
+        )
+
+    async def checkout(self, quantity: int = 2) -> tuple[str, str]:
+        """Start a paid checkout; returns (session id, order public id)."""
+        response = await self.buy(quantity)
+        assert response.status_code == 303, response.text
+        session_id = response.headers["location"].rsplit("/", 1)[-1]
+        session = self.standin.get(session_id)
+        return session_id, session["success_url"].split("/passes/")[1].split("?")[0]
+
+
+async def order_state(db: AsyncSession, public_id: str) -> tuple[str, int, int, list[str]]:
+    """(order status, tier sold, tier held, pass statuses) as the database has them."""
+    db.expire_all()
+    order = await db.scalar(select(Order).where(Order.public_id == public_id))
+    assert order is not None
+    tier = await db.scalar(select(TicketTier).where(TicketTier.event_id == order.event_id))
+    assert tier is not None
+    statuses = list(
+        await db.scalars(select(Pass.status).where(Pass.order_id == order.id).order_by(Pass.id))
+    )
+    return order.status, tier.sold, tier.held, statuses
+
+
+async def valid_passes(db: AsyncSession) -> int:
+    return int(
+        await db.scalar(
+            select(func.count()).select_from(Pass).where(Pass.status == PassStatus.valid)
+        )
+        or 0
+    )
+
+
+@pytest.fixture
+async def shop(settings: Settings, db: AsyncSession) -> AsyncIterator[Shop]:
+    holder: dict[str, Any] = {}
+
+    async def asgi(scope: Any, receive: Any, send: Any) -> None:
+        await holder["app"](scope, receive, send)
+
+    with StripeStandin() as standin:
+        thread = ServerThread(asgi, name="poctix")
+        live = dataclasses.replace(
+            settings,
+            base_url=thread.url,
+            stripe_secret_key=standin.api_key,
+            stripe_api_base=standin.url,
+            stripe_webhook_secret=standin.webhook_secret,
+            stripe_connect_webhook_secret=standin.connect_webhook_secret,
+            admin_username="operator",
+            admin_password="correct horse battery staple",
+        )
+        holder["app"] = create_app(live)
+        thread.start()
+        standin.webhook_url = f"{thread.url}/webhooks/stripe"
+        standin.connect_webhook_url = f"{thread.url}/webhooks/stripe-connect"
+        account = standin.create_account(charges_enabled=True)["id"]
+        organizer = await factories.organizer(db)
+        organizer.stripe_account_id = account
+        organizer.charges_enabled = True
+        event = await factories.event(db, org=organizer)
+        tier = await factories.tier(db, event=event, name="VIP", price_minor=2500, capacity=10)
+        await db.commit()
+        async with httpx.AsyncClient(base_url=thread.url, timeout=30) as browser:
+            yield Shop(thread.url, live, standin, browser, event.slug, tier.id, account)
+        thread.stop()
