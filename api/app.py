@@ -23,6 +23,7 @@ from api.admin.money import MoneyController, OnboardingReturn
 from api.checkin.controllers import ScannerController
 from api.checkout.pages import CheckoutPages
 from api.db.engine import create_engine, session_factory
+from api.events.cache import EventCache
 from api.events.pages import EventPages
 from api.health import healthz
 from api.jobs import work_forever
@@ -103,7 +104,13 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Lite
             "gateway": Provide(provide_gateway, sync_to_thread=False),
         },
         state=State(
-            {"settings": settings, "engine": db_engine, "sessions": sessions, "gateway": gateway}
+            {
+                "settings": settings,
+                "engine": db_engine,
+                "sessions": sessions,
+                "gateway": gateway,
+                "event_cache": EventCache(),
+            }
         ),
         lifespan=[lifespan],
         exception_handlers=EXCEPTION_HANDLERS,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
 import sys
 from collections.abc import Awaitable, Callable
@@ -58,7 +59,11 @@ def main() -> None:
 @click.option("--host", default=None, help="Interface to listen on (default: HOST setting).")
 @click.option("--port", default=None, type=int, help="Port to listen on (default: PORT setting).")
 @click.option("--demo", is_flag=True, help="Load the demo organizer and event first.")
-def run(host: str | None, port: int | None, demo: bool) -> None:
+@click.option(
+    "--workers", default=1, show_default=True, type=click.IntRange(1, 64),
+    help="Processes serving requests (one per core is a good start).",
+)  # fmt: skip
+def run(host: str | None, port: int | None, demo: bool, workers: int) -> None:
     """Start the database (embedded unless DATABASE_URL), migrate, and serve."""
     import uvicorn
 
@@ -70,18 +75,22 @@ def run(host: str | None, port: int | None, demo: bool) -> None:
         _migrate(ready)
         if demo:
             _print_demo(ready)
-        app = create_app(ready)
-        config = uvicorn.Config(
-            app,
-            host=host or ready.host,
-            port=port or ready.port,
-            log_config=None,
-            proxy_headers=False,
-            server_header=False,
-        )
-        server = uvicorn.Server(config)
-        click.echo(f"POCtix is serving at http://{config.host}:{config.port}/", err=True)
-        server.run()
+        bind_host, bind_port = host or ready.host, port or ready.port
+        click.echo(f"POCtix is serving at http://{bind_host}:{bind_port}/", err=True)
+        if workers == 1:
+            config = uvicorn.Config(
+                create_app(ready), host=bind_host, port=bind_port, log_config=None,
+                proxy_headers=False, server_header=False,
+            )  # fmt: skip
+            uvicorn.Server(config).run()
+            return
+        # Each worker process builds its own app from the environment the parent resolved.
+        assert ready.database_url
+        os.environ.update(DATABASE_URL=ready.database_url, SECRET_KEY=ready.secret_key)
+        uvicorn.run(
+            "api.asgi:app_from_env", factory=True, workers=workers, host=bind_host,
+            port=bind_port, log_config=None, proxy_headers=False, server_header=False,
+        )  # fmt: skip
 
 
 @main.command()

@@ -211,7 +211,16 @@ def server(database_url: str, *, workers: int = 1) -> Iterator[str]:
     with tempfile.TemporaryDirectory() as data:
         env["DATA_DIR"] = data
         proc = subprocess.Popen(
-            [sys.executable, "-m", "api.cli", "run", "--port", str(port)],
+            [
+                sys.executable,
+                "-m",
+                "api.cli",
+                "run",
+                "--port",
+                str(port),
+                "--workers",
+                str(workers),
+            ],
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,

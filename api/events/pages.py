@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from litestar import Controller, get
+from typing import Any
+
+from litestar import Controller, Request, get
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Template
 
 from api.checkout.pages import event_context
 from api.events import services
+from api.events.cache import EventCache
 from api.web.deps import DB, AppSettings
 
 
@@ -22,9 +25,15 @@ class EventPages(Controller):
 
     @get("/e/{slug:str}")
     async def event_page(
-        self, db: DB, settings: AppSettings, slug: FromPath[str], via: FromQuery[str | None] = None
+        self,
+        request: Request[Any, Any, Any],
+        db: DB,
+        settings: AppSettings,
+        slug: FromPath[str],
+        via: FromQuery[str | None] = None,
     ) -> Template:
-        event = await services.published_event(db, slug=slug)
+        cache: EventCache = request.app.state.event_cache
+        event = await cache.get(db, slug=slug)
         if event is None:
             raise NotFoundException(detail="There is no published event at this address.")
         form = {"via": via} if via else {}
