@@ -178,3 +178,10 @@ def test_free_and_fee_sized_tiers_are_fine() -> None:
 
     check_tier(name="Lawn", price_minor=0, capacity=10, currency="USD", fee_minor=200)
     check_tier(name="Deck", price_minor=200, capacity=10, currency="USD", fee_minor=200)
+
+
+@pytest.mark.parametrize("public_id", ["nope", "A" * 22, "%00", "a%0d%0aSet-Cookie:x", "é" * 22])
+async def test_a_tampered_order_link_is_a_plain_404(client: Client, public_id: str) -> None:
+    response = await client.get(f"/passes/{public_id}", headers={"accept": "text/html"})
+    assert response.status_code == 404
+    assert "No order at this link" in response.text

@@ -141,3 +141,19 @@ async def test_unexpected_errors_are_a_plain_500_with_the_request_id_and_no_trac
     assert "Traceback" not in response.text
     assert body["request_id"] in body["detail"]
     assert any("unhandled error" in r.getMessage() for r in caplog.records)
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("GET", "/e/%00", None),
+        ("GET", "/e/a%00b", None),
+        ("POST", "/api/v1/scanner/pair", {"code": "\u0000" * 20}),
+        ("POST", "/api/v1/scanner/pair", {"code": "x" * 20, "name": "Gate\u0000"}),
+    ],
+)
+async def test_nul_bytes_anywhere_are_a_4xx_never_a_500(
+    client: Client, method: str, path: str, body: dict[str, str] | None
+) -> None:
+    response = await client.request(method, path, json=body, headers={"accept": "text/html"})
+    assert 400 <= response.status_code < 500

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from litestar import Controller, Request, get, post
@@ -21,6 +22,7 @@ from api.payments.gateway import PaymentsUnavailable, StripeGateway
 from api.web.deps import DB, AppSettings, Gateway
 
 log = logging.getLogger(__name__)
+PUBLIC_ID = re.compile(r"[A-Za-z0-9_-]{16,43}")
 
 
 def event_context(
@@ -85,6 +87,8 @@ class CheckoutPages(Controller):
         public_id: FromPath[str],
         session_id: FromQuery[str | None] = None,
     ) -> Template:
+        if not PUBLIC_ID.fullmatch(public_id):
+            raise NotFoundException(detail="No order at this link. Check the link in your email.")
         order = await db.scalar(
             select(Order)
             .where(Order.public_id == public_id)

@@ -14,6 +14,7 @@ from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, SerializationException
 from litestar.response import Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from sqlalchemy.exc import DBAPIError
 
 from api.web.observability import request_id
 
@@ -85,6 +86,20 @@ def http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) 
     return _error_response(request, status, message, exc.extra, exc.headers)
 
 
+# SQLSTATE class 22 "data exception" caused by what a client sent: a NUL byte (22021), a value
+# out of range (22003), text that is not a number (22P02)... The client can act on it.
+_CLIENT_DATA_ERRORS = {"22021", "22P05", "22003", "22P02", "22007", "22008"}
+
+
+def database_error_handler(request: Request[Any, Any, Any], exc: DBAPIError) -> Response[Any]:
+    code = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+    if code in _CLIENT_DATA_ERRORS:
+        return _error_response(
+            request, 400, "The request contains characters or values that cannot be accepted."
+        )
+    return internal_error_handler(request, exc)
+
+
 def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     message = (
@@ -96,5 +111,6 @@ def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> R
 
 EXCEPTION_HANDLERS: Any = {
     HTTPException: http_exception_handler,
+    DBAPIError: database_error_handler,
     Exception: internal_error_handler,
 }
