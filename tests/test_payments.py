@@ -298,3 +298,38 @@ async def _pass_ids(db: AsyncSession, public_id: str) -> list[str]:
         select(Pass.pass_key).where(Pass.order_id == order.id).order_by(Pass.id)
     )
     return [pass_key_text(k) for k in keys]
+
+
+async def test_an_organizer_onboards_to_stripe_and_can_then_sell_paid_tickets(
+    shop: Shop, db: AsyncSession
+) -> None:
+    organizer = await db.scalar(
+        select(Organizer).where(Organizer.stripe_account_id == shop.account)
+    )
+    assert organizer is not None
+    organizer_id = organizer.id
+    organizer.stripe_account_id = None
+    organizer.charges_enabled = False
+    await db.commit()
+    response = await shop.browser.post(
+        f"/api/v1/admin/organizers/{organizer_id}/stripe/onboarding", headers=BASIC
+    )
+    assert response.status_code == 201, response.text
+    link = response.json()["url"]
+    create = next(r for r in shop.standin.requests if r.path == "/v1/accounts")
+    assert create.params["capabilities"] == {
+        "card_payments": {"requested": True},
+        "transfers": {"requested": True},
+    }
+    assert create.params["controller"]["stripe_dashboard"]["type"] == "express"
+    # The organizer completes Stripe's form; Stripe sends them back to POCtix.
+    finished = await shop.browser.post(link)
+    assert finished.status_code == 303
+    returned = await shop.browser.get(finished.headers["location"], headers=BASIC)
+    assert returned.json()["charges_enabled"] is True
+    await shop.standin.settle_async()
+    db.expire_all()
+    refreshed = await db.get(Organizer, organizer_id)
+    assert refreshed is not None
+    assert refreshed.charges_enabled is True
+    assert (await shop.buy(quantity=1)).status_code == 303
