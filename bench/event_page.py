@@ -55,7 +55,7 @@ def main(seconds: int, connections: int, workers: int) -> None:
     latency = dict(re.findall(r"^\s+(50|75|90|99)%\s+(\S+)$", report, re.MULTILINE))
     rps = re.search(r"Requests/sec:\s+(\S+)", report)
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", report)
-    print(f"| workers | connections | requests/s | p50 | p90 | p99 | non-2xx | HTML | gzip | "
+    print("| workers | connections | requests/s | p50 | p90 | p99 | non-2xx | HTML | gzip | "
           "third-party requests |")  # fmt: skip
     print("|---|---|---|---|---|---|---|---|---|---|")
     print(
