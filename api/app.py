@@ -19,6 +19,7 @@ from litestar.template.config import TemplateConfig
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from api import formatting
+from api.accounts.pages import AccountPages
 from api.admin.money import MoneyController, OnboardingReturn
 from api.checkin.controllers import ScannerController
 from api.checkout.pages import CheckoutPages
@@ -33,6 +34,7 @@ from api.pwa import create_pwa_router
 from api.settings import Settings
 from api.web.errors import EXCEPTION_HANDLERS
 from api.web.observability import add_request_id_header, init_sentry, request_id_middleware
+from api.web.sessions import session_config
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -91,6 +93,7 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Lite
             healthz,
             EventPages,
             CheckoutPages,
+            AccountPages,
             ScannerController,
             stripe_webhook,
             stripe_connect_webhook,
@@ -114,7 +117,7 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Lite
         ),
         lifespan=[lifespan],
         exception_handlers=EXCEPTION_HANDLERS,
-        middleware=[request_id_middleware],
+        middleware=[request_id_middleware, session_config(settings).middleware],
         before_send=[add_request_id_header],
         template_config=TemplateConfig(
             directory=TEMPLATES, engine=JinjaTemplateEngine, engine_callback=configure_templates

@@ -1,4 +1,4 @@
-"""The `poctix` command: run, migrate, worker, demo, scanner-link, settings."""
+"""The `poctix` command: run, migrate, worker, outbox, demo, scanner-link, settings."""
 
 from __future__ import annotations
 
@@ -80,7 +80,7 @@ def run(host: str | None, port: int | None, demo: bool, workers: int) -> None:
         if workers == 1:
             config = uvicorn.Config(
                 create_app(ready), host=bind_host, port=bind_port, log_config=None,
-                proxy_headers=False, server_header=False,
+                proxy_headers=False, server_header=False, access_log=False,
             )  # fmt: skip
             uvicorn.Server(config).run()
             return
@@ -90,6 +90,7 @@ def run(host: str | None, port: int | None, demo: bool, workers: int) -> None:
         uvicorn.run(
             "api.asgi:app_from_env", factory=True, workers=workers, host=bind_host,
             port=bind_port, log_config=None, proxy_headers=False, server_header=False,
+            access_log=False,
         )  # fmt: skip
 
 
@@ -128,6 +129,48 @@ def worker() -> None:
     with database(settings) as ready:
         assert ready.database_url
         asyncio.run(serve_jobs(ready.database_url))
+
+
+@main.command()
+@click.option("--all", "everything", is_flag=True, help="Also list sent messages.")
+@click.option("--limit", default=50, show_default=True, help="Most rows to list, newest first.")
+@click.option(
+    "--release",
+    is_flag=True,
+    help="Queue kept emails again (once MAIL_API_URL or SMTP_HOST is set).",
+)
+def outbox(everything: bool, limit: int, release: bool) -> None:
+    """List the outbox: pending, kept (no email provider configured) and failed messages."""
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from api.db import OutboxMessage
+    from api.mail import list_outbox, release_kept
+
+    settings = _settings()
+    statuses = (
+        ("pending", "kept", "failed", "sent") if everything else ("pending", "kept", "failed")
+    )
+
+    async def look(session: AsyncSession) -> tuple[int, list[OutboxMessage]]:
+        released = await release_kept(session) if release else 0
+        await session.commit()
+        return released, await list_outbox(session, statuses=statuses, limit=limit)
+
+    with database(settings) as ready:
+        released, rows = _with_session(ready, look)
+    if release:
+        click.echo(f"Queued {released} kept message(s) again.")
+    if not rows:
+        click.echo("The outbox is empty." if everything else "Nothing pending, kept or failed.")
+    for row in rows:
+        to, subject = row.payload.get("to", ""), row.payload.get("subject", "")
+        order = row.payload.get("order_id", "")
+        click.echo(
+            f"{row.created_at:%Y-%m-%d %H:%M:%S}  {row.status:<7}  {row.kind:<18}  "
+            f"attempts={row.attempts}  provider={row.provider or '-'}  order={order}"
+            + (f"\n    to {to}: {subject}" if to else "")
+            + (f"\n    last error: {row.last_error}" if row.last_error else "")
+        )
 
 
 def _print_demo(settings: Settings) -> None:

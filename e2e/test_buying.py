@@ -26,9 +26,7 @@ def standin() -> Iterator[StripeStandin]:
 
 
 @pytest.fixture
-def paid_app(
-    database_url: str, tmp_path: Path, standin: StripeStandin
-) -> Iterator[LiveApp]:
+def paid_app(database_url: str, tmp_path: Path, standin: StripeStandin) -> Iterator[LiveApp]:
     env = {
         "STRIPE_SECRET_KEY": standin.api_key,
         "STRIPE_API_BASE": standin.url,

@@ -1,0 +1,1 @@
+"""Accounts: magic-link sign-in for buyers and organizer staff, and the buyer's /account."""
