@@ -28,6 +28,7 @@ from api.events.cache import EventCache
 from api.events.pages import EventPages
 from api.health import healthz
 from api.jobs import work_forever
+from api.media.routes import ImageUploads, media
 from api.payments.gateway import StripeGateway, gateway_for
 from api.payments.webhooks import stripe_connect_webhook, stripe_webhook
 from api.pwa import create_pwa_router
@@ -94,6 +95,8 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Lite
             EventPages,
             CheckoutPages,
             AccountPages,
+            ImageUploads,
+            media,
             ScannerController,
             stripe_webhook,
             stripe_connect_webhook,

@@ -1,0 +1,1 @@
+"""Uploaded images (organizer logos, event images): checked, re-encoded, stored, served."""

@@ -1,0 +1,126 @@
+"""Organizer logos and event images: checked, re-encoded without metadata, served cached."""
+
+from __future__ import annotations
+
+import base64
+import io
+
+import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+from PIL import Image
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.settings import Settings
+from tests import factories
+
+Client = AsyncTestClient[Litestar]
+OPERATOR = "operator:s3cret-operator-pass"
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    import dataclasses
+
+    return dataclasses.replace(
+        settings, admin_username="operator", admin_password="s3cret-operator-pass"
+    )
+
+
+def auth() -> dict[str, str]:
+    return {"authorization": "Basic " + base64.b64encode(OPERATOR.encode()).decode()}
+
+
+def jpeg_with_gps() -> bytes:
+    image = Image.new("RGB", (3000, 1000), (200, 80, 40))
+    exif = Image.Exif()
+    exif[0x010E] = "secret studio description"
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG", exif=exif)
+    return buffer.getvalue()
+
+
+async def test_an_event_image_is_reencoded_without_metadata_and_served_cached(
+    client: Client, db: AsyncSession
+) -> None:
+    event = await factories.event(db)
+    await db.commit()
+    raw = jpeg_with_gps()
+    assert b"secret studio description" in raw
+    response = await client.put(
+        f"/api/v1/admin/events/{event.id}/image",
+        files={"data": ("poster.jpg", raw, "image/jpeg")},
+        headers=auth(),
+    )
+    assert response.status_code == 200, response.text
+    url = response.json()["url"]
+    served = await client.get(url)
+    assert served.headers["cache-control"] == "public, max-age=31536000, immutable"
+    assert b"secret studio description" not in served.content
+    with Image.open(io.BytesIO(served.content)) as image:
+        assert max(image.size) == 2000
+        assert not image.getexif()
+    page = await client.get(f"/e/{event.slug}")
+    assert f'src="{url}"' in page.text
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"just some text", "not a readable PNG, JPEG or WebP image"),
+        (b"", "The file is empty."),
+        (b"GIF89a" + b"\x00" * 100, "not a readable"),
+    ],
+)
+async def test_bad_uploads_get_a_clear_message(
+    client: Client, db: AsyncSession, content: bytes, message: str
+) -> None:
+    org = await factories.organizer(db)
+    await db.commit()
+    response = await client.put(
+        f"/api/v1/admin/organizers/{org.id}/logo",
+        files={"data": ("logo.png", content, "image/png")},
+        headers=auth(),
+    )
+    assert response.status_code == 400
+    assert message in response.json()["detail"]
+
+
+async def test_a_gif_is_refused_as_the_wrong_type(client: Client, db: AsyncSession) -> None:
+    org = await factories.organizer(db)
+    await db.commit()
+    buffer = io.BytesIO()
+    Image.new("RGB", (10, 10)).save(buffer, format="GIF")
+    response = await client.put(
+        f"/api/v1/admin/organizers/{org.id}/logo",
+        files={"data": ("logo.gif", buffer.getvalue(), "image/gif")},
+        headers=auth(),
+    )
+    assert response.status_code == 400
+    assert response.json()["detail"] == "Upload a PNG, JPEG or WebP image."
+
+
+async def test_an_oversized_upload_is_refused(client: Client, db: AsyncSession) -> None:
+    org = await factories.organizer(db)
+    await db.commit()
+    response = await client.put(
+        f"/api/v1/admin/organizers/{org.id}/logo",
+        files={"data": ("big.png", b"\x89PNG" + b"0" * (6 * 1024 * 1024), "image/png")},
+        headers=auth(),
+    )
+    assert response.status_code in (400, 413)
+
+
+async def test_uploads_need_the_operator(client: Client, db: AsyncSession) -> None:
+    org = await factories.organizer(db)
+    await db.commit()
+    response = await client.put(
+        f"/api/v1/admin/organizers/{org.id}/logo",
+        files={"data": ("logo.png", b"x", "image/png")},
+    )
+    assert response.status_code == 401
+
+
+@pytest.mark.parametrize("name", ["../secret_key", "x.png", "0" * 32 + ".gif", "%00"])
+async def test_media_names_outside_the_store_are_not_found(client: Client, name: str) -> None:
+    assert (await client.get(f"/media/{name}")).status_code == 404
