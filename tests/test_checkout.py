@@ -185,3 +185,36 @@ async def test_a_tampered_order_link_is_a_plain_404(client: Client, public_id: s
     response = await client.get(f"/passes/{public_id}", headers={"accept": "text/html"})
     assert response.status_code == 404
     assert "No order at this link" in response.text
+
+
+async def test_the_sweep_releases_holds_whose_session_ran_out(
+    db: AsyncSession, settings: Settings
+) -> None:
+    from datetime import timedelta
+
+    from api.checkout import holds
+    from api.checkout.sweep import release_lapsed_holds
+    from api.db import OrderLine, utcnow
+
+    event = await factories.event(db)
+    tier = await factories.tier(db, event=event, price_minor=2500, capacity=10)
+    orders = []
+    for minutes_ago in (60, 1):  # one long lapsed, one still inside the grace period
+        order = Order(
+            public_id=f"sweep{minutes_ago:02d}xxxxxxxxxxxxxx",
+            event_id=event.id,
+            buyer_email="a@b.co",
+            hold_expires_at=utcnow() - timedelta(minutes=minutes_ago),
+        )
+        db.add(order)
+        await db.flush()
+        db.add(OrderLine(order_id=order.id, tier_id=tier.id, quantity=2, unit_price_minor=2500))
+        assert await holds.hold(db, tier_id=tier.id, quantity=2)
+        orders.append(order)
+    await db.commit()
+    assert await release_lapsed_holds(db) == 1
+    assert await release_lapsed_holds(db) == 0
+    await db.refresh(tier)
+    await db.refresh(orders[0])
+    await db.refresh(orders[1])
+    assert (tier.held, orders[0].status, orders[1].status) == (2, "expired", "pending")
