@@ -29,16 +29,9 @@ import httpx
 from playwright.sync_api import BrowserContext, Page, Playwright, sync_playwright
 
 from bench.harness import create_big_event, database, pairing_code, run, server
+from e2e.conftest import CHROMIUM_ARGS
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 READY = 'body[data-ready="true"]'
 Times = dict[str, float]
 

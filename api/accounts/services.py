@@ -7,18 +7,16 @@ conditional UPDATE, so twenty concurrent clicks of one link make exactly one ses
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import secrets
 from datetime import timedelta
 
 from cryptography.fernet import Fernet, InvalidToken
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.checkout.services import valid_email
+from api.crypto import fernet
 from api.db import LoginToken, OrganizerMember, OutboxMessage, utcnow
 
 TOKEN_TTL = timedelta(minutes=15)
@@ -29,10 +27,7 @@ def _digest(token: str) -> bytes:
 
 
 def _fernet(secret_key: str) -> Fernet:
-    key = HKDF(
-        algorithm=hashes.SHA256(), length=32, salt=None, info=b"poctix login links in outbox v1"
-    ).derive(secret_key.encode())
-    return Fernet(base64.urlsafe_b64encode(key))
+    return fernet(secret_key, b"poctix login links in outbox v1")
 
 
 def seal(token: str, *, secret_key: str) -> str:

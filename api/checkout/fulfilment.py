@@ -112,26 +112,24 @@ async def _release_holds(session: AsyncSession, order: Order) -> None:
         await holds.release(session, tier_id=line.tier_id, quantity=line.quantity)
 
 
-async def expire(session: AsyncSession, *, order_id: uuid.UUID) -> bool:
-    """The Checkout Session expired (or payment failed): release the hold."""
+async def _end_hold(session: AsyncSession, order_id: uuid.UUID, status: OrderStatus) -> bool:
     order = await locked_order(session, order_id=order_id)
     if order is None or order.status != OrderStatus.pending:
         return False
     await _release_holds(session, order)
-    order.status = OrderStatus.expired
+    order.status = status
     order.hold_expires_at = None
     return True
+
+
+async def expire(session: AsyncSession, *, order_id: uuid.UUID) -> bool:
+    """The Checkout Session expired (or payment failed): release the hold."""
+    return await _end_hold(session, order_id, OrderStatus.expired)
 
 
 async def cancel(session: AsyncSession, *, order_id: uuid.UUID) -> bool:
     """The session could not even be created: release the hold, nothing was charged."""
-    order = await locked_order(session, order_id=order_id)
-    if order is None or order.status != OrderStatus.pending:
-        return False
-    await _release_holds(session, order)
-    order.status = OrderStatus.cancelled
-    order.hold_expires_at = None
-    return True
+    return await _end_hold(session, order_id, OrderStatus.cancelled)
 
 
 async def _void(session: AsyncSession, items: Iterable[Pass], reason: str) -> int:
@@ -165,6 +163,7 @@ async def refunded(
     if order is None:
         return "unknown_order"
     order.refunded_minor = min(max(order.refunded_minor, amount_refunded), order.total_minor)
+    _outbox(session, "refund_notice", order_id=str(order.id))
     if order.status == OrderStatus.pending:
         # The refund overtook the completion: nothing was issued; free the held seats.
         await _release_holds(session, order)

@@ -7,16 +7,15 @@ and retires the old one, whose passes keep verifying because scanners receive ev
 
 from __future__ import annotations
 
-import base64
 import uuid
 
 from cryptography.fernet import Fernet, InvalidToken
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.crypto import fernet
 from api.db import EventKey, utcnow
 from api.passes.tokens import new_kid
 
@@ -26,10 +25,7 @@ class KeyDecryptionError(Exception):
 
 
 def _fernet(secret_key: str) -> Fernet:
-    derived = HKDF(
-        algorithm=hashes.SHA256(), length=32, salt=None, info=b"poctix event signing keys v1"
-    ).derive(secret_key.encode())
-    return Fernet(base64.urlsafe_b64encode(derived))
+    return fernet(secret_key, b"poctix event signing keys v1")
 
 
 def encrypt_private_key(private_key: Ed25519PrivateKey, *, secret_key: str) -> bytes:

@@ -11,11 +11,10 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from litestar.connection import ASGIConnection
 from litestar.middleware.session.client_side import ClientSideSessionBackend, CookieBackendConfig
 
+from api.crypto import derive_key
 from api.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -37,11 +36,8 @@ class SafeCookieConfig(CookieBackendConfig):
 
 
 def session_config(settings: Settings) -> CookieBackendConfig:
-    key = HKDF(
-        algorithm=hashes.SHA256(), length=32, salt=None, info=b"poctix session cookie v1"
-    ).derive(settings.secret_key.encode())
     return SafeCookieConfig(
-        secret=key,
+        secret=derive_key(settings.secret_key, b"poctix session cookie v1"),
         key="poctix_session",
         max_age=14 * 24 * 3600,
         secure=settings.base_url.startswith("https://"),
