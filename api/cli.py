@@ -139,17 +139,27 @@ def worker() -> None:
     is_flag=True,
     help="Queue kept emails again (once MAIL_API_URL or SMTP_HOST is set).",
 )
-def outbox(everything: bool, limit: int, release: bool) -> None:
+@click.option("--show", "show_id", default=None, help="Print what the message with this id says.")
+def outbox(everything: bool, limit: int, release: bool, show_id: str | None) -> None:
     """List the outbox: pending, kept (no email provider configured) and failed messages."""
+    import uuid
+
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from api.db import OutboxMessage
-    from api.mail import list_outbox, release_kept
+    from api.mail import list_outbox, preview, release_kept
 
     settings = _settings()
     statuses = (
         ("pending", "kept", "failed", "sent") if everything else ("pending", "kept", "failed")
     )
+
+    async def show(session: AsyncSession) -> str | None:
+        try:
+            row = await session.get(OutboxMessage, uuid.UUID(show_id or ""))
+        except ValueError:
+            return None
+        return None if row is None else await preview(session, row=row, settings=ready)
 
     async def look(session: AsyncSession) -> tuple[int, list[OutboxMessage]]:
         released = await release_kept(session) if release else 0
@@ -157,20 +167,27 @@ def outbox(everything: bool, limit: int, release: bool) -> None:
         return released, await list_outbox(session, statuses=statuses, limit=limit)
 
     with database(settings) as ready:
+        if show_id is not None:
+            text = _with_session(ready, show)
+            if text is None:
+                raise click.ClickException(f"No outbox message with id {show_id!r}.")
+            click.echo(text)
+            return
         released, rows = _with_session(ready, look)
     if release:
         click.echo(f"Queued {released} kept message(s) again.")
     if not rows:
         click.echo("The outbox is empty." if everything else "Nothing pending, kept or failed.")
     for row in rows:
-        to, subject = row.payload.get("to", ""), row.payload.get("subject", "")
-        order = row.payload.get("order_id", "")
+        to = row.payload.get("to") or row.payload.get("email") or ""
         click.echo(
-            f"{row.created_at:%Y-%m-%d %H:%M:%S}  {row.status:<7}  {row.kind:<18}  "
-            f"attempts={row.attempts}  provider={row.provider or '-'}  order={order}"
-            + (f"\n    to {to}: {subject}" if to else "")
+            f"{row.id}  {row.created_at:%Y-%m-%d %H:%M:%S}  {row.status:<7}  {row.kind:<18}  "
+            f"attempts={row.attempts}  provider={row.provider or '-'}"
+            + (f"\n    to {to}: {row.payload.get('subject', '')}" if to else "")
             + (f"\n    last error: {row.last_error}" if row.last_error else "")
         )
+    if any(row.status == "kept" for row in rows):
+        click.echo("Read one with: poctix outbox --show ID")
 
 
 def _print_demo(settings: Settings) -> None:

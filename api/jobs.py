@@ -1,41 +1,99 @@
 """Durable background jobs from the outbox: claimed with FOR UPDATE SKIP LOCKED, retried with
 backoff, never dropped.
 
-Each kind of job has one handler. A row whose kind has no handler in this process stays pending
-for a process that has one (e.g. emails when a provider is configured).
+A row is written in the transaction that causes it and goes `pending` → `sent` (done),
+`kept` (an email while no provider is configured: listed by `poctix outbox` and the dashboard,
+`poctix outbox --release` queues it again) or `failed` (can never succeed, e.g. an address that
+does not parse; `last_error` says why). A failure that may pass (a provider down) leaves the row
+pending with `attempts`, `last_error` and a later `available_at` (exponential backoff).
+
+Each job runs in its own transaction that keeps the row locked while the job runs; the row's new
+status commits only after the job succeeded. So several workers never run one job at once, and a
+worker killed mid-send leaves its row pending and unlocked for the next worker (the message
+then goes out; a provider that accepted it just before the kill receives it twice: at least
+once, never lost).
+
+Waking: every insert into `outbox_message` NOTIFYs channel `outbox` (a trigger; PostgreSQL
+delivers it when the inserting transaction commits). The worker LISTENs on its own asyncpg
+connection and also polls every `every` seconds, for retries coming due and as the fallback
+while the listening connection is down (it reconnects on the next round).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import uuid
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
+import asyncpg  # type: ignore[import-untyped]
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.engine import URL
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from api import mail
+from api.checkout.sweep import release_lapsed_holds
 from api.db import OutboxMessage, utcnow
 from api.payments.gateway import gateway_for
 from api.settings import Settings
 
 log = logging.getLogger(__name__)
-Job = Callable[[dict[str, Any], Settings], Awaitable[str]]
+CHANNEL = "outbox"
 MAX_BACKOFF = timedelta(minutes=30)
+CONCURRENCY = 4
+"""Jobs one worker runs at once (each on its own connection): sending is mostly waiting."""
+STOP_GRACE = 15.0
+"""Seconds a stopping worker gives its jobs in flight (the API's and SMTP's timeouts fit)."""
+
+
+@dataclass(frozen=True)
+class JobContext:
+    """What a job may use. `session` is the claiming transaction (the row stays locked): read
+    through it inside a savepoint, so a job needs one connection, never two at once."""
+
+    settings: Settings
+    session: AsyncSession
+    mailer: mail.Mailer
+
+
+@dataclass(frozen=True)
+class Done:
+    """A job that succeeded: who carried it out, and facts to keep on the row's payload."""
+
+    provider: str
+    note: dict[str, Any] = field(default_factory=dict)
+
+
+Job = Callable[[dict[str, Any], JobContext], Awaitable[Done]]
 
 
 class Retry(Exception):
     """The job could not run now; it is tried again later."""
 
 
-async def stripe_refund(payload: dict[str, Any], settings: Settings) -> str:
+class Keep(Exception):
+    """The job is set aside (status `kept`) until someone releases it."""
+
+    def __init__(self, reason: str, note: dict[str, Any]) -> None:
+        super().__init__(reason)
+        self.note = note
+
+
+class GiveUp(Exception):
+    """Trying again cannot help: the row is marked `failed`."""
+
+
+async def stripe_refund(payload: dict[str, Any], ctx: JobContext) -> Done:
     """Refund a payment that cannot be honoured (it completed after its seats were resold)."""
-    gateway = gateway_for(settings)
+    gateway = gateway_for(ctx.settings)
     if gateway is None:
         raise Retry("Stripe is not configured")
     try:
-        return await gateway.refund(
+        refund_id = await gateway.refund(
             payment_intent=payload["payment_intent"],
             amount=None,
             metadata={"order_id": payload["order_id"], "reason": payload.get("reason", "")},
@@ -43,28 +101,98 @@ async def stripe_refund(payload: dict[str, Any], settings: Settings) -> str:
         )
     finally:
         await gateway.aclose()
+    return Done(provider="stripe", note={"refund_id": refund_id})
 
 
-HANDLERS: dict[str, Job] = {"stripe_refund": stripe_refund}
+def email(kind: str) -> Job:
+    """The job that renders and sends one kind of email (see `api.mail.outbox`)."""
+
+    async def send(payload: dict[str, Any], ctx: JobContext) -> Done:
+        try:
+            sent = await mail.deliver(
+                kind=kind, payload=payload, session=ctx.session, mailer=ctx.mailer
+            )
+        except mail.NotConfigured as exc:
+            raise Keep(str(exc), exc.summary) from exc
+        except mail.Undeliverable as exc:
+            raise GiveUp(str(exc)) from exc
+        return Done(provider=sent.provider, note=sent.summary)
+
+    return send
+
+
+HANDLERS: dict[str, Job] = {"stripe_refund": stripe_refund, **{k: email(k) for k in mail.KINDS}}
 
 
 def backoff(attempts: int) -> timedelta:
     return min(timedelta(seconds=5 * 2 ** min(attempts, 12)), MAX_BACKOFF)
 
 
-async def _claim(session: AsyncSession, kinds: list[str], limit: int) -> list[OutboxMessage]:
-    rows = await session.scalars(
+def _error(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"[:2000]
+
+
+async def _claim(
+    session: AsyncSession, kinds: list[str], *, now: datetime, skip: set[uuid.UUID]
+) -> OutboxMessage | None:
+    query = (
         select(OutboxMessage)
         .where(
             OutboxMessage.status == "pending",
-            OutboxMessage.available_at <= utcnow(),
+            OutboxMessage.available_at <= now,
             OutboxMessage.kind.in_(kinds),
         )
         .order_by(OutboxMessage.available_at)
-        .limit(limit)
+        .limit(1)
         .with_for_update(skip_locked=True)
     )
-    return list(rows)
+    if skip:
+        query = query.where(OutboxMessage.id.not_in(skip))
+    return await session.scalar(query)
+
+
+async def _run_one(
+    sessions: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    mailer: mail.Mailer,
+    table: dict[str, Job],
+    *,
+    now: datetime | None,
+    skip: set[uuid.UUID],
+) -> bool | None:
+    """Claim and run one due job; None when there is none, else whether it succeeded."""
+    async with sessions() as session:
+        job = await _claim(session, list(table), now=now or utcnow(), skip=skip)
+        if job is None:
+            return None
+        skip.add(job.id)
+        job.attempts += 1
+        succeeded = False
+        ctx = JobContext(settings=settings, session=session, mailer=mailer)
+        try:
+            done = await table[job.kind](dict(job.payload), ctx)
+        except Keep as exc:
+            job.status = "kept"
+            job.payload = {**job.payload, **exc.note}
+            job.last_error = str(exc)
+        except GiveUp as exc:
+            job.status = "failed"
+            job.last_error = _error(exc)
+            log.error("job %s (%s) failed for good: %s", job.id, job.kind, exc)
+        except Exception as exc:
+            job.last_error = _error(exc)
+            job.available_at = utcnow() + backoff(job.attempts)
+            log.warning("job %s (%s) failed, retrying later: %s", job.id, job.kind, exc)
+        else:
+            succeeded = True
+            job.status = "sent"
+            job.sent_at = utcnow()
+            job.last_error = None
+            job.provider = done.provider[:20]
+            if done.note:
+                job.payload = {**job.payload, **done.note}
+        await session.commit()
+        return succeeded
 
 
 async def run_due(
@@ -73,42 +201,142 @@ async def run_due(
     *,
     handlers: dict[str, Job] | None = None,
     limit: int = 20,
+    now: datetime | None = None,
+    mailer: mail.Mailer | None = None,
+    stopping: asyncio.Event | None = None,
 ) -> int:
-    """Run the jobs that are due; return how many succeeded. Each job has its own transaction,
-    held (row locked) while it runs, so two workers never run one job twice."""
+    """Run the jobs that are due (at `now`, default the present), each at most once per call,
+    until none is left, `limit` succeeded or `stopping` is set; return how many succeeded
+    (kept, failed and retried jobs are not counted)."""
     table = HANDLERS if handlers is None else handlers
+    sender = mailer or mail.Mailer(settings)
     done = 0
-    while True:
+    skip: set[uuid.UUID] = set()
+    try:
+        while done < limit and not (stopping and stopping.is_set()):
+            succeeded = await _run_one(sessions, settings, sender, table, now=now, skip=skip)
+            if succeeded is None:
+                break
+            done += succeeded
+    finally:
+        if mailer is None:
+            await sender.aclose()
+    return done
+
+
+class Wakeup:
+    """LISTEN on the `outbox` channel through a raw asyncpg connection, reconnecting when lost."""
+
+    def __init__(self, url: URL | None) -> None:
+        self._dsn = url.set(drivername="postgresql").render_as_string(False) if url else None
+        self._conn: asyncpg.Connection | None = None
+        self._event = asyncio.Event()
+        self._warned = False
+
+    @property
+    def listening(self) -> bool:
+        return self._conn is not None and not self._conn.is_closed()
+
+    async def listen(self) -> None:
+        """Make sure we are listening; on failure, stay with polling (logged once)."""
+        if self._dsn is None or self.listening:
+            return
+        try:
+            conn = await asyncpg.connect(self._dsn, timeout=5)
+            await conn.add_listener(CHANNEL, self._notified)
+        except (OSError, TimeoutError, asyncpg.PostgresError) as exc:
+            if not self._warned:
+                log.warning("cannot LISTEN for outbox rows (%s); polling", type(exc).__name__)
+                self._warned = True
+            return
+        conn.add_termination_listener(self._lost)
+        self._conn, self._warned = conn, False
+
+    def _notified(self, *_: object) -> None:
+        self._event.set()
+
+    def _lost(self, *_: object) -> None:
+        log.warning("lost the outbox LISTEN connection; polling until it is back")
+        self._event.set()
+
+    def clear(self) -> None:
+        self._event.clear()
+
+    async def wait(self, seconds: float) -> bool:
+        """Until a NOTIFY (or the loss of the connection), at most `seconds`; True if woken."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(seconds):
+                await self._event.wait()
+        return self._event.is_set()
+
+    async def close(self) -> None:
+        if self._conn is not None and not self._conn.is_closed():
+            self._conn.remove_termination_listener(self._lost)
+            with contextlib.suppress(Exception):
+                await self._conn.close(timeout=2)
+        self._conn = None
+
+
+def _url(sessions: async_sessionmaker[AsyncSession]) -> URL | None:
+    bind = sessions.kw.get("bind")
+    return bind.url if isinstance(bind, AsyncEngine) else None
+
+
+async def _sweep(sessions: async_sessionmaker[AsyncSession]) -> None:
+    """Release holds whose Checkout Session ran out without Stripe telling us (see sweep.py)."""
+    try:
         async with sessions() as session:
-            claimed = await _claim(session, list(table), 1)
-            if not claimed:
-                return done
-            job = claimed[0]
-            job.attempts += 1
-            try:
-                outcome = await table[job.kind](dict(job.payload), settings)
-            except Exception as exc:
-                job.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-                job.available_at = utcnow() + backoff(job.attempts)
-                log.warning("job %s (%s) failed, retrying later: %s", job.id, job.kind, exc)
-            else:
-                job.status = "sent"
-                job.sent_at = utcnow()
-                job.last_error = None
-                job.provider = outcome[:20]
-                done += 1
-            await session.commit()
-        if done >= limit:
-            return done
+            released = await release_lapsed_holds(session)
+        if released:
+            log.info("released %d lapsed hold(s)", released)
+    except Exception:
+        log.exception("hold sweep failed")
 
 
 async def work_forever(
-    sessions: async_sessionmaker[AsyncSession], settings: Settings, *, every: float = 2.0
+    sessions: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    *,
+    every: float = 2.0,
+    concurrency: int = CONCURRENCY,
 ) -> None:
-    """The worker loop of `poctix worker` (and of `poctix run` when WORKER_IN_PROCESS)."""
-    while True:
-        try:
-            await run_due(sessions, settings)
-        except Exception:
-            log.exception("worker round failed")
-        await asyncio.sleep(every)
+    """The worker loop of `poctix worker` (and of `poctix run` when WORKER_IN_PROCESS).
+
+    Cancelled (shutdown), it claims nothing more but lets the jobs in flight finish and commit,
+    for up to STOP_GRACE seconds: a message handed to a provider is then recorded as sent
+    instead of going out again from the next worker.
+    """
+    wakeup = Wakeup(_url(sessions))
+    mailer = mail.Mailer(settings)
+    stopping = asyncio.Event()
+
+    async def one_round() -> list[int | BaseException]:
+        return await asyncio.gather(
+            *(
+                run_due(sessions, settings, mailer=mailer, stopping=stopping)
+                for _ in range(concurrency)
+            ),
+            return_exceptions=True,
+        )
+
+    try:
+        while True:
+            await wakeup.listen()
+            wakeup.clear()  # before the round: a commit during the round wakes the next one
+            current = asyncio.ensure_future(one_round())
+            try:
+                rounds = await asyncio.shield(current)
+            except asyncio.CancelledError:
+                stopping.set()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(current, STOP_GRACE)
+                raise
+            for failure in (r for r in rounds if isinstance(r, BaseException)):
+                log.error("worker round failed", exc_info=failure)
+            await _sweep(sessions)
+            if any(isinstance(r, int) and r > 0 for r in rounds):
+                continue  # there may be more
+            await wakeup.wait(every)
+    finally:
+        await wakeup.close()
+        await mailer.aclose()
