@@ -207,3 +207,22 @@ async def test_a_sign_in_link_is_emailed_and_its_token_leaves_the_outbox(
     assert (row.status, row.provider) == ("sent", "smtp")
     assert row.payload["sealed_token"] is None
     assert token not in str(row.payload)
+
+
+async def test_the_operator_can_have_tickets_emailed_again(shop: Shop, db: AsyncSession) -> None:
+    import base64
+
+    from api.db import OutboxMessage
+
+    session_id, public_id = await shop.checkout(quantity=1)
+    shop.standin.complete_session(session_id)
+    await shop.standin.settle_async()
+    basic = base64.b64encode(b"operator:correct horse battery staple").decode()
+    response = await shop.browser.post(
+        f"/api/v1/admin/orders/{public_id}/resend", headers={"authorization": f"Basic {basic}"}
+    )
+    assert response.status_code == 202
+    assert response.json() == {"detail": "The tickets go to buyer@example.com again.",
+                               "status": "queued"}  # fmt: skip
+    kinds = list(await db.scalars(select(OutboxMessage.kind).order_by(OutboxMessage.created_at)))
+    assert kinds[-1] == "resend_tickets"

@@ -22,6 +22,7 @@ from sqlalchemy import select
 from api.admin.auth import operator_guard
 from api.checkout import fulfilment
 from api.db import AuditEntry, Order, OrderStatus, Organizer, PassStatus
+from api.mail.outbox import NothingToSend, queue_resend
 from api.passes.tokens import pass_key_text
 from api.payments.gateway import PaymentsUnavailable, StripeGateway
 from api.web.deps import DB, AppSettings, Gateway
@@ -40,6 +41,11 @@ class RefundAccepted(msgspec.Struct):
     """`requested` (Stripe will confirm by webhook) or `cancelled` (a free order)."""
     refund_id: str | None
     detail: str
+
+
+class Queued(msgspec.Struct):
+    detail: str
+    status: str = "queued"
 
 
 class OnboardingLink(msgspec.Struct):
@@ -118,6 +124,19 @@ class MoneyController(Controller):
             refund_id=refund_id,
             detail="Stripe accepted the refund; the passes are voided when it confirms.",
         )
+
+    @post("/orders/{public_id:str}/resend", status_code=202, summary="Email the tickets again")
+    async def resend(self, db: DB, public_id: FromPath[str]) -> Queued:
+        order = await db.scalar(select(Order).where(Order.public_id == public_id))
+        if order is None:
+            raise NotFoundException(detail="No such order.")
+        try:
+            await queue_resend(db, order_id=order.id)
+        except NothingToSend as exc:
+            raise HTTPException(status_code=409, detail=f"Nothing to resend: {exc}.") from exc
+        db.add(AuditEntry(actor="operator", action="tickets.resent", target=str(order.id)))
+        await db.commit()
+        return Queued(detail=f"The tickets go to {order.buyer_email} again.")
 
     @post(
         "/organizers/{organizer_id:uuid}/stripe/onboarding",
