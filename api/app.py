@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from api import formatting
 from api.accounts.pages import AccountPages
+from api.admin.dashboard import Dashboard
 from api.admin.money import MoneyController, OnboardingReturn
 from api.checkin.controllers import ScannerController
 from api.checkout.pages import CheckoutPages
@@ -95,6 +96,7 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Lite
             EventPages,
             CheckoutPages,
             AccountPages,
+            Dashboard,
             ImageUploads,
             media,
             ScannerController,

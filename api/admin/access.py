@@ -1,0 +1,53 @@
+"""Who may see which organizer in /admin: staff signed in by magic link see their organizers;
+the platform operator (HTTP Basic) sees every organizer."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from litestar import Request
+from litestar.exceptions import NotAuthorizedException
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.accounts.pages import signed_in_email
+from api.admin.auth import operator_guard
+from api.db import Organizer, OrganizerMember
+
+
+class NotSignedIn(NotAuthorizedException):
+    """No staff session and no operator credentials."""
+
+
+@dataclass(frozen=True)
+class Viewer:
+    who: str
+    organizer_ids: frozenset[uuid.UUID] | None
+    """None means every organizer (the platform operator)."""
+
+    def may_see(self, organizer_id: uuid.UUID) -> bool:
+        return self.organizer_ids is None or organizer_id in self.organizer_ids
+
+
+async def viewer(request: Request[Any, Any, Any], session: AsyncSession) -> Viewer:
+    email = signed_in_email(request)
+    if email is not None:
+        ids = await session.scalars(
+            select(OrganizerMember.organizer_id).where(OrganizerMember.email == email)
+        )
+        found = frozenset(ids)
+        if found:
+            return Viewer(who=email, organizer_ids=found)
+    if request.headers.get("authorization", "").lower().startswith("basic "):
+        operator_guard(request, request.route_handler)  # raises on bad credentials
+        return Viewer(who="operator", organizer_ids=None)
+    raise NotSignedIn(detail="Sign in to see the dashboard.")
+
+
+async def visible_organizers(session: AsyncSession, who: Viewer) -> list[Organizer]:
+    query = select(Organizer).order_by(Organizer.name)
+    if who.organizer_ids is not None:
+        query = query.where(Organizer.id.in_(who.organizer_ids))
+    return list(await session.scalars(query))
