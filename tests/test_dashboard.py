@@ -86,3 +86,28 @@ async def test_the_operator_sees_every_organizer(
     assert mine in page.text
     assert theirs in page.text
     assert wrong.status_code == 401
+
+
+async def test_kept_emails_show_in_the_outbox_view_but_sign_in_links_never_do(
+    client: Client, db: AsyncSession, settings: Settings
+) -> None:
+    from sqlalchemy import select
+
+    from api.db import Order, OutboxMessage, utcnow
+
+    await two_organizers(db)
+    for order in (await db.scalars(select(Order))).all():
+        payload = {"order_id": str(order.id), "to": order.buyer_email, "subject": "Your tickets"}
+        db.add(
+            OutboxMessage(
+                kind="order_confirmation", status="kept", available_at=utcnow(), payload=payload
+            )
+        )
+    await db.commit()
+    await sign_in(client, db, settings, "staff@reef.example")
+    page = await client.get("/admin/outbox")
+    assert page.status_code == 200
+    assert "ana@x.io" in page.text
+    assert "bo@y.io" not in page.text
+    assert "login_link" not in page.text
+    assert "staff@reef.example</td>" not in page.text

@@ -17,9 +17,10 @@ from litestar.response import Redirect, Stream, Template
 from sqlalchemy import String, cast, func, select
 
 from api.admin.access import NotSignedIn, viewer, visible_organizers
-from api.db import AuditEntry, Event, Order, OrderLine, Scan, TicketTier
+from api.db import AuditEntry, Event, Order, OrderLine, OutboxMessage, Scan, TicketTier
 from api.web.deps import DB
 
+ORDER_MAIL_KINDS = ["order_confirmation", "refund_notice", "resend_tickets"]
 CSV_COLUMNS = [
     "order_id", "created_at", "paid_at", "event", "buyer_email", "buyer_name", "tickets",
     "currency", "total_minor", "platform_fee_minor", "refunded_minor", "status", "source_site",
@@ -85,6 +86,36 @@ class Dashboard(Controller):
                 "checked_in": checked_in,
                 "money": money,
             },
+            headers={"Cache-Control": "no-store"},
+        )
+
+    @get("/outbox")
+    async def outbox(self, request: Request[Any, Any, Any], db: DB) -> Template | Redirect:
+        """Messages not sent yet (or kept: no mail provider configured), for the viewer's
+        organizers. Sign-in links are never shown here: they would let staff sign in as buyers."""
+        try:
+            who = await viewer(request, db)
+        except NotSignedIn:
+            return Redirect(path="/login", status_code=303)
+        ids = [o.id for o in await visible_organizers(db, who)]
+        order_id = OutboxMessage.payload["order_id"].astext
+        rows = list(
+            await db.scalars(
+                select(OutboxMessage)
+                .join(Order, cast(Order.id, String) == order_id)
+                .join(Event, Event.id == Order.event_id)
+                .where(
+                    Event.organizer_id.in_(ids),
+                    OutboxMessage.kind.in_(ORDER_MAIL_KINDS),
+                    OutboxMessage.status.in_(["pending", "kept", "failed"]),
+                )
+                .order_by(OutboxMessage.created_at.desc())
+                .limit(200)
+            )
+        )
+        return Template(
+            template_name="admin/outbox.html",
+            context={"who": who.who, "rows": rows},
             headers={"Cache-Control": "no-store"},
         )
 
