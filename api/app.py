@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from api import formatting
 from api.accounts.pages import AccountPages
 from api.admin.dashboard import Dashboard
+from api.admin.door import DoorPages
 from api.admin.money import MoneyController, OnboardingReturn
 from api.checkin.controllers import ScannerController
 from api.checkout.pages import CheckoutPages
@@ -97,6 +98,7 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Lite
             CheckoutPages,
             AccountPages,
             Dashboard,
+            DoorPages,
             ImageUploads,
             media,
             ScannerController,

@@ -111,3 +111,56 @@ async def test_kept_emails_show_in_the_outbox_view_but_sign_in_links_never_do(
     assert "bo@y.io" not in page.text
     assert "login_link" not in page.text
     assert "staff@reef.example</td>" not in page.text
+
+
+async def test_double_admissions_and_the_scans_csv_for_the_organizers_event(
+    client: Client, db: AsyncSession, settings: Settings
+) -> None:
+    from sqlalchemy import select
+
+    from api.checkin.sync_service import from_millis
+    from api.db import Event, Order, Scan, ScannerDevice, TicketTier
+    from api.passes import services as pass_services
+
+    await two_organizers(db)
+    event = await db.scalar(select(Event).where(Event.name == "Low Tide"))
+    other = await db.scalar(select(Event).where(Event.name == "Secret Gig"))
+    assert event is not None
+    assert other is not None
+    event_id, other_id = event.id, other.id
+    order = await db.scalar(select(Order).where(Order.event_id == event_id))
+    tier = await db.scalar(select(TicketTier).where(TicketTier.event_id == event_id))
+    assert order is not None
+    assert tier is not None
+    [item] = await pass_services.issue_passes(
+        db, order=order, tier_id=tier.id, count=1, secret_key=settings.secret_key
+    )
+    gates = []
+    for name in ("Gate A", "Gate B"):
+        device = ScannerDevice(event_id=event_id, name=name, token_hash=name.encode().ljust(32))
+        db.add(device)
+        await db.flush()
+        gates.append(device)
+    for device, minute in zip(gates, (0, 3), strict=True):
+        at = from_millis(1_900_000_000_000 + minute * 60_000)
+        db.add(
+            Scan(
+                event_id=event_id, device_id=device.id, seq=1, pass_key=item.pass_key,
+                verdict="admit", admitted=True, door=device.name, vector={}, scanned_at=at,
+            )
+        )  # fmt: skip
+    await db.commit()
+    await sign_in(client, db, settings, "staff@reef.example")
+    page = await client.get(f"/admin/events/{event_id}/conflicts")
+    assert page.status_code == 200
+    assert page.text.count('data-kind="conflict"') == 1
+    assert "at Gate A" in page.text
+    assert "at Gate B" in page.text
+    scans = await client.get(f"/admin/events/{event_id}/scans.csv")
+    rows = list(csv.DictReader(io.StringIO(scans.content.decode("utf-8-sig"))))
+    assert [(r["door"], r["admitted"], r["double_admission"]) for r in rows] == [
+        ("Gate A", "yes", ""),
+        ("Gate B", "yes", "conflict"),
+    ]
+    assert (await client.get(f"/admin/events/{other_id}/conflicts")).status_code == 404
+    assert (await client.get(f"/admin/events/{other_id}/scans.csv")).status_code == 404
