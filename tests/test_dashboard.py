@@ -164,3 +164,47 @@ async def test_double_admissions_and_the_scans_csv_for_the_organizers_event(
     ]
     assert (await client.get(f"/admin/events/{other_id}/conflicts")).status_code == 404
     assert (await client.get(f"/admin/events/{other_id}/scans.csv")).status_code == 404
+
+
+async def test_staff_pair_a_door_phone_and_unpair_it(
+    client: Client, db: AsyncSession, settings: Settings
+) -> None:
+    import re
+
+    from sqlalchemy import select
+
+    from api.db import Event
+
+    await two_organizers(db)
+    event = await db.scalar(select(Event).where(Event.name == "Low Tide"))
+    assert event is not None
+    event_id = event.id
+    await sign_in(client, db, settings, "staff@reef.example")
+    page = await client.get(f"/admin/events/{event_id}/devices")
+    csrf = re.search(r'name="_csrf_token" value="([^"]+)"', page.text)
+    assert csrf
+    created = await client.post(
+        f"/admin/events/{event_id}/devices/pairing",
+        data={"_csrf_token": csrf.group(1), "door": "Gate C"},
+    )
+    link = re.search(r'id="pairing-link" href="([^"]+)"', created.text)
+    assert link
+    code = link.group(1).split("#pair=")[1]
+    paired = await client.post("/api/v1/scanner/pair", json={"code": code})
+    assert paired.status_code == 201
+    token = paired.json()["token"]
+    listed = await client.get(f"/admin/events/{event_id}/devices")
+    assert 'data-device="Gate C" data-revoked="false"' in listed.text
+    device_id = paired.json()["device_id"]
+    csrf2 = re.search(r'name="_csrf_token" value="([^"]+)"', listed.text)
+    assert csrf2
+    revoked = await client.post(
+        f"/admin/events/{event_id}/devices/{device_id}/revoke",
+        data={"_csrf_token": csrf2.group(1)},
+        follow_redirects=False,
+    )
+    assert revoked.status_code == 303
+    boot = await client.get(
+        "/api/v1/scanner/bootstrap", headers={"authorization": f"Bearer {token}"}
+    )
+    assert boot.status_code == 401

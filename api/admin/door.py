@@ -12,20 +12,22 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
-from litestar import Controller, Request, get
+from litestar import Controller, Request, get, post
 from litestar.exceptions import NotFoundException
-from litestar.params import FromPath
+from litestar.params import FromPath, URLEncodedBody
 from litestar.response import Redirect, Stream, Template
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.admin.access import NotSignedIn, Viewer, viewer
+from api.checkin.services import create_pairing, pairing_link
 from api.checkin.sync_service import conflicts as find_conflicts
 from api.checkin.sync_service import from_millis
-from api.db import AuditEntry, Event, Scan, ScannerDevice
+from api.checkout.qr import qr_svg
+from api.db import AuditEntry, Event, Scan, ScannerDevice, utcnow
 from api.formatting import clock
 from api.passes.tokens import pass_key_text
-from api.web.deps import DB
+from api.web.deps import DB, AppSettings
 
 SCAN_COLUMNS = [
     "device", "door", "seq", "pass_id", "verdict", "admitted", "scanned_at_device",
@@ -41,8 +43,60 @@ async def _event_for(db: AsyncSession, who: Viewer, event_id: uuid.UUID) -> Even
 
 
 class DoorPages(Controller):
+    """Door pages of one event: devices and pairing, double admissions, the scans CSV."""
+
     path = "/admin/events/{event_id:uuid}"
     include_in_schema = False
+
+    @get("/devices")
+    async def devices(
+        self, request: Request[Any, Any, Any], db: DB, event_id: FromPath[uuid.UUID]
+    ) -> Template | Redirect:
+        try:
+            who = await viewer(request, db)
+        except NotSignedIn:
+            return Redirect(path="/login", status_code=303)
+        event = await _event_for(db, who, event_id)
+        return await _devices_page(db, event, link=None)
+
+    @post("/devices/pairing", status_code=200)
+    async def new_pairing(
+        self,
+        request: Request[Any, Any, Any],
+        db: DB,
+        settings: AppSettings,
+        event_id: FromPath[uuid.UUID],
+        data: URLEncodedBody[dict[str, str]],
+    ) -> Template:
+        who = await viewer(request, db)
+        event = await _event_for(db, who, event_id)
+        door = (data.get("door") or "Door").strip()[:80] or "Door"
+        pairing = await create_pairing(db, event_id=event.id, door=door)
+        db.add(AuditEntry(organizer_id=event.organizer_id, actor=who.who,
+                          action="device.pairing_created", target=door))  # fmt: skip
+        await db.commit()
+        link = pairing_link(settings.base_url, pairing.code)
+        return await _devices_page(db, event, link=link)
+
+    @post("/devices/{device_id:uuid}/revoke", status_code=303)
+    async def revoke(
+        self,
+        request: Request[Any, Any, Any],
+        db: DB,
+        event_id: FromPath[uuid.UUID],
+        device_id: FromPath[uuid.UUID],
+    ) -> Redirect:
+        who = await viewer(request, db)
+        event = await _event_for(db, who, event_id)
+        device = await db.get(ScannerDevice, device_id)
+        if device is None or device.event_id != event.id:
+            raise NotFoundException(detail="No such device.")
+        if device.revoked_at is None:
+            device.revoked_at = utcnow()
+            db.add(AuditEntry(organizer_id=event.organizer_id, actor=who.who,
+                              action="device.revoked", target=device.name))  # fmt: skip
+            await db.commit()
+        return Redirect(path=f"/admin/events/{event.id}/devices", status_code=303)
 
     @get("/conflicts")
     async def conflicts(
@@ -90,6 +144,22 @@ class DoorPages(Controller):
             headers={"Content-Disposition": f'attachment; filename="scans-{event.slug}.csv"',
                      "Cache-Control": "no-store"},
         )  # fmt: skip
+
+
+async def _devices_page(db: AsyncSession, event: Event, *, link: str | None) -> Template:
+    devices = list(
+        await db.scalars(
+            select(ScannerDevice)
+            .where(ScannerDevice.event_id == event.id)
+            .order_by(ScannerDevice.created_at)
+        )
+    )
+    return Template(
+        template_name="admin/devices.html",
+        context={"event": event, "devices": devices, "link": link,
+                 "link_qr": qr_svg(link) if link else None},
+        headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"},
+    )  # fmt: skip
 
 
 async def _scan_rows(
