@@ -7,18 +7,30 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from litestar import Request
+from litestar import Request, Response
 from litestar.exceptions import NotAuthorizedException
+from litestar.response import Redirect
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.accounts.pages import signed_in_email
 from api.admin.auth import operator_guard
 from api.db import Organizer, OrganizerMember
+from api.web.errors import http_exception_handler
 
 
 class NotSignedIn(NotAuthorizedException):
     """No staff session and no operator credentials."""
+
+
+def to_login(request: Request[Any, Any, Any], exc: NotSignedIn) -> Response[Any]:
+    """A person opening a dashboard page is sent to sign in; anything else gets the 401."""
+    if request.method == "GET" and "text/html" in request.headers.get("accept", ""):
+        return Redirect(path="/login", status_code=303)
+    return http_exception_handler(request, exc)
+
+
+SIGN_IN_FIRST: Any = {NotSignedIn: to_login}
 
 
 @dataclass(frozen=True)

@@ -13,10 +13,10 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from litestar import Controller, Request, get
-from litestar.response import Redirect, Stream, Template
+from litestar.response import Stream, Template
 from sqlalchemy import String, cast, func, select
 
-from api.admin.access import NotSignedIn, viewer, visible_organizers
+from api.admin.access import SIGN_IN_FIRST, viewer, visible_organizers
 from api.db import AuditEntry, Event, Order, OrderLine, OutboxMessage, Scan, TicketTier
 from api.web.deps import DB
 
@@ -30,13 +30,11 @@ CSV_COLUMNS = [
 class Dashboard(Controller):
     path = "/admin"
     include_in_schema = False
+    exception_handlers = SIGN_IN_FIRST
 
     @get("/")
-    async def home(self, request: Request[Any, Any, Any], db: DB) -> Template | Redirect:
-        try:
-            who = await viewer(request, db)
-        except NotSignedIn:
-            return Redirect(path="/login", status_code=303)
+    async def home(self, request: Request[Any, Any, Any], db: DB) -> Template:
+        who = await viewer(request, db)
         organizers = await visible_organizers(db, who)
         ids = [o.id for o in organizers]
         events = list(
@@ -90,13 +88,10 @@ class Dashboard(Controller):
         )
 
     @get("/outbox")
-    async def outbox(self, request: Request[Any, Any, Any], db: DB) -> Template | Redirect:
+    async def outbox(self, request: Request[Any, Any, Any], db: DB) -> Template:
         """Messages not sent yet (or kept: no mail provider configured), for the viewer's
         organizers. Sign-in links are never shown here: they would let staff sign in as buyers."""
-        try:
-            who = await viewer(request, db)
-        except NotSignedIn:
-            return Redirect(path="/login", status_code=303)
+        who = await viewer(request, db)
         ids = [o.id for o in await visible_organizers(db, who)]
         order_id = OutboxMessage.payload["order_id"].astext
         rows = list(

@@ -19,7 +19,7 @@ from litestar.response import Redirect, Stream, Template
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.admin.access import NotSignedIn, Viewer, viewer
+from api.admin.access import SIGN_IN_FIRST, Viewer, viewer
 from api.checkin.services import create_pairing, pairing_link
 from api.checkin.sync_service import conflicts as find_conflicts
 from api.checkin.sync_service import from_millis
@@ -47,15 +47,13 @@ class DoorPages(Controller):
 
     path = "/admin/events/{event_id:uuid}"
     include_in_schema = False
+    exception_handlers = SIGN_IN_FIRST
 
     @get("/devices")
     async def devices(
         self, request: Request[Any, Any, Any], db: DB, event_id: FromPath[uuid.UUID]
-    ) -> Template | Redirect:
-        try:
-            who = await viewer(request, db)
-        except NotSignedIn:
-            return Redirect(path="/login", status_code=303)
+    ) -> Template:
+        who = await viewer(request, db)
         event = await _event_for(db, who, event_id)
         return await _devices_page(db, event, link=None)
 
@@ -101,11 +99,8 @@ class DoorPages(Controller):
     @get("/conflicts")
     async def conflicts(
         self, request: Request[Any, Any, Any], db: DB, event_id: FromPath[uuid.UUID]
-    ) -> Template | Redirect:
-        try:
-            who = await viewer(request, db)
-        except NotSignedIn:
-            return Redirect(path="/login", status_code=303)
+    ) -> Template:
+        who = await viewer(request, db)
         event = await _event_for(db, who, event_id)
         found = await find_conflicts(db, event_id=event.id)
         rows = [
