@@ -8,7 +8,6 @@ are cancelled here directly.
 
 from __future__ import annotations
 
-import hashlib
 import uuid
 from typing import Annotated
 
@@ -20,10 +19,9 @@ from litestar.response import Redirect
 from sqlalchemy import select
 
 from api.admin.auth import operator_guard
-from api.checkout import fulfilment
-from api.db import AuditEntry, Order, OrderStatus, Organizer, PassStatus
+from api.admin.refunds import RefundRefused, request_refund
+from api.db import AuditEntry, Order, Organizer
 from api.mail.outbox import NothingToSend, queue_resend
-from api.passes.tokens import pass_key_text
 from api.payments.gateway import PaymentsUnavailable, StripeGateway
 from api.web.deps import DB, AppSettings, Gateway
 
@@ -68,61 +66,15 @@ class MoneyController(Controller):
         order = await db.scalar(select(Order).where(Order.public_id == public_id))
         if order is None:
             raise NotFoundException(detail="No such order.")
-        items = await fulfilment.order_pass_list(db, order)
-        known = {pass_key_text(p.pass_key): p for p in items}
-        unknown = [p for p in data.passes if p not in known]
-        if unknown:
-            raise HTTPException(status_code=400, detail=f"Not passes of this order: {unknown}.")
-        db.add(
-            AuditEntry(
-                actor="operator",
-                action="refund.requested",
-                target=str(order.id),
-                details={"amount": data.amount, "passes": data.passes, "reason": data.reason},
-            )
-        )
-        if order.total_minor == 0:
-            chosen = [known[p] for p in data.passes] or [
-                p for p in items if p.status == PassStatus.valid
-            ]
-            await fulfilment.void_free(db, order_id=order.id, items=chosen)
-            await db.commit()
-            return RefundAccepted(status="cancelled", refund_id=None, detail="Free passes voided.")
-        if order.status not in (OrderStatus.paid, OrderStatus.partially_refunded):
-            raise HTTPException(
-                status_code=409, detail=f"An order that is {order.status} cannot be refunded."
-            )
-        if gateway is None or not order.stripe_payment_intent_id:
-            raise HTTPException(status_code=409, detail="This order has no Stripe payment.")
-        amount = data.amount
-        if amount is None and data.passes:
-            prices = await fulfilment.unit_prices(db, order)
-            amount = sum(prices[known[p].tier_id] for p in data.passes)
-        remaining = order.total_minor - order.refunded_minor
-        if amount is not None and amount > remaining:
-            raise HTTPException(
-                status_code=400, detail=f"At most {remaining} can still be refunded."
-            )
-        fingerprint = hashlib.sha256(
-            f"{amount}|{','.join(sorted(data.passes))}|{order.refunded_minor}".encode()
-        ).hexdigest()[:16]
-        metadata = {"order_id": str(order.id)}
-        if data.passes:
-            metadata["passes"] = ",".join(data.passes)
-        await db.commit()
         try:
-            refund_id = await gateway.refund(
-                payment_intent=order.stripe_payment_intent_id,
-                amount=amount,
-                metadata=metadata,
-                idempotency_key=f"refund-{order.id}-{fingerprint}",
-            )
-        except PaymentsUnavailable as exc:
-            raise HTTPException(status_code=502, detail=f"Stripe refused: {exc}") from exc
+            started = await request_refund(
+                db, gateway, order=order, amount=data.amount, passes=data.passes,
+                reason=data.reason, actor="operator",
+            )  # fmt: skip
+        except RefundRefused as exc:
+            raise HTTPException(status_code=exc.status, detail=exc.message) from exc
         return RefundAccepted(
-            status="requested",
-            refund_id=refund_id,
-            detail="Stripe accepted the refund; the passes are voided when it confirms.",
+            status=started.status, refund_id=started.refund_id, detail=started.detail
         )
 
     @post("/orders/{public_id:str}/resend", status_code=202, summary="Email the tickets again")
