@@ -23,6 +23,7 @@ from api.accounts.pages import AccountPages
 from api.admin.dashboard import Dashboard
 from api.admin.door import DoorPages
 from api.admin.money import MoneyController, OnboardingReturn
+from api.admin.orders import OrderPages
 from api.checkin.controllers import ScannerController
 from api.checkout.pages import CheckoutPages
 from api.db.engine import create_engine, session_factory
@@ -99,6 +100,7 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Lite
             AccountPages,
             Dashboard,
             DoorPages,
+            OrderPages,
             ImageUploads,
             media,
             ScannerController,

@@ -208,3 +208,78 @@ async def test_staff_pair_a_door_phone_and_unpair_it(
         "/api/v1/scanner/bootstrap", headers={"authorization": f"Bearer {token}"}
     )
     assert boot.status_code == 401
+
+
+async def _staff(db: AsyncSession, email: str, role: str) -> None:
+    from sqlalchemy import select
+
+    from api.db import Organizer
+
+    org = await db.scalar(select(Organizer).where(Organizer.name == "Reef Bar"))
+    assert org is not None
+    db.add(OrganizerMember(organizer_id=org.id, email=email, role=role))
+    await db.commit()
+
+
+async def _form_token(client: Client, path: str) -> str:
+    import re
+
+    page = await client.get(path)
+    found = re.search(r'name="_csrf_token" value="([^"]+)"', page.text)
+    assert found, page.text[:500]
+    return found.group(1)
+
+
+async def test_orders_are_searchable_and_another_organizers_order_is_a_404(
+    client: Client, db: AsyncSession, settings: Settings
+) -> None:
+    from sqlalchemy import select
+
+    from api.db import Order
+
+    await two_organizers(db)
+    theirs = await db.scalar(select(Order).where(Order.buyer_email == "bo@y.io"))
+    assert theirs is not None
+    their_id = theirs.public_id
+    await sign_in(client, db, settings, "staff@reef.example")
+    found = await client.get("/admin/orders/?q=ANA@")
+    assert "ana@x.io" in found.text
+    assert "bo@y.io" not in found.text
+    assert (await client.get("/admin/orders/?q=bo@y.io")).text.count("<tr data-status") == 0
+    assert (await client.get(f"/admin/orders/{their_id}")).status_code == 404
+
+
+async def test_an_owner_refunds_a_free_order_and_a_door_lead_cannot(
+    client: Client, db: AsyncSession, settings: Settings
+) -> None:
+    from sqlalchemy import select
+
+    from api.db import Order, OrderLine, Pass
+    from api.passes import services as pass_services
+
+    await two_organizers(db)
+    order = await db.scalar(select(Order).where(Order.buyer_email == "ana@x.io"))
+    assert order is not None
+    order.total_minor = 0
+    tier_id = await db.scalar(select(OrderLine.tier_id).where(OrderLine.order_id == order.id))
+    assert tier_id is not None
+    await pass_services.issue_passes(
+        db, order=order, tier_id=tier_id, count=2, secret_key=settings.secret_key
+    )
+    public_id, order_id = order.public_id, order.id
+    await db.commit()
+    await _staff(db, "lead@reef.example", "door_lead")
+    await sign_in(client, db, settings, "lead@reef.example")
+    page = await client.get(f"/admin/orders/{public_id}")
+    assert 'id="refund"' not in page.text
+    token = await _form_token(client, "/account")  # the sign-out form carries a token
+    refused = await client.post(f"/admin/orders/{public_id}/refund", data={"_csrf_token": token})
+    assert refused.status_code == 403
+    client.cookies.clear()
+    await sign_in(client, db, settings, "staff@reef.example")
+    token = await _form_token(client, f"/admin/orders/{public_id}")
+    done = await client.post(f"/admin/orders/{public_id}/refund", data={"_csrf_token": token})
+    assert "Free passes voided." in done.text
+    db.expire_all()
+    statuses = list(await db.scalars(select(Pass.status).where(Pass.order_id == order_id)))
+    assert statuses == ["void", "void"]

@@ -38,20 +38,35 @@ class Viewer:
     who: str
     organizer_ids: frozenset[uuid.UUID] | None
     """None means every organizer (the platform operator)."""
+    money_ids: frozenset[uuid.UUID] | None = None
+    """Organizers whose money (refunds, resends) this viewer may handle: owners and managers;
+    None for the operator."""
 
     def may_see(self, organizer_id: uuid.UUID) -> bool:
         return self.organizer_ids is None or organizer_id in self.organizer_ids
+
+    def may_handle_money(self, organizer_id: uuid.UUID) -> bool:
+        if self.organizer_ids is None:
+            return True
+        return self.money_ids is not None and organizer_id in self.money_ids
 
 
 async def viewer(request: Request[Any, Any, Any], session: AsyncSession) -> Viewer:
     email = signed_in_email(request)
     if email is not None:
-        ids = await session.scalars(
-            select(OrganizerMember.organizer_id).where(OrganizerMember.email == email)
-        )
-        found = frozenset(ids)
-        if found:
-            return Viewer(who=email, organizer_ids=found)
+        rows = (
+            await session.execute(
+                select(OrganizerMember.organizer_id, OrganizerMember.role).where(
+                    OrganizerMember.email == email
+                )
+            )
+        ).all()
+        if rows:
+            return Viewer(
+                who=email,
+                organizer_ids=frozenset(r[0] for r in rows),
+                money_ids=frozenset(r[0] for r in rows if r[1] in ("owner", "manager")),
+            )
     if request.headers.get("authorization", "").lower().startswith("basic "):
         operator_guard(request, request.route_handler)  # raises on bad credentials
         return Viewer(who="operator", organizer_ids=None)

@@ -1,0 +1,137 @@
+"""Dashboard orders: search, one order's passes and emails, and the money buttons.
+
+Refunds go through `api.admin.refunds.request_refund` (Stripe, then the webhook voids the
+passes); only owners and managers (and the operator) may refund or resend. Door leads see
+orders but not these buttons, and a forged POST from them is a 403.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, get, post
+from litestar.exceptions import NotFoundException, PermissionDeniedException
+from litestar.params import FromPath, FromQuery, URLEncodedBody
+from litestar.response import Redirect, Template
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from api.admin.access import SIGN_IN_FIRST, Viewer, viewer, visible_organizers
+from api.admin.refunds import RefundRefused, request_refund
+from api.db import AuditEntry, Event, Order, OutboxMessage
+from api.mail.outbox import NothingToSend, queue_resend
+from api.passes.services import order_passes
+from api.passes.tokens import pass_key_text
+from api.web.deps import DB, Gateway
+
+
+async def _order(db: AsyncSession, who: Viewer, public_id: str) -> Order:
+    order = await db.scalar(
+        select(Order).where(Order.public_id == public_id).options(selectinload(Order.event))
+    )
+    if order is None or not who.may_see(order.event.organizer_id):
+        raise NotFoundException(detail="No such order.")
+    return order
+
+
+async def _detail_page(db: AsyncSession, who: Viewer, public_id: str, *, note: str) -> Template:
+    order = await _order(db, who, public_id)
+    passes = await order_passes(db, order_id=order.id)
+    emails = list(
+        await db.scalars(
+            select(OutboxMessage)
+            .where(OutboxMessage.payload["order_id"].astext == str(order.id))
+            .order_by(OutboxMessage.created_at)
+        )
+    )
+    return Template(
+        template_name="admin/order.html",
+        context={
+            "order": order,
+            "passes": [(pass_key_text(p.pass_key), p) for p in passes],
+            "emails": emails,
+            "money": who.may_handle_money(order.event.organizer_id),
+            "note": note,
+        },
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+class OrderPages(Controller):
+    path = "/admin/orders"
+    include_in_schema = False
+    exception_handlers = SIGN_IN_FIRST
+
+    @get("/")
+    async def search(
+        self, request: Request[Any, Any, Any], db: DB, q: FromQuery[str] = ""
+    ) -> Template:
+        who = await viewer(request, db)
+        ids = [o.id for o in await visible_organizers(db, who)]
+        query = (
+            select(Order)
+            .join(Event, Event.id == Order.event_id)
+            .where(Event.organizer_id.in_(ids))
+            .options(selectinload(Order.event))
+            .order_by(Order.created_at.desc())
+            .limit(100)
+        )
+        term = q.strip()[:200].replace("\x00", "")
+        if term:
+            like = f"%{term.lower()}%"
+            query = query.where(
+                or_(
+                    Order.buyer_email.like(like),
+                    Order.buyer_name.ilike(like),
+                    Order.public_id == term,
+                )
+            )
+        orders = list(await db.scalars(query))
+        return Template(template_name="admin/orders.html", context={"orders": orders, "q": term})
+
+    @get("/{public_id:str}")
+    async def detail(
+        self, request: Request[Any, Any, Any], db: DB, public_id: FromPath[str]
+    ) -> Template:
+        who = await viewer(request, db)
+        return await _detail_page(db, who, public_id, note="")
+
+    @post("/{public_id:str}/refund", status_code=200)
+    async def refund(
+        self,
+        request: Request[Any, Any, Any],
+        db: DB,
+        gateway: Gateway,
+        public_id: FromPath[str],
+        data: URLEncodedBody[dict[str, str]],
+    ) -> Template:
+        who = await viewer(request, db)
+        order = await _order(db, who, public_id)
+        if not who.may_handle_money(order.event.organizer_id):
+            raise PermissionDeniedException(detail="Only owners and managers can refund.")
+        try:
+            started = await request_refund(
+                db, gateway, order=order, amount=None, passes=[],
+                reason=data.get("reason", "")[:200], actor=who.who,
+            )  # fmt: skip
+            note = started.detail
+        except RefundRefused as exc:
+            note = exc.message
+        return await _detail_page(db, who, public_id, note=note)
+
+    @post("/{public_id:str}/resend", status_code=303)
+    async def resend(
+        self, request: Request[Any, Any, Any], db: DB, public_id: FromPath[str]
+    ) -> Redirect:
+        who = await viewer(request, db)
+        order = await _order(db, who, public_id)
+        if not who.may_handle_money(order.event.organizer_id):
+            raise PermissionDeniedException(detail="Only owners and managers can resend tickets.")
+        try:
+            await queue_resend(db, order_id=order.id)
+            db.add(AuditEntry(actor=who.who, action="tickets.resent", target=str(order.id)))
+            await db.commit()
+        except NothingToSend:
+            await db.rollback()
+        return Redirect(path=f"/admin/orders/{public_id}", status_code=303)
