@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 from datetime import timedelta
 
 import pytest
@@ -17,15 +16,13 @@ from api.accounts.services import unseal
 from api.db import LoginToken, OrganizerMember, OutboxMessage, utcnow
 from api.settings import Settings
 from tests import factories
+from tests.forms import csrf_token
 
 Client = AsyncTestClient[Litestar]
 
 
 async def form_token(client: Client, path: str) -> str:
-    page = await client.get(path)
-    match = re.search(r'name="_csrf_token" value="([^"]+)"', page.text)
-    assert match
-    return match.group(1)
+    return csrf_token((await client.get(path)).text)
 
 
 async def ask_for_link(client: Client, email: str) -> tuple[int, str]:

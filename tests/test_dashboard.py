@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.db import OrganizerMember
 from api.settings import Settings
 from tests import factories
+from tests.forms import csrf_token
 from tests.test_accounts import ask_for_link, confirm, latest_link_token
 
 Client = AsyncTestClient[Litestar]
@@ -181,11 +182,9 @@ async def test_staff_pair_a_door_phone_and_unpair_it(
     event_id = event.id
     await sign_in(client, db, settings, "staff@reef.example")
     page = await client.get(f"/admin/events/{event_id}/devices")
-    csrf = re.search(r'name="_csrf_token" value="([^"]+)"', page.text)
-    assert csrf
     created = await client.post(
         f"/admin/events/{event_id}/devices/pairing",
-        data={"_csrf_token": csrf.group(1), "door": "Gate C"},
+        data={"_csrf_token": csrf_token(page.text), "door": "Gate C"},
     )
     link = re.search(r'id="pairing-link" href="([^"]+)"', created.text)
     assert link
@@ -196,11 +195,9 @@ async def test_staff_pair_a_door_phone_and_unpair_it(
     listed = await client.get(f"/admin/events/{event_id}/devices")
     assert 'data-device="Gate C" data-revoked="false"' in listed.text
     device_id = paired.json()["device_id"]
-    csrf2 = re.search(r'name="_csrf_token" value="([^"]+)"', listed.text)
-    assert csrf2
     revoked = await client.post(
         f"/admin/events/{event_id}/devices/{device_id}/revoke",
-        data={"_csrf_token": csrf2.group(1)},
+        data={"_csrf_token": csrf_token(listed.text)},
         follow_redirects=False,
     )
     assert revoked.status_code == 303
@@ -222,12 +219,7 @@ async def _staff(db: AsyncSession, email: str, role: str) -> None:
 
 
 async def _form_token(client: Client, path: str) -> str:
-    import re
-
-    page = await client.get(path)
-    found = re.search(r'name="_csrf_token" value="([^"]+)"', page.text)
-    assert found, page.text[:500]
-    return found.group(1)
+    return csrf_token((await client.get(path)).text)
 
 
 async def test_orders_are_searchable_and_another_organizers_order_is_a_404(

@@ -14,6 +14,7 @@ from api.checkout import fulfilment
 from api.db import Order, Organizer, PassChange, StripeEvent
 from api.db.engine import create_engine, session_factory
 from api.jobs import run_due
+from tests.forms import csrf_token
 from tests.shop import Shop, order_state, valid_passes
 
 BASIC = {"authorization": "Basic " + base64.b64encode(
@@ -338,8 +339,6 @@ async def test_an_organizer_onboards_to_stripe_and_can_then_sell_paid_tickets(
 async def test_an_owner_refunds_from_the_dashboard_and_the_webhook_frees_the_seats(
     shop: Shop, db: AsyncSession
 ) -> None:
-    import re
-
     from api.accounts.services import unseal
     from api.db import OrganizerMember, OutboxMessage
 
@@ -353,27 +352,22 @@ async def test_an_owner_refunds_from_the_dashboard_and_the_webhook_frees_the_sea
     db.add(OrganizerMember(organizer_id=organizer.id, email="owner@venue.example"))
     await db.commit()
 
-    def csrf(html: str) -> str:
-        found = re.search(r'name="_csrf_token" value="([^"]+)"', html)
-        assert found
-        return found.group(1)
-
     login = await shop.browser.get("/login")
     await shop.browser.post(
-        "/login", data={"_csrf_token": csrf(login.text), "email": "owner@venue.example"}
+        "/login", data={"_csrf_token": csrf_token(login.text), "email": "owner@venue.example"}
     )
     row = await db.scalar(select(OutboxMessage).where(OutboxMessage.kind == "login_link"))
     assert row is not None
     token = unseal(row.payload["sealed_token"], secret_key=shop.settings.secret_key)
     confirm_page = await shop.browser.get(f"/login/confirm?token={token}")
     signed_in = await shop.browser.post(
-        "/login/confirm", data={"_csrf_token": csrf(confirm_page.text), "token": token or ""}
+        "/login/confirm", data={"_csrf_token": csrf_token(confirm_page.text), "token": token or ""}
     )
     assert signed_in.status_code == 303
     detail = await shop.browser.get(f"/admin/orders/{public_id}")
     refunded = await shop.browser.post(
         f"/admin/orders/{public_id}/refund",
-        data={"_csrf_token": csrf(detail.text), "reason": "customer asked"},
+        data={"_csrf_token": csrf_token(detail.text), "reason": "customer asked"},
     )
     assert "Stripe accepted the refund" in refunded.text
     await shop.standin.settle_async()
