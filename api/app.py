@@ -121,7 +121,7 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Lite
                 "engine": db_engine,
                 "sessions": sessions,
                 "gateway": gateway,
-                "event_cache": EventCache(),
+                "event_cache": EventCache(sessions),
             }
         ),
         lifespan=[lifespan],

@@ -5,14 +5,20 @@ most of its cost (2.6 ms of 4 ms per request on the CI machine). Serving the sam
 up to a second changes nothing a buyer can act on: "N left" may lag by a second, while checkout
 itself always reads and locks the live rows. The cache is per process; the snapshot is a
 detached ORM object graph that is only read.
+
+Loads are single-flight: when a snapshot expires under load, one query refreshes it and every
+request that arrives meanwhile waits for that one result. Without this, the 50 requests in
+flight at the moment of expiry each ran the query, queued for the connection pool and opened
+overflow connections, which was most of the page's p99 (see bench/README.md).
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections import OrderedDict
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.db import Event
 from api.events.services import published_event
@@ -22,17 +28,29 @@ MAX_EVENTS = 512
 
 
 class EventCache:
-    def __init__(self, ttl: float = TTL_SECONDS) -> None:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], ttl: float = TTL_SECONDS):
         self.ttl = ttl
+        self._sessions = sessions
         self._items: OrderedDict[str, tuple[float, Event | None]] = OrderedDict()
+        self._loading: dict[str, asyncio.Task[Event | None]] = {}
 
-    async def get(self, session: AsyncSession, *, slug: str) -> Event | None:
-        now = time.monotonic()
+    async def get(self, *, slug: str) -> Event | None:
         hit = self._items.get(slug)
-        if hit is not None and now - hit[0] < self.ttl:
+        if hit is not None and time.monotonic() - hit[0] < self.ttl:
             return hit[1]
-        event = await published_event(session, slug=slug)
-        self._items[slug] = (now, event)
+        task = self._loading.get(slug)
+        if task is None:
+            task = asyncio.create_task(self._load(slug))
+            self._loading[slug] = task
+            task.add_done_callback(lambda _: self._loading.pop(slug, None))
+        # Shielded: a buyer who gives up waiting does not cancel the load for everyone else.
+        return await asyncio.shield(task)
+
+    async def _load(self, slug: str) -> Event | None:
+        started = time.monotonic()
+        async with self._sessions() as session:
+            event = await published_event(session, slug=slug)
+        self._items[slug] = (started, event)
         self._items.move_to_end(slug)
         while len(self._items) > MAX_EVENTS:
             self._items.popitem(last=False)

@@ -27,13 +27,12 @@ class EventPages(Controller):
     async def event_page(
         self,
         request: Request[Any, Any, Any],
-        db: DB,
         settings: AppSettings,
         slug: FromPath[str],
         via: FromQuery[str | None] = None,
     ) -> Template:
         cache: EventCache = request.app.state.event_cache
-        event = await cache.get(db, slug=slug)
+        event = await cache.get(slug=slug)
         if event is None:
             raise NotFoundException(detail="There is no published event at this address.")
         form = {"via": via} if via else {}
