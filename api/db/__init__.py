@@ -3,9 +3,9 @@
 from api.db.base import Base, utcnow, uuid7
 from api.db.checkin import Scan, ScannerDevice, ScannerPairing
 from api.db.events import Event, EventKey, TicketTier
-from api.db.orders import Order, OrderLine, OrderStatus, Pass, PassChange, PassStatus
-from api.db.organizers import Organizer, OrganizerMember, Role
-from api.db.system import AuditEntry, LoginToken, OutboxMessage, StripeEvent
+from api.db.orders import Order, OrderLine, OrderStatus, Pass, PassChange, PassStatus, Refund
+from api.db.organizers import Organizer, OrganizerApplication, OrganizerMember, Role
+from api.db.system import AuditEntry, LoginToken, OutboxMessage, RateLimitHit, StripeEvent
 
 __all__ = [
     "AuditEntry",
@@ -17,11 +17,14 @@ __all__ = [
     "OrderLine",
     "OrderStatus",
     "Organizer",
+    "OrganizerApplication",
     "OrganizerMember",
     "OutboxMessage",
     "Pass",
     "PassChange",
     "PassStatus",
+    "RateLimitHit",
+    "Refund",
     "Role",
     "Scan",
     "ScannerDevice",

@@ -18,8 +18,9 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.sql import func
 
-from api.db.base import Base, CreatedAt, UUIDPrimaryKey
+from api.db.base import Base, CreatedAt, UUIDPrimaryKey, utcnow
 from api.db.events import Event, EventKey, TicketTier
 
 
@@ -137,3 +138,32 @@ class PassChange(Base):
     status: Mapped[str] = mapped_column(String(10))
     reason: Mapped[str | None] = mapped_column(Text)
     changed_at: Mapped[datetime]
+
+
+class Refund(UUIDPrimaryKey, CreatedAt, Base):
+    """One Stripe refund of an order, whoever started it (the dashboard, the Stripe dashboard,
+    the CLI): recorded from our refund call and kept current by `refund.*` webhooks."""
+
+    __tablename__ = "refund"
+    __table_args__ = (
+        CheckConstraint("amount_minor >= 0", name="amount_nonnegative"),
+        CheckConstraint(
+            "status IN ('pending','requires_action','succeeded','failed','canceled')",
+            name="status_known",
+        ),
+    )
+
+    order_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("order.id"), index=True)
+    stripe_refund_id: Mapped[str | None] = mapped_column(String(255), unique=True)
+    amount_minor: Mapped[int] = mapped_column(Integer)
+    currency: Mapped[str] = mapped_column(String(3), default="USD", server_default="USD")
+    status: Mapped[str] = mapped_column(String(20), default="pending", server_default="pending")
+    reason: Mapped[str] = mapped_column(Text, default="", server_default="")
+    pass_ids: Mapped[str] = mapped_column(Text, default="", server_default="")
+    """The passes this refund voids (comma-separated public pass ids), empty for "not named"."""
+    initiated_by: Mapped[str] = mapped_column(
+        String(320), default="stripe", server_default="stripe"
+    )
+    updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), default=utcnow)
+
+    order: Mapped[Order] = relationship()

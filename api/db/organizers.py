@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
@@ -46,3 +47,26 @@ class OrganizerMember(UUIDPrimaryKey, CreatedAt, Base):
     role: Mapped[str] = mapped_column(String(20), default=Role.owner)
 
     organizer: Mapped[Organizer] = relationship(back_populates="members")
+
+
+class OrganizerApplication(UUIDPrimaryKey, CreatedAt, Base):
+    """A venue or promoter asking to sell on this platform; the operator approves or declines."""
+
+    __tablename__ = "organizer_application"
+    __table_args__ = (
+        CheckConstraint("status IN ('pending','approved','declined')", name="status_known"),
+        CheckConstraint("contact_email = lower(contact_email)", name="email_lowercase"),
+    )
+
+    organizer_name: Mapped[str] = mapped_column(String(200))
+    contact_name: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    contact_email: Mapped[str] = mapped_column(String(320), index=True)
+    website: Mapped[str] = mapped_column(String(500), default="", server_default="")
+    message: Mapped[str] = mapped_column(Text, default="", server_default="")
+    status: Mapped[str] = mapped_column(String(10), default="pending", server_default="pending")
+    decided_by: Mapped[str | None] = mapped_column(String(320))
+    decided_at: Mapped[datetime | None]
+    decision_note: Mapped[str] = mapped_column(Text, default="", server_default="")
+    organizer_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("organizer.id", ondelete="SET NULL")
+    )

@@ -67,3 +67,15 @@ class AuditEntry(UUIDPrimaryKey, CreatedAt, Base):
     action: Mapped[str] = mapped_column(String(60))
     target: Mapped[str] = mapped_column(String(255), default="", server_default="")
     details: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict, server_default="{}")
+
+
+class RateLimitHit(Base):
+    """Fixed-window request counters per route bucket and client, shared by every worker
+    process: `INSERT … ON CONFLICT DO UPDATE SET hits = hits + 1 RETURNING hits`."""
+
+    __tablename__ = "rate_limit_hit"
+
+    bucket: Mapped[str] = mapped_column(String(40), primary_key=True)
+    client: Mapped[str] = mapped_column(String(64), primary_key=True)
+    window_start: Mapped[datetime] = mapped_column(primary_key=True)
+    hits: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
