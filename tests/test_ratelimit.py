@@ -1,0 +1,56 @@
+"""The per-IP limiter: counts in PostgreSQL per bucket, IPv6 per /64, Retry-After to the end."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.db import RateLimitHit
+from api.web.ratelimit import client_key, limit, sweep
+
+NOON = datetime(2030, 5, 1, 12, 0, 0, tzinfo=UTC)
+
+
+async def hit(db: AsyncSession, bucket: str, client: str, at: datetime = NOON) -> int | None:
+    return await limit(
+        db, bucket=bucket, client=client, per_window=3, window_seconds=3600, now=at, sweep_chance=0
+    )
+
+
+async def test_the_fourth_request_in_an_hour_is_refused_until_the_hour_ends(
+    db: AsyncSession,
+) -> None:
+    at = NOON + timedelta(minutes=20, seconds=30)
+    assert [await hit(db, "apply", "203.0.113.9", at) for _ in range(3)] == [None] * 3
+    assert await hit(db, "apply", "203.0.113.9", at) == 39 * 60 + 30
+    assert await hit(db, "apply", "203.0.113.9", NOON + timedelta(hours=1)) is None
+
+
+async def test_separate_buckets_and_addresses_keep_separate_counts(db: AsyncSession) -> None:
+    for _ in range(3):
+        assert await hit(db, "login", "203.0.113.9") is None
+    assert await hit(db, "login", "203.0.113.9") is not None
+    assert await hit(db, "apply", "203.0.113.9") is None
+    assert await hit(db, "login", "203.0.113.10") is None
+
+
+async def test_ipv6_addresses_in_one_slash_64_share_a_count(db: AsyncSession) -> None:
+    for address in ("2001:db8:1:2::1", "2001:db8:1:2::2", "2001:db8:1:2:ffff:ffff:ffff:ffff"):
+        assert await hit(db, "apply", address) is None
+    assert await hit(db, "apply", "2001:db8:1:2:abcd::9") is not None
+    assert await hit(db, "apply", "2001:db8:1:3::1") is None
+    assert client_key("2001:db8:1:2:abcd::9") == "2001:db8:1:2::/64"
+    assert client_key("::ffff:203.0.113.9") == "203.0.113.9"
+    assert client_key("testclient") == "testclient"
+
+
+async def test_windows_older_than_a_day_are_swept(db: AsyncSession) -> None:
+    await hit(db, "apply", "203.0.113.9", NOON - timedelta(days=2))
+    await hit(db, "apply", "203.0.113.9", NOON)
+    await sweep(db, now=NOON)
+    await db.commit()
+    starts = (await db.scalars(select(RateLimitHit.window_start))).all()
+    assert starts == [NOON]
+    assert await db.scalar(select(func.sum(RateLimitHit.hits))) == 1
