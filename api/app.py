@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from api import formatting
 from api.accounts.pages import AccountPages
+from api.admin.applications import ApplicationReview, ApplyPages
 from api.admin.dashboard import Dashboard
 from api.admin.door import DoorPages
 from api.admin.money import MoneyController, OnboardingReturn
@@ -108,6 +109,8 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Lite
             stripe_connect_webhook,
             MoneyController,
             OnboardingReturn,
+            ApplyPages,
+            ApplicationReview,
             create_pwa_router(settings.pwa_dir),
         ],
         dependencies={
