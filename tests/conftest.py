@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -19,11 +20,14 @@ from tests.shop import shop  # noqa: F401  (fixture: a live app wired to the Str
 
 
 @pytest.fixture(scope="session")
-async def postgres(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[PostgresForTests]:
-    pg = PostgresForTests(tmp_path_factory.mktemp("pg"))
-    await pg.create_template()
-    yield pg
-    await pg.close()
+async def postgres() -> AsyncIterator[PostgresForTests]:
+    # Not under pytest's basetemp: each pytest run resets that tree's permissions to 0700, which
+    # locks out the embedded server's own system user of a second run going on at the same time.
+    with tempfile.TemporaryDirectory(prefix="poctix-test-pg-") as workdir:
+        pg = PostgresForTests(Path(workdir))
+        await pg.create_template()
+        yield pg
+        await pg.close()
 
 
 @pytest.fixture

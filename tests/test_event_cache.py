@@ -56,3 +56,29 @@ async def test_an_unknown_slug_is_none_and_each_slug_is_cached_apart(
         assert await cache.get(slug=event.slug) is not None
     finally:
         await engine.dispose()
+
+
+async def test_an_expired_snapshot_is_served_while_one_refresh_runs(
+    db: AsyncSession, settings: Settings
+) -> None:
+    event = await factories.event(db, name="Before")
+    await db.commit()
+    assert settings.database_url
+    engine = create_engine(settings.database_url, pool_size=2)
+    cache = EventCache(session_factory(engine), ttl=0)  # every snapshot is already expired
+    try:
+        first = await cache.get(slug=event.slug)
+        assert first is not None
+        assert first.name == "Before"
+        event.name = "After"
+        await db.commit()
+        again = await asyncio.gather(*(cache.get(slug=event.slug) for _ in range(20)))
+        assert {item.name if item else None for item in again} == {"Before"}
+        refreshing = list(cache._loading.values())
+        assert len(refreshing) == 1
+        await refreshing[0]
+        latest = await cache.get(slug=event.slug)
+        assert latest is not None
+        assert latest.name == "After"
+    finally:
+        await engine.dispose()

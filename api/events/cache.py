@@ -6,10 +6,11 @@ up to a second changes nothing a buyer can act on: "N left" may lag by a second,
 itself always reads and locks the live rows. The cache is per process; the snapshot is a
 detached ORM object graph that is only read.
 
-Loads are single-flight: when a snapshot expires under load, one query refreshes it and every
-request that arrives meanwhile waits for that one result. Without this, the 50 requests in
-flight at the moment of expiry each ran the query, queued for the connection pool and opened
-overflow connections, which was most of the page's p99 (see bench/README.md).
+Loads are single-flight: when a snapshot expires under load, one query refreshes it. Requests
+that arrive meanwhile get the previous snapshot if it is at most `STALE_SECONDS` old, and
+otherwise wait for that one result. Without this, the 50 requests in flight at the moment of
+expiry each ran the query, queued for the connection pool and opened overflow connections,
+which was most of the page's p99 (see bench/README.md).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from api.db import Event
 from api.events.services import published_event
 
 TTL_SECONDS = 1.0
+STALE_SECONDS = 5.0
 MAX_EVENTS = 512
 
 
@@ -36,15 +38,23 @@ class EventCache:
 
     async def get(self, *, slug: str) -> Event | None:
         hit = self._items.get(slug)
-        if hit is not None and time.monotonic() - hit[0] < self.ttl:
+        age = time.monotonic() - hit[0] if hit is not None else None
+        if hit is not None and age is not None and age < self.ttl:
             return hit[1]
         task = self._loading.get(slug)
         if task is None:
             task = asyncio.create_task(self._load(slug))
             self._loading[slug] = task
-            task.add_done_callback(lambda _: self._loading.pop(slug, None))
+            task.add_done_callback(self._loaded)
+        if hit is not None and age is not None and age < max(STALE_SECONDS, self.ttl):
+            return hit[1]
         # Shielded: a buyer who gives up waiting does not cancel the load for everyone else.
         return await asyncio.shield(task)
+
+    def _loaded(self, task: asyncio.Task[Event | None]) -> None:
+        self._loading = {slug: t for slug, t in self._loading.items() if t is not task}
+        if not task.cancelled():
+            task.exception()  # retrieved here: the waiters (if any) see it; nobody is warned twice
 
     async def _load(self, slug: str) -> Event | None:
         started = time.monotonic()
