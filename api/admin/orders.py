@@ -1,7 +1,8 @@
 """Dashboard orders: search, one order's passes and emails, and the money buttons.
 
 Refunds go through `api.admin.refunds.request_refund` (Stripe, then the webhook voids the
-passes); only owners and managers (and the operator) may refund or resend. Door leads see
+passes): the whole order, or only the passes ticked on the page (the amount is their tiers'
+prices). Only owners and managers (and the operator) may refund or resend. Door leads see
 orders but not these buttons, and a forged POST from them is a 403.
 """
 
@@ -19,7 +20,7 @@ from sqlalchemy.orm import selectinload
 
 from api.admin.access import SIGN_IN_FIRST, Viewer, viewer, visible_organizers
 from api.admin.refunds import RefundRefused, request_refund
-from api.db import AuditEntry, Event, Order, OutboxMessage
+from api.db import AuditEntry, Event, Order, OutboxMessage, PassStatus, Refund
 from api.mail.outbox import NothingToSend, queue_resend
 from api.passes.services import order_passes
 from api.passes.tokens import pass_key_text
@@ -45,11 +46,30 @@ async def _detail_page(db: AsyncSession, who: Viewer, public_id: str, *, note: s
             .order_by(OutboxMessage.created_at)
         )
     )
+    refunds = list(
+        await db.scalars(
+            select(Refund).where(Refund.order_id == order.id).order_by(Refund.created_at)
+        )
+    )
+    # A pass named by a refund still under way is not offered again (the webhook voids it).
+    underway = {
+        pass_id
+        for refund in refunds
+        if refund.status not in ("failed", "canceled")
+        for pass_id in refund.pass_ids.split(",")
+    }
+    listed = [(pass_key_text(p.pass_key), p) for p in passes]
     return Template(
         template_name="admin/order.html",
         context={
             "order": order,
-            "passes": [(pass_key_text(p.pass_key), p) for p in passes],
+            "passes": listed,
+            "refundable": [
+                pass_id
+                for pass_id, p in listed
+                if p.status == PassStatus.valid and pass_id not in underway
+            ],
+            "refunds": refunds,
             "emails": emails,
             "money": who.may_handle_money(order.event.organizer_id),
             "note": note,
@@ -104,16 +124,23 @@ class OrderPages(Controller):
         db: DB,
         gateway: Gateway,
         public_id: FromPath[str],
-        data: URLEncodedBody[dict[str, str]],
+        data: URLEncodedBody[dict[str, str | list[str]]],
     ) -> Template:
+        """The whole order, or (with `pass` fields, the ticked boxes) only those passes."""
         who = await viewer(request, db)
         order = await _order(db, who, public_id)
         if not who.may_handle_money(order.event.organizer_id):
             raise PermissionDeniedException(detail="Only owners and managers can refund.")
+        ticked = data.get("pass", [])
+        chosen = [ticked] if isinstance(ticked, str) else ticked
+        reason = data.get("reason", "")
+        partial = data.get("scope") == "passes"
+        if partial and not chosen:
+            return await _detail_page(db, who, public_id, note="Tick the passes to refund.")
         try:
             started = await request_refund(
-                db, gateway, order=order, amount=None, passes=[],
-                reason=data.get("reason", "")[:200], actor=who.who,
+                db, gateway, order=order, amount=None, passes=chosen if partial else [],
+                reason=(reason if isinstance(reason, str) else "")[:200], actor=who.who,
             )  # fmt: skip
             note = started.detail
         except RefundRefused as exc:

@@ -2,7 +2,8 @@
 
 Only Stripe is asked here, with `reverse_transfer` and an idempotency key derived from what is
 refunded; the passes are voided by the webhook, exactly as for a refund started anywhere else.
-Free orders never touched Stripe and are voided directly.
+Free orders never touched Stripe and are voided directly. Either way a `Refund` row records
+who started it (the webhooks keep it current; see `api.payments.refund_records`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from api.checkout import fulfilment
 from api.db import AuditEntry, Order, OrderStatus, PassStatus
 from api.passes.tokens import pass_key_text
 from api.payments.gateway import PaymentsUnavailable, StripeGateway
+from api.payments.refund_records import record_refund
 
 
 class RefundRefused(Exception):
@@ -48,6 +50,9 @@ async def request_refund(
     unknown = [p for p in passes if p not in known]
     if unknown:
         raise RefundRefused(400, f"Not passes of this order: {unknown}.")
+    void = [p for p in passes if known[p].status != PassStatus.valid]
+    if void:
+        raise RefundRefused(409, f"Already void, not refunded again: {', '.join(void)}.")
     db.add(
         AuditEntry(
             organizer_id=None,
@@ -59,6 +64,12 @@ async def request_refund(
     )
     if order.total_minor == 0:
         chosen = [known[p] for p in passes] or [p for p in items if p.status == PassStatus.valid]
+        if chosen:
+            await record_refund(
+                db, order_id=order.id, stripe_refund_id=None, amount_minor=0,
+                currency=order.currency, status="succeeded", reason=reason,
+                pass_ids=[pass_key_text(p.pass_key) for p in chosen], initiated_by=actor,
+            )  # fmt: skip
         await fulfilment.void_free(db, order_id=order.id, items=chosen)
         await db.commit()
         return RefundStarted(status="cancelled", refund_id=None, detail="Free passes voided.")
@@ -78,7 +89,7 @@ async def request_refund(
     metadata = {"order_id": str(order.id)}
     if passes:
         metadata["passes"] = ",".join(passes)
-    intent, order_id = order.stripe_payment_intent_id, order.id
+    intent, order_id, currency = order.stripe_payment_intent_id, order.id, order.currency
     await db.commit()
     try:
         refund_id = await gateway.refund(
@@ -89,6 +100,13 @@ async def request_refund(
         )
     except PaymentsUnavailable as exc:
         raise RefundRefused(502, f"Stripe refused: {exc}") from exc
+    # The webhook may have recorded this refund already: the upsert adds who and why.
+    await record_refund(
+        db, order_id=order_id, stripe_refund_id=refund_id,
+        amount_minor=remaining if amount is None else amount, currency=currency,
+        status="pending", reason=reason, pass_ids=passes, initiated_by=actor,
+    )  # fmt: skip
+    await db.commit()
     return RefundStarted(
         status="requested",
         refund_id=refund_id,

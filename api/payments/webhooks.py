@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.checkout import fulfilment
 from api.db import Order, Organizer
 from api.payments.gateway import PaymentsUnavailable, StripeGateway
+from api.payments.refund_records import record_from_stripe
 from api.settings import Settings
 from api.web.deps import DB, AppSettings
 
@@ -138,6 +139,10 @@ async def _charge_refunded(session: AsyncSession, obj: dict[str, Any], ctx: Ctx)
     order_id = await _order_by_intent(session, obj.get("payment_intent"), ctx)
     if order_id is None:
         return "unknown_order"
+    # Expanded or older API versions list the charge's refunds: record them too.
+    for refund in (obj.get("refunds") or {}).get("data") or []:
+        if isinstance(refund, dict):
+            await record_from_stripe(session, order_id=order_id, refund=refund)
     amount, refunded = int(obj.get("amount") or 0), int(obj.get("amount_refunded") or 0)
     full = bool(obj.get("refunded")) or (amount > 0 and refunded >= amount)
     return await fulfilment.refunded(
@@ -154,6 +159,7 @@ async def _refund_changed(session: AsyncSession, obj: dict[str, Any], ctx: Ctx) 
     order_id = await _order_by_intent(session, obj.get("payment_intent"), ctx, obj.get("metadata"))
     if order_id is None:
         return "unknown_order"
+    await record_from_stripe(session, order_id=order_id, refund=obj)
     if obj.get("status") in ("failed", "canceled"):
         log.warning("refund %s failed for order %s", obj.get("id"), order_id)
         return "refund_failed"

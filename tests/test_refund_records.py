@@ -1,0 +1,161 @@
+"""Refund records: every refund shows on the order page, whoever started it, and a partial
+refund from the order page voids exactly the passes ticked."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.accounts.services import unseal
+from api.db import Order, OrderLine, Organizer, OrganizerMember, OutboxMessage, Pass, Refund
+from api.passes import services as pass_services
+from api.passes.tokens import pass_key_text
+from api.settings import Settings
+from tests.forms import csrf_token
+from tests.shop import Shop, order_state
+from tests.test_dashboard import sign_in, two_organizers
+
+Client = AsyncTestClient[Litestar]
+OWNER = "owner@venue.example"
+
+
+async def _owner_signs_in(shop: Shop, db: AsyncSession) -> None:
+    """The shop's organizer gets an owner, who signs in with the browser by magic link."""
+    organizer = await db.scalar(
+        select(Organizer).where(Organizer.stripe_account_id == shop.account)
+    )
+    assert organizer is not None
+    db.add(OrganizerMember(organizer_id=organizer.id, email=OWNER, role="owner"))
+    await db.commit()
+    login = await shop.browser.get("/login")
+    await shop.browser.post("/login", data={"_csrf_token": csrf_token(login.text), "email": OWNER})
+    row = await db.scalar(select(OutboxMessage).where(OutboxMessage.kind == "login_link"))
+    assert row is not None
+    token = unseal(row.payload["sealed_token"], secret_key=shop.settings.secret_key) or ""
+    confirm_page = await shop.browser.get(f"/login/confirm?token={token}")
+    signed_in = await shop.browser.post(
+        "/login/confirm", data={"_csrf_token": csrf_token(confirm_page.text), "token": token}
+    )
+    assert signed_in.status_code == 303
+
+
+async def _paid_order(shop: Shop, quantity: int = 2) -> tuple[str, str]:
+    session_id, public_id = await shop.checkout(quantity=quantity)
+    shop.standin.complete_session(session_id)
+    await shop.standin.settle_async()
+    return session_id, public_id
+
+
+def _offered(page: str) -> list[str]:
+    return re.findall(r'name="pass" value="([^"]+)"', page)
+
+
+def _refund_rows(page: str) -> list[str]:
+    return re.findall(r'<tr data-refund="[^"]+" data-status="[^"]+">.*?</tr>', page)
+
+
+def _csv(body: bytes) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(body.decode("utf-8-sig"))))
+
+
+async def test_a_partial_refund_from_the_order_page_names_and_later_voids_exactly_that_pass(
+    shop: Shop, db: AsyncSession
+) -> None:
+    _, public_id = await _paid_order(shop)
+    await _owner_signs_in(shop, db)
+    page = await shop.browser.get(f"/admin/orders/{public_id}")
+    offered = _offered(page.text)
+    assert len(offered) == 2
+    chosen, kept = offered
+    shop.standin.hold()  # Stripe's confirmation has not arrived yet
+    refunded = await shop.browser.post(
+        f"/admin/orders/{public_id}/refund",
+        data={"_csrf_token": csrf_token(page.text), "scope": "passes", "pass": [chosen],
+              "reason": "one friend cannot come"},
+    )  # fmt: skip
+    assert "Stripe accepted the refund" in refunded.text
+    [row] = _refund_rows(refunded.text)
+    assert chosen in row
+    assert kept not in row
+    assert "$25.00" in row
+    assert OWNER in row
+    assert "one friend cannot come" in row
+    assert _offered(refunded.text) == [kept]  # not offered twice while Stripe confirms
+    refund_call = next(r for r in shop.standin.requests if r.path == "/v1/refunds")
+    assert (refund_call.params["amount"], refund_call.params["metadata"]["passes"]) == (
+        2500,
+        chosen,
+    )
+    assert sorted((await order_state(db, public_id))[3]) == ["valid", "valid"]
+
+    shop.standin.release()
+    await shop.standin.settle_async()
+    after = await shop.browser.get(f"/admin/orders/{public_id}")
+    assert f'<li data-status="void"><code>{chosen}</code>' in after.text
+    assert f'<li data-status="valid"><code>{kept}</code>' in after.text
+    [row] = _refund_rows(after.text)
+    assert 'data-status="succeeded"' in row
+    assert OWNER in row  # Stripe's word on the refund did not erase who started it
+    status, sold, _, _ = await order_state(db, public_id)
+    assert (status, sold) == ("partially_refunded", 1)
+    assert await db.scalar(select(func.count()).select_from(Refund)) == 1
+
+
+async def test_refund_events_arriving_twice_or_backwards_leave_one_row_with_the_last_word(
+    shop: Shop, db: AsyncSession
+) -> None:
+    session_id, _ = await _paid_order(shop)
+    shop.standin.hold()
+    refund = shop.standin.refund(session_id, 2500, status="pending")
+    shop.standin.fail_refund(refund["id"])
+    shop.standin.release(order="reversed", duplicate=2)  # refund.failed first, created last
+    deliveries = await shop.standin.settle_async()
+    assert all(d.ok for d in deliveries)
+    rows = list(await db.scalars(select(Refund)))
+    assert [(r.stripe_refund_id, r.status, r.amount_minor) for r in rows] == [
+        (refund["id"], "failed", 2500)
+    ]
+
+
+async def test_an_owner_cancels_one_free_pass_from_the_order_page(
+    client: Client, db: AsyncSession, settings: Settings
+) -> None:
+    await two_organizers(db)
+    order = await db.scalar(select(Order).where(Order.buyer_email == "ana@x.io"))
+    assert order is not None
+    order.total_minor = 0
+    tier_id = await db.scalar(select(OrderLine.tier_id).where(OrderLine.order_id == order.id))
+    assert tier_id is not None
+    issued = await pass_services.issue_passes(
+        db, order=order, tier_id=tier_id, count=2, secret_key=settings.secret_key
+    )
+    chosen, kept = (pass_key_text(p.pass_key) for p in issued)
+    public_id, order_id = order.public_id, order.id
+    await db.commit()
+    await sign_in(client, db, settings, "staff@reef.example")
+    page = await client.get(f"/admin/orders/{public_id}")
+    done = await client.post(
+        f"/admin/orders/{public_id}/refund",
+        data={"_csrf_token": csrf_token(page.text), "scope": "passes", "pass": chosen},
+    )
+    assert "Free passes voided." in done.text
+    [row] = _refund_rows(done.text)
+    assert chosen in row
+    assert "staff@reef.example" in row
+    db.expire_all()
+    voided = await db.scalars(
+        select(Pass.pass_key).where(Pass.order_id == order_id, Pass.status == "void")
+    )
+    assert [pass_key_text(k) for k in voided] == [chosen]
+    again = await client.post(
+        f"/admin/orders/{public_id}/refund",
+        data={"_csrf_token": csrf_token(done.text), "scope": "passes", "pass": chosen},
+    )
+    assert "Already void" in again.text
+    assert _offered(again.text) == [kept]
