@@ -23,6 +23,7 @@ from api.accounts.pages import AccountPages
 from api.admin.applications import ApplicationReview, ApplyPages
 from api.admin.dashboard import Dashboard
 from api.admin.door import DoorPages
+from api.admin.events import EventAdmin
 from api.admin.money import MoneyController, OnboardingReturn
 from api.admin.orders import OrderPages
 from api.checkin.controllers import ScannerController
@@ -101,6 +102,7 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Lite
             AccountPages,
             Dashboard,
             DoorPages,
+            EventAdmin,
             OrderPages,
             ImageUploads,
             media,

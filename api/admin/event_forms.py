@@ -1,0 +1,209 @@
+"""Reading the dashboard's event and tier forms: strings in, checked values or messages out.
+
+People type times as wall-clock times in the event's own zone (`datetime-local` inputs carry no
+zone), so a time is read together with the zone and stored in UTC. A wall time that does not
+exist in that zone (the hour skipped when clocks go forward) is refused rather than shifted
+silently. Prices are typed in major units ("25.00") and stored in minor units.
+
+Every problem is collected, so the re-rendered form lists them all at once. Rules that need the
+database (sold and held tickets, duplicate slugs and names) and the platform-fee rule
+(`api.events.tiers.check_tier`) are applied by the controller.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from functools import cache
+from zoneinfo import ZoneInfo, available_timezones
+
+from api.formatting import _ZERO_DECIMAL  # the one list of currencies without minor units
+
+SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
+CURRENCY = re.compile(r"[A-Z]{3}")
+LOCAL_FORMATS = ("%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S")
+
+
+class FormRefused(ValueError):
+    """The form cannot be saved; `messages` say why, one per problem."""
+
+    def __init__(self, messages: list[str]) -> None:
+        super().__init__("; ".join(messages))
+        self.messages = messages
+
+
+@dataclass(frozen=True)
+class EventFields:
+    name: str
+    slug: str
+    description: str
+    venue: str
+    timezone: str
+    starts_at: datetime
+    ends_at: datetime
+
+
+@dataclass(frozen=True)
+class TierFields:
+    name: str
+    description: str
+    price_minor: int
+    currency: str
+    capacity: int
+    sales_start: datetime | None
+    sales_end: datetime | None
+    max_per_order: int
+
+
+@cache
+def zone_names() -> tuple[str, ...]:
+    """Zones offered in the picker: the IANA areas, without the legacy aliases."""
+    legacy = ("Etc/", "SystemV/", "US/", "posix", "right/")
+    names = {z for z in available_timezones() if "/" in z and not z.startswith(legacy)}
+    return ("UTC", *sorted(names))
+
+
+def local_input(moment: datetime | None, zone: str) -> str:
+    """A stored UTC time as the value of a `datetime-local` input in the event's zone."""
+    if moment is None:
+        return ""
+    return moment.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%dT%H:%M")
+
+
+def slug_from(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:63].rstrip("-")
+
+
+def read_event(data: Mapping[str, str]) -> EventFields:
+    problems: list[str] = []
+    name = _text(data, "name", 200)
+    if not name:
+        problems.append("Give the event a name.")
+    slug = _text(data, "slug", 63).lower() or slug_from(name)
+    if not SLUG.fullmatch(slug):
+        problems.append(
+            "The address (slug) may use lowercase letters, digits and dashes, and must start"
+            " with a letter or digit."
+        )
+    zone = _text(data, "timezone", 64)
+    if zone not in zone_names() and zone not in available_timezones():
+        problems.append(f"Pick a time zone from the list (e.g. Pacific/Honolulu), not “{zone}”.")
+        zone = ""
+    starts_at = _moment(data, "starts_at", "start", zone, problems, required=True)
+    ends_at = _moment(data, "ends_at", "end", zone, problems, required=True)
+    if starts_at and ends_at and ends_at <= starts_at:
+        problems.append("The event must end after it starts.")
+    if problems:
+        raise FormRefused(problems)
+    assert starts_at is not None
+    assert ends_at is not None
+    return EventFields(
+        name=name, slug=slug, description=_text(data, "description", 20_000),
+        venue=_text(data, "venue", 300), timezone=zone, starts_at=starts_at, ends_at=ends_at,
+    )  # fmt: skip
+
+
+def read_tier(data: Mapping[str, str], *, zone: str) -> TierFields:
+    problems: list[str] = []
+    name = _text(data, "name", 120)
+    if not name:
+        problems.append("Give the tier a name.")
+    currency = _text(data, "currency", 3).upper() or "USD"
+    if not CURRENCY.fullmatch(currency):
+        problems.append("The currency is a three-letter code such as USD or EUR.")
+        currency = "USD"
+    price_minor = _price(data.get("price", ""), currency, problems)
+    capacity = _whole(data, "capacity", "Capacity", problems, low=0, high=1_000_000)
+    most = _whole(data, "max_per_order", "Tickets per order", problems, low=1, high=100)
+    sales_start = _moment(data, "sales_start", "sales start", zone, problems, required=False)
+    sales_end = _moment(data, "sales_end", "sales end", zone, problems, required=False)
+    if sales_start and sales_end and sales_end <= sales_start:
+        problems.append("Sales must end after they start.")
+    if problems:
+        raise FormRefused(problems)
+    assert price_minor is not None
+    assert capacity is not None
+    assert most is not None
+    return TierFields(
+        name=name, description=_text(data, "description", 5_000), price_minor=price_minor,
+        currency=currency, capacity=capacity, sales_start=sales_start, sales_end=sales_end,
+        max_per_order=most,
+    )  # fmt: skip
+
+
+def price_input(price_minor: int, currency: str) -> str:
+    if currency in _ZERO_DECIMAL:
+        return str(price_minor)
+    return f"{Decimal(price_minor) / 100:.2f}"
+
+
+def _text(data: Mapping[str, str], key: str, limit: int) -> str:
+    return (data.get(key) or "").replace("\x00", "").strip()[:limit]
+
+
+def _price(raw: str, currency: str, problems: list[str]) -> int | None:
+    text = raw.strip().replace(",", "").lstrip("$€£")
+    try:
+        amount = Decimal(text or "x")
+    except InvalidOperation:
+        problems.append("The price is a number such as 25 or 25.00 (0 for a free ticket).")
+        return None
+    scale = 1 if currency in _ZERO_DECIMAL else 100
+    minor = amount * scale
+    if not amount.is_finite() or minor != minor.to_integral_value():
+        places = "whole amounts" if scale == 1 else "at most two decimal places"
+        problems.append(f"The price must use {places}.")
+        return None
+    if minor < 0:
+        problems.append("A price cannot be negative.")
+        return None
+    if minor > 100_000_000:
+        problems.append("That price is too high.")
+        return None
+    return int(minor)
+
+
+def _whole(
+    data: Mapping[str, str], key: str, label: str, problems: list[str], *, low: int, high: int
+) -> int | None:
+    raw = (data.get(key) or "").strip()
+    if not re.fullmatch(r"-?[0-9]{1,9}", raw):
+        problems.append(f"{label} must be a whole number.")
+        return None
+    value = int(raw)
+    if not low <= value <= high:
+        problems.append(f"{label} must be between {low} and {high:,}.")
+        return None
+    return value
+
+
+def _moment(
+    data: Mapping[str, str], key: str, label: str, zone: str, problems: list[str], *,
+    required: bool,
+) -> datetime | None:  # fmt: skip
+    raw = (data.get(key) or "").strip()
+    if not raw:
+        if required:
+            problems.append(f"Give the {label} date and time.")
+        return None
+    wall = None
+    for layout in LOCAL_FORMATS:
+        try:
+            wall = datetime.strptime(raw, layout)
+            break
+        except ValueError:
+            continue
+    if wall is None:
+        problems.append(f"The {label} is not a date and time (YYYY-MM-DDTHH:MM).")
+        return None
+    if not zone:
+        return None  # the zone problem is already reported
+    aware = wall.replace(tzinfo=ZoneInfo(zone))
+    moment = aware.astimezone(UTC)
+    if moment.astimezone(ZoneInfo(zone)).replace(tzinfo=None) != wall:
+        problems.append(f"The {label} {raw} does not exist in {zone} (the clocks skip it).")
+        return None
+    return moment

@@ -1,0 +1,388 @@
+"""Dashboard events and ticket tiers: create, edit, publish and unpublish, upload the image.
+
+Everyone who may see an organizer sees its events on /admin; only owners and managers (and the
+operator) may change them: the same people who may handle its money (`Viewer.may_handle_money`),
+so a door lead gets a 403 here. Another organizer's event or tier is a 404 for reads and writes
+alike, before any role check, so ids never tell whether something exists.
+
+Forms that cannot be saved come back with status 400 and every reason in the page. A tier's
+capacity is checked against sold and held tickets with the tier row locked, so a checkout cannot
+take a hold between the check and the save (and the database's `never_oversold` check stays the
+last word). Publishing, unpublishing and tier price and capacity changes are written to the
+audit log. The public event page caches for a second (`api.events.cache`), so a change shows
+there within a second.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from litestar import Controller, Request, get, post
+from litestar.datastructures import UploadFile
+from litestar.enums import RequestEncodingType
+from litestar.exceptions import NotFoundException, PermissionDeniedException
+from litestar.params import Body, FromPath, URLEncodedBody
+from litestar.response import Redirect, Template
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.admin.access import SIGN_IN_FIRST, Viewer, viewer, visible_organizers
+from api.admin.event_forms import (
+    EventFields,
+    FormRefused,
+    TierFields,
+    local_input,
+    price_input,
+    read_event,
+    read_tier,
+    zone_names,
+)
+from api.db import AuditEntry, Event, Organizer, TicketTier
+from api.events.tiers import TierError, check_tier
+from api.media.images import MAX_BYTES, ImageError, store_image
+from api.web.deps import DB, AppSettings
+
+Form = URLEncodedBody[dict[str, str]]
+ImageForm = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]
+NO_STORE = {"Cache-Control": "no-store"}
+
+
+async def _managed_event(
+    db: AsyncSession, who: Viewer, event_id: uuid.UUID, *, lock: bool = False
+) -> Event:
+    event = await db.get(Event, event_id, with_for_update=lock)
+    if event is None or not who.may_see(event.organizer_id):
+        raise NotFoundException(detail="No such event.")
+    if not who.may_handle_money(event.organizer_id):
+        raise PermissionDeniedException(detail="Only owners and managers can change events.")
+    return event
+
+
+async def _managed_tier(
+    db: AsyncSession, event: Event, tier_id: uuid.UUID, *, lock: bool = False
+) -> TicketTier:
+    tier = await db.get(TicketTier, tier_id, with_for_update=lock)
+    if tier is None or tier.event_id != event.id:
+        raise NotFoundException(detail="No such tier.")
+    return tier
+
+
+async def _organizers(db: AsyncSession, who: Viewer) -> list[Organizer]:
+    """Organizers whose events this viewer may create; a 403 when there are none."""
+    found = [o for o in await visible_organizers(db, who) if who.may_handle_money(o.id)]
+    if not found:
+        raise PermissionDeniedException(detail="Only owners and managers can create events.")
+    return found
+
+
+def _event_form(event: Event) -> dict[str, str]:
+    return {
+        "name": event.name, "slug": event.slug, "description": event.description,
+        "venue": event.venue, "timezone": event.timezone,
+        "starts_at": local_input(event.starts_at, event.timezone),
+        "ends_at": local_input(event.ends_at, event.timezone),
+    }  # fmt: skip
+
+
+def _tier_form(tier: TicketTier, zone: str) -> dict[str, str]:
+    return {
+        "name": tier.name, "description": tier.description, "currency": tier.currency,
+        "price": price_input(tier.price_minor, tier.currency), "capacity": str(tier.capacity),
+        "max_per_order": str(tier.max_per_order),
+        "sales_start": local_input(tier.sales_start, zone),
+        "sales_end": local_input(tier.sales_end, zone),
+    }  # fmt: skip
+
+
+def _apply_event(event: Event, fields: EventFields) -> None:
+    event.name, event.slug, event.description = fields.name, fields.slug, fields.description
+    event.venue, event.timezone = fields.venue, fields.timezone
+    event.starts_at, event.ends_at = fields.starts_at, fields.ends_at
+
+
+def _apply_tier(tier: TicketTier, fields: TierFields) -> None:
+    tier.name, tier.description, tier.currency = fields.name, fields.description, fields.currency
+    tier.price_minor, tier.capacity, tier.max_per_order = (
+        fields.price_minor, fields.capacity, fields.max_per_order,
+    )  # fmt: skip
+    tier.sales_start, tier.sales_end = fields.sales_start, fields.sales_end
+
+
+async def _slug_taken(db: AsyncSession, slug: str, *, other_than: uuid.UUID | None) -> bool:
+    query = select(Event.id).where(Event.slug == slug)
+    if other_than is not None:
+        query = query.where(Event.id != other_than)
+    return await db.scalar(query) is not None
+
+
+def _tier_rules(fields: TierFields, *, fee_minor: int, tier: TicketTier | None) -> None:
+    """The platform-fee and sold-ticket rules, then held tickets, then the currency."""
+    sold, held = (tier.sold, tier.held) if tier is not None else (0, 0)
+    try:
+        check_tier(
+            name=fields.name, price_minor=fields.price_minor, capacity=fields.capacity,
+            currency=fields.currency, fee_minor=fee_minor, sold=sold,
+        )  # fmt: skip
+    except TierError as exc:
+        raise FormRefused([str(exc)]) from exc
+    if fields.capacity < sold + held:
+        raise FormRefused(
+            [f"Capacity cannot be below the {sold + held} tickets already taken"
+             f" ({sold} sold, {held} held in checkouts right now)."]
+        )  # fmt: skip
+    if tier is not None and sold + held and fields.currency != tier.currency:
+        raise FormRefused(["The currency cannot change once tickets are sold or held."])
+
+
+def _audit(db: AsyncSession, who: Viewer, event: Event, action: str, **details: Any) -> None:
+    db.add(AuditEntry(organizer_id=event.organizer_id, actor=who.who, action=action,
+                      target=str(event.id), details=details))  # fmt: skip
+
+
+class EventAdmin(Controller):
+    path = "/admin/events"
+    include_in_schema = False
+    exception_handlers = SIGN_IN_FIRST
+
+    @get("/new")
+    async def new_event(self, request: Request[Any, Any, Any], db: DB) -> Template:
+        who = await viewer(request, db)
+        organizers = await _organizers(db, who)
+        return _new_page(organizers, {}, [])
+
+    @post("/new", status_code=303)
+    async def create_event(
+        self, request: Request[Any, Any, Any], db: DB, data: Form
+    ) -> Template | Redirect:
+        who = await viewer(request, db)
+        organizers = await _organizers(db, who)
+        chosen = [o for o in organizers if str(o.id) == data.get("organizer_id", "")]
+        if len(organizers) == 1:
+            chosen = organizers
+        try:
+            if not chosen:
+                raise FormRefused(["Pick the organizer this event belongs to."])
+            fields = read_event(data)
+            if await _slug_taken(db, fields.slug, other_than=None):
+                raise FormRefused([f"The address /e/{fields.slug} is taken; pick another."])
+            event = Event(organizer_id=chosen[0].id, published=False)
+            _apply_event(event, fields)
+            db.add(event)
+            await _flush_slug(db, fields.slug)
+        except FormRefused as exc:
+            return _new_page(organizers, data, exc.messages)
+        _audit(db, who, event, "event.created", slug=event.slug)
+        await db.commit()
+        return Redirect(path=f"/admin/events/{event.id}", status_code=303)
+
+    @get("/{event_id:uuid}")
+    async def edit_event(
+        self, request: Request[Any, Any, Any], db: DB, event_id: FromPath[uuid.UUID]
+    ) -> Template:
+        who = await viewer(request, db)
+        event = await _managed_event(db, who, event_id)
+        return await _edit_page(db, event, _event_form(event), [])
+
+    @post("/{event_id:uuid}", status_code=303)
+    async def save_event(
+        self, request: Request[Any, Any, Any], db: DB, event_id: FromPath[uuid.UUID], data: Form
+    ) -> Template | Redirect:
+        who = await viewer(request, db)
+        event = await _managed_event(db, who, event_id)
+        try:
+            fields = read_event(data)
+            if await _slug_taken(db, fields.slug, other_than=event.id):
+                raise FormRefused([f"The address /e/{fields.slug} is taken; pick another."])
+            _apply_event(event, fields)
+            await _flush_slug(db, fields.slug)
+        except FormRefused as exc:
+            event = await _managed_event(db, who, event_id)
+            return await _edit_page(db, event, data, exc.messages)
+        await db.commit()
+        return Redirect(path=f"/admin/events/{event.id}?saved=1", status_code=303)
+
+    @post("/{event_id:uuid}/publish", status_code=303)
+    async def publish(
+        self, request: Request[Any, Any, Any], db: DB, event_id: FromPath[uuid.UUID]
+    ) -> Redirect:
+        return await _set_published(request, db, event_id, published=True)
+
+    @post("/{event_id:uuid}/unpublish", status_code=303)
+    async def unpublish(
+        self, request: Request[Any, Any, Any], db: DB, event_id: FromPath[uuid.UUID]
+    ) -> Redirect:
+        return await _set_published(request, db, event_id, published=False)
+
+    @post("/{event_id:uuid}/image", status_code=303, request_max_body_size=MAX_BYTES + 64 * 1024)
+    async def upload_image(
+        self,
+        request: Request[Any, Any, Any],
+        db: DB,
+        settings: AppSettings,
+        event_id: FromPath[uuid.UUID],
+        data: ImageForm,
+    ) -> Template | Redirect:
+        who = await viewer(request, db)
+        event = await _managed_event(db, who, event_id)
+        upload = data.get("image")
+        try:
+            if not isinstance(upload, UploadFile):
+                raise ImageError("Choose an image file to upload.")
+            name = store_image(await upload.read(MAX_BYTES + 1), data_dir=settings.data_dir)
+        except ImageError as exc:
+            return await _edit_page(db, event, _event_form(event), [str(exc)])
+        event.image_path = name
+        _audit(db, who, event, "event.image_uploaded", image=name)
+        await db.commit()
+        return Redirect(path=f"/admin/events/{event.id}", status_code=303)
+
+    @get("/{event_id:uuid}/tiers/new")
+    async def new_tier(
+        self, request: Request[Any, Any, Any], db: DB, event_id: FromPath[uuid.UUID]
+    ) -> Template:
+        who = await viewer(request, db)
+        event = await _managed_event(db, who, event_id)
+        currency = await db.scalar(
+            select(TicketTier.currency).where(TicketTier.event_id == event.id).limit(1)
+        )
+        form = {"currency": currency or "USD", "max_per_order": "10", "price": "0"}
+        return _tier_page(event, None, form, [])
+
+    @post("/{event_id:uuid}/tiers/new", status_code=303)
+    async def create_tier(
+        self,
+        request: Request[Any, Any, Any],
+        db: DB,
+        settings: AppSettings,
+        event_id: FromPath[uuid.UUID],
+        data: Form,
+    ) -> Template | Redirect:
+        who = await viewer(request, db)
+        event = await _managed_event(db, who, event_id)
+        try:
+            fields = read_tier(data, zone=event.timezone)
+            _tier_rules(fields, fee_minor=settings.platform_fee_cents, tier=None)
+            await _name_free(db, event, fields.name, other_than=None)
+        except FormRefused as exc:
+            return _tier_page(event, None, data, exc.messages)
+        last = await db.scalar(
+            select(func.max(TicketTier.position)).where(TicketTier.event_id == event.id)
+        )
+        tier = TicketTier(event_id=event.id, position=(last or 0) + 1, sold=0, held=0)
+        _apply_tier(tier, fields)
+        db.add(tier)
+        await db.flush()
+        _audit(db, who, event, "tier.created", tier=tier.name, price_minor=tier.price_minor,
+               currency=tier.currency, capacity=tier.capacity)  # fmt: skip
+        await db.commit()
+        return Redirect(path=f"/admin/events/{event.id}", status_code=303)
+
+    @get("/{event_id:uuid}/tiers/{tier_id:uuid}")
+    async def edit_tier(
+        self,
+        request: Request[Any, Any, Any],
+        db: DB,
+        event_id: FromPath[uuid.UUID],
+        tier_id: FromPath[uuid.UUID],
+    ) -> Template:
+        who = await viewer(request, db)
+        event = await _managed_event(db, who, event_id)
+        tier = await _managed_tier(db, event, tier_id)
+        return _tier_page(event, tier, _tier_form(tier, event.timezone), [])
+
+    @post("/{event_id:uuid}/tiers/{tier_id:uuid}", status_code=303)
+    async def save_tier(
+        self,
+        request: Request[Any, Any, Any],
+        db: DB,
+        settings: AppSettings,
+        event_id: FromPath[uuid.UUID],
+        tier_id: FromPath[uuid.UUID],
+        data: Form,
+    ) -> Template | Redirect:
+        who = await viewer(request, db)
+        event = await _managed_event(db, who, event_id)
+        tier = await _managed_tier(db, event, tier_id, lock=True)
+        try:
+            fields = read_tier(data, zone=event.timezone)
+            _tier_rules(fields, fee_minor=settings.platform_fee_cents, tier=tier)
+            await _name_free(db, event, fields.name, other_than=tier.id)
+        except FormRefused as exc:
+            return _tier_page(event, tier, data, exc.messages)
+        before = (tier.price_minor, tier.capacity)
+        _apply_tier(tier, fields)
+        if tier.price_minor != before[0]:
+            _audit(db, who, event, "tier.price_changed", tier=tier.name, currency=tier.currency,
+                   before=before[0], after=tier.price_minor)  # fmt: skip
+        if tier.capacity != before[1]:
+            _audit(db, who, event, "tier.capacity_changed", tier=tier.name,
+                   before=before[1], after=tier.capacity)  # fmt: skip
+        await db.commit()
+        return Redirect(path=f"/admin/events/{event.id}", status_code=303)
+
+
+async def _flush_slug(db: AsyncSession, slug: str) -> None:
+    """Write the event; a slug taken by a concurrent save after our check is refused too."""
+    try:
+        await db.flush()
+    except IntegrityError as exc:
+        await db.rollback()
+        raise FormRefused([f"The address /e/{slug} is taken; pick another."]) from exc
+
+
+async def _name_free(
+    db: AsyncSession, event: Event, name: str, *, other_than: uuid.UUID | None
+) -> None:
+    query = select(TicketTier.id).where(TicketTier.event_id == event.id, TicketTier.name == name)
+    if other_than is not None:
+        query = query.where(TicketTier.id != other_than)
+    if await db.scalar(query) is not None:
+        raise FormRefused([f"This event already has a tier called “{name}”."])
+
+
+async def _set_published(
+    request: Request[Any, Any, Any], db: AsyncSession, event_id: uuid.UUID, *, published: bool
+) -> Redirect:
+    who = await viewer(request, db)
+    event = await _managed_event(db, who, event_id, lock=True)
+    if event.published != published:
+        event.published = published
+        _audit(db, who, event, "event.published" if published else "event.unpublished",
+               slug=event.slug)  # fmt: skip
+        await db.commit()
+    return Redirect(path=f"/admin/events/{event.id}", status_code=303)
+
+
+def _new_page(organizers: list[Organizer], form: Any, errors: list[str]) -> Template:
+    return Template(
+        template_name="admin/event_new.html",
+        context={"organizers": organizers, "form": form, "errors": errors, "zones": zone_names()},
+        status_code=400 if errors else 200,
+        headers=NO_STORE,
+    )
+
+
+async def _edit_page(db: AsyncSession, event: Event, form: Any, errors: list[str]) -> Template:
+    tiers = list(
+        await db.scalars(
+            select(TicketTier).where(TicketTier.event_id == event.id).order_by(TicketTier.position)
+        )
+    )
+    context = {"event": event, "tiers": tiers, "form": form, "errors": errors}
+    return Template(
+        template_name="admin/event_edit.html",
+        context={**context, "zones": zone_names()},
+        status_code=400 if errors else 200,
+        headers=NO_STORE,
+    )
+
+
+def _tier_page(event: Event, tier: TicketTier | None, form: Any, errors: list[str]) -> Template:
+    return Template(
+        template_name="admin/tier_form.html",
+        context={"event": event, "tier": tier, "form": form, "errors": errors},
+        status_code=400 if errors else 200,
+        headers=NO_STORE,
+    )
