@@ -24,6 +24,7 @@ from api.admin.applications import ApplicationReview, ApplyPages
 from api.admin.dashboard import Dashboard
 from api.admin.door import DoorPages
 from api.admin.events import EventAdmin
+from api.admin.exports import Exports
 from api.admin.money import MoneyController, OnboardingReturn
 from api.admin.orders import OrderPages
 from api.checkin.controllers import ScannerController
@@ -102,6 +103,7 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Lite
             AccountPages,
             Dashboard,
             DoorPages,
+            Exports,
             EventAdmin,
             OrderPages,
             ImageUploads,

@@ -1,5 +1,5 @@
-"""Refund records: every refund shows on the order page, whoever started it, and a partial
-refund from the order page voids exactly the passes ticked."""
+"""Refund records: every refund shows on the order page and in the refunds CSV, whoever started
+it, and a partial refund from the order page voids exactly the passes ticked."""
 
 from __future__ import annotations
 
@@ -107,6 +107,27 @@ async def test_a_partial_refund_from_the_order_page_names_and_later_voids_exactl
     assert await db.scalar(select(func.count()).select_from(Refund)) == 1
 
 
+async def test_a_refund_started_in_the_stripe_dashboard_appears_in_the_refunds_csv(
+    shop: Shop, db: AsyncSession
+) -> None:
+    session_id, public_id = await _paid_order(shop)
+    shop.standin.refund(session_id, 2500, reason="requested_by_customer")
+    await shop.standin.settle_async()
+    await _owner_signs_in(shop, db)
+    response = await shop.browser.get("/admin/refunds.csv")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/csv")
+    assert response.content.startswith(b"\xef\xbb\xbf")
+    [row] = _csv(response.content)
+    assert row["order_id"] == public_id
+    assert row["buyer_email"] == "buyer@example.com"
+    assert (row["amount_minor"], row["currency"], row["status"]) == ("2500", "USD", "succeeded")
+    assert (row["initiated_by"], row["reason"]) == ("stripe", "requested_by_customer")
+    assert row["refund_id"].startswith("re_")
+    page = await shop.browser.get(f"/admin/orders/{public_id}")
+    assert "requested_by_customer" in page.text
+
+
 async def test_refund_events_arriving_twice_or_backwards_leave_one_row_with_the_last_word(
     shop: Shop, db: AsyncSession
 ) -> None:
@@ -159,3 +180,19 @@ async def test_an_owner_cancels_one_free_pass_from_the_order_page(
     )
     assert "Already void" in again.text
     assert _offered(again.text) == [kept]
+
+
+async def test_the_refunds_csv_shows_nothing_of_another_organizer(
+    client: Client, db: AsyncSession, settings: Settings
+) -> None:
+    await two_organizers(db)
+    for order in await db.scalars(select(Order)):
+        db.add(
+            Refund(order_id=order.id, stripe_refund_id=f"re_{order.buyer_email}",
+                   amount_minor=100, status="succeeded", initiated_by="stripe")
+        )  # fmt: skip
+    await db.commit()
+    await sign_in(client, db, settings, "staff@reef.example")
+    response = await client.get("/admin/refunds.csv")
+    assert [r["buyer_email"] for r in _csv(response.content)] == ["ana@x.io"]
+    assert "bo@y.io" not in response.text

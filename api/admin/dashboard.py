@@ -1,15 +1,12 @@
 """The organizer dashboard's first pages: events with live figures, and the orders CSV.
 
 Figures come from the database in one grouped query per page, not from Python loops over rows;
-the CSV is streamed from a server-side cursor so 100,000 orders never sit in memory at once.
+the CSV is streamed from a server-side cursor so 100,000 orders never sit in memory at once
+(the table and the streaming are shared with the full export, in `api.admin.exports`).
 """
 
 from __future__ import annotations
 
-import csv
-import io
-import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 from litestar import Controller, Request, get
@@ -17,14 +14,11 @@ from litestar.response import Stream, Template
 from sqlalchemy import String, cast, func, select
 
 from api.admin.access import SIGN_IN_FIRST, viewer, visible_organizers
-from api.db import AuditEntry, Event, Order, OrderLine, OutboxMessage, Scan, TicketTier
+from api.admin.exports import csv_response
+from api.db import AuditEntry, Event, Order, OutboxMessage, Scan, TicketTier
 from api.web.deps import DB
 
 ORDER_MAIL_KINDS = ["order_confirmation", "refund_notice", "resend_tickets"]
-CSV_COLUMNS = [
-    "order_id", "created_at", "paid_at", "event", "buyer_email", "buyer_name", "tickets",
-    "currency", "total_minor", "platform_fee_minor", "refunded_minor", "status", "source_site",
-]  # fmt: skip
 
 
 class Dashboard(Controller):
@@ -83,6 +77,7 @@ class Dashboard(Controller):
                 "tiers": tiers,
                 "checked_in": checked_in,
                 "money": money,
+                "may_export": who.organizer_ids is None or bool(who.money_ids),
             },
             headers={"Cache-Control": "no-store"},
         )
@@ -120,60 +115,4 @@ class Dashboard(Controller):
         ids = [o.id for o in await visible_organizers(db, who)]
         db.add(AuditEntry(actor=who.who, action="export.orders", details={"organizers": len(ids)}))
         await db.commit()
-        return Stream(
-            _orders_rows(request.app.state.sessions, ids),
-            media_type="text/csv; charset=utf-8",
-            headers={
-                "Content-Disposition": 'attachment; filename="orders.csv"',
-                "Cache-Control": "no-store",
-            },
-        )
-
-
-async def _orders_rows(sessions: Any, organizer_ids: list[uuid.UUID]) -> AsyncIterator[bytes]:
-    """CSV chunks. The stream outlives the request's own session (it runs while the response
-    is sent), so it reads through a session of its own, closed when the last row is out."""
-    async with sessions() as db:
-        async for chunk in _csv_chunks(db, organizer_ids):
-            yield chunk
-
-
-async def _csv_chunks(db: Any, organizer_ids: list[uuid.UUID]) -> AsyncIterator[bytes]:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(CSV_COLUMNS)
-    yield ("\ufeff" + buffer.getvalue()).encode()
-    tickets = (
-        select(
-            OrderLine.order_id,
-            func.string_agg(TicketTier.name + " x" + cast(OrderLine.quantity, String), "; ").label(
-                "tickets"
-            ),
-        )
-        .join(TicketTier, TicketTier.id == OrderLine.tier_id)
-        .group_by(OrderLine.order_id)
-        .subquery()
-    )
-    query = (
-        select(Order, Event.name, tickets.c.tickets)
-        .join(Event, Event.id == Order.event_id)
-        .outerjoin(tickets, tickets.c.order_id == Order.id)
-        .where(Event.organizer_id.in_(organizer_ids))
-        .order_by(Order.created_at)
-        .execution_options(yield_per=1000)
-    )
-    result = await db.stream(query)
-    async for partition in result.partitions():
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        for order, event_name, ticket_text in partition:
-            writer.writerow(
-                [
-                    order.public_id, order.created_at.isoformat(),
-                    order.paid_at.isoformat() if order.paid_at else "", event_name,
-                    order.buyer_email, order.buyer_name, ticket_text or "", order.currency,
-                    order.total_minor, order.fee_minor, order.refunded_minor, order.status,
-                    order.source_site or "",
-                ]
-            )  # fmt: skip
-        yield buffer.getvalue().encode()
+        return csv_response(request.app.state.sessions, "orders", ids, "orders.csv")

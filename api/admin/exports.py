@@ -1,0 +1,147 @@
+"""Getting an organizer's data out: the CSVs and the one-click full export (a zip of all of them).
+
+Every table is read from a server-side cursor in partitions of 1,000 rows and written out as it
+comes, so 100,000 orders never sit in memory at once. The zip is written by `zipfile` into a
+sink that the response drains after every partition: `zipfile` handles an unseekable output by
+putting each entry's sizes in a data descriptor after its data, so nothing has to be seeked
+back to. A stream outlives the request's own session (it runs while the response is sent), so it
+reads through a session of its own, closed when the last byte is out.
+
+Scope: the viewer's organizers (`None`, the operator: every organizer). The full export and the
+refunds are money: only owners and managers get them, and only of the organizers they manage.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from collections.abc import AsyncIterator
+from typing import Any
+
+from litestar import Controller, Request, get
+from litestar.exceptions import PermissionDeniedException
+from litestar.response import Stream
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.admin.access import SIGN_IN_FIRST, Viewer, viewer, visible_organizers
+from api.admin.export_tables import TABLES, Scope
+from api.db import AuditEntry, utcnow
+from api.web.deps import DB
+
+ZIP_ORDER = ["orders", "refunds", "passes", "scans", "events", "tiers", "audit"]
+
+
+def _encode(rows: list[list[Any]]) -> bytes:
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows(rows)
+    return buffer.getvalue().encode()
+
+
+async def csv_chunks(db: AsyncSession, table: str, scope: Scope) -> AsyncIterator[bytes]:
+    """One table as UTF-8 CSV with a BOM (so spreadsheet apps read it as UTF-8) and a header."""
+    columns, rows = TABLES[table]
+    yield "\ufeff".encode() + _encode([columns])
+    async for partition in rows(db, scope):
+        yield _encode(partition)
+
+
+async def stream_csv(sessions: Any, table: str, scope: Scope) -> AsyncIterator[bytes]:
+    async with sessions() as db:
+        async for chunk in csv_chunks(db, table, scope):
+            yield chunk
+
+
+def csv_response(sessions: Any, table: str, scope: Scope, filename: str) -> Stream:
+    return Stream(
+        stream_csv(sessions, table, scope),
+        media_type="text/csv; charset=utf-8",
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+class _Sink:
+    """A write-only file for `zipfile`: it keeps what was written until the stream takes it."""
+
+    def __init__(self) -> None:
+        self._parts: list[bytes] = []
+
+    def write(self, data: bytes) -> int:
+        self._parts.append(bytes(data))
+        return len(data)
+
+    def flush(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+    def take(self) -> bytes:
+        out, self._parts = b"".join(self._parts), []
+        return out
+
+
+async def stream_zip(sessions: Any, scope: Scope) -> AsyncIterator[bytes]:
+    sink = _Sink()
+    async with sessions() as db:
+        with zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+            for table in ZIP_ORDER:
+                with archive.open(f"{table}.csv", "w") as entry:
+                    async for chunk in csv_chunks(db, table, scope):
+                        entry.write(chunk)
+                        if out := sink.take():
+                            yield out
+                yield sink.take()
+    yield sink.take()  # the central directory, written when the archive closed
+
+
+def _money_scope(who: Viewer) -> Scope:
+    """The organizers whose money this viewer handles (None: all, for the operator)."""
+    if who.organizer_ids is None:
+        return None
+    ids = sorted(who.money_ids or ())
+    if not ids:
+        raise PermissionDeniedException(detail="Only owners and managers can export.")
+    return ids
+
+
+def _audit(who: Viewer, action: str, scope: Scope) -> list[AuditEntry]:
+    """One entry per organizer exported, so each organizer's audit shows who took its data."""
+    if scope is None:
+        return [AuditEntry(actor=who.who, action=action, details={"organizers": "all"})]
+    return [AuditEntry(organizer_id=org, actor=who.who, action=action) for org in scope]
+
+
+class Exports(Controller):
+    path = "/admin"
+    include_in_schema = False
+    exception_handlers = SIGN_IN_FIRST
+
+    @get("/refunds.csv")
+    async def refunds_csv(self, request: Request[Any, Any, Any], db: DB) -> Stream:
+        who = await viewer(request, db)
+        scope: Scope = None
+        if who.organizer_ids is not None:
+            scope = [o.id for o in await visible_organizers(db, who)]
+        db.add_all(_audit(who, "export.refunds", scope))
+        await db.commit()
+        return csv_response(request.app.state.sessions, "refunds", scope, "refunds.csv")
+
+    @get("/export.zip")
+    async def full_export(self, request: Request[Any, Any, Any], db: DB) -> Stream:
+        who = await viewer(request, db)
+        scope = _money_scope(who)
+        db.add_all(_audit(who, "export.full", scope))
+        await db.commit()
+        stamp = utcnow().strftime("%Y%m%d-%H%M")
+        return Stream(
+            stream_zip(request.app.state.sessions, scope),
+            media_type="application/zip",
+            headers={
+                "Content-Disposition": f'attachment; filename="poctix-export-{stamp}.zip"',
+                "Cache-Control": "no-store",
+            },
+        )
