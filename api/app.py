@@ -21,10 +21,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from api import formatting
 from api.accounts.pages import AccountPages
 from api.admin.applications import ApplicationReview, ApplyPages
+from api.admin.audit import AuditPages
 from api.admin.dashboard import Dashboard
 from api.admin.door import DoorPages
 from api.admin.events import EventAdmin
 from api.admin.exports import Exports
+from api.admin.members import MemberPages
 from api.admin.money import MoneyController, OnboardingReturn
 from api.admin.orders import OrderPages
 from api.checkin.controllers import ScannerController
@@ -115,6 +117,8 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Lite
             OnboardingReturn,
             ApplyPages,
             ApplicationReview,
+            MemberPages,
+            AuditPages,
             create_pwa_router(settings.pwa_dir),
         ],
         dependencies={

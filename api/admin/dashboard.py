@@ -15,6 +15,7 @@ from sqlalchemy import String, cast, func, select
 
 from api.admin.access import SIGN_IN_FIRST, viewer, visible_organizers
 from api.admin.exports import csv_response
+from api.admin.members import owned_organizer_ids
 from api.db import AuditEntry, Event, Order, OutboxMessage, Scan, TicketTier
 from api.web.deps import DB
 
@@ -72,6 +73,7 @@ class Dashboard(Controller):
             template_name="admin/home.html",
             context={
                 "who": who.who,
+                "owner_ids": await owned_organizer_ids(db, who),
                 "organizers": organizers,
                 "events": events,
                 "tiers": tiers,

@@ -1,0 +1,266 @@
+"""Members and roles, and the audit log: owners manage their own organizer only, the last owner
+stays, every change is recorded."""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import uuid
+
+import httpx
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.app import create_app
+from api.db import AuditEntry, Organizer, OrganizerMember, utcnow
+from api.settings import Settings
+from tests import factories
+from tests.forms import csrf_token
+from tests.shop import Shop
+from tests.test_accounts import latest_link_token
+from tests.test_dashboard import sign_in
+
+Client = AsyncTestClient[Litestar]
+OWNER = "owner@reef.example"
+
+
+async def reef(db: AsyncSession) -> tuple[uuid.UUID, uuid.UUID]:
+    """Reef Bar (an owner, a manager, a door lead) and Other Venue; their ids."""
+    mine = await factories.organizer(db, name="Reef Bar")
+    theirs = await factories.organizer(db, name="Other Venue")
+    db.add_all(
+        [
+            OrganizerMember(organizer_id=mine.id, email=OWNER, role="owner"),
+            OrganizerMember(organizer_id=mine.id, email="mo@reef.example", role="manager"),
+            OrganizerMember(organizer_id=mine.id, email="dee@reef.example", role="door_lead"),
+            OrganizerMember(organizer_id=theirs.id, email="boss@other.example", role="owner"),
+        ]
+    )
+    await db.commit()
+    return mine.id, theirs.id
+
+
+async def member_id(db: AsyncSession, organizer: uuid.UUID, email: str) -> str:
+    db.expire_all()
+    found = await db.scalar(
+        select(OrganizerMember.id).where(
+            OrganizerMember.organizer_id == organizer, OrganizerMember.email == email
+        )
+    )
+    assert found is not None
+    return str(found)
+
+
+async def post(client: Client, path: str, **form: str) -> httpx.Response:
+    csrf = csrf_token((await client.get("/apply")).text)
+    return await client.post(path, data={"_csrf_token": csrf, **form}, follow_redirects=False)
+
+
+async def roles(db: AsyncSession, organizer: uuid.UUID) -> dict[str, str]:
+    db.expire_all()
+    rows = await db.execute(
+        select(OrganizerMember.email, OrganizerMember.role).where(
+            OrganizerMember.organizer_id == organizer
+        )
+    )
+    return {email: role for email, role in rows}
+
+
+async def test_an_owner_adds_promotes_and_removes_members_and_each_change_is_audited(
+    client: Client, db: AsyncSession, settings: Settings
+) -> None:
+    mine, _ = await reef(db)
+    await sign_in(client, db, settings, OWNER)
+    dashboard = await client.get("/admin/")
+    assert f'href="/admin/organizers/{mine}/members"' in dashboard.text
+    assert "/admin/applications/" not in dashboard.text
+    base = f"/admin/organizers/{mine}/members"
+
+    page = await client.get(base)
+    assert page.status_code == 200
+    assert 'data-member="mo@reef.example" data-role="manager"' in page.text
+
+    added = await post(client, base, email=" New@Reef.example ", role="door_lead")
+    assert (added.status_code, added.headers["location"]) == (303, base)
+    promoted = await post(
+        client, f"{base}/{await member_id(db, mine, 'mo@reef.example')}/role", role="owner"
+    )
+    assert promoted.status_code == 303
+    removed = await post(client, f"{base}/{await member_id(db, mine, 'dee@reef.example')}/remove")
+    assert removed.status_code == 303
+    assert await roles(db, mine) == {
+        OWNER: "owner", "mo@reef.example": "owner", "new@reef.example": "door_lead"
+    }  # fmt: skip
+
+    log = await client.get(f"/admin/organizers/{mine}/audit")
+    assert log.status_code == 200
+    actions = [a.split('"')[0] for a in log.text.split('data-action="')[1:]]
+    assert actions == ["member.removed", "member.role_changed", "member.added"]
+    assert "after: owner; before: manager" in log.text
+    assert OWNER in log.text
+
+
+async def test_the_last_owner_cannot_be_demoted_or_removed(
+    client: Client, db: AsyncSession, settings: Settings
+) -> None:
+    mine, _ = await reef(db)
+    await sign_in(client, db, settings, OWNER)
+    base = f"/admin/organizers/{mine}/members/{await member_id(db, mine, OWNER)}"
+    for path, form in ((f"{base}/role", {"role": "manager"}), (f"{base}/remove", {})):
+        refused = await post(client, path, **form)
+        assert refused.status_code == 409
+        assert f"{OWNER} is the last owner" in refused.text
+        assert "Make someone else an owner first." in refused.text
+    assert (await roles(db, mine))[OWNER] == "owner"
+
+
+async def test_an_owner_who_steps_down_goes_back_to_the_dashboard(
+    client: Client, db: AsyncSession, settings: Settings
+) -> None:
+    mine, _ = await reef(db)
+    db.add(OrganizerMember(organizer_id=mine, email="co@reef.example", role="owner"))
+    await db.commit()
+    await sign_in(client, db, settings, OWNER)
+    me = await member_id(db, mine, OWNER)
+    stepped = await post(client, f"/admin/organizers/{mine}/members/{me}/role", role="manager")
+    assert (stepped.status_code, stepped.headers["location"]) == (303, "/admin/")
+    assert (await client.get(f"/admin/organizers/{mine}/members")).status_code == 403
+
+
+async def test_adding_someone_twice_or_a_bad_address_says_why(
+    client: Client, db: AsyncSession, settings: Settings
+) -> None:
+    mine, _ = await reef(db)
+    await sign_in(client, db, settings, OWNER)
+    base = f"/admin/organizers/{mine}/members"
+    again = await post(client, base, email="MO@reef.example", role="owner")
+    assert again.status_code == 409
+    assert "mo@reef.example is already a member" in again.text
+    bad = await post(client, base, email="not an address", role="manager")
+    assert "does not look like an email address" in bad.text
+    unknown = await post(client, base, email="x@reef.example", role="admin")
+    assert "Choose a role" in unknown.text
+    assert len(await roles(db, mine)) == 3
+
+
+async def test_managers_and_door_leads_see_nothing_here(
+    client: Client, db: AsyncSession, settings: Settings
+) -> None:
+    mine, _ = await reef(db)
+    await sign_in(client, db, settings, "mo@reef.example")
+    dashboard = await client.get("/admin/")
+    assert "/members" not in dashboard.text
+    for path in ("members", "audit"):
+        assert (await client.get(f"/admin/organizers/{mine}/{path}")).status_code == 403
+    forged = await post(client, f"/admin/organizers/{mine}/members", email="x@y.example",
+                        role="owner")  # fmt: skip
+    assert forged.status_code == 403
+    assert "x@y.example" not in await roles(db, mine)
+
+
+async def test_another_organizers_members_and_audit_log_are_not_found(
+    client: Client, db: AsyncSession, settings: Settings
+) -> None:
+    mine, theirs = await reef(db)
+    db.add(AuditEntry(organizer_id=theirs, actor="boss@other.example", action="secret.thing"))
+    await db.commit()
+    await sign_in(client, db, settings, OWNER)
+    for path in ("members", "audit"):
+        assert (await client.get(f"/admin/organizers/{theirs}/{path}")).status_code == 404
+    boss = await member_id(db, theirs, "boss@other.example")
+    # Their member under my organizer's id is not mine to touch either.
+    moved = await post(client, f"/admin/organizers/{mine}/members/{boss}/remove")
+    assert moved.status_code == 404
+    assert "boss@other.example" in await roles(db, theirs)
+
+
+async def test_the_operator_manages_any_organizer_and_sees_the_applications_link(
+    db: AsyncSession, settings: Settings
+) -> None:
+    _, theirs = await reef(db)
+    operator = dataclasses.replace(settings, admin_username="op", admin_password="pw-long-enough")
+    auth = {"authorization": "Basic " + base64.b64encode(b"op:pw-long-enough").decode()}
+    async with AsyncTestClient(app=create_app(operator)) as client:
+        client.headers.update(auth)
+        dashboard = await client.get("/admin/")
+        assert 'href="/admin/applications/"' in dashboard.text
+        assert f'href="/admin/organizers/{theirs}/audit"' in dashboard.text
+        added = await post(client, f"/admin/organizers/{theirs}/members", email="a@b.example",
+                           role="manager")  # fmt: skip
+        assert added.status_code == 303
+        log = await client.get(f"/admin/organizers/{theirs}/audit")
+    assert 'data-action="member.added"' in log.text
+    assert "<td>operator</td>" in log.text
+
+
+async def test_the_audit_log_shows_the_newest_hundred_then_older_pages(
+    client: Client, db: AsyncSession, settings: Settings
+) -> None:
+    from datetime import timedelta
+
+    mine, _ = await reef(db)
+    start = utcnow() - timedelta(days=1)
+    db.add_all(
+        AuditEntry(organizer_id=mine, actor=OWNER, action=f"test.n{n:03}",
+                   created_at=start + timedelta(minutes=n))
+        for n in range(150)
+    )  # fmt: skip
+    await db.commit()
+    await sign_in(client, db, settings, OWNER)
+    first = await client.get(f"/admin/organizers/{mine}/audit")
+    assert first.text.count("data-action=") == 100
+    assert first.text.index("test.n149") < first.text.index("test.n050")
+    assert "test.n049" not in first.text
+    assert 'rel="next"' in first.text
+    second = await client.get(f"/admin/organizers/{mine}/audit?page=2")
+    assert second.text.count("data-action=") == 50
+    assert "test.n000" in second.text
+    assert 'rel="next"' not in second.text
+
+
+async def test_without_stripe_configured_the_onboarding_button_says_so(
+    client: Client, db: AsyncSession, settings: Settings
+) -> None:
+    mine, _ = await reef(db)
+    await sign_in(client, db, settings, OWNER)
+    page = await client.get(f"/admin/organizers/{mine}/members")
+    assert "Set up payments with Stripe" in page.text
+    started = await post(client, f"/admin/organizers/{mine}/stripe/onboarding")
+    assert started.status_code == 409
+    assert "Stripe is not configured" in started.text
+
+
+async def test_an_owner_starts_stripe_onboarding_from_the_members_page(
+    shop: Shop, db: AsyncSession
+) -> None:
+    organizer = await db.scalar(
+        select(Organizer).where(Organizer.stripe_account_id == shop.account)
+    )
+    assert organizer is not None
+    organizer_id = organizer.id
+    organizer.stripe_account_id = None
+    organizer.charges_enabled = False
+    db.add(OrganizerMember(organizer_id=organizer_id, email=OWNER, role="owner"))
+    await db.commit()
+    browser = shop.browser
+    form = await browser.get("/login")
+    await browser.post("/login", data={"_csrf_token": csrf_token(form.text), "email": OWNER})
+    token = await latest_link_token(db, shop.settings)
+    form = await browser.get(f"/login/confirm?token={token}")
+    await browser.post(
+        "/login/confirm", data={"_csrf_token": csrf_token(form.text), "token": token}
+    )
+    page = await browser.get(f"/admin/organizers/{organizer_id}/members")
+    assert "Set up payments with Stripe" in page.text
+    started = await browser.post(
+        f"/admin/organizers/{organizer_id}/stripe/onboarding",
+        data={"_csrf_token": csrf_token(page.text)},
+    )
+    assert started.status_code == 303
+    assert started.headers["location"].startswith(shop.standin.url)
+    db.expire_all()
+    assert (await db.get(Organizer, organizer_id)).stripe_account_id  # type: ignore[union-attr]
+    again = await browser.get(f"/admin/organizers/{organizer_id}/members")
+    assert "Continue Stripe onboarding" in again.text
