@@ -26,6 +26,7 @@ from api.admin.dashboard import Dashboard
 from api.admin.door import DoorPages
 from api.admin.events import EventAdmin
 from api.admin.exports import Exports
+from api.admin.live import DoorPokes, LiveDoor
 from api.admin.members import MemberPages
 from api.admin.money import MoneyController, OnboardingReturn
 from api.admin.orders import OrderPages
@@ -76,6 +77,7 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Lite
 
     sessions = session_factory(db_engine)
     gateway = gateway_for(settings)
+    door_pokes = DoorPokes(settings.database_url)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncGenerator[None, None]:
@@ -91,6 +93,7 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Lite
                     await worker
             if gateway is not None:
                 await gateway.aclose()
+            await door_pokes.close()
             if engine is None:
                 await db_engine.dispose()
 
@@ -107,6 +110,7 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Lite
             DoorPages,
             Exports,
             EventAdmin,
+            LiveDoor,
             OrderPages,
             ImageUploads,
             media,
@@ -133,6 +137,7 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Lite
                 "sessions": sessions,
                 "gateway": gateway,
                 "event_cache": EventCache(sessions),
+                "door_pokes": door_pokes,
             }
         ),
         lifespan=[lifespan],

@@ -18,6 +18,9 @@ from api.web.observability import configure_logging
 
 log = logging.getLogger("poctix")
 T = TypeVar("T")
+# Open server-sent event streams (the live door view) never end by themselves: on shutdown,
+# give requests this long to finish, then close what is left.
+GRACE_SECONDS = 5
 
 
 def _settings() -> Settings:
@@ -81,6 +84,7 @@ def run(host: str | None, port: int | None, demo: bool, workers: int) -> None:
             config = uvicorn.Config(
                 create_app(ready), host=bind_host, port=bind_port, log_config=None,
                 proxy_headers=False, server_header=False, access_log=False,
+                timeout_graceful_shutdown=GRACE_SECONDS,
             )  # fmt: skip
             uvicorn.Server(config).run()
             return
@@ -90,7 +94,7 @@ def run(host: str | None, port: int | None, demo: bool, workers: int) -> None:
         uvicorn.run(
             "api.asgi:app_from_env", factory=True, workers=workers, host=bind_host,
             port=bind_port, log_config=None, proxy_headers=False, server_header=False,
-            access_log=False,
+            access_log=False, timeout_graceful_shutdown=GRACE_SECONDS,
         )  # fmt: skip
 
 

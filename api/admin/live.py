@@ -1,0 +1,271 @@
+"""The door, live: checked-in against sold per tier and per door, updated without a reload.
+
+The page pulls its figures from `door.json`; `door/stream` is a server-sent event stream that
+only says "poke" when something changed, so the data always comes from one query path and a
+missed poke costs nothing but a moment's delay (the page also pulls every 30 s).
+
+Pokes come from PostgreSQL: triggers send `NOTIFY door, '<event id>'` when scans, passes or
+devices of an event change (migration b7d41c2e9f10), whichever process wrote them. Each app
+process keeps one LISTEN connection (`DoorPokes`), opened when the first page subscribes, and
+fans notifications out to that process's open streams.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections import defaultdict
+from collections.abc import AsyncGenerator
+from datetime import datetime
+from typing import Any
+
+import asyncpg  # type: ignore[import-untyped]
+import msgspec
+from litestar import Controller, Request, get
+from litestar.params import FromPath
+from litestar.response import ServerSentEvent, ServerSentEventMessage, Template
+from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.admin.access import SIGN_IN_FIRST, viewer
+from api.admin.door import _event_for
+from api.db import Event, Pass, PassStatus, Scan, ScannerDevice, TicketTier, utcnow
+from api.web.deps import DB
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "door"
+KEEPALIVE_SECONDS = 15.0
+
+
+class DoorPokes:
+    """One LISTEN connection per process, shared by every open live door page."""
+
+    def __init__(self, database_url: str) -> None:
+        url = make_url(database_url).set(drivername="postgresql")
+        self._dsn = url.render_as_string(hide_password=False)
+        self._conn: asyncpg.Connection | None = None
+        self._lock = asyncio.Lock()
+        self._waiters: dict[str, set[asyncio.Event]] = defaultdict(set)
+
+    @property
+    def listening(self) -> bool:
+        return self._conn is not None and not self._conn.is_closed()
+
+    async def _ensure(self) -> None:
+        async with self._lock:
+            if self.listening:
+                return
+            try:
+                conn = await asyncpg.connect(self._dsn, timeout=5)
+                await conn.add_listener(CHANNEL, self._notified)
+            except (OSError, TimeoutError, asyncpg.PostgresError) as exc:
+                log.warning("cannot LISTEN for door changes (%s)", type(exc).__name__)
+                return
+            conn.add_termination_listener(self._lost)
+            self._conn = conn
+
+    def _notified(self, _conn: object, _pid: int, _channel: str, payload: str) -> None:
+        for waiter in self._waiters.get(payload, ()):
+            waiter.set()
+
+    def _lost(self, *_: object) -> None:
+        log.warning("lost the door LISTEN connection; pages fall back to pulling")
+        self._conn = None
+        for waiters in self._waiters.values():
+            for waiter in waiters:
+                waiter.set()  # they may have missed a change: pull now
+
+    async def pokes(self, event_id: uuid.UUID) -> AsyncGenerator[ServerSentEventMessage, None]:
+        """Server-sent events for one event: "poke" on change, a comment to keep proxies open."""
+        key = str(event_id)
+        waiter = asyncio.Event()
+        self._waiters[key].add(waiter)
+        try:
+            await self._ensure()
+            yield ServerSentEventMessage(event="ready", data="listening" if self.listening else "")
+            while True:
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(KEEPALIVE_SECONDS):
+                        await waiter.wait()
+                if waiter.is_set():
+                    waiter.clear()
+                    if not self.listening:
+                        await self._ensure()
+                    yield ServerSentEventMessage(event="poke", data=key)
+                else:
+                    yield ServerSentEventMessage(comment="keep-alive")
+        finally:
+            self._waiters[key].discard(waiter)
+            if not self._waiters[key]:
+                del self._waiters[key]
+
+    async def close(self) -> None:
+        if self._conn is not None and not self._conn.is_closed():
+            self._conn.remove_termination_listener(self._lost)
+            with contextlib.suppress(Exception):
+                await self._conn.close(timeout=2)
+        self._conn = None
+
+
+class TierFigures(msgspec.Struct):
+    name: str
+    sold: int
+    checked_in: int
+
+
+class DoorFigures(msgspec.Struct):
+    door: str
+    checked_in: int
+    devices: int
+    last_sync_at: datetime | None
+    pending: int
+
+
+class DeviceFigures(msgspec.Struct):
+    name: str
+    last_sync_at: datetime | None
+    pending: int
+    revoked: bool
+
+
+class LiveFigures(msgspec.Struct):
+    event_id: uuid.UUID
+    event: str
+    timezone: str
+    sold: int
+    checked_in: int
+    tiers: list[TierFigures]
+    doors: list[DoorFigures]
+    devices: list[DeviceFigures]
+    as_of: datetime
+
+
+async def live_figures(db: AsyncSession, event: Event) -> LiveFigures:
+    """Every figure of the live door view, in four grouped queries."""
+    # Checked in: passes admitted at least once (a pass refunded after entry still counts as
+    # inside); sold: passes still valid.
+    admitted = (
+        select(Scan.pass_key)
+        .distinct()
+        .where(Scan.event_id == event.id, Scan.admitted, Scan.pass_key.is_not(None))
+        .subquery()
+    )
+    tier_rows = (
+        await db.execute(
+            select(
+                TicketTier.name,
+                func.count(Pass.id).filter(Pass.status == PassStatus.valid),
+                func.count(admitted.c.pass_key),
+            )
+            .outerjoin(Pass, Pass.tier_id == TicketTier.id)
+            .outerjoin(admitted, admitted.c.pass_key == Pass.pass_key)
+            .where(TicketTier.event_id == event.id)
+            .group_by(TicketTier.id, TicketTier.name, TicketTier.position)
+            .order_by(TicketTier.position, TicketTier.name)
+        )
+    ).all()
+    tiers = [TierFigures(name=n, sold=int(s), checked_in=int(c)) for n, s, c in tier_rows]
+    # A pass counts at the door that first admitted it; scans elsewhere are double admissions.
+    ranked = (
+        select(
+            Scan.door,
+            func.row_number()
+            .over(partition_by=Scan.pass_key, order_by=(Scan.scanned_at, Scan.id))
+            .label("nth"),
+        )
+        .where(Scan.event_id == event.id, Scan.admitted, Scan.pass_key.is_not(None))
+        .subquery()
+    )
+    first_door = select(ranked.c.door).where(ranked.c.nth == 1).subquery()
+    door_rows = await db.execute(
+        select(first_door.c.door, func.count()).group_by(first_door.c.door)
+    )
+    by_door: dict[str, int] = {door: int(n) for door, n in door_rows.all()}
+    device_rows = list(
+        await db.scalars(
+            select(ScannerDevice)
+            .where(ScannerDevice.event_id == event.id)
+            .order_by(ScannerDevice.name, ScannerDevice.created_at)
+        )
+    )
+    doors: dict[str, DoorFigures] = {
+        name: DoorFigures(door=name, checked_in=int(n), devices=0, last_sync_at=None, pending=0)
+        for name, n in by_door.items()
+    }
+    for device in device_rows:
+        if device.revoked_at is not None:
+            continue
+        door = doors.setdefault(
+            device.name,
+            DoorFigures(door=device.name, checked_in=0, devices=0, last_sync_at=None, pending=0),
+        )
+        door.devices += 1
+        door.pending += device.pending_count
+        if device.last_sync_at and (
+            door.last_sync_at is None or device.last_sync_at > door.last_sync_at
+        ):
+            door.last_sync_at = device.last_sync_at
+    return LiveFigures(
+        event_id=event.id,
+        event=event.name,
+        timezone=event.timezone,
+        sold=sum(t.sold for t in tiers),
+        checked_in=sum(t.checked_in for t in tiers),
+        tiers=tiers,
+        doors=sorted(doors.values(), key=lambda d: d.door.lower()),
+        devices=[
+            DeviceFigures(
+                name=d.name,
+                last_sync_at=d.last_sync_at,
+                pending=d.pending_count,
+                revoked=d.revoked_at is not None,
+            )
+            for d in device_rows
+        ],
+        as_of=utcnow(),
+    )
+
+
+class LiveDoor(Controller):
+    """`/admin/events/{id}/door` (the page), `door.json` (the figures), `door/stream` (pokes)."""
+
+    path = "/admin/events/{event_id:uuid}"
+    include_in_schema = False
+    exception_handlers = SIGN_IN_FIRST
+
+    @get("/door")
+    async def page(
+        self, request: Request[Any, Any, Any], db: DB, event_id: FromPath[uuid.UUID]
+    ) -> Template:
+        who = await viewer(request, db)
+        event = await _event_for(db, who, event_id)
+        figures = await live_figures(db, event)
+        return Template(
+            template_name="admin/door_live.html",
+            context={"who": who.who, "event": event, "figures": figures},
+            headers={"Cache-Control": "no-store"},
+        )
+
+    @get("/door.json")
+    async def figures(
+        self, request: Request[Any, Any, Any], db: DB, event_id: FromPath[uuid.UUID]
+    ) -> LiveFigures:
+        who = await viewer(request, db)
+        event = await _event_for(db, who, event_id)
+        return await live_figures(db, event)
+
+    @get("/door/stream")
+    async def stream(
+        self, request: Request[Any, Any, Any], db: DB, event_id: FromPath[uuid.UUID]
+    ) -> ServerSentEvent:
+        who = await viewer(request, db)
+        event = await _event_for(db, who, event_id)
+        pokes: DoorPokes = request.app.state.door_pokes
+        return ServerSentEvent(
+            pokes.pokes(event.id),
+            headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+        )
