@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import jinja2
@@ -33,7 +33,13 @@ def clock(moment: datetime, zone: str) -> str:
     return local(moment, zone).strftime("%I:%M %p").lstrip("0")
 
 
+def now_iso() -> str:
+    """The moment a page was rendered, for its "as of" note when it is shown again offline."""
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
 def register(env: jinja2.Environment) -> None:
+    env.globals["now_iso"] = now_iso
     env.filters["money"] = money
     env.filters["when"] = when
     env.filters["clock"] = clock

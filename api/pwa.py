@@ -87,6 +87,14 @@ def create_pwa_router(root: Path | None = None) -> Router:
             headers=NO_CACHE,
         )
 
+    @get("/admin/manifest.webmanifest", include_in_schema=False)
+    async def dashboard_manifest() -> Response[bytes]:
+        return Response(
+            _read(root / "dashboard" / "manifest.webmanifest"),
+            media_type="application/manifest+json",
+            headers=NO_CACHE,
+        )
+
     files = create_static_files_router(
         path="/pwa",
         directories=[root],
@@ -94,4 +102,7 @@ def create_pwa_router(root: Path | None = None) -> Router:
         cache_control=CacheControlHeader(no_cache=True),
         name="pwa",
     )
-    return Router(path="/", route_handlers=[service_worker, scanner_page, scanner_manifest, files])
+    return Router(
+        path="/",
+        route_handlers=[service_worker, scanner_page, scanner_manifest, dashboard_manifest, files],
+    )

@@ -11,7 +11,10 @@
  *
  * Fetches: only same-origin GETs of precached URLs are answered, cache first (the cache is
  * versioned, so it is never stale); navigations to /scan get the cached page, so offline never
- * hangs. /api/ is never touched: scans and sync always go to the network (the page queues them
+ * hangs. Dashboard pages (/admin/…) and the live door figures go network first: each answer is
+ * kept in ADMIN_CACHE, and offline the last kept copy is shown (the page says how old it is).
+ * Downloads (CSV, zip) and the live stream are never kept. Being sent to /login clears
+ * ADMIN_CACHE, so a signed-out browser keeps no organizer's figures. /api/ is never touched: scans and sync always go to the network (the page queues them
  * in IndexedDB). Background Sync ("poctix-sync") wakes an open scanner page to push its outbox.
  */
 
@@ -21,6 +24,7 @@ const VERSION = '__PRECACHE_VERSION__';
 const CACHE_PREFIX = 'poctix-shell-';
 const CACHE = CACHE_PREFIX + VERSION;
 const SCANNER_PAGE = '/scan';
+const ADMIN_CACHE = 'poctix-admin';
 
 /** Everything the scanner needs to start with no network. Keep in step with its imports. */
 const PRECACHE = [
@@ -46,6 +50,10 @@ const PRECACHE = [
   '/pwa/vendor/barcode-detector/ponyfill.js',
   '/pwa/vendor/barcode-detector/zxing-exported.js',
   '/pwa/vendor/zxing_reader.wasm',
+  '/admin/manifest.webmanifest',
+  '/pwa/dashboard/shell.js',
+  '/pwa/dashboard/door-live.js',
+  '/pwa/dashboard/figures.js',
   '/pwa/icons/icon-192.png',
   '/pwa/icons/icon-512.png',
   '/pwa/icons/icon-maskable-512.png',
@@ -99,6 +107,38 @@ async function fromCache(path, request) {
   return fetch(request);
 }
 
+/**
+ * Dashboard pages and figures worth keeping for offline viewing.
+ * @param {URL} url
+ * @param {Request} request
+ */
+function keptForOffline(url, request) {
+  if (!url.pathname.startsWith('/admin/') || PRECACHED.has(url.pathname)) return false;
+  if (/\.(csv|zip)$/.test(url.pathname) || url.pathname.endsWith('/stream')) return false;
+  return request.mode === 'navigate' || url.pathname.endsWith('/door.json');
+}
+
+/**
+ * Network first; keep good answers; offline, the kept copy (or the plain failure).
+ * @param {Request} request
+ */
+async function networkFirst(request) {
+  const cache = await caches.open(ADMIN_CACHE);
+  try {
+    const response = await fetch(request);
+    if (response.redirected && new URL(response.url).pathname === '/login') {
+      await caches.delete(ADMIN_CACHE);
+    } else if (response.ok) {
+      await cache.put(request, response.clone());
+    }
+    return response;
+  } catch (error) {
+    const kept = await cache.match(request, { ignoreVary: true });
+    if (kept) return kept;
+    throw error;
+  }
+}
+
 sw.addEventListener('fetch', (event) => {
   const { request } = event;
   if (request.method !== 'GET') return;
@@ -108,6 +148,8 @@ sw.addEventListener('fetch', (event) => {
     event.respondWith(fromCache(SCANNER_PAGE, request));
   } else if (PRECACHED.has(url.pathname) && url.pathname !== SCANNER_PAGE) {
     event.respondWith(fromCache(url.pathname, request));
+  } else if (keptForOffline(url, request)) {
+    event.respondWith(networkFirst(request));
   }
 });
 
