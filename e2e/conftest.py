@@ -22,6 +22,7 @@ import pytest
 from playwright.async_api import Browser, BrowserContext, async_playwright
 
 from tests.conftest import database_url, postgres  # noqa: F401  (shared fixtures)
+from tests.stripe_standin.standin import StripeStandin
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -117,3 +118,23 @@ async def context(browser: Browser) -> AsyncIterator[BrowserContext]:
     ctx = await browser.new_context(service_workers="allow")
     yield ctx
     await ctx.close()
+
+
+@pytest.fixture
+def standin() -> Iterator[StripeStandin]:
+    with StripeStandin() as running:
+        yield running
+
+
+@pytest.fixture
+def paid_app(database_url: str, tmp_path: Path, standin: StripeStandin) -> Iterator[LiveApp]:  # noqa: F811
+    env = {
+        "STRIPE_SECRET_KEY": standin.api_key,
+        "STRIPE_API_BASE": standin.url,
+        "STRIPE_WEBHOOK_SECRET": standin.webhook_secret,
+        "STRIPE_CONNECT_WEBHOOK_SECRET": standin.connect_webhook_secret,
+    }
+    with run_app(database_url, tmp_path, **env) as app:
+        standin.webhook_url = f"{app.url}/webhooks/stripe"
+        standin.connect_webhook_url = f"{app.url}/webhooks/stripe-connect"
+        yield app

@@ -167,3 +167,14 @@ def write_y4m(path: Path, text: str, *, frames: int = 10) -> Path:
         for _ in range(frames):
             out.write(b"FRAME\n" + luma + chroma + chroma)
     return path
+
+
+async def qr_texts(page: Page) -> list[str]:
+    """Read every QR (`.qr`) on the page from a screenshot, as a phone camera would."""
+    import zxingcpp
+
+    found = []
+    for qr in await page.locator(".qr").all():
+        image = Image.open(io.BytesIO(await qr.screenshot())).convert("L")
+        found.extend(result.text for result in zxingcpp.read_barcodes(image))
+    return found

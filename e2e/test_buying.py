@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
-from pathlib import Path
 
-import pytest
 import zxingcpp
 from PIL import Image
 from playwright.async_api import BrowserContext, Page, expect
@@ -15,28 +12,8 @@ from sqlalchemy import select
 from api.db import Organizer
 from api.passes import keys, tokens
 from e2e import door
-from e2e.conftest import LiveApp, run_app
+from e2e.conftest import LiveApp
 from tests.stripe_standin.standin import StripeStandin
-
-
-@pytest.fixture
-def standin() -> Iterator[StripeStandin]:
-    with StripeStandin() as running:
-        yield running
-
-
-@pytest.fixture
-def paid_app(database_url: str, tmp_path: Path, standin: StripeStandin) -> Iterator[LiveApp]:
-    env = {
-        "STRIPE_SECRET_KEY": standin.api_key,
-        "STRIPE_API_BASE": standin.url,
-        "STRIPE_WEBHOOK_SECRET": standin.webhook_secret,
-        "STRIPE_CONNECT_WEBHOOK_SECRET": standin.connect_webhook_secret,
-    }
-    with run_app(database_url, tmp_path, **env) as app:
-        standin.webhook_url = f"{app.url}/webhooks/stripe"
-        standin.connect_webhook_url = f"{app.url}/webhooks/stripe-connect"
-        yield app
 
 
 async def _decoded_qr_tokens(page: Page, app: LiveApp) -> list[str]:
