@@ -112,6 +112,35 @@ class Settings:
     worker_in_process: bool = True
     """Run the outbox worker inside `poctix run` (set false when running `poctix worker` apart)."""
 
+    apple_pass_type_id: str = ""
+    """Apple Wallet pass type identifier (`pass.com.example.tickets`). With APPLE_TEAM_ID,
+    APPLE_PASS_CERT and APPLE_WWDR_CERT set, each pass offers "Add to Apple Wallet"."""
+
+    apple_team_id: str = ""
+    """Apple Developer team identifier that owns the pass type id (10 characters)."""
+
+    apple_pass_cert: Path | None = None
+    """Path to the pass type id's signing certificate (PEM)."""
+
+    apple_pass_key: Path | None = None
+    """Path to the signing certificate's private key (PEM). Unset: read from the
+    APPLE_PASS_CERT file."""
+
+    apple_pass_key_password: str = field(default="", repr=False)
+    """Password of the encrypted private key, if it is encrypted."""
+
+    apple_wwdr_cert: Path | None = None
+    """Path to Apple's WWDR intermediate certificate (PEM) the signing certificate was issued
+    by; it is included in every pass signature."""
+
+    google_wallet_issuer_id: str = ""
+    """Google Wallet issuer id. With GOOGLE_WALLET_SERVICE_ACCOUNT set, each pass offers "Save
+    to Google Wallet"."""
+
+    google_wallet_service_account: Path | None = None
+    """Path to the Google Cloud service account's JSON key file that signs "Save to Google
+    Wallet" links (the account must be a user of the issuer)."""
+
     _env_names: tuple[str, ...] = field(default=(), repr=False, compare=False)
 
     @property
@@ -121,6 +150,19 @@ class Settings:
     @property
     def stripe_enabled(self) -> bool:
         return bool(self.stripe_secret_key)
+
+    @property
+    def apple_wallet_enabled(self) -> bool:
+        return bool(
+            self.apple_pass_type_id
+            and self.apple_team_id
+            and self.apple_pass_cert
+            and self.apple_wwdr_cert
+        )
+
+    @property
+    def google_wallet_enabled(self) -> bool:
+        return bool(self.google_wallet_issuer_id and self.google_wallet_service_account)
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -154,6 +196,18 @@ class Settings:
             )
         if self.smtp_tls not in ("starttls", "tls", "none"):
             raise SettingsError("SMTP_TLS must be one of starttls, tls, none.")
+        _all_or_nothing(
+            "Apple Wallet",
+            APPLE_PASS_TYPE_ID=self.apple_pass_type_id,
+            APPLE_TEAM_ID=self.apple_team_id,
+            APPLE_PASS_CERT=self.apple_pass_cert,
+            APPLE_WWDR_CERT=self.apple_wwdr_cert,
+        )
+        _all_or_nothing(
+            "Google Wallet",
+            GOOGLE_WALLET_ISSUER_ID=self.google_wallet_issuer_id,
+            GOOGLE_WALLET_SERVICE_ACCOUNT=self.google_wallet_service_account,
+        )
 
     def with_secret_key(self) -> Settings:
         """Return settings that carry a secret key, generating a development one if needed.
@@ -181,6 +235,13 @@ class Settings:
             with os.fdopen(fd, "w") as fh:
                 fh.write(key + "\n")
         return dataclasses.replace(self, secret_key=key)
+
+
+def _all_or_nothing(feature: str, **values: object) -> None:
+    """A half-configured feature would silently stay off: name what is missing instead."""
+    missing = [name for name, value in values.items() if not value]
+    if missing and len(missing) < len(values):
+        raise SettingsError(f"{feature} needs {', '.join(missing)} as well (or none of them).")
 
 
 def _convert(name: str, annotation: object, raw: str) -> Any:
