@@ -264,3 +264,20 @@ async def test_an_owner_starts_stripe_onboarding_from_the_members_page(
     assert (await db.get(Organizer, organizer_id)).stripe_account_id  # type: ignore[union-attr]
     again = await browser.get(f"/admin/organizers/{organizer_id}/members")
     assert "Continue Stripe onboarding" in again.text
+    # Stripe sends the owner back when onboarding is done: charges are read at once.
+    account = (await db.get(Organizer, organizer_id)).stripe_account_id  # type: ignore[union-attr]
+    assert account is not None
+    shop.standin.set_charges_enabled(account, True)
+    back = await browser.get(f"/stripe/return?organizer={organizer_id}")
+    assert back.status_code == 303
+    assert back.headers["location"] == f"/admin/organizers/{organizer_id}/members?stripe=ready"
+    db.expire_all()
+    assert (await db.get(Organizer, organizer_id)).charges_enabled  # type: ignore[union-attr]
+    created = await db.scalar(
+        select(AuditEntry).where(AuditEntry.action == "stripe.account_created")
+    )
+    assert created is not None
+    assert created.actor == OWNER
+    other = await factories.organizer(db, name="Not Theirs")
+    await db.commit()
+    assert (await browser.get(f"/stripe/return?organizer={other.id}")).status_code == 404

@@ -222,8 +222,8 @@ class MemberPages(Controller):
         organizer_id: FromPath[uuid.UUID],
     ) -> Redirect:
         """Start (or continue) Stripe onboarding and send the owner to Stripe's page."""
-        _, organizer = await owner_view(db, request, organizer_id)
-        url = await _onboarding_url(db, settings, gateway, organizer.id)
+        who, organizer = await owner_view(db, request, organizer_id)
+        url = await _onboarding_url(db, settings, gateway, organizer.id, actor=who.who)
         return Redirect(path=url, status_code=303)
 
 

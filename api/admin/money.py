@@ -9,15 +9,16 @@ are cancelled here directly.
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
 import msgspec
-from litestar import Controller, get, post
-from litestar.exceptions import HTTPException, NotFoundException
+from litestar import Controller, Request, get, post
+from litestar.exceptions import HTTPException, NotFoundException, PermissionDeniedException
 from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.response import Redirect
 from sqlalchemy import select
 
+from api.admin.access import SIGN_IN_FIRST, Viewer, viewer
 from api.admin.auth import operator_guard
 from api.admin.refunds import RefundRefused, request_refund
 from api.db import AuditEntry, Order, Organizer
@@ -102,7 +103,12 @@ class MoneyController(Controller):
 
 
 async def _onboarding_url(
-    db: DB, settings: AppSettings, gateway: StripeGateway | None, organizer_id: uuid.UUID
+    db: DB,
+    settings: AppSettings,
+    gateway: StripeGateway | None,
+    organizer_id: uuid.UUID,
+    *,
+    actor: str = "operator",
 ) -> str:
     organizer = await db.get(Organizer, organizer_id)
     if organizer is None:
@@ -118,7 +124,7 @@ async def _onboarding_url(
             db.add(
                 AuditEntry(
                     organizer_id=organizer.id,
-                    actor="operator",
+                    actor=actor,
                     action="stripe.account_created",
                     target=organizer.stripe_account_id,
                 )
@@ -134,28 +140,58 @@ async def _onboarding_url(
 
 
 class OnboardingReturn(Controller):
-    """Where Stripe sends the organizer's browser back after (or instead of) onboarding."""
+    """Where Stripe sends the organizer's browser back after (or instead of) onboarding.
+
+    The person coming back is an owner or manager signed in to the dashboard (or the operator):
+    the charges status is read from Stripe at once (`account.updated` keeps it current later)
+    and they land on the organizer's members page, which says where onboarding stands.
+    """
 
     include_in_schema = False
-    guards = [operator_guard]
+    exception_handlers = SIGN_IN_FIRST
 
     @get("/stripe/return")
     async def returned(
-        self, db: DB, gateway: Gateway, organizer: FromQuery[uuid.UUID]
-    ) -> dict[str, object]:
-        found = await db.get(Organizer, organizer)
-        if found is None or not found.stripe_account_id or gateway is None:
+        self,
+        request: Request[Any, Any, Any],
+        db: DB,
+        gateway: Gateway,
+        organizer: FromQuery[uuid.UUID],
+    ) -> Redirect:
+        _, found = await _money_organizer(request, db, organizer)
+        if not found.stripe_account_id or gateway is None:
             raise NotFoundException(detail="No onboarding in progress for this organizer.")
         try:
             found.charges_enabled = await gateway.account_charges_enabled(found.stripe_account_id)
         except PaymentsUnavailable as exc:
             raise HTTPException(status_code=502, detail=f"Stripe refused: {exc}") from exc
         await db.commit()
-        return {"organizer": str(found.id), "charges_enabled": found.charges_enabled}
+        state = "ready" if found.charges_enabled else "pending"
+        return Redirect(
+            path=f"/admin/organizers/{found.id}/members?stripe={state}", status_code=303
+        )
 
     @get("/stripe/refresh", status_code=303)
     async def refresh(
-        self, db: DB, settings: AppSettings, gateway: Gateway, organizer: FromQuery[uuid.UUID]
+        self,
+        request: Request[Any, Any, Any],
+        db: DB,
+        settings: AppSettings,
+        gateway: Gateway,
+        organizer: FromQuery[uuid.UUID],
     ) -> Redirect:
-        url = await _onboarding_url(db, settings, gateway, organizer)
+        who, found = await _money_organizer(request, db, organizer)
+        url = await _onboarding_url(db, settings, gateway, found.id, actor=who.who)
         return Redirect(path=url, status_code=303)
+
+
+async def _money_organizer(
+    request: Request[Any, Any, Any], db: DB, organizer_id: uuid.UUID
+) -> tuple[Viewer, Organizer]:
+    who = await viewer(request, db)
+    found = await db.get(Organizer, organizer_id)
+    if found is None or not who.may_see(found.id):
+        raise NotFoundException(detail="No such organizer.")
+    if not who.may_handle_money(found.id):
+        raise PermissionDeniedException(detail="Only owners and managers handle payments.")
+    return who, found
