@@ -166,3 +166,29 @@ async def test_a_refund_from_the_dashboard_voids_the_pass_and_frees_the_seat(
 
     await page.goto(f"{paid_app.url}/admin/")
     await expect(vip.locator("[data-figure='left']")).to_have_text(str(left_before + 1))
+
+
+async def test_the_dashboard_opens_offline_with_its_last_figures_and_says_how_old_they_are(
+    live_app: LiveApp, context: BrowserContext
+) -> None:
+    page = await context.new_page()
+    await sign_in(page, live_app)
+    await page.evaluate("() => navigator.serviceWorker.ready.then(() => true)")
+    await page.reload()  # now through the service worker, which keeps a copy
+    await expect(page.locator("[data-event='full-moon']")).to_be_visible()
+    await expect(page.locator("#offline-note")).to_have_count(0)
+
+    await context.set_offline(True)
+    offline = await context.new_page()
+    await offline.goto(f"{live_app.url}/admin/")
+    await expect(offline.locator("#offline-note")).to_contain_text(
+        "You are offline. This page is as of"
+    )
+    full_moon = offline.locator("[data-event='full-moon'] [data-tier='General admission']")
+    await expect(full_moon.locator("[data-figure='capacity']")).not_to_be_empty()
+
+    await offline.get_by_role("link", name="Download all orders (CSV)").click()
+    await expect(offline.locator("#offline-note")).to_contain_text("downloads need the server")
+    assert offline.url.endswith("/admin/")
+    await context.set_offline(False)
+    await expect(offline.locator("#offline-note")).to_have_count(0)

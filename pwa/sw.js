@@ -113,27 +113,39 @@ async function fromCache(path, request) {
  * @param {Request} request
  */
 function keptForOffline(url, request) {
-  if (!url.pathname.startsWith('/admin/') || PRECACHED.has(url.pathname)) return false;
+  if (!(url.pathname === '/admin' || url.pathname.startsWith('/admin/')) || PRECACHED.has(url.pathname)) return false;
   if (/\.(csv|zip)$/.test(url.pathname) || url.pathname.endsWith('/stream')) return false;
   return request.mode === 'navigate' || url.pathname.endsWith('/door.json');
 }
 
 /**
+ * The key a dashboard page is kept under: `/admin` and `/admin/` are one page.
+ * @param {URL} url
+ */
+function keptKey(url) {
+  const key = new URL(url.href);
+  key.hash = '';
+  if (key.pathname.length > 1 && key.pathname.endsWith('/')) key.pathname = key.pathname.slice(0, -1);
+  return key.href;
+}
+
+/**
  * Network first; keep good answers; offline, the kept copy (or the plain failure).
  * @param {Request} request
+ * @param {URL} url
  */
-async function networkFirst(request) {
+async function networkFirst(request, url) {
   const cache = await caches.open(ADMIN_CACHE);
   try {
     const response = await fetch(request);
     if (response.redirected && new URL(response.url).pathname === '/login') {
       await caches.delete(ADMIN_CACHE);
-    } else if (response.ok) {
-      await cache.put(request, response.clone());
+    } else if (response.ok && !response.redirected) {
+      await cache.put(keptKey(url), response.clone());
     }
     return response;
   } catch (error) {
-    const kept = await cache.match(request, { ignoreVary: true });
+    const kept = await cache.match(keptKey(url), { ignoreVary: true });
     if (kept) return kept;
     throw error;
   }
@@ -149,7 +161,7 @@ sw.addEventListener('fetch', (event) => {
   } else if (PRECACHED.has(url.pathname) && url.pathname !== SCANNER_PAGE) {
     event.respondWith(fromCache(url.pathname, request));
   } else if (keptForOffline(url, request)) {
-    event.respondWith(networkFirst(request));
+    event.respondWith(networkFirst(request, url));
   }
 });
 
