@@ -14,6 +14,7 @@ from sqlalchemy.orm import selectinload
 
 from api.accounts import services
 from api.db import Event, Order, OrderStatus
+from api.web import ratelimit
 from api.web.deps import DB, AppSettings
 
 SIGNED_OUT = {"email": None}
@@ -32,7 +33,7 @@ class AccountPages(Controller):
     async def login_form(self, sent: FromQuery[bool] = False) -> Template:
         return Template(template_name="login.html", context={"sent": sent})
 
-    @post("/login", status_code=303)
+    @post("/login", status_code=303, guards=[ratelimit.LOGIN])
     async def ask_for_link(
         self, db: DB, settings: AppSettings, data: URLEncodedBody[dict[str, str]]
     ) -> Redirect:
@@ -50,7 +51,7 @@ class AccountPages(Controller):
             headers={"Referrer-Policy": "no-referrer", "Cache-Control": "no-store"},
         )
 
-    @post("/login/confirm", status_code=303)
+    @post("/login/confirm", status_code=303, guards=[ratelimit.LOGIN_CONFIRM])
     async def confirm(
         self, request: Request[Any, Any, Any], db: DB, data: URLEncodedBody[dict[str, str]]
     ) -> Redirect | Template:

@@ -15,7 +15,9 @@ from litestar.params import JSONBody
 
 from api.checkin import services, sync_service, wire
 from api.db import ScannerDevice, utcnow
+from api.web import ratelimit
 from api.web.deps import DB
+from api.web.errors import error_responses
 
 UNPAIRED = (
     "This device is not paired, or it was unpaired from the dashboard. Its scans are kept on "
@@ -74,7 +76,13 @@ class ScannerController(Controller):
     path = "/api/v1/scanner"
     tags = ["scanner"]
 
-    @post("/pair", status_code=201, summary="Exchange a pairing code for a device token")
+    @post(
+        "/pair",
+        status_code=201,
+        summary="Exchange a pairing code for a device token",
+        guards=[ratelimit.PAIRING],
+        responses=error_responses(400, 403, 429),
+    )
     async def pair(self, db: DB, data: JSONBody[PairRequest]) -> PairResponse:
         try:
             paired = await services.pair_device(db, code=data.code, name=data.name.strip())
@@ -93,6 +101,7 @@ class ScannerController(Controller):
         "/bootstrap",
         dependencies={"device": Provide(provide_device, sync_to_thread=False)},
         guards=[device_guard],
+        responses=error_responses(401),
         summary="Event, public keys and the whole pass cache, as one snapshot",
     )
     async def bootstrap(self, db: DB, device: Device) -> wire.Bootstrap:
@@ -105,6 +114,7 @@ class ScannerController(Controller):
         status_code=200,
         dependencies={"device": Provide(provide_device, sync_to_thread=False)},
         guards=[device_guard],
+        responses=error_responses(400, 401, 409),
         summary="Upload this device's scans in seq order; answers the highest seq held",
     )
     async def push(
@@ -131,6 +141,7 @@ class ScannerController(Controller):
         status_code=200,
         dependencies={"device": Provide(provide_device, sync_to_thread=False)},
         guards=[device_guard],
+        responses=error_responses(400, 401),
         summary="Pass changes and other devices' scans not covered by a version vector",
     )
     async def pull(
@@ -151,6 +162,7 @@ class ScannerController(Controller):
         "/conflicts",
         dependencies={"device": Provide(provide_device, sync_to_thread=False)},
         guards=[device_guard],
+        responses=error_responses(401),
         summary="Double admissions of this device's event",
     )
     async def conflicts(self, db: DB, device: Device) -> wire.ConflictList:

@@ -18,7 +18,9 @@ from api.checkout.qr import qr_svg
 from api.db import Event, Order, OrderStatus, PassStatus
 from api.events import services as events
 from api.passes import services as passes
+from api.passes.tokens import pass_key_text
 from api.payments.gateway import PaymentsUnavailable, StripeGateway
+from api.web import ratelimit
 from api.web.deps import DB, AppSettings, Gateway
 
 log = logging.getLogger(__name__)
@@ -40,7 +42,7 @@ def event_context(
 class CheckoutPages(Controller):
     include_in_schema = False
 
-    @post("/e/{slug:str}/checkout", status_code=303)
+    @post("/e/{slug:str}/checkout", status_code=303, guards=[ratelimit.CHECKOUT])
     async def checkout(
         self,
         db: DB,
@@ -110,11 +112,13 @@ class CheckoutPages(Controller):
                     "reason": item.void_reason,
                     "svg": qr_svg(token) if item.status == PassStatus.valid else None,
                     "token": token,
+                    "pass_id": pass_key_text(item.pass_key),
                 }
             )
+        wallets = {"apple": settings.apple_wallet_enabled, "google": settings.google_wallet_enabled}
         return Template(
             template_name="passes.html",
-            context={"order": order, "event": order.event, "passes": shown},
+            context={"order": order, "event": order.event, "passes": shown, "wallets": wallets},
             headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"},
         )
 

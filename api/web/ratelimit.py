@@ -6,8 +6,12 @@ Each route names its own bucket: a burst of sign-in requests does not use up the
 form's allowance (Litestar's own limiter shares one counter per client across configs).
 
 IPv6 clients are counted per /64: one home or phone usually holds a whole /64 and can rotate
-through it at will. The client address is taken from the ASGI peer in `client_ip` only, so
-trusted-proxy headers (`CF-Connecting-IP` from configured ranges) can be added in that one place.
+through it at will. The client address is the TCP peer, unless that peer is inside
+TRUSTED_PROXIES: then `CF-Connecting-IP` (Cloudflare), else the nearest untrusted hop of
+`X-Forwarded-For`. Anyone else's forwarding headers are ignored, so a client cannot pick the
+address it is counted under. Litestar itself ignores these headers.
+
+Routes opt in with a guard: `guards=[rate_limit("login", per_window=20, window_seconds=600)]`.
 
 Windows older than a day are swept now and then by the request that opens a new window; windows
 must therefore be at most a day long.
@@ -22,7 +26,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from litestar import Request
+from litestar.connection import ASGIConnection
 from litestar.exceptions import HTTPException
+from litestar.handlers.base import BaseRouteHandler
+from litestar.types import Guard
 from sqlalchemy import delete, select, tuple_
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -41,10 +48,48 @@ class RateLimited(HTTPException):
     status_code = 429
 
 
-def client_ip(request: Request[Any, Any, Any]) -> str:
-    """The address requests are counted under. For now the ASGI peer; proxy headers are not
-    trusted until a trusted-proxy range setting exists."""
-    return request.client.host if request.client else ""
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def _ip(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        return ipaddress.ip_address(text.strip())
+    except ValueError:
+        return None
+
+
+def _trusted(text: str, proxies: tuple[Network, ...]) -> bool:
+    ip = _ip(text)
+    if ip is None:
+        return False
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return any(ip.version == net.version and ip in net for net in proxies)
+
+
+def forwarded_client(peer: str, headers: Any, proxies: tuple[Network, ...]) -> str:
+    """The client's address given the TCP `peer`, the request `headers` (a mapping with
+    lower-case keys) and the trusted proxy ranges."""
+    if not proxies or not _trusted(peer, proxies):
+        return peer
+    cloudflare = str(headers.get("cf-connecting-ip") or "").strip()
+    if cloudflare and _ip(cloudflare) is not None:
+        return cloudflare
+    chain = str(headers.get("x-forwarded-for") or "")
+    hops = [hop.strip() for hop in chain.split(",") if hop.strip()]
+    for hop in reversed(hops):
+        if _ip(hop) is None:
+            return peer  # a garbled chain: count the proxy itself rather than guess
+        if not _trusted(hop, proxies):
+            return hop
+    return hops[0] if hops else peer
+
+
+def client_ip(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
+    """The address this request is counted under (see the module's docstring)."""
+    peer = connection.client.host if connection.client else ""
+    proxies: tuple[Network, ...] = connection.app.state.settings.trusted_proxies
+    return forwarded_client(peer, connection.headers, proxies)
 
 
 def client_key(address: str) -> str:
@@ -117,6 +162,16 @@ async def sweep(db: AsyncSession, *, now: datetime | None = None) -> None:
     )
 
 
+def _refusal(retry_after: int) -> RateLimited:
+    minutes = math.ceil(retry_after / 60)
+    when = f"{minutes} minute{'s' if minutes != 1 else ''}"
+    return RateLimited(
+        status_code=429,
+        detail=f"Too many attempts from your network. Please try again in about {when}.",
+        headers={"Retry-After": str(retry_after)},
+    )
+
+
 async def enforce(
     db: AsyncSession,
     request: Request[Any, Any, Any],
@@ -131,10 +186,29 @@ async def enforce(
         window_seconds=window_seconds,
     )  # fmt: skip
     if retry_after is not None:
-        minutes = math.ceil(retry_after / 60)
-        when = f"{minutes} minute{'s' if minutes != 1 else ''}"
-        raise RateLimited(
-            status_code=429,
-            detail=f"Too many attempts from your network. Please try again in about {when}.",
-            headers={"Retry-After": str(retry_after)},
-        )
+        raise _refusal(retry_after)
+
+
+def rate_limit(bucket: str, *, per_window: int, window_seconds: int) -> Guard:
+    """A route guard counting each request in its own `bucket`, in a session of its own (so
+    nothing of the handler's work shares the counter's commit)."""
+
+    async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+        async with connection.app.state.sessions() as db:
+            retry_after = await limit(
+                db, bucket=bucket, client=client_ip(connection), per_window=per_window,
+                window_seconds=window_seconds,
+            )  # fmt: skip
+        if retry_after is not None:
+            raise _refusal(retry_after)
+
+    return guard
+
+
+# The public POSTs and their allowances per client address (a /64 for IPv6). Generous enough
+# for a venue's shared Wi-Fi or a phone carrier's NAT on sale day; tight enough that one client
+# cannot flood mail or hammer pairing codes.
+LOGIN = rate_limit("login", per_window=20, window_seconds=600)
+LOGIN_CONFIRM = rate_limit("login-confirm", per_window=30, window_seconds=600)
+CHECKOUT = rate_limit("checkout", per_window=60, window_seconds=60)
+PAIRING = rate_limit("pairing", per_window=30, window_seconds=600)
