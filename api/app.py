@@ -42,6 +42,7 @@ from api.payments.gateway import StripeGateway, gateway_for
 from api.payments.webhooks import stripe_connect_webhook, stripe_webhook
 from api.pwa import create_pwa_router
 from api.settings import Settings
+from api.wallet.routes import WalletPassLinks
 from api.wallet_api import WalletApi
 from api.web.errors import EXCEPTION_HANDLERS
 from api.web.observability import add_request_id_header, init_sentry, request_id_middleware
@@ -125,6 +126,7 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Lite
             MemberPages,
             AuditPages,
             WalletApi,
+            WalletPassLinks,
             create_pwa_router(settings.pwa_dir),
         ],
         dependencies={

@@ -1,0 +1,85 @@
+"""What a wallet pass shows, looked up through the same unguessable order link as the passes page.
+
+A wallet pass deliberately leaves out the order link: a pass shared from a phone's wallet must not
+hand over the order's other passes.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from api.checkout.pages import PUBLIC_ID
+from api.db import Event, Order, Pass, PassStatus
+from api.passes import services as passes
+from api.passes.tokens import parse_pass_key_text, pass_key_text
+
+
+class WalletSetupError(Exception):
+    """A configured wallet file (certificate, key, service account) cannot be used; the message
+    names the setting and the path, never a secret."""
+
+
+@dataclass(frozen=True, slots=True)
+class WalletTicket:
+    """One pass with the event facts a wallet shows next to its barcode."""
+
+    pass_id: str
+    token: str
+    valid: bool
+    tier: str
+    holder: str
+    event_id: uuid.UUID
+    event_slug: str
+    event_name: str
+    venue: str
+    starts_at: datetime
+    ends_at: datetime
+    timezone: str
+    organizer: str
+
+    def local(self, moment: datetime) -> str:
+        """`moment` as ISO 8601 in the event's zone, with its offset (what both wallets read)."""
+        return moment.astimezone(ZoneInfo(self.timezone)).replace(microsecond=0).isoformat()
+
+
+async def find_ticket(
+    session: AsyncSession, *, order_public_id: str, pass_id: str, secret_key: str
+) -> WalletTicket | None:
+    """The pass `pass_id` of the order behind `order_public_id`; None if the two do not match."""
+    pass_key = parse_pass_key_text(pass_id)
+    if pass_key is None or not PUBLIC_ID.fullmatch(order_public_id):
+        return None
+    item = await session.scalar(
+        select(Pass)
+        .join(Order, Pass.order_id == Order.id)
+        .where(Order.public_id == order_public_id, Pass.pass_key == pass_key)
+        .options(
+            selectinload(Pass.order).selectinload(Order.event).selectinload(Event.organizer),
+            selectinload(Pass.tier),
+        )
+    )
+    if item is None:
+        return None
+    event = item.order.event
+    return WalletTicket(
+        pass_id=pass_key_text(item.pass_key),
+        token=await passes.pass_token(session, item=item, secret_key=secret_key),
+        valid=item.status == PassStatus.valid,
+        tier=item.tier.name,
+        holder=item.order.buyer_name,
+        event_id=event.id,
+        event_slug=event.slug,
+        event_name=event.name,
+        venue=event.venue,
+        starts_at=event.starts_at,
+        ends_at=event.ends_at,
+        timezone=event.timezone,
+        organizer=event.organizer.name,
+    )
