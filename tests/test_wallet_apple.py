@@ -96,6 +96,9 @@ async def test_an_apple_wallet_pass_carries_the_token_the_event_and_a_valid_sign
     assert fields["holder"] == "Ana Kealoha"
     assert fields["starts"].endswith("-10:00"), "shown in Honolulu time"
     assert fields["starts"] == document["relevantDate"]
+    assert document["relevantDates"] == [
+        {"startDate": fields["starts"], "endDate": document["expirationDate"]}
+    ]
     assert datetime.fromisoformat(fields["starts"]) == event.starts_at.replace(microsecond=0)
 
     barcode = document["barcodes"][0]

@@ -135,6 +135,8 @@ def pass_json(ticket: WalletTicket, *, pass_type_id: str, team_id: str) -> dict[
         "foregroundColor": _rgb(FOREGROUND),
         "labelColor": _rgb(LABEL),
         "relevantDate": starts,
+        # iOS 18 reads this list instead of relevantDate: the pass surfaces for the whole event.
+        "relevantDates": [{"startDate": starts, "endDate": ticket.local(ticket.ends_at)}],
         "expirationDate": ticket.local(ticket.ends_at),
         "eventTicket": {
             "primaryFields": [{"key": "event", "label": "EVENT", "value": ticket.event_name}],
