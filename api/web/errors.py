@@ -10,8 +10,10 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import msgspec
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, SerializationException
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.response import Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from sqlalchemy.exc import DBAPIError
@@ -34,8 +36,32 @@ _TITLES = {
     422: "Check the form",
     429: "Too many requests",
     500: "Something went wrong on our side",
+    502: "A service we rely on failed",
     503: "Temporarily unavailable",
 }
+
+
+class ErrorBody(msgspec.Struct):
+    """What every JSON error answer looks like (`_error_response`)."""
+
+    status_code: int
+    detail: str
+    """A sentence for a person: what went wrong and, where it helps, what to do."""
+    request_id: str
+    """The id this request is logged under."""
+    extra: dict[str, Any] | list[Any] | None = None
+    """Details a program can act on: validation errors (a list), a refused push's code
+    (an object)."""
+
+
+def error_responses(*statuses: int) -> dict[int, ResponseSpec]:
+    """OpenAPI declarations of the JSON errors a handler answers with, for its `responses=`."""
+    return {
+        status: ResponseSpec(
+            data_container=ErrorBody, description=_TITLES[status], generate_examples=False
+        )
+        for status in statuses
+    }
 
 
 def wants_json(request: Request[Any, Any, Any]) -> bool:
