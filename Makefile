@@ -29,7 +29,7 @@ install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
 
 # Browser libraries come from npm (locked in package-lock.json) and are copied next to the PWA,
-# so the scanner never loads code from a CDN and works offline.
+# so the scanner and the wallet never load code from a CDN and work offline.
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund
 	@touch $@
@@ -39,6 +39,7 @@ pwa/vendor/.stamp: node_modules/.package-lock.json
 	cp node_modules/barcode-detector/dist/es/*.js pwa/vendor/barcode-detector/
 	cp node_modules/zxing-wasm/dist/reader/zxing_reader.wasm pwa/vendor/
 	cp node_modules/idb/build/index.js pwa/vendor/idb.js
+	cp node_modules/qrcode-generator/dist/qrcode.mjs pwa/vendor/qrcode-generator.js
 	@touch $@
 
 vendor: pwa/vendor/.stamp

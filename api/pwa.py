@@ -1,4 +1,5 @@
-"""Serving the progressive web app: `/pwa/…` files, `/scan`, and the root-scoped `/sw.js`.
+"""Serving the progressive web app: `/pwa/…` files, `/scan`, `/wallet`, and the root-scoped
+`/sw.js`.
 
 The service worker's cache name carries a hash of every file under `pwa/`, so any change to the
 app makes the browser install a new worker, which takes over through the waiting → reload flow.
@@ -87,6 +88,20 @@ def create_pwa_router(root: Path | None = None) -> Router:
             headers=NO_CACHE,
         )
 
+    @get(["/wallet", "/wallet/"], include_in_schema=False)
+    async def wallet_page() -> Response[bytes]:
+        return Response(
+            _read(root / "wallet" / "index.html"), media_type="text/html", headers=NO_CACHE
+        )
+
+    @get("/wallet/manifest.webmanifest", include_in_schema=False)
+    async def wallet_manifest() -> Response[bytes]:
+        return Response(
+            _read(root / "wallet" / "manifest.webmanifest"),
+            media_type="application/manifest+json",
+            headers=NO_CACHE,
+        )
+
     @get("/admin/manifest.webmanifest", include_in_schema=False)
     async def dashboard_manifest() -> Response[bytes]:
         return Response(
@@ -104,5 +119,13 @@ def create_pwa_router(root: Path | None = None) -> Router:
     )
     return Router(
         path="/",
-        route_handlers=[service_worker, scanner_page, scanner_manifest, dashboard_manifest, files],
+        route_handlers=[
+            service_worker,
+            scanner_page,
+            scanner_manifest,
+            wallet_page,
+            wallet_manifest,
+            dashboard_manifest,
+            files,
+        ],
     )

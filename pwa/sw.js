@@ -4,15 +4,16 @@
  * POCtix service worker, served at /sw.js with root scope.
  *
  * It precaches the door scanner's shell (page, modules, styles, icons, the QR decoder's wasm)
- * under a cache named after __PRECACHE_VERSION__, which the server replaces with a hash of
- * every file under pwa/: any change to the app makes a new worker. The new worker installs in
+ * and the buyer's wallet (page, modules, the QR drawer) under a cache named after
+ * __PRECACHE_VERSION__, which the server replaces with a hash of every file under pwa/: any
+ * change to the app makes a new worker. The new worker installs in
  * the background and waits; the page tells it to skipWaiting when the door agrees (or is idle),
  * then reloads. Old caches go at activation.
  *
  * Fetches: only same-origin GETs of precached URLs are answered, cache first (the cache is
- * versioned, so it is never stale); navigations to /scan get the cached page, so offline never
- * hangs. Dashboard pages (/admin/…) and the live door figures go network first: each answer is
- * kept in ADMIN_CACHE, and offline the last kept copy is shown (the page says how old it is).
+ * versioned, so it is never stale); navigations to /scan and /wallet get the cached page, so
+ * offline never hangs (the wallet's passes themselves live in IndexedDB). Dashboard pages
+ * (/admin/…) and the live door figures go network first: each answer is kept in ADMIN_CACHE, and offline the last kept copy is shown (the page says how old it is).
  * Downloads (CSV, zip) and the live stream are never kept. Being sent to /login clears
  * ADMIN_CACHE, so a signed-out browser keeps no organizer's figures. /api/ is never touched: scans and sync always go to the network (the page queues them
  * in IndexedDB). Background Sync ("poctix-sync") wakes an open scanner page to push its outbox.
@@ -24,6 +25,7 @@ const VERSION = '__PRECACHE_VERSION__';
 const CACHE_PREFIX = 'poctix-shell-';
 const CACHE = CACHE_PREFIX + VERSION;
 const SCANNER_PAGE = '/scan';
+const WALLET_PAGE = '/wallet';
 const ADMIN_CACHE = 'poctix-admin';
 
 /** Everything the scanner needs to start with no network. Keep in step with its imports. */
@@ -50,6 +52,14 @@ const PRECACHE = [
   '/pwa/vendor/barcode-detector/ponyfill.js',
   '/pwa/vendor/barcode-detector/zxing-exported.js',
   '/pwa/vendor/zxing_reader.wasm',
+  WALLET_PAGE,
+  '/wallet/manifest.webmanifest',
+  '/pwa/wallet/wallet.css',
+  '/pwa/wallet/app.js',
+  '/pwa/wallet/model.js',
+  '/pwa/wallet/store.js',
+  '/pwa/wallet/qr.js',
+  '/pwa/vendor/qrcode-generator.js',
   '/admin/manifest.webmanifest',
   '/pwa/dashboard/shell.js',
   '/pwa/dashboard/door-live.js',
@@ -59,6 +69,8 @@ const PRECACHE = [
   '/pwa/icons/icon-maskable-512.png',
 ];
 const PRECACHED = new Set(PRECACHE);
+/** Pages answered from the precache when navigated to (with or without a trailing slash). */
+const SHELL_PAGES = new Set([SCANNER_PAGE, `${SCANNER_PAGE}/`, WALLET_PAGE, `${WALLET_PAGE}/`]);
 
 sw.addEventListener('install', (event) => {
   // Awaited: the worker only counts as installed once every file is in the cache.
@@ -156,9 +168,9 @@ sw.addEventListener('fetch', (event) => {
   if (request.method !== 'GET') return;
   const url = new URL(request.url);
   if (url.origin !== sw.location.origin || url.pathname.startsWith('/api/')) return;
-  if (request.mode === 'navigate' && (url.pathname === SCANNER_PAGE || url.pathname === `${SCANNER_PAGE}/`)) {
-    event.respondWith(fromCache(SCANNER_PAGE, request));
-  } else if (PRECACHED.has(url.pathname) && url.pathname !== SCANNER_PAGE) {
+  if (request.mode === 'navigate' && SHELL_PAGES.has(url.pathname)) {
+    event.respondWith(fromCache(url.pathname.replace(/\/$/, ''), request));
+  } else if (PRECACHED.has(url.pathname) && !SHELL_PAGES.has(url.pathname)) {
     event.respondWith(fromCache(url.pathname, request));
   } else if (keptForOffline(url, request)) {
     event.respondWith(networkFirst(request, url));

@@ -131,3 +131,31 @@ async def test_a_signed_in_buyer_gets_every_order_of_theirs_and_nobody_elses(
         "Organizer of Full Moon",
         "Organizer of Reef Sessions",
     }
+
+
+async def test_the_wallet_page_and_its_manifest_are_served_for_installing(client: Client) -> None:
+    page = await client.get("/wallet")
+    assert page.status_code == 200
+    assert page.headers["cache-control"] == "no-cache"
+    assert 'href="/wallet/manifest.webmanifest"' in page.text
+    manifest = await client.get("/wallet/manifest.webmanifest")
+    assert manifest.headers["content-type"].startswith("application/manifest+json")
+    assert manifest.json()["scope"] == "/wallet"
+    assert (await client.get("/wallet/")).status_code == 200
+
+
+async def test_the_passes_page_and_account_offer_saving_to_the_phone(
+    client: Client, db: AsyncSession, settings: Settings
+) -> None:
+    order = await sold(db, settings, quantity=1)
+    public_id = order.public_id
+    await db.commit()
+    passes = await client.get(f"/passes/{public_id}")
+    assert "Save to this phone" in passes.text
+    assert f'data-wallet-source="/api/v1/orders/{public_id}/passes"' in passes.text
+    assert '<script type="module" src="/pwa/wallet/save.js"></script>' in passes.text
+    await ask_for_link(client, "buyer@example.com")
+    await confirm(client, await latest_link_token(db, settings))
+    account = await client.get("/account")
+    assert "Save all my passes to this phone" in account.text
+    assert 'data-wallet-source="/account/passes.json"' in account.text

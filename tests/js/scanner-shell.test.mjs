@@ -22,6 +22,9 @@ const SW = readFileSync(join(ROOT, 'pwa/sw.js'), 'utf8');
 function fileOf(url) {
   if (url === '/scan') return join(ROOT, 'pwa/scanner/index.html');
   if (url === '/scan/manifest.webmanifest') return join(ROOT, 'pwa/scanner/manifest.webmanifest');
+  if (url === '/wallet') return join(ROOT, 'pwa/wallet/index.html');
+  if (url === '/wallet/manifest.webmanifest') return join(ROOT, 'pwa/wallet/manifest.webmanifest');
+  if (url === '/admin/manifest.webmanifest') return join(ROOT, 'pwa/dashboard/manifest.webmanifest');
   assert.ok(url.startsWith('/pwa/'), `unexpected precache URL ${url}`);
   return join(ROOT, url.slice(1));
 }
