@@ -46,6 +46,7 @@ from api.wallet.routes import WalletPassLinks
 from api.wallet_api import WalletApi
 from api.web.errors import EXCEPTION_HANDLERS
 from api.web.observability import add_request_id_header, init_sentry, request_id_middleware
+from api.web.security import REPORT_PATH, csp_report, security_headers
 from api.web.sessions import session_config
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -105,6 +106,7 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Lite
     return Litestar(
         route_handlers=[
             healthz,
+            csp_report,
             EventPages,
             CheckoutPages,
             AccountPages,
@@ -147,7 +149,7 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Lite
         lifespan=[lifespan],
         exception_handlers=EXCEPTION_HANDLERS,
         middleware=[request_id_middleware, session_config(settings).middleware],
-        before_send=[add_request_id_header],
+        before_send=[add_request_id_header, security_headers(settings)],
         template_config=TemplateConfig(
             directory=TEMPLATES, engine=JinjaTemplateEngine, engine_callback=configure_templates
         ),
@@ -162,7 +164,7 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Lite
             cookie_secure=settings.base_url.startswith("https://"),
             cookie_httponly=True,
             cookie_samesite="lax",
-            exclude=["/webhooks/", "/api/"],
+            exclude=["/webhooks/", "/api/", REPORT_PATH],
         ),
         compression_config=CompressionConfig(backend="gzip", minimum_size=1024),
         logging_config=None,

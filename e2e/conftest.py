@@ -19,7 +19,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.async_api import Browser, BrowserContext, async_playwright
+from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 
 from tests.conftest import database_url, postgres  # noqa: F401  (shared fixtures)
 from tests.stripe_standin.standin import StripeStandin
@@ -84,6 +84,10 @@ def run_app(database_url: str, tmp_path: Path, **extra_env: str) -> Iterator[Liv
         finally:
             proc.send_signal(signal.SIGINT)
             proc.wait(timeout=30)
+    # Every page the suite opened ran under the strict Content-Security-Policy: browsers report
+    # each violation to /csp-report, which logs it.
+    violations = [line for line in output.read_text().splitlines() if "csp violation" in line]
+    assert not violations, "Content-Security-Policy violations:\n" + "\n".join(violations)
 
 
 def _wait_until_serving(proc: subprocess.Popen[bytes], url: str, output: Path) -> None:
@@ -113,11 +117,33 @@ async def browser() -> AsyncIterator[Browser]:
         await launched.close()
 
 
+CSP_WATCH = """
+document.addEventListener('securitypolicyviolation', (e) => {
+  console.error(`CSP violation: ${e.violatedDirective} blocked ${e.blockedURI}`);
+});
+"""
+
+
 @pytest.fixture
 async def context(browser: Browser) -> AsyncIterator[BrowserContext]:
     ctx = await browser.new_context(service_workers="allow")
+    await ctx.add_init_script(CSP_WATCH)
+    violations: list[str] = []
+
+    def watch(page: Page) -> None:
+        page.on(
+            "console",
+            lambda message: (
+                violations.append(message.text)
+                if "CSP violation" in message.text or "Content Security Policy" in message.text
+                else None
+            ),
+        )
+
+    ctx.on("page", watch)
     yield ctx
     await ctx.close()
+    assert not violations, "Content-Security-Policy violations:\n" + "\n".join(violations)
 
 
 @pytest.fixture

@@ -1,0 +1,94 @@
+"""Security headers on every response, and the endpoint browsers report CSP violations to.
+
+The Content-Security-Policy is strict for scripts: same-origin files only, no inline script, no
+eval; `'wasm-unsafe-eval'` lets the scanner compile its QR decoder (zxing wasm, served from
+/pwa/vendor). Styles may be inline (the pages carry one small `<style>` block to stay one request).
+Forms may post to this site and be redirected to Stripe (Checkout and Connect onboarding) only.
+Pages cannot be framed, except the public event page, which partners embed.
+
+HSTS is sent when the site is served over HTTPS (BASE_URL starts with https://).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from urllib.parse import urlsplit
+
+from litestar import Request, post
+from litestar.types import Message, Scope
+
+from api.settings import Settings
+from api.web.observability import scrub
+
+log = logging.getLogger("poctix.csp")
+
+STRIPE_FORM_TARGETS = ("https://checkout.stripe.com", "https://connect.stripe.com")
+REPORT_PATH = "/csp-report"
+EMBEDDABLE_PREFIXES = ("/e/",)
+
+
+def _origin(url: str) -> str | None:
+    parts = urlsplit(url)
+    if parts.scheme in ("http", "https") and parts.netloc:
+        return f"{parts.scheme}://{parts.netloc}"
+    return None
+
+
+def content_security_policy(settings: Settings, *, embeddable: bool) -> str:
+    form_targets = ["'self'", *STRIPE_FORM_TARGETS]
+    standin = _origin(settings.stripe_api_base) if settings.stripe_api_base else None
+    if standin:  # a Stripe-compatible API elsewhere (test mode through a local stand-in)
+        form_targets.append(standin)
+    directives = [
+        "default-src 'self'",
+        "script-src 'self' 'wasm-unsafe-eval'",
+        "style-src 'self' 'unsafe-inline'",
+        "img-src 'self' data: blob:",
+        "connect-src 'self'",
+        "font-src 'self'",
+        "media-src 'self' blob:",
+        "worker-src 'self'",
+        "manifest-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        f"form-action {' '.join(form_targets)}",
+        f"frame-ancestors {'*' if embeddable else chr(39) + 'none' + chr(39)}",
+        f"report-uri {REPORT_PATH}",
+    ]
+    return "; ".join(directives)
+
+
+def security_headers(settings: Settings) -> Any:
+    """A `before_send` hook adding the headers to every HTTP response start."""
+    framed = content_security_policy(settings, embeddable=True).encode()
+    unframed = content_security_policy(settings, embeddable=False).encode()
+    fixed = [
+        (b"x-content-type-options", b"nosniff"),
+        (b"referrer-policy", b"same-origin"),
+        (b"permissions-policy", b"camera=(self), microphone=(), geolocation=(), payment=()"),
+        (b"cross-origin-opener-policy", b"same-origin"),
+    ]
+    if settings.base_url.startswith("https://"):
+        fixed.append((b"strict-transport-security", b"max-age=31536000; includeSubDomains"))
+
+    async def add_headers(message: Message, scope: Scope) -> None:
+        if message["type"] != "http.response.start":
+            return
+        headers = list(message.get("headers", []))
+        present = {name.lower() for name, _ in headers}
+        path = str(scope.get("path", ""))
+        if b"content-security-policy" not in present:
+            csp = framed if path.startswith(EMBEDDABLE_PREFIXES) else unframed
+            headers.append((b"content-security-policy", csp))
+        headers.extend(item for item in fixed if item[0] not in present)
+        message["headers"] = headers
+
+    return add_headers
+
+
+@post(REPORT_PATH, status_code=204, include_in_schema=False, request_max_body_size=16 * 1024)
+async def csp_report(request: Request[Any, Any, Any]) -> None:
+    """Browsers POST `application/csp-report` here; each report is one warning in the logs."""
+    body = await request.body()
+    log.warning("csp violation: %s", scrub(body[:2000].decode("utf-8", "replace")))
