@@ -25,6 +25,7 @@ from api.db import AuditEntry, Order, Organizer
 from api.mail.outbox import NothingToSend, queue_resend
 from api.payments.gateway import PaymentsUnavailable, StripeGateway
 from api.web.deps import DB, AppSettings, Gateway
+from api.web.errors import error_responses
 
 
 class RefundRequest(msgspec.Struct, forbid_unknown_fields=True):
@@ -56,7 +57,12 @@ class MoneyController(Controller):
     tags = ["admin"]
     guards = [operator_guard]
 
-    @post("/orders/{public_id:str}/refund", status_code=202, summary="Refund an order")
+    @post(
+        "/orders/{public_id:str}/refund",
+        status_code=202,
+        summary="Refund an order",
+        responses=error_responses(400, 401, 404, 409, 502),
+    )
     async def refund(
         self,
         db: DB,
@@ -78,7 +84,12 @@ class MoneyController(Controller):
             status=started.status, refund_id=started.refund_id, detail=started.detail
         )
 
-    @post("/orders/{public_id:str}/resend", status_code=202, summary="Email the tickets again")
+    @post(
+        "/orders/{public_id:str}/resend",
+        status_code=202,
+        summary="Email the tickets again",
+        responses=error_responses(401, 404, 409),
+    )
     async def resend(self, db: DB, public_id: FromPath[str]) -> Queued:
         order = await db.scalar(select(Order).where(Order.public_id == public_id))
         if order is None:
@@ -95,6 +106,7 @@ class MoneyController(Controller):
         "/organizers/{organizer_id:uuid}/stripe/onboarding",
         status_code=201,
         summary="Create (or continue) the organizer's Stripe onboarding",
+        responses=error_responses(401, 404, 409, 502),
     )
     async def onboarding(
         self, db: DB, settings: AppSettings, gateway: Gateway, organizer_id: FromPath[uuid.UUID]

@@ -17,6 +17,7 @@ from api.admin.auth import operator_guard
 from api.db import AuditEntry, Event, Organizer
 from api.media.images import MAX_BYTES, ImageError, media_dir, store_image
 from api.web.deps import DB, AppSettings
+from api.web.errors import error_responses
 
 NAME = re.compile(r"[0-9a-f]{32}\.(png|jpg)")
 TYPES = {"png": "image/png", "jpg": "image/jpeg"}
@@ -57,7 +58,11 @@ class ImageUploads(Controller):
     guards = [operator_guard]
     request_max_body_size = MAX_BYTES + 64 * 1024
 
-    @put("/organizers/{organizer_id:uuid}/logo", summary="Upload the organizer's logo")
+    @put(
+        "/organizers/{organizer_id:uuid}/logo",
+        summary="Upload the organizer's logo",
+        responses=error_responses(400, 401, 404, 413),
+    )
     async def logo(
         self, db: DB, settings: AppSettings, organizer_id: FromPath[uuid.UUID], data: Upload
     ) -> Stored:
@@ -69,7 +74,11 @@ class ImageUploads(Controller):
         await db.commit()
         return Stored(url=f"/media/{organizer.logo_path}")
 
-    @put("/events/{event_id:uuid}/image", summary="Upload the event's image")
+    @put(
+        "/events/{event_id:uuid}/image",
+        summary="Upload the event's image",
+        responses=error_responses(400, 401, 404, 413),
+    )
     async def event_image(
         self, db: DB, settings: AppSettings, event_id: FromPath[uuid.UUID], data: Upload
     ) -> Stored:

@@ -29,6 +29,7 @@ from api.payments.gateway import PaymentsUnavailable, StripeGateway
 from api.payments.refund_records import record_from_stripe
 from api.settings import Settings
 from api.web.deps import DB, AppSettings
+from api.web.errors import error_responses
 
 log = logging.getLogger(__name__)
 
@@ -236,7 +237,13 @@ async def _handle(
     return {"status": outcome}
 
 
-@post("/webhooks/stripe", status_code=200, tags=["webhooks"], summary="Stripe platform events")
+@post(
+    "/webhooks/stripe",
+    status_code=200,
+    tags=["webhooks"],
+    summary="Stripe platform events",
+    responses=error_responses(400, 503),
+)
 async def stripe_webhook(
     request: Request[Any, Any, Any], db: DB, settings: AppSettings
 ) -> dict[str, str]:
@@ -248,6 +255,7 @@ async def stripe_webhook(
     status_code=200,
     tags=["webhooks"],
     summary="Stripe Connect events (connected accounts)",
+    responses=error_responses(400, 503),
 )
 async def stripe_connect_webhook(
     request: Request[Any, Any, Any], db: DB, settings: AppSettings
