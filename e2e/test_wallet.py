@@ -8,22 +8,32 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from playwright.async_api import BrowserContext, Page, expect
+from sqlalchemy import select
 
+from api.accounts.services import unseal
+from api.db import OutboxMessage
 from e2e import door
 from e2e.conftest import LiveApp
 
 SAVED = "Saved — open /wallet any time, even offline"
 
 
-async def buy_and_save(context: BrowserContext, app: LiveApp, email: str) -> tuple[Page, str]:
-    """Get one free ticket, save it to this phone; returns the passes page and its QR's text."""
+async def buy(context: BrowserContext, app: LiveApp, email: str, quantity: int = 1) -> Page:
+    """Get free tickets on the demo event's page; returns the passes page."""
     page = await context.new_page()
     await page.goto(f"{app.url}/e/{door.DEMO}")
-    await page.locator("[data-tier='General admission']").get_by_label("Quantity").fill("1")
+    tier = page.locator("[data-tier='General admission']")
+    await tier.get_by_label("Quantity").fill(str(quantity))
     await page.get_by_label("Email").fill(email)
     await page.get_by_role("button", name="Get tickets").click()
     await page.wait_for_url(f"{app.url}/passes/**")
     await expect(page.locator("#order-status")).to_have_attribute("data-status", "paid")
+    return page
+
+
+async def buy_and_save(context: BrowserContext, app: LiveApp, email: str) -> tuple[Page, str]:
+    """Get one free ticket, save it to this phone; returns the passes page and its QR's text."""
+    page = await buy(context, app, email)
     [token] = await door.qr_texts(page)
     await page.get_by_role("button", name="Save to this phone").click()
     await expect(page.locator("#wallet-save-status")).to_contain_text(SAVED, timeout=30_000)
@@ -187,3 +197,45 @@ async def test_a_corrupt_record_and_vanished_orders_leave_the_rest_of_the_wallet
     await expect(notes).to_be_hidden()
     await expect(wallet.locator("button.pass")).to_have_count(3)
     assert re.search(r"Checked with the server at", await wallet.locator("#checked").inner_text())
+
+
+async def test_a_signed_in_buyer_saves_every_order_at_once_and_opens_them_offline(
+    live_app: LiveApp, context: BrowserContext
+) -> None:
+    buyer = "mele@example.com"
+    first = await buy(context, live_app, buyer, quantity=1)
+    second = await buy(context, live_app, buyer, quantity=2)
+    tokens = {*await door.qr_texts(first), *await door.qr_texts(second)}
+    assert len(tokens) == 3
+
+    page = await context.new_page()
+    await page.goto(f"{live_app.url}/login")
+    await page.get_by_label("Email").fill(buyer)
+    await page.get_by_role("button", name="Email me a sign-in link").click()
+    async with door.session_for(live_app) as session:
+        row = await session.scalar(
+            select(OutboxMessage)
+            .where(OutboxMessage.kind == "login_link")
+            .order_by(OutboxMessage.created_at.desc())
+        )
+        assert row is not None
+        token = unseal(row.payload["sealed_token"], secret_key=live_app.secret_key)
+    await page.goto(f"{live_app.url}/login/confirm?token={token}")
+    await page.locator("#confirm-sign-in").click()
+    await page.wait_for_url(f"{live_app.url}/account")
+    await page.get_by_role("button", name="Save all my passes to this phone").click()
+    await expect(page.locator("#wallet-save-status")).to_contain_text(
+        f"{SAVED} (3 passes on this phone)", timeout=30_000
+    )
+
+    await context.set_offline(True)
+    wallet = await open_wallet(context, live_app)
+    events = wallet.locator("#upcoming article.event")
+    await expect(events).to_have_count(1)  # two orders, one event
+    await expect(events.locator("button.pass[data-status='valid']")).to_have_count(3)
+    shown = set()
+    for index in range(3):
+        await events.locator("button.pass").nth(index).click()
+        shown.update(await door.qr_texts(wallet))
+        await wallet.get_by_role("button", name="Close").click()
+    assert shown == tokens

@@ -95,6 +95,18 @@ sw.addEventListener('activate', (event) => {
 
 sw.addEventListener('message', (event) => {
   if (event.data?.type === 'SKIP_WAITING') void sw.skipWaiting();
+  // "Will this worker answer `url` with no network?" Asked by the wallet's save button before it
+  // promises offline use: an older active worker (from before the wallet) does not answer.
+  const port = event.ports[0];
+  if (event.data?.type === 'poctix-offline?' && port) {
+    const url = String(event.data.url);
+    event.waitUntil(
+      caches
+        .open(CACHE)
+        .then((cache) => cache.match(url))
+        .then((hit) => port.postMessage({ ok: PRECACHED.has(url) && hit !== undefined })),
+    );
+  }
 });
 
 /**

@@ -29,13 +29,29 @@ function say(status, text, withLink = false) {
   status.hidden = false;
 }
 
-/** Register the root worker; resolves true once it is active (its precache is complete). */
+/**
+ * Register the root worker, wait until one is active, and ask it whether it answers /wallet
+ * from its cache (an active worker older than the wallet would not, until it is replaced).
+ * @returns {Promise<boolean>}
+ */
 async function offlineReady() {
   if (!('serviceWorker' in navigator)) return false;
   try {
     await navigator.serviceWorker.register('/sw.js', { scope: '/' });
+    /** @type {Promise<null>} */
     const timeout = new Promise((resolve) => setTimeout(() => resolve(null), READY_WAIT_MS));
-    return (await Promise.race([navigator.serviceWorker.ready, timeout])) !== null;
+    const registration = await Promise.race([navigator.serviceWorker.ready, timeout]);
+    const worker = registration?.active;
+    if (!worker) return false;
+    return await new Promise((resolve) => {
+      const channel = new MessageChannel();
+      const silent = setTimeout(() => resolve(false), 3000);
+      channel.port1.onmessage = (message) => {
+        clearTimeout(silent);
+        resolve(message.data?.ok === true);
+      };
+      worker.postMessage({ type: 'poctix-offline?', url: '/wallet' }, [channel.port2]);
+    });
   } catch {
     return false;
   }
