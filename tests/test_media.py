@@ -124,3 +124,14 @@ async def test_uploads_need_the_operator(client: Client, db: AsyncSession) -> No
 @pytest.mark.parametrize("name", ["../secret_key", "x.png", "0" * 32 + ".gif", "%00"])
 async def test_media_names_outside_the_store_are_not_found(client: Client, name: str) -> None:
     assert (await client.get(f"/media/{name}")).status_code == 404
+
+
+async def test_a_form_without_a_file_part_is_a_clear_400(client: Client, db: AsyncSession) -> None:
+    # Found by schemathesis: this was a 500 (StopIteration inside Litestar's multipart parsing).
+    org = await factories.organizer(db)
+    await db.commit()
+    response = await client.put(
+        f"/api/v1/admin/organizers/{org.id}/logo", files={"w": (None, "[]")}, headers=auth()
+    )
+    assert response.status_code == 400
+    assert response.json()["detail"] == "Send the image as a multipart file upload."

@@ -42,13 +42,25 @@ async def media(settings: AppSettings, name: FromPath[str]) -> Response[bytes]:
     )  # fmt: skip
 
 
-Upload = Annotated[UploadFile, Body(media_type=RequestEncodingType.MULTI_PART)]
+# The form as parsed, not `UploadFile`: Litestar answers a multipart body without a file part
+# with a 500 (StopIteration) before the handler runs when the body is declared as a bare file.
+Upload = Annotated[
+    dict[str, Any],
+    Body(
+        media_type=RequestEncodingType.MULTI_PART,
+        description="The image (PNG, JPEG or WebP) as a file part, under any field name.",
+    ),
+]
 
 
-async def _read(data: Any) -> bytes:
-    if not isinstance(data, UploadFile):
+async def _read(data: dict[str, Any]) -> bytes:
+    parts = [
+        part for value in data.values() for part in (value if isinstance(value, list) else [value])
+    ]
+    upload = next((part for part in parts if isinstance(part, UploadFile)), None)
+    if upload is None:
         raise HTTPException(status_code=400, detail="Send the image as a multipart file upload.")
-    raw = await data.read(MAX_BYTES + 1)
+    raw = await upload.read(MAX_BYTES + 1)
     return raw
 
 
