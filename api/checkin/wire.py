@@ -13,10 +13,20 @@ from typing import Annotated, Any
 
 import msgspec
 
-PassId = Annotated[str, msgspec.Meta(min_length=18, max_length=18, pattern="^[A-Z2-7]{18}$")]
+PASS_ID_PATTERN = "^[A-Z2-7]{18}$"
+PassId = Annotated[str, msgspec.Meta(min_length=18, max_length=18, pattern=PASS_ID_PATTERN)]
 Millis = Annotated[int, msgspec.Meta(ge=0, le=2**53)]
 Seq = Annotated[int, msgspec.Meta(ge=1, le=2**53)]
-Vector = dict[str, Annotated[int, msgspec.Meta(ge=0, le=2**53)]]
+# The OpenAPI generator drops constraints on a dict's values: they are restated for the schema
+# ("extra" is Litestar's schema_extra), so clients and fuzzers know counters are never negative.
+Vector = Annotated[
+    dict[str, Annotated[int, msgspec.Meta(ge=0, le=2**53)]],
+    msgspec.Meta(
+        extra_json_schema={
+            "extra": {"additionalProperties": {"type": "integer", "minimum": 0, "maximum": 2**53}}
+        }
+    ),
+]
 
 
 class EventInfo(msgspec.Struct):
