@@ -373,3 +373,19 @@ async def test_an_owner_refunds_from_the_dashboard_and_the_webhook_frees_the_sea
     assert "Stripe accepted the refund" in refunded.text
     await shop.standin.settle_async()
     assert await order_state(db, public_id) == ("refunded", 0, 0, ["void", "void"])
+
+
+async def test_a_refund_naming_what_the_order_lacks_is_a_conflict_and_malformed_ids_a_400(
+    shop: Shop,
+) -> None:
+    # Found by schemathesis: well-formed requests the order cannot honour answered 400.
+    session_id, public_id = await shop.checkout(quantity=1)
+    shop.standin.complete_session(session_id)
+    await shop.standin.settle_async()
+    url = f"/api/v1/admin/orders/{public_id}/refund"
+    for body in ({"passes": ["A" * 18]}, {"amount": 10**6}):
+        response = await shop.browser.post(url, json=body, headers=BASIC)
+        assert response.status_code == 409, response.text
+    for body in ({"passes": [""]}, {"amuont": 100}):
+        response = await shop.browser.post(url, json=body, headers=BASIC)
+        assert response.status_code == 400, response.text

@@ -14,13 +14,14 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Controller, Request, get, post
 from litestar.exceptions import HTTPException, NotFoundException, PermissionDeniedException
-from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect
 from sqlalchemy import select
 
 from api.admin.access import SIGN_IN_FIRST, Viewer, viewer
 from api.admin.auth import operator_guard
 from api.admin.refunds import RefundRefused, request_refund
+from api.checkin.wire import PASS_ID_PATTERN, PassId
 from api.db import AuditEntry, Order, Organizer
 from api.mail.outbox import NothingToSend, queue_resend
 from api.payments.gateway import PaymentsUnavailable, StripeGateway
@@ -31,9 +32,21 @@ from api.web.errors import error_responses
 class RefundRequest(msgspec.Struct, forbid_unknown_fields=True):
     amount: Annotated[int, msgspec.Meta(ge=1)] | None = None
     """Minor units; default: the whole remaining amount, or the named passes' prices."""
-    passes: Annotated[list[str], msgspec.Meta(max_length=100)] = []
+    passes: Annotated[
+        list[PassId],
+        # Restated for OpenAPI, which drops the constraints of a list's items.
+        msgspec.Meta(
+            max_length=100,
+            extra_json_schema={"extra": {"items": {"type": "string", "pattern": PASS_ID_PATTERN}}},
+        ),
+    ] = []
     """Pass ids (18 characters) to void with a partial refund."""
     reason: Annotated[str, msgspec.Meta(max_length=200)] = ""
+
+
+# Litestar's OpenAPI does not carry `forbid_unknown_fields` over: say it, so clients (and the
+# fuzzer) know a misspelt field is refused rather than ignored.
+RefundBody = Annotated[RefundRequest, Body(schema_extra={"additionalProperties": False})]
 
 
 class RefundAccepted(msgspec.Struct):
@@ -68,7 +81,7 @@ class MoneyController(Controller):
         db: DB,
         gateway: Gateway,
         public_id: FromPath[str],
-        data: JSONBody[RefundRequest],
+        data: RefundBody,
     ) -> RefundAccepted:
         order = await db.scalar(select(Order).where(Order.public_id == public_id))
         if order is None:

@@ -49,7 +49,7 @@ async def request_refund(
     known = {pass_key_text(p.pass_key): p for p in items}
     unknown = [p for p in passes if p not in known]
     if unknown:
-        raise RefundRefused(400, f"Not passes of this order: {unknown}.")
+        raise RefundRefused(409, f"Not passes of this order: {unknown}.")
     void = [p for p in passes if known[p].status != PassStatus.valid]
     if void:
         raise RefundRefused(409, f"Already void, not refunded again: {', '.join(void)}.")
@@ -82,7 +82,7 @@ async def request_refund(
         amount = sum(prices[known[p].tier_id] for p in passes)
     remaining = order.total_minor - order.refunded_minor
     if amount is not None and amount > remaining:
-        raise RefundRefused(400, f"At most {remaining} can still be refunded.")
+        raise RefundRefused(409, f"At most {remaining} can still be refunded.")
     fingerprint = hashlib.sha256(
         f"{amount}|{','.join(sorted(passes))}|{order.refunded_minor}".encode()
     ).hexdigest()[:16]
