@@ -7,6 +7,7 @@ import contextlib
 from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from litestar import Litestar
 from litestar.config.compression import CompressionConfig
@@ -67,6 +68,15 @@ def provide_gateway(state: State) -> StripeGateway | None:
     return gateway
 
 
+def _redis(settings: Settings) -> Any:
+    """The Redis client for rate-limit counters, when REDIS_URL is set (connects lazily)."""
+    if not settings.redis_url:
+        return None
+    import redis.asyncio
+
+    return redis.asyncio.from_url(settings.redis_url, socket_timeout=1, socket_connect_timeout=1)
+
+
 def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Litestar:
     """Build the app for `settings` (which must carry a secret key and a database URL)."""
     if not settings.secret_key:
@@ -81,6 +91,7 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Lite
     sessions = session_factory(db_engine)
     gateway = gateway_for(settings)
     door_pokes = DoorPokes(settings.database_url)
+    redis = _redis(settings)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncGenerator[None, None]:
@@ -97,6 +108,8 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Lite
             if gateway is not None:
                 await gateway.aclose()
             await door_pokes.close()
+            if redis is not None:
+                await redis.aclose()
             if engine is None:
                 await db_engine.dispose()
 
@@ -144,6 +157,7 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Lite
                 "gateway": gateway,
                 "event_cache": EventCache(sessions),
                 "door_pokes": door_pokes,
+                "redis": redis,
             }
         ),
         lifespan=[lifespan],

@@ -102,6 +102,10 @@ class Settings:
     """Comma-separated CIDR ranges of proxies whose `CF-Connecting-IP`/`X-Forwarded-For` headers
     are believed."""
 
+    redis_url: str = ""
+    """Redis for rate-limit counters (`redis://host:6379/0`). Unset: counters live in PostgreSQL;
+    either way every worker process shares them."""
+
     pwa_dir: Path | None = None
     """Folder the progressive web app is served from. Unset: the `pwa/` folder of this
     installation (with `pwa/vendor/` filled by `make vendor`)."""
@@ -194,6 +198,8 @@ class Settings:
             raise SettingsError(
                 "DATABASE_URL must be a PostgreSQL URL such as postgresql://user:pass@host/db."
             )
+        if self.redis_url and not self.redis_url.startswith(("redis://", "rediss://", "unix://")):
+            raise SettingsError("REDIS_URL must look like redis://host:6379/0 (or rediss://).")
         if self.smtp_tls not in ("starttls", "tls", "none"):
             raise SettingsError("SMTP_TLS must be one of starttls, tls, none.")
         _all_or_nothing(

@@ -26,9 +26,10 @@ from api.admin.access import SIGN_IN_FIRST, viewer
 from api.checkout.services import valid_email
 from api.db import AuditEntry, Organizer, OrganizerApplication, OrganizerMember, Role, utcnow
 from api.web.deps import DB, AppSettings
-from api.web.ratelimit import enforce
+from api.web.ratelimit import rate_limit
 
 APPLY_PER_HOUR = 5
+APPLY_LIMIT = rate_limit("apply", per_window=APPLY_PER_HOUR, window_seconds=3600)
 FIELDS = ("organizer_name", "contact_name", "contact_email", "website", "message")
 LIMITS = {"organizer_name": 200, "contact_name": 200, "contact_email": 254, "website": 500,
           "message": 4000}  # fmt: skip
@@ -178,11 +179,10 @@ class ApplyPages(Controller):
     async def form(self) -> Template:
         return _form_page(ApplicationForm(values=dict.fromkeys(FIELDS, "")), status=200)
 
-    @post("/", status_code=303)
+    @post("/", status_code=303, guards=[APPLY_LIMIT])
     async def submit(
         self, request: Request[Any, Any, Any], db: DB, data: URLEncodedBody[dict[str, str]]
     ) -> Redirect | Template:
-        await enforce(db, request, bucket="apply", per_window=APPLY_PER_HOUR, window_seconds=3600)
         form = read_form(data)
         if form.errors:
             return _form_page(form, status=400)

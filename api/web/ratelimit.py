@@ -15,17 +15,21 @@ Routes opt in with a guard: `guards=[rate_limit("login", per_window=20, window_s
 
 Windows older than a day are swept now and then by the request that opens a new window; windows
 must therefore be at most a day long.
+
+With REDIS_URL set, the counters live in Redis instead (`INCR` and `EXPIRE` in one MULTI, keys
+expiring with their window). If Redis cannot be reached, the count falls back to PostgreSQL for
+that request (logged), so a cache outage neither blocks sales nor lifts the limits.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import logging
 import math
 import random
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from litestar import Request
 from litestar.connection import ASGIConnection
 from litestar.exceptions import HTTPException
 from litestar.handlers.base import BaseRouteHandler
@@ -35,6 +39,8 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.db import RateLimitHit, utcnow
+
+log = logging.getLogger(__name__)
 
 KEEP = timedelta(days=1)
 SWEEP_CHANCE = 0.02
@@ -172,33 +178,62 @@ def _refusal(retry_after: int) -> RateLimited:
     )
 
 
-async def enforce(
-    db: AsyncSession,
-    request: Request[Any, Any, Any],
+async def limit_in_redis(
+    redis: Any,
     *,
     bucket: str,
+    client: str,
     per_window: int,
     window_seconds: int,
-) -> None:
-    """Count this request; raise `RateLimited` (429 with `Retry-After`) past the limit."""
-    retry_after = await limit(
-        db, bucket=bucket, client=client_ip(request), per_window=per_window,
-        window_seconds=window_seconds,
-    )  # fmt: skip
-    if retry_after is not None:
-        raise _refusal(retry_after)
+    now: datetime | None = None,
+) -> int | None:
+    """`limit`, counted in Redis: None when allowed, else the seconds to the window's end."""
+    if not 0 < window_seconds <= KEEP.total_seconds():
+        raise ValueError("rate-limit windows are between one second and one day")
+    now = now or utcnow()
+    start = _window_start(now, window_seconds)
+    key = f"poctix:ratelimit:{bucket}:{client_key(client)}:{int(start.timestamp())}"
+    async with redis.pipeline(transaction=True) as pipe:
+        pipe.incr(key)
+        pipe.expire(key, window_seconds + 60)
+        hits, _ = await pipe.execute()
+    if int(hits) <= per_window:
+        return None
+    ends = start + timedelta(seconds=window_seconds)
+    return max(1, math.ceil((ends - now).total_seconds()))
+
+
+async def allowance(
+    state: Any, *, bucket: str, client: str, per_window: int, window_seconds: int
+) -> int | None:
+    """Count one request with the app's counters (Redis when configured, else PostgreSQL in a
+    session of its own, so nothing of the handler's work shares the counter's commit)."""
+    redis = state.get("redis")
+    if redis is not None:
+        from redis.exceptions import RedisError
+
+        try:
+            return await limit_in_redis(
+                redis, bucket=bucket, client=client, per_window=per_window,
+                window_seconds=window_seconds,
+            )  # fmt: skip
+        except (RedisError, OSError) as exc:
+            log.warning("rate-limit counters: Redis failed (%s); counting in PostgreSQL", exc)
+    async with state.sessions() as db:
+        return await limit(
+            db, bucket=bucket, client=client, per_window=per_window,
+            window_seconds=window_seconds,
+        )  # fmt: skip
 
 
 def rate_limit(bucket: str, *, per_window: int, window_seconds: int) -> Guard:
-    """A route guard counting each request in its own `bucket`, in a session of its own (so
-    nothing of the handler's work shares the counter's commit)."""
+    """A route guard counting each request in its own `bucket`; 429 past `per_window`."""
 
     async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-        async with connection.app.state.sessions() as db:
-            retry_after = await limit(
-                db, bucket=bucket, client=client_ip(connection), per_window=per_window,
-                window_seconds=window_seconds,
-            )  # fmt: skip
+        retry_after = await allowance(
+            connection.app.state, bucket=bucket, client=client_ip(connection),
+            per_window=per_window, window_seconds=window_seconds,
+        )  # fmt: skip
         if retry_after is not None:
             raise _refusal(retry_after)
 
