@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 import msgspec
 
-PASS_ID_PATTERN = "^[A-Z2-7]{18}$"
+PASS_ID_PATTERN = "^[A-Z2-7]{18}$"  # noqa: S105  (a regex, not a password)
 PassId = Annotated[str, msgspec.Meta(min_length=18, max_length=18, pattern=PASS_ID_PATTERN)]
 Millis = Annotated[int, msgspec.Meta(ge=0, le=2**53)]
 Seq = Annotated[int, msgspec.Meta(ge=1, le=2**53)]
