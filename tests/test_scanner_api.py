@@ -317,3 +317,23 @@ async def test_two_doors_offline_admitting_one_pass_is_one_true_conflict(
         "device": gate_a.device, "seq": 1, "scanned_at": T0, "door": "Gate A"
     }  # fmt: skip
     assert true_conflicts[0]["other"]["scanned_at"] == T0 + 60_000
+
+
+async def test_junk_vector_keys_and_huge_pending_counts_are_not_server_errors(
+    client: Client, setup: Setup, db: AsyncSession
+) -> None:
+    # Found by schemathesis: a NUL byte in a vector key and a pending count beyond 32 bits
+    # answered 400 (a jsonb error) and 500 (an integer overflow).
+    door = await pair(client, setup.code, "Gate A")
+    response = await client.post(
+        "/api/v1/scanner/pull", json={"vector": {"x\u0000": 1, "server": 0}}, headers=door.auth
+    )
+    assert response.status_code == 200, response.text
+    response = await client.post(
+        "/api/v1/scanner/push", json={"scans": [], "pending": 10**15}, headers=door.auth
+    )
+    assert response.status_code == 200, response.text
+    device = await db.get(ScannerDevice, door.device)
+    assert device is not None
+    await db.refresh(device)
+    assert device.pending_count == 2**31 - 1

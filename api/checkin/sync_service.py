@@ -37,6 +37,8 @@ _KNOWN_SCAN_FIELDS = {
 }  # fmt: skip
 STATUS_BYTE = {"refunded": 1, "disputed": 2}
 VOID_OTHER = 3
+# A phone's count of unsent scans is shown on the dashboard; the column is a 32-bit integer.
+PENDING_MAX = 2**31 - 1
 
 
 class PushRefused(Exception):
@@ -145,7 +147,7 @@ async def push(
     acked = max(held, max((int(s["seq"]) for s in scans), default=0))
     locked.last_sync_at = utcnow()
     if pending is not None:
-        locked.pending_count = max(pending, 0)
+        locked.pending_count = min(max(pending, 0), PENDING_MAX)
     return acked
 
 
@@ -219,6 +221,14 @@ _CHANGES_SQL = text(
 )
 
 
+def _is_uuid(text: str) -> bool:
+    try:
+        uuid.UUID(text)
+    except ValueError:
+        return False
+    return True
+
+
 async def pull(
     session: AsyncSession, *, device: ScannerDevice, vector: Mapping[str, int], limit: int
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], bool]:
@@ -241,7 +251,9 @@ async def pull(
     if len(changes) > limit:
         return changes[:limit], [], True
     budget = limit - len(changes)
-    known = literal(dict(vector), type_=JSONB)
+    # Only device ids can cover a scan: other keys are ignored, so junk (a NUL byte, which
+    # PostgreSQL's jsonb refuses) never reaches the query.
+    known = literal({k: v for k, v in vector.items() if _is_uuid(k)}, type_=JSONB)
     covered = func.coalesce(cast(known[cast(Scan.device_id, Text)].astext, BigInteger), 0)
     rows = (
         await session.scalars(
