@@ -117,12 +117,30 @@ def http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) 
 _CLIENT_DATA_ERRORS = {"22021", "22P05", "22003", "22P02", "22007", "22008"}
 
 
+# PostgreSQL cannot be reached for now: SQLSTATE class 08 "connection exception" (08001 also
+# when the connect itself failed, see api.db.engine), 57P01-57P03 (shutting down, crashed,
+# starting up). A connection lost mid-statement comes with `connection_invalidated`.
+_UNAVAILABLE_CODES = {"57P01", "57P02", "57P03"}
+
+
+def database_unavailable(exc: DBAPIError) -> bool:
+    code = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+    unreachable = isinstance(code, str) and (code.startswith("08") or code in _UNAVAILABLE_CODES)
+    return exc.connection_invalidated or unreachable
+
+
 def database_error_handler(request: Request[Any, Any, Any], exc: DBAPIError) -> Response[Any]:
     code = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
     if code in _CLIENT_DATA_ERRORS:
         return _error_response(
             request, 400, "The request contains characters or values that cannot be accepted."
         )
+    if database_unavailable(exc):
+        # Transient (a restart, a failover): no stack trace in the log for each request.
+        log.warning("database unavailable on %s %s: %s", request.method, request.url.path,
+                    type(exc.orig).__name__)  # fmt: skip
+        message = "We cannot reach our database for a moment. Please try again shortly."
+        return _error_response(request, 503, message, headers={"Retry-After": "5"})
     return internal_error_handler(request, exc)
 
 
