@@ -73,6 +73,12 @@ async def viewer(request: Request[Any, Any, Any], session: AsyncSession) -> View
     raise NotSignedIn(detail="Sign in to see the dashboard.")
 
 
+async def sales_organizers(session: AsyncSession, who: Viewer) -> list[Organizer]:
+    """The organizers whose orders, buyers and money this viewer may see: owners and managers
+    (and the operator). Door leads see the door only: devices, check-ins, double admissions."""
+    return [o for o in await visible_organizers(session, who) if who.may_handle_money(o.id)]
+
+
 async def visible_organizers(session: AsyncSession, who: Viewer) -> list[Organizer]:
     query = select(Organizer).order_by(Organizer.name)
     if who.organizer_ids is not None:

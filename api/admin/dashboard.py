@@ -13,7 +13,7 @@ from litestar import Controller, Request, get
 from litestar.response import Stream, Template
 from sqlalchemy import String, cast, func, select
 
-from api.admin.access import SIGN_IN_FIRST, viewer, visible_organizers
+from api.admin.access import SIGN_IN_FIRST, sales_organizers, viewer, visible_organizers
 from api.admin.exports import csv_response
 from api.admin.members import owned_organizer_ids
 from api.db import AuditEntry, Event, Order, OutboxMessage, Scan, TicketTier
@@ -80,6 +80,7 @@ class Dashboard(Controller):
                 "checked_in": checked_in,
                 "money": money,
                 "may_export": who.organizer_ids is None or bool(who.money_ids),
+                "money_ids": None if who.organizer_ids is None else who.money_ids or frozenset(),
             },
             headers={"Cache-Control": "no-store"},
         )
@@ -89,7 +90,7 @@ class Dashboard(Controller):
         """Messages not sent yet (or kept: no mail provider configured), for the viewer's
         organizers. Sign-in links are never shown here: they would let staff sign in as buyers."""
         who = await viewer(request, db)
-        ids = [o.id for o in await visible_organizers(db, who)]
+        ids = [o.id for o in await sales_organizers(db, who)]
         order_id = OutboxMessage.payload["order_id"].astext
         rows = list(
             await db.scalars(
@@ -114,7 +115,7 @@ class Dashboard(Controller):
     @get("/orders.csv")
     async def orders_csv(self, request: Request[Any, Any, Any], db: DB) -> Stream:
         who = await viewer(request, db)
-        ids = [o.id for o in await visible_organizers(db, who)]
+        ids = [o.id for o in await sales_organizers(db, who)]
         db.add(AuditEntry(actor=who.who, action="export.orders", details={"organizers": len(ids)}))
         await db.commit()
         return csv_response(request.app.state.sessions, "orders", ids, "orders.csv")

@@ -24,7 +24,7 @@ from litestar.exceptions import PermissionDeniedException
 from litestar.response import Stream
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.admin.access import SIGN_IN_FIRST, Viewer, viewer, visible_organizers
+from api.admin.access import SIGN_IN_FIRST, Viewer, sales_organizers, viewer
 from api.admin.export_tables import TABLES, Scope
 from api.db import AuditEntry, utcnow
 from api.web.deps import DB
@@ -125,7 +125,7 @@ class Exports(Controller):
         who = await viewer(request, db)
         scope: Scope = None
         if who.organizer_ids is not None:
-            scope = [o.id for o in await visible_organizers(db, who)]
+            scope = [o.id for o in await sales_organizers(db, who)]
         db.add_all(_audit(who, "export.refunds", scope))
         await db.commit()
         return csv_response(request.app.state.sessions, "refunds", scope, "refunds.csv")

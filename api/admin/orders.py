@@ -18,7 +18,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from api.admin.access import SIGN_IN_FIRST, Viewer, viewer, visible_organizers
+from api.admin.access import SIGN_IN_FIRST, Viewer, sales_organizers, viewer
 from api.admin.refunds import RefundRefused, request_refund
 from api.db import AuditEntry, Event, Order, OutboxMessage, PassStatus, Refund
 from api.mail.outbox import NothingToSend, queue_resend
@@ -31,8 +31,8 @@ async def _order(db: AsyncSession, who: Viewer, public_id: str) -> Order:
     order = await db.scalar(
         select(Order).where(Order.public_id == public_id).options(selectinload(Order.event))
     )
-    if order is None or not who.may_see(order.event.organizer_id):
-        raise NotFoundException(detail="No such order.")
+    if order is None or not who.may_handle_money(order.event.organizer_id):
+        raise NotFoundException(detail="No such order.")  # door leads see no orders
     return order
 
 
@@ -88,7 +88,7 @@ class OrderPages(Controller):
         self, request: Request[Any, Any, Any], db: DB, q: FromQuery[str] = ""
     ) -> Template:
         who = await viewer(request, db)
-        ids = [o.id for o in await visible_organizers(db, who)]
+        ids = [o.id for o in await sales_organizers(db, who)]
         query = (
             select(Order)
             .join(Event, Event.id == Order.event_id)
