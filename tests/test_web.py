@@ -61,6 +61,28 @@ async def test_event_page_shows_times_in_the_events_zone_and_each_tier(
     assert "Sold out" in page
 
 
+async def test_each_visitor_gets_their_own_form_token_on_the_shared_event_page(
+    app: Litestar, db: AsyncSession
+) -> None:
+    import re
+
+    event = await factories.event(db, name="Luau")
+    await factories.tier(db, event=event, name="Lawn")
+    await db.commit()
+    pages = []
+    for _ in range(2):  # two browsers, two CSRF cookies
+        async with AsyncTestClient(app=app) as visitor:
+            response = await visitor.get(f"/e/{event.slug}")
+            [token] = re.findall(r'name="_csrf_token" value="([^"]+)"', response.text)
+            assert token != ""
+            assert response.cookies.get("csrftoken") or visitor.cookies.get("csrftoken")
+            pages.append((token, response.text))
+    (first, first_page), (second, second_page) = pages
+    assert first != second
+    assert first_page.replace(first, "") == second_page.replace(second, "")
+    assert "__poctix_csrf_token_slot__" not in first_page
+
+
 async def test_unpublished_event_page_is_not_found(client: Client, db: AsyncSession) -> None:
     event = await factories.event(db, published=False)
     await db.commit()
