@@ -29,6 +29,7 @@ from api.checkout.pages import PUBLIC_ID
 from api.db import Event, Order, OrderStatus, PassStatus, TicketTier
 from api.passes import services as passes
 from api.web.deps import DB, AppSettings
+from api.web.errors import error_responses
 
 NOT_FOUND = "No order at this link. It may have been removed; check the link in your email."
 PRIVATE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
@@ -124,6 +125,7 @@ class WalletApi(Controller):
     @get(
         "/api/v1/orders/{public_id:str}/passes",
         summary="An order's passes for the offline wallet (the order id is the credential)",
+        responses=error_responses(404),
     )
     async def order_passes(
         self, db: DB, settings: AppSettings, public_id: FromPath[str]
