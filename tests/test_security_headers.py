@@ -61,3 +61,21 @@ async def test_a_csp_report_is_logged_without_the_tokens_it_carries(
     [record] = [r for r in caplog.records if r.name == "poctix.csp"]
     assert "script-src-elem" in record.getMessage()
     assert "SECRETSECRET" not in record.getMessage()
+
+
+@pytest.mark.parametrize(
+    ("path", "content_type"),
+    [
+        ("/login", "application/x-www-form-urlencoded"),
+        ("/apply/", "application/x-www-form-urlencoded"),
+        ("/api/v1/scanner/pair", "application/json"),
+        ("/webhooks/stripe", "application/json"),
+        ("/csp-report", "application/csp-report"),
+    ],
+)
+async def test_an_oversized_body_is_a_413_on_every_public_post(
+    client: Client, path: str, content_type: str
+) -> None:
+    body = b"x" * (3 * 1024 * 1024)  # the limit is 2 MiB (16 KiB for CSP reports)
+    response = await client.post(path, content=body, headers={"content-type": content_type})
+    assert response.status_code == 413
