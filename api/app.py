@@ -16,6 +16,7 @@ from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
+from litestar.openapi.spec import Components, Reference, SecurityScheme
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.template.config import TemplateConfig
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
@@ -52,6 +53,19 @@ from api.web.security import REPORT_PATH, csp_report, security_headers
 from api.web.sessions import session_config
 
 TEMPLATES = Path(__file__).parent / "templates"
+
+SECURITY_SCHEMES: dict[str, SecurityScheme | Reference] = {
+    "deviceToken": SecurityScheme(
+        type="http",
+        scheme="bearer",
+        description="A door phone's device token, from POST /api/v1/scanner/pair.",
+    ),
+    "operator": SecurityScheme(
+        type="http",
+        scheme="basic",
+        description="The platform operator (ADMIN_USERNAME / ADMIN_PASSWORD).",
+    ),
+}
 
 
 async def provide_db(state: State) -> AsyncGenerator[AsyncSession, None]:
@@ -179,6 +193,7 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Lite
             version="1",
             description="Ticketing with an offline-first door scanner. JSON and sync API.",
             path="/schema",
+            components=Components(security_schemes=SECURITY_SCHEMES),
         ),
         csrf_config=CSRFConfig(
             secret=settings.secret_key,

@@ -38,3 +38,7 @@ def operator_guard(
     good_password = secrets.compare_digest(password.encode(), settings.admin_password.encode())
     if scheme.lower() != "basic" or not (good_user and good_password):
         raise NotAuthorizedException(detail="Operator sign-in required.", headers=REALM)
+
+
+# OpenAPI: the operator's HTTP Basic credentials (see SECURITY_SCHEMES in api/app.py).
+OPERATOR_SECURITY: list[dict[str, list[str]]] = [{"operator": []}]

@@ -19,7 +19,7 @@ from litestar.response import Redirect
 from sqlalchemy import select
 
 from api.admin.access import SIGN_IN_FIRST, Viewer, viewer
-from api.admin.auth import operator_guard
+from api.admin.auth import OPERATOR_SECURITY, operator_guard
 from api.admin.refunds import RefundRefused, request_refund
 from api.checkin.wire import PASS_ID_PATTERN, PassId
 from api.db import AuditEntry, Order, Organizer
@@ -69,6 +69,7 @@ class MoneyController(Controller):
     path = "/api/v1/admin"
     tags = ["admin"]
     guards = [operator_guard]
+    security = OPERATOR_SECURITY
 
     @post(
         "/orders/{public_id:str}/refund",

@@ -41,6 +41,10 @@ class PairResponse(msgspec.Struct):
     door: str
 
 
+# OpenAPI: the scanner's bearer token (see SECURITY_SCHEMES in api/app.py).
+DEVICE_SECURITY: list[dict[str, list[str]]] = [{"deviceToken": []}]
+
+
 async def device_guard(
     connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
 ) -> None:
@@ -101,6 +105,7 @@ class ScannerController(Controller):
         "/bootstrap",
         dependencies={"device": Provide(provide_device, sync_to_thread=False)},
         guards=[device_guard],
+        security=DEVICE_SECURITY,
         responses=error_responses(401),
         summary="Event, public keys and the whole pass cache, as one snapshot",
     )
@@ -114,6 +119,7 @@ class ScannerController(Controller):
         status_code=200,
         dependencies={"device": Provide(provide_device, sync_to_thread=False)},
         guards=[device_guard],
+        security=DEVICE_SECURITY,
         responses=error_responses(400, 401, 409),
         summary="Upload this device's scans in seq order; answers the highest seq held",
     )
@@ -141,6 +147,7 @@ class ScannerController(Controller):
         status_code=200,
         dependencies={"device": Provide(provide_device, sync_to_thread=False)},
         guards=[device_guard],
+        security=DEVICE_SECURITY,
         responses=error_responses(400, 401),
         summary="Pass changes and other devices' scans not covered by a version vector",
     )
@@ -162,6 +169,7 @@ class ScannerController(Controller):
         "/conflicts",
         dependencies={"device": Provide(provide_device, sync_to_thread=False)},
         guards=[device_guard],
+        security=DEVICE_SECURITY,
         responses=error_responses(401),
         summary="Double admissions of this device's event",
     )

@@ -13,7 +13,7 @@ from litestar.enums import RequestEncodingType
 from litestar.exceptions import HTTPException, NotFoundException
 from litestar.params import Body, FromPath
 
-from api.admin.auth import operator_guard
+from api.admin.auth import OPERATOR_SECURITY, operator_guard
 from api.db import AuditEntry, Event, Organizer
 from api.media.images import MAX_BYTES, ImageError, media_dir, store_image
 from api.web.deps import DB, AppSettings
@@ -68,6 +68,7 @@ class ImageUploads(Controller):
     path = "/api/v1/admin"
     tags = ["admin"]
     guards = [operator_guard]
+    security = OPERATOR_SECURITY
     request_max_body_size = MAX_BYTES + 64 * 1024
 
     @put(
