@@ -137,6 +137,12 @@ async def pair(context: BrowserContext, url: str, door: str) -> Page:
     await page.locator("#pair-submit").click()
     await expect(page.locator("body")).to_have_attribute("data-ready", "true", timeout=30_000)
     await expect(page.locator("#door-name")).to_have_text(door)
+    # Installed, precached and in control: from here the phone may lose its network.
+    await page.wait_for_function(
+        "async () => Boolean((await navigator.serviceWorker.ready) && "
+        "navigator.serviceWorker.controller)",
+        timeout=30_000,
+    )
     return page
 
 

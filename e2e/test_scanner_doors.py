@@ -101,7 +101,9 @@ async def test_a_pass_held_in_front_of_the_camera_for_5_seconds_gives_one_verdic
     await expect(verdict).to_have_attribute("data-code", "admit", timeout=30_000)
     video = page.locator("#camera-video")
     await page.wait_for_function(
-        "Number(document.getElementById('camera-video').dataset.inViewMs) >= 5000",
+        # A function, not an expression: Playwright evals expressions in the page, which the
+        # Content-Security-Policy (rightly) forbids.
+        "() => Number(document.getElementById('camera-video').dataset.inViewMs) >= 5000",
         timeout=30_000,
     )
     assert int(await video.get_attribute("data-in-view-ms") or "0") >= 5000

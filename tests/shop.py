@@ -6,10 +6,11 @@ drives it with httpx like a browser would (cookies, the form's CSRF token).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import re
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +25,8 @@ from api.settings import Settings
 from tests import factories
 from tests.stripe_standin.server import ServerThread
 from tests.stripe_standin.standin import StripeStandin
+
+OPERATOR = ("operator", "correct horse battery staple")
 
 
 @dataclass
@@ -76,15 +79,19 @@ async def valid_passes(db: AsyncSession) -> int:
     )
 
 
-@pytest.fixture
-async def shop(settings: Settings, db: AsyncSession) -> AsyncIterator[Shop]:
+@contextlib.contextmanager
+def live_with_stripe(
+    settings: Settings, *, name: str = "poctix", operator: tuple[str, str] = OPERATOR
+) -> Iterator[tuple[ServerThread, Settings, StripeStandin]]:
+    """The app serving on a loopback port, talking to a Stripe stand-in whose webhooks come back
+    to it; yields (server thread, the app's settings, the stand-in)."""
     holder: dict[str, Any] = {}
 
     async def asgi(scope: Any, receive: Any, send: Any) -> None:
         await holder["app"](scope, receive, send)
 
     with StripeStandin() as standin:
-        thread = ServerThread(asgi, name="poctix")
+        thread = ServerThread(asgi, name=name)
         live = dataclasses.replace(
             settings,
             base_url=thread.url,
@@ -92,13 +99,22 @@ async def shop(settings: Settings, db: AsyncSession) -> AsyncIterator[Shop]:
             stripe_api_base=standin.url,
             stripe_webhook_secret=standin.webhook_secret,
             stripe_connect_webhook_secret=standin.connect_webhook_secret,
-            admin_username="operator",
-            admin_password="correct horse battery staple",
+            admin_username=operator[0],
+            admin_password=operator[1],
         )
         holder["app"] = create_app(live)
         thread.start()
         standin.webhook_url = f"{thread.url}/webhooks/stripe"
         standin.connect_webhook_url = f"{thread.url}/webhooks/stripe-connect"
+        try:
+            yield thread, live, standin
+        finally:
+            thread.stop()
+
+
+@pytest.fixture
+async def shop(settings: Settings, db: AsyncSession) -> AsyncIterator[Shop]:
+    with live_with_stripe(settings) as (thread, live, standin):
         account = standin.create_account(charges_enabled=True)["id"]
         organizer = await factories.organizer(db)
         organizer.stripe_account_id = account
@@ -108,4 +124,3 @@ async def shop(settings: Settings, db: AsyncSession) -> AsyncIterator[Shop]:
         await db.commit()
         async with httpx.AsyncClient(base_url=thread.url, timeout=30) as browser:
             yield Shop(thread.url, live, standin, browser, event.slug, tier.id, account)
-        thread.stop()

@@ -29,16 +29,13 @@ from schemathesis import Case
 from schemathesis.checks import positive_data_acceptance
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.app import create_app
 from api.checkin.services import create_pairing
 from api.passes import services as pass_services
 from api.settings import Settings
 from tests import factories
-from tests.stripe_standin.server import ServerThread
-from tests.stripe_standin.standin import StripeStandin
+from tests.shop import OPERATOR, live_with_stripe
 
 EXAMPLES = int(os.environ.get("POCTIX_FUZZ_EXAMPLES", "100"))
-OPERATOR = ("operator", "correct horse battery staple")
 
 
 @dataclasses.dataclass
@@ -60,25 +57,11 @@ if not hasattr(pytest.Function, "_nodeid"):
 
 @pytest.fixture
 async def api_schema(settings: Settings, db: AsyncSession) -> AsyncIterator[Any]:
-    holder: dict[str, Any] = {}
-
-    async def asgi(scope: Any, receive: Any, send: Any) -> None:
-        await holder["app"](scope, receive, send)
-
-    with StripeStandin() as standin:
-        thread = ServerThread(asgi, name="poctix-fuzz")
-        live = dataclasses.replace(
-            settings,
-            base_url=thread.url,
-            stripe_secret_key=standin.api_key,
-            stripe_api_base=standin.url,
-            stripe_webhook_secret=standin.webhook_secret,
-            stripe_connect_webhook_secret=standin.connect_webhook_secret,
-            admin_username=OPERATOR[0],
-            admin_password=OPERATOR[1],
-        )
-        holder["app"] = create_app(live)
-        thread.start()
+    with live_with_stripe(settings, name="poctix-fuzz", operator=OPERATOR) as (
+        thread,
+        _,
+        standin,
+    ):
         organizer = await factories.organizer(db)
         organizer.stripe_account_id = standin.create_account(charges_enabled=True)["id"]
         organizer.charges_enabled = True
@@ -104,7 +87,6 @@ async def api_schema(settings: Settings, db: AsyncSession) -> AsyncIterator[Any]
         )
         yield schemathesis.openapi.from_url(f"{thread.url}/schema/openapi.json")
         LIVE.clear()
-        thread.stop()
 
 
 schema = schemathesis.pytest.from_fixture("api_schema")
