@@ -236,6 +236,12 @@ async def test_orders_are_searchable_and_another_organizers_order_is_a_404(
     await sign_in(client, db, settings, "staff@reef.example")
     found = await client.get("/admin/orders/?q=ANA@")
     assert "ana@x.io" in found.text
+    mine = await db.scalar(select(Order).where(Order.buyer_email == "ana@x.io"))
+    assert mine is not None
+    detail = await client.get(f"/admin/orders/{mine.public_id}")
+    assert 'id="payment"' in detail.text
+    assert "Paid</dt><dd>" in detail.text
+    assert "not paid" not in detail.text
     assert "bo@y.io" not in found.text
     assert (await client.get("/admin/orders/?q=bo@y.io")).text.count("<tr data-status") == 0
     assert (await client.get(f"/admin/orders/{their_id}")).status_code == 404
