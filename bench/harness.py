@@ -19,6 +19,7 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
@@ -155,6 +156,52 @@ async def create_big_event(database_url: str, *, passes: int, tiers: int = 3) ->
         await engine.dispose()
 
 
+@dataclass(frozen=True)
+class SaleEvent:
+    event_id: str
+    slug: str
+    tier_id: str
+
+
+async def create_sale_event(
+    database_url: str, *, capacity: int, price_minor: int = 0, max_per_order: int = 10
+) -> SaleEvent:
+    """A published event on sale now with one tier of `capacity` seats and nothing sold."""
+    engine = create_engine(database_url, pool_size=1)
+    try:
+        async with session_factory(engine)() as session:
+            organizer = Organizer(
+                name="Bench Hall", slug=f"bench-{secrets.token_hex(3)}", contact_email="b@x.io"
+            )
+            session.add(organizer)
+            await session.flush()
+            start = utcnow()
+            event = Event(
+                organizer_id=organizer.id,
+                slug=f"sale-{secrets.token_hex(3)}",
+                name="On-sale Night",
+                venue="Main hall",
+                starts_at=start + timedelta(days=30),
+                ends_at=start + timedelta(days=30, hours=4),
+                timezone="UTC",
+                published=True,
+            )
+            session.add(event)
+            await session.flush()
+            tier = TicketTier(
+                event_id=event.id,
+                name="General admission",
+                price_minor=price_minor,
+                capacity=capacity,
+                max_per_order=max_per_order,
+            )
+            session.add(tier)
+            await session.commit()
+            return SaleEvent(event_id=str(event.id), slug=event.slug, tier_id=str(tier.id))
+    finally:
+        await engine.dispose()
+
+
 async def event_tokens(database_url: str, event_id: str, *, limit: int) -> list[str]:
     """Real tokens for `limit` passes of the event."""
     from api.db import EventKey, Pass
@@ -203,10 +250,21 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def server(database_url: str, *, workers: int = 1) -> Iterator[str]:
-    """`poctix run` on a free port; yields its base URL."""
+def server(database_url: str, *, workers: int = 1, **extra: str) -> Iterator[str]:
+    """`poctix run` on a free port; yields its base URL. `extra`: more settings (upper-case
+    environment names, e.g. TRUSTED_PROXIES="127.0.0.1/32")."""
+    with server_process(database_url, workers=workers, **extra) as (url, _):
+        yield url
+
+
+@contextlib.contextmanager
+def server_process(
+    database_url: str, *, workers: int = 1, **extra: str
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """`server`, also yielding the `poctix run` process (its workers are its children)."""
     port = free_port()
     env = dict(os.environ, DATABASE_URL=database_url, SECRET_KEY=SECRET, LOG_LEVEL="WARNING")
+    env.update(extra)
     env["BASE_URL"] = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryDirectory() as data:
         env["DATA_DIR"] = data
@@ -236,7 +294,7 @@ def server(database_url: str, *, workers: int = 1) -> Iterator[str]:
                     if time.monotonic() > deadline or proc.poll() is not None:
                         raise
                     time.sleep(0.1)
-            yield url
+            yield url, proc
         finally:
             proc.send_signal(signal.SIGINT)
             proc.wait(timeout=30)
