@@ -14,6 +14,11 @@ Afterwards the database is checked: valid passes for the tier and the tier's sol
 both equal the seats, oversold 0.
 
     python -m bench.onsale_spike [--buyers 1000] [--seats 300] [--seconds 10] [--workers 1 2]
+    python -m bench.onsale_spike --outbox-apart   # WORKER_IN_PROCESS=false
+
+By default the outbox worker runs inside `poctix run` (WORKER_IN_PROCESS, the default setting),
+so the confirmation emails (a QR image per pass) are rendered on the same cores during the
+spike. `--outbox-apart` leaves them queued for a separate `poctix worker` (not started here).
 """
 
 from __future__ import annotations
@@ -117,12 +122,15 @@ async def db_state(url: str, event_id: str, tier_id: str) -> tuple[int, int, int
         await engine.dispose()
 
 
-def main(buyers: int, seats: int, seconds: float, workers_list: list[int], seed: int) -> None:
+def main(
+    buyers: int, seats: int, seconds: float, workers_list: list[int], seed: int, apart: bool
+) -> None:
     rows: list[Row] = []
     with database() as url:
         for workers in workers_list:
             sale = asyncio.run(create_sale_event(url, capacity=seats))
-            with server(url, workers=workers, **TRUSTED) as base:
+            extra = dict(TRUSTED, WORKER_IN_PROCESS="false") if apart else TRUSTED
+            with server(url, workers=workers, **extra) as base:
                 load = wait_quiet()
                 print(f"{workers} worker(s): load average {load:.2f}, spike starts", flush=True)
                 outcomes, lag = asyncio.run(
@@ -152,5 +160,6 @@ if __name__ == "__main__":
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--seed", type=int, default=8)
+    parser.add_argument("--outbox-apart", action="store_true", help="WORKER_IN_PROCESS=false")
     args = parser.parse_args()
-    main(args.buyers, args.seats, args.seconds, args.workers, args.seed)
+    main(args.buyers, args.seats, args.seconds, args.workers, args.seed, args.outbox_apart)
