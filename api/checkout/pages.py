@@ -17,6 +17,7 @@ from api.checkout import fulfilment, services
 from api.checkout.qr import qr_svg
 from api.db import Event, Order, OrderStatus, PassStatus
 from api.events import services as events
+from api.events.cache import EventCache
 from api.passes import services as passes
 from api.passes.tokens import pass_key_text
 from api.payments.gateway import PaymentsUnavailable, StripeGateway
@@ -45,13 +46,18 @@ class CheckoutPages(Controller):
     @post("/e/{slug:str}/checkout", status_code=303, guards=[ratelimit.CHECKOUT])
     async def checkout(
         self,
+        request: Request[Any, Any, Any],
         db: DB,
         settings: AppSettings,
         gateway: Gateway,
         slug: FromPath[str],
         data: URLEncodedBody[dict[str, str]],
     ) -> Redirect | Template:
-        event = await events.published_event(db, slug=slug)
+        # The event and its tiers come from the page's snapshot (at most seconds old): what is
+        # read here is names, prices and sales windows; capacity is decided by the conditional
+        # UPDATE inside start_checkout, on the live row.
+        cache: EventCache = request.app.state.event_cache
+        event = await cache.get(slug=slug)
         if event is None:
             raise NotFoundException(detail="There is no published event at this address.")
         try:
@@ -70,8 +76,6 @@ class CheckoutPages(Controller):
             )
         except services.CheckoutError as exc:
             await db.rollback()
-            event = await events.published_event(db, slug=slug)
-            assert event is not None
             return Template(
                 template_name="event.html",
                 context=event_context(event, settings, error=str(exc), form=data),

@@ -101,12 +101,15 @@ async def start_checkout(
     if not wanted:
         raise CheckoutError("Choose at least one ticket.")
     now = utcnow()
-    for tier, _ in wanted:
+    for tier, quantity in wanted:
         state = tier_state(tier, now=now)
         if state is TierState.not_yet:
             raise CheckoutError(f"{tier.name} is not on sale yet.")
         if state is TierState.ended:
             raise CheckoutError(f"Sales for {tier.name} have ended.")
+        if tier.available < quantity:
+            # Sold out a moment ago already: answered without queueing for the tier's row.
+            raise CheckoutError(f"Sold out: not enough {tier.name} tickets left.")
     paid = [(tier, q) for tier, q in wanted if not tier.is_free]
     if paid:
         reason = paid_tiers_unavailable(event, settings)
