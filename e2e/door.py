@@ -184,3 +184,26 @@ async def qr_texts(page: Page) -> list[str]:
         image = Image.open(io.BytesIO(await qr.screenshot())).convert("L")
         found.extend(result.text for result in zxingcpp.read_barcodes(image))
     return found
+
+
+async def sign_in(page: Page, app: LiveApp, email: str) -> None:
+    """Ask for a sign-in link on /login, take it from the outbox as the mail would carry it,
+    and confirm it; returns once the browser has left the confirm page."""
+    from api.accounts.services import unseal
+    from api.db import OutboxMessage
+
+    await page.goto(f"{app.url}/login")
+    await page.get_by_label("Email").fill(email)
+    await page.get_by_role("button", name="Email me a sign-in link").click()
+    await expect(page.locator("main")).to_contain_text("link")
+    async with session_for(app) as session:
+        row = await session.scalar(
+            select(OutboxMessage)
+            .where(OutboxMessage.kind == "login_link")
+            .order_by(OutboxMessage.created_at.desc())
+        )
+        assert row is not None
+        token = unseal(row.payload["sealed_token"], secret_key=app.secret_key)
+    await page.goto(f"{app.url}/login/confirm?token={token}")
+    await page.locator("#confirm-sign-in").click()
+    await page.wait_for_url(lambda url: "/login" not in url)

@@ -10,8 +10,7 @@ import re
 from playwright.async_api import Browser, BrowserContext, Page, expect
 from sqlalchemy import select
 
-from api.accounts.services import unseal
-from api.db import Organizer, OutboxMessage
+from api.db import Organizer
 from e2e import door
 from e2e.conftest import LiveApp
 from tests.stripe_standin.standin import StripeStandin
@@ -20,21 +19,8 @@ OWNER = "owner@driftwood.example"  # the demo organizer's owner (api/demo.py)
 
 
 async def sign_in(page: Page, app: LiveApp) -> None:
-    """Ask for a link on /login, take it from the outbox as the mail would carry it, confirm."""
-    await page.goto(f"{app.url}/login")
-    await page.get_by_label("Email").fill(OWNER)
-    await page.get_by_role("button", name="Email me a sign-in link").click()
-    await expect(page.locator("main")).to_contain_text("link")
-    async with door.session_for(app) as session:
-        row = await session.scalar(
-            select(OutboxMessage)
-            .where(OutboxMessage.kind == "login_link")
-            .order_by(OutboxMessage.created_at.desc())
-        )
-        assert row is not None
-        token = unseal(row.payload["sealed_token"], secret_key=app.secret_key)
-    await page.goto(f"{app.url}/login/confirm?token={token}")
-    await page.locator("#confirm-sign-in").click()
+    """The demo organizer's owner signs in by magic link and lands on the dashboard."""
+    await door.sign_in(page, app, OWNER)
     await page.wait_for_url(re.compile(r".*/admin/?$"))
 
 

@@ -8,10 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from playwright.async_api import BrowserContext, Page, expect
-from sqlalchemy import select
 
-from api.accounts.services import unseal
-from api.db import OutboxMessage
 from e2e import door
 from e2e.conftest import LiveApp
 
@@ -209,19 +206,7 @@ async def test_a_signed_in_buyer_saves_every_order_at_once_and_opens_them_offlin
     assert len(tokens) == 3
 
     page = await context.new_page()
-    await page.goto(f"{live_app.url}/login")
-    await page.get_by_label("Email").fill(buyer)
-    await page.get_by_role("button", name="Email me a sign-in link").click()
-    async with door.session_for(live_app) as session:
-        row = await session.scalar(
-            select(OutboxMessage)
-            .where(OutboxMessage.kind == "login_link")
-            .order_by(OutboxMessage.created_at.desc())
-        )
-        assert row is not None
-        token = unseal(row.payload["sealed_token"], secret_key=live_app.secret_key)
-    await page.goto(f"{live_app.url}/login/confirm?token={token}")
-    await page.locator("#confirm-sign-in").click()
+    await door.sign_in(page, live_app, buyer)
     await page.wait_for_url(f"{live_app.url}/account")
     await page.get_by_role("button", name="Save all my passes to this phone").click()
     await expect(page.locator("#wallet-save-status")).to_contain_text(
