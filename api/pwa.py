@@ -15,6 +15,7 @@ from pathlib import Path
 from litestar import Response, Router, get
 from litestar.datastructures import CacheControlHeader
 from litestar.exceptions import NotFoundException
+from litestar.handlers import HTTPRouteHandler
 from litestar.static_files import create_static_files_router
 
 from api.paths import project_root
@@ -74,41 +75,21 @@ def create_pwa_router(root: Path | None = None) -> Router:
             headers={**NO_CACHE, "Service-Worker-Allowed": "/"},
         )
 
-    @get(["/scan", "/scan/"], include_in_schema=False)
-    async def scanner_page() -> Response[bytes]:
-        return Response(
-            _read(root / "scanner" / "index.html"), media_type="text/html", headers=NO_CACHE
-        )
+    def serve(paths: str | list[str], file: Path, media_type: str) -> HTTPRouteHandler:
+        @get(paths, include_in_schema=False, name=f"pwa:{file.relative_to(root)}")
+        async def handler() -> Response[bytes]:
+            return Response(_read(file), media_type=media_type, headers=NO_CACHE)
 
-    @get("/scan/manifest.webmanifest", include_in_schema=False)
-    async def scanner_manifest() -> Response[bytes]:
-        return Response(
-            _read(root / "scanner" / "manifest.webmanifest"),
-            media_type="application/manifest+json",
-            headers=NO_CACHE,
-        )
+        return handler
 
-    @get(["/wallet", "/wallet/"], include_in_schema=False)
-    async def wallet_page() -> Response[bytes]:
-        return Response(
-            _read(root / "wallet" / "index.html"), media_type="text/html", headers=NO_CACHE
-        )
-
-    @get("/wallet/manifest.webmanifest", include_in_schema=False)
-    async def wallet_manifest() -> Response[bytes]:
-        return Response(
-            _read(root / "wallet" / "manifest.webmanifest"),
-            media_type="application/manifest+json",
-            headers=NO_CACHE,
-        )
-
-    @get("/admin/manifest.webmanifest", include_in_schema=False)
-    async def dashboard_manifest() -> Response[bytes]:
-        return Response(
-            _read(root / "dashboard" / "manifest.webmanifest"),
-            media_type="application/manifest+json",
-            headers=NO_CACHE,
-        )
+    html, manifest = "text/html", "application/manifest+json"
+    apps = [
+        serve(["/scan", "/scan/"], root / "scanner" / "index.html", html),
+        serve("/scan/manifest.webmanifest", root / "scanner" / "manifest.webmanifest", manifest),
+        serve(["/wallet", "/wallet/"], root / "wallet" / "index.html", html),
+        serve("/wallet/manifest.webmanifest", root / "wallet" / "manifest.webmanifest", manifest),
+        serve("/admin/manifest.webmanifest", root / "dashboard" / "manifest.webmanifest", manifest),
+    ]
 
     files = create_static_files_router(
         path="/pwa",
@@ -119,13 +100,5 @@ def create_pwa_router(root: Path | None = None) -> Router:
     )
     return Router(
         path="/",
-        route_handlers=[
-            service_worker,
-            scanner_page,
-            scanner_manifest,
-            wallet_page,
-            wallet_manifest,
-            dashboard_manifest,
-            files,
-        ],
+        route_handlers=[service_worker, *apps, files],
     )
