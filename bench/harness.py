@@ -19,8 +19,9 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 from sqlalchemy import select, text
@@ -66,29 +67,39 @@ def _migrate(url: str) -> None:
         pool.submit(upgrade, url).result()
 
 
+async def _published_event(
+    session: Any, prefix: str, name: str, starts_at: datetime, ends_at: datetime
+) -> Event:
+    """A bench organizer and a published event of its, flushed."""
+    organizer = Organizer(
+        name="Bench Hall", slug=f"bench-{secrets.token_hex(3)}", contact_email="b@x.io"
+    )
+    session.add(organizer)
+    await session.flush()
+    event = Event(
+        organizer_id=organizer.id,
+        slug=f"{prefix}-{secrets.token_hex(3)}",
+        name=name,
+        venue="Main hall",
+        starts_at=starts_at,
+        ends_at=ends_at,
+        timezone="UTC",
+        published=True,
+    )
+    session.add(event)
+    await session.flush()
+    return event
+
+
 async def create_big_event(database_url: str, *, passes: int, tiers: int = 3) -> BigEvent:
     """An event with `passes` valid passes in one paid order, inserted in bulk by SQL."""
     engine = create_engine(database_url, pool_size=1)
     try:
         async with session_factory(engine)() as session:
-            organizer = Organizer(
-                name="Bench Hall", slug=f"bench-{secrets.token_hex(3)}", contact_email="b@x.io"
-            )
-            session.add(organizer)
-            await session.flush()
             start = utcnow()
-            event = Event(
-                organizer_id=organizer.id,
-                slug=f"big-{secrets.token_hex(3)}",
-                name="Big Night",
-                venue="Main hall",
-                starts_at=start,
-                ends_at=start.replace(year=start.year + 1),
-                timezone="UTC",
-                published=True,
+            event = await _published_event(
+                session, "big", "Big Night", start, start.replace(year=start.year + 1)
             )
-            session.add(event)
-            await session.flush()
             for index in range(tiers):
                 session.add(
                     TicketTier(
@@ -170,24 +181,10 @@ async def create_sale_event(
     engine = create_engine(database_url, pool_size=1)
     try:
         async with session_factory(engine)() as session:
-            organizer = Organizer(
-                name="Bench Hall", slug=f"bench-{secrets.token_hex(3)}", contact_email="b@x.io"
+            start = utcnow() + timedelta(days=30)
+            event = await _published_event(
+                session, "sale", "On-sale Night", start, start + timedelta(hours=4)
             )
-            session.add(organizer)
-            await session.flush()
-            start = utcnow()
-            event = Event(
-                organizer_id=organizer.id,
-                slug=f"sale-{secrets.token_hex(3)}",
-                name="On-sale Night",
-                venue="Main hall",
-                starts_at=start + timedelta(days=30),
-                ends_at=start + timedelta(days=30, hours=4),
-                timezone="UTC",
-                published=True,
-            )
-            session.add(event)
-            await session.flush()
             tier = TicketTier(
                 event_id=event.id,
                 name="General admission",
