@@ -113,8 +113,21 @@ def client_key(address: str) -> str:
 
 
 def _window_start(now: datetime, window_seconds: int) -> datetime:
+    """The start of the fixed window `now` falls in (windows of one second to one day)."""
+    if not 0 < window_seconds <= KEEP.total_seconds():
+        raise ValueError("rate-limit windows are between one second and one day")
     epoch = int(now.timestamp())
     return datetime.fromtimestamp(epoch - epoch % window_seconds, tz=UTC)
+
+
+def _verdict(
+    hits: int, *, per_window: int, start: datetime, window_seconds: int, now: datetime
+) -> int | None:
+    """None when `hits` is within the allowance, else the seconds to the window's end."""
+    if hits <= per_window:
+        return None
+    ends = start + timedelta(seconds=window_seconds)
+    return max(1, math.ceil((ends - now).total_seconds()))
 
 
 async def limit(
@@ -130,8 +143,6 @@ async def limit(
     """Count one request of `client` (an address) in `bucket`. None when it is allowed, else
     the seconds until the window ends (for `Retry-After`). Commits the count at once, so call it
     before anything else is pending on `db`; a refused request still counts."""
-    if not 0 < window_seconds <= KEEP.total_seconds():
-        raise ValueError("rate-limit windows are between one second and one day")
     now = now or utcnow()
     start = _window_start(now, window_seconds)
     statement = (
@@ -147,10 +158,9 @@ async def limit(
     if hits == 1 and random.random() < sweep_chance:
         await sweep(db, now=now)
     await db.commit()
-    if hits <= per_window:
-        return None
-    ends = start + timedelta(seconds=window_seconds)
-    return max(1, math.ceil((ends - now).total_seconds()))
+    return _verdict(
+        hits, per_window=per_window, start=start, window_seconds=window_seconds, now=now
+    )
 
 
 async def sweep(db: AsyncSession, *, now: datetime | None = None) -> None:
@@ -188,8 +198,6 @@ async def limit_in_redis(
     now: datetime | None = None,
 ) -> int | None:
     """`limit`, counted in Redis: None when allowed, else the seconds to the window's end."""
-    if not 0 < window_seconds <= KEEP.total_seconds():
-        raise ValueError("rate-limit windows are between one second and one day")
     now = now or utcnow()
     start = _window_start(now, window_seconds)
     key = f"poctix:ratelimit:{bucket}:{client_key(client)}:{int(start.timestamp())}"
@@ -197,10 +205,9 @@ async def limit_in_redis(
         pipe.incr(key)
         pipe.expire(key, window_seconds + 60)
         hits, _ = await pipe.execute()
-    if int(hits) <= per_window:
-        return None
-    ends = start + timedelta(seconds=window_seconds)
-    return max(1, math.ceil((ends - now).total_seconds()))
+    return _verdict(
+        int(hits), per_window=per_window, start=start, window_seconds=window_seconds, now=now
+    )
 
 
 async def allowance(
