@@ -35,7 +35,7 @@ SCAN_COLUMNS = [
 ]  # fmt: skip
 
 
-async def _event_for(db: AsyncSession, who: Viewer, event_id: uuid.UUID) -> Event:
+async def event_for(db: AsyncSession, who: Viewer, event_id: uuid.UUID) -> Event:
     event = await db.get(Event, event_id)
     if event is None or not who.may_see(event.organizer_id):
         raise NotFoundException(detail="No such event.")
@@ -54,7 +54,7 @@ class DoorPages(Controller):
         self, request: Request[Any, Any, Any], db: DB, event_id: FromPath[uuid.UUID]
     ) -> Template:
         who = await viewer(request, db)
-        event = await _event_for(db, who, event_id)
+        event = await event_for(db, who, event_id)
         return await _devices_page(db, event, link=None)
 
     @post("/devices/pairing", status_code=200)
@@ -67,7 +67,7 @@ class DoorPages(Controller):
         data: URLEncodedBody[dict[str, str]],
     ) -> Template:
         who = await viewer(request, db)
-        event = await _event_for(db, who, event_id)
+        event = await event_for(db, who, event_id)
         door = (data.get("door") or "Door").strip()[:80] or "Door"
         pairing = await create_pairing(db, event_id=event.id, door=door)
         db.add(AuditEntry(organizer_id=event.organizer_id, actor=who.who,
@@ -85,7 +85,7 @@ class DoorPages(Controller):
         device_id: FromPath[uuid.UUID],
     ) -> Redirect:
         who = await viewer(request, db)
-        event = await _event_for(db, who, event_id)
+        event = await event_for(db, who, event_id)
         device = await db.get(ScannerDevice, device_id)
         if device is None or device.event_id != event.id:
             raise NotFoundException(detail="No such device.")
@@ -101,7 +101,7 @@ class DoorPages(Controller):
         self, request: Request[Any, Any, Any], db: DB, event_id: FromPath[uuid.UUID]
     ) -> Template:
         who = await viewer(request, db)
-        event = await _event_for(db, who, event_id)
+        event = await event_for(db, who, event_id)
         found = await find_conflicts(db, event_id=event.id)
         rows = [
             {
@@ -125,7 +125,7 @@ class DoorPages(Controller):
         self, request: Request[Any, Any, Any], db: DB, event_id: FromPath[uuid.UUID]
     ) -> Stream:
         who = await viewer(request, db)
-        event = await _event_for(db, who, event_id)
+        event = await event_for(db, who, event_id)
         flagged = {
             (c["other"]["device"], c["other"]["seq"]): c["kind"]
             for c in await find_conflicts(db, event_id=event.id)

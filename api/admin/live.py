@@ -31,7 +31,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.admin.access import SIGN_IN_FIRST, viewer
-from api.admin.door import _event_for
+from api.admin.door import event_for
 from api.db import Event, Pass, PassStatus, Scan, ScannerDevice, TicketTier, utcnow
 from api.web.deps import DB
 
@@ -242,7 +242,7 @@ class LiveDoor(Controller):
         self, request: Request[Any, Any, Any], db: DB, event_id: FromPath[uuid.UUID]
     ) -> Template:
         who = await viewer(request, db)
-        event = await _event_for(db, who, event_id)
+        event = await event_for(db, who, event_id)
         figures = await live_figures(db, event)
         return Template(
             template_name="admin/door_live.html",
@@ -255,7 +255,7 @@ class LiveDoor(Controller):
         self, request: Request[Any, Any, Any], db: DB, event_id: FromPath[uuid.UUID]
     ) -> LiveFigures:
         who = await viewer(request, db)
-        event = await _event_for(db, who, event_id)
+        event = await event_for(db, who, event_id)
         return await live_figures(db, event)
 
     @get("/door/stream")
@@ -263,7 +263,7 @@ class LiveDoor(Controller):
         self, request: Request[Any, Any, Any], db: DB, event_id: FromPath[uuid.UUID]
     ) -> ServerSentEvent:
         who = await viewer(request, db)
-        event = await _event_for(db, who, event_id)
+        event = await event_for(db, who, event_id)
         pokes: DoorPokes = request.app.state.door_pokes
         return ServerSentEvent(
             pokes.pokes(event.id),
