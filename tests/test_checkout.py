@@ -8,11 +8,11 @@ import re
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.checkout import services
-from api.db import Event, Order, OrderStatus, Pass, TicketTier
+from api.db import Event, Order, OrderStatus, OutboxMessage, Pass, PassChange, TicketTier
 from api.db.engine import create_engine, session_factory
 from api.events.services import published_event
 from api.settings import Settings
@@ -192,7 +192,6 @@ async def test_the_sweep_releases_holds_whose_session_ran_out(
 ) -> None:
     from datetime import timedelta
 
-    from api.checkout import holds
     from api.checkout.sweep import release_lapsed_holds
     from api.db import OrderLine, utcnow
 
@@ -209,7 +208,9 @@ async def test_the_sweep_releases_holds_whose_session_ran_out(
         db.add(order)
         await db.flush()
         db.add(OrderLine(order_id=order.id, tier_id=tier.id, quantity=2, unit_price_minor=2500))
-        assert await holds.hold(db, tier_id=tier.id, quantity=2)
+        await db.execute(
+            update(TicketTier).where(TicketTier.id == tier.id).values(held=TicketTier.held + 2)
+        )
         orders.append(order)
     await db.commit()
     assert await release_lapsed_holds(db) == 1
@@ -218,3 +219,63 @@ async def test_the_sweep_releases_holds_whose_session_ran_out(
     await db.refresh(orders[0])
     await db.refresh(orders[1])
     assert (tier.held, orders[0].status, orders[1].status) == (2, "expired", "pending")
+
+
+async def test_an_order_of_two_tiers_is_all_or_nothing(
+    settings: Settings, db: AsyncSession
+) -> None:
+    """The buyer's page was seconds old: the balcony sold out meanwhile. The order of floor and
+    balcony seats is refused as a whole, naming the balcony, and nothing at all is written."""
+    event = await factories.event(db)
+    floor = await factories.tier(db, event=event, name="Floor", capacity=10)
+    balcony = await factories.tier(db, event=event, name="Balcony", capacity=2)
+    await db.commit()
+    assert settings.database_url
+    engine = create_engine(settings.database_url, pool_size=2)
+    async with session_factory(engine)() as session:
+        page = await published_event(session, slug=event.slug)
+        assert page is not None
+        await session.commit()
+        await db.execute(update(TicketTier).where(TicketTier.id == balcony.id).values(sold=2))
+        await db.commit()
+        form = services.CheckoutForm(
+            quantities={floor.id: 2, balcony.id: 1}, email="late@example.com"
+        )
+        with pytest.raises(services.CheckoutError) as refused:
+            await services.start_checkout(
+                session, event=page, form=form, settings=settings, gateway=None
+            )
+    await engine.dispose()
+    assert str(refused.value) == "Sold out: not enough Balcony tickets left."
+    await db.refresh(floor)
+    await db.refresh(event)
+    assert (floor.sold, floor.held, event.change_seq) == (0, 0, 0)
+    for table in (Order, Pass, OutboxMessage):
+        assert await db.scalar(select(func.count()).select_from(table)) == 0
+
+
+async def test_a_free_order_is_committed_with_its_sync_changes_and_holds_no_lock(
+    client: Client, db: AsyncSession, free_event: tuple[Event, TicketTier]
+) -> None:
+    """Three free passes get the event's next three change numbers (what door phones pull),
+    and once the buyer has the passes page, the tier's and the event's rows are free: another
+    transaction updates both at once."""
+    event, tier = free_event
+    status, _, _ = await buy(client, event, {f"qty-{tier.id}": "3", "email": "ana@example.com"})
+    assert status == 303
+    changes = (await db.execute(select(PassChange.seq, PassChange.reason))).all()
+    passes = list(await db.scalars(select(Pass).order_by(Pass.change_seq)))
+    assert sorted(changes) == [(1, "issued"), (2, "issued"), (3, "issued")]
+    assert [p.change_seq for p in passes] == [1, 2, 3]
+    order_id = passes[0].order_id
+    await db.execute(text("SET LOCAL lock_timeout = '200ms'"))
+    await db.execute(update(TicketTier).where(TicketTier.id == tier.id).values(name="Floor"))
+    seq = await db.scalar(
+        update(Event).where(Event.id == event.id).values(change_seq=Event.change_seq)
+        .returning(Event.change_seq)
+    )  # fmt: skip
+    await db.rollback()
+    assert seq == 3
+    [mail] = list(await db.scalars(select(OutboxMessage)))
+    assert mail.kind == "order_confirmation"
+    assert mail.payload == {"order_id": str(order_id)}

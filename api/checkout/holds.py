@@ -1,8 +1,9 @@
-"""Capacity: holds and sales as single conditional UPDATEs, so no code path can oversell.
+"""Capacity after checkout: sales, releases and refunds as single UPDATEs of the tier's row.
 
 "Count then insert" oversold 100 seats by 56-61 under 400 concurrent buyers on this machine;
 `UPDATE … WHERE sold + held + n <= capacity` sold exactly 100 (DESIGN.md). The CHECK constraint
-`sold + held <= capacity` stands behind it.
+`sold + held <= capacity` stands behind it, and is what refuses the seats taken at checkout
+(api/checkout/placement.py).
 """
 
 from __future__ import annotations
@@ -11,17 +12,6 @@ import uuid
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
-
-
-async def hold(session: AsyncSession, *, tier_id: uuid.UUID, quantity: int) -> bool:
-    row = await session.execute(
-        text(
-            "UPDATE ticket_tier SET held = held + :q "
-            "WHERE id = :id AND sold + held + :q <= capacity RETURNING id"
-        ),
-        {"id": tier_id, "q": quantity},
-    )
-    return row.first() is not None
 
 
 async def sell_directly(session: AsyncSession, *, tier_id: uuid.UUID, quantity: int) -> bool:

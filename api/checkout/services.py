@@ -1,9 +1,10 @@
-"""Starting a checkout: validate the form, hold capacity and create the order in one
-transaction, then (for paid tickets) open a Stripe Checkout Session as a destination charge.
+"""Starting a checkout: validate the form, then take the seats and write the order in one
+committed statement (api/checkout/placement.py), then (for paid tickets) open a Stripe Checkout
+Session as a destination charge.
 
-Free tickets never touch Stripe: the order is paid and its passes issued in the same
-transaction. Paid tickets are held for the session's 30 minutes; the webhook (or the passes
-page confirming with Stripe) turns the hold into a sale.
+Free tickets never touch Stripe: the order is written paid, with its passes and confirmation
+email, by that same statement. Paid tickets are held for the session's 30 minutes; the webhook
+(or the passes page confirming with Stripe) turns the hold into a sale.
 """
 
 from __future__ import annotations
@@ -15,10 +16,11 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.checkout import fulfilment, holds
-from api.db import Event, Order, OrderLine, OrderStatus, TicketTier, utcnow
+from api.checkout import fulfilment, placement
+from api.db import Event, Order, TicketTier, utcnow
 from api.events.services import TierState, tier_state
 from api.payments.gateway import LineItem, PaymentsUnavailable, StripeGateway
 from api.settings import Settings
@@ -124,38 +126,31 @@ async def start_checkout(
         event_id=event.id,
         buyer_email=email,
         buyer_name=form.name.strip(),
-        status=OrderStatus.pending,
         currency=paid[0][0].currency if paid else "USD",
         total_minor=sum(tier.price_minor * q for tier, q in wanted),
         fee_minor=settings.platform_fee_cents * sum(q for _, q in paid),
         source_site=clean_source_site(form.source_site),
         hold_expires_at=now + HOLD_FOR + SESSION_MARGIN if paid else None,
     )
-    session.add(order)
-    await session.flush()
-    for tier, quantity in wanted:
-        taken = await holds.hold(session, tier_id=tier.id, quantity=quantity)
-        if not taken:
-            name = tier.name  # read before the rollback expires it
-            await session.rollback()
-            raise CheckoutError(f"Sold out: not enough {name} tickets left.")
-        session.add(
-            OrderLine(
-                order_id=order.id,
-                tier_id=tier.id,
-                quantity=quantity,
-                unit_price_minor=tier.price_minor,
-            )
+    key_id = None
+    if not paid:
+        key_id = await placement.signing_key_id(
+            session, event_id=event.id, secret_key=settings.secret_key
         )
-    await session.flush()
+    try:
+        await placement.place(
+            session,
+            order=order,
+            lines=[placement.Line.of(tier, quantity) for tier, quantity in wanted],
+            key_id=key_id,
+        )
+    except placement.SoldOut as exc:
+        names = " or ".join(exc.tier_names)
+        raise CheckoutError(f"Sold out: not enough {names} tickets left.") from exc
     base = settings.base_url.rstrip("/")
     passes_url = f"{base}/passes/{order.public_id}"
     if not paid:
-        await fulfilment.fulfil(session, order=order, settings=settings)
-        await session.commit()
         return Started(order=order, redirect_url=passes_url)
-    await session.commit()
-
     assert gateway is not None
     assert event.organizer.stripe_account_id
     try:
@@ -183,5 +178,8 @@ async def start_checkout(
             "We could not reach the payment provider, so nothing was charged. Please try again."
         ) from exc
     order.stripe_checkout_session_id = checkout.id
+    await session.execute(
+        update(Order).where(Order.id == order.id).values(stripe_checkout_session_id=checkout.id)
+    )
     await session.commit()
     return Started(order=order, redirect_url=checkout.url)
