@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import gc
 from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
@@ -39,7 +37,6 @@ from api.db.engine import create_engine, session_factory
 from api.events.cache import EventCache
 from api.events.pages import EventPages, RenderedPages
 from api.health import healthz
-from api.jobs import work_forever
 from api.media.routes import ImageUploads, media
 from api.payments.gateway import StripeGateway, gateway_for
 from api.payments.webhooks import stripe_connect_webhook, stripe_webhook
@@ -110,21 +107,14 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Lite
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncGenerator[None, None]:
-        worker = None
         if settings.environment != "test":
             # Everything built at startup lives as long as the process: keep it out of the
             # collector's full passes, which otherwise stall a request now and then.
             gc.collect()
             gc.freeze()
-        if settings.worker_in_process and settings.environment != "test":
-            worker = asyncio.create_task(work_forever(sessions, settings))
         try:
             yield
         finally:
-            if worker is not None:
-                worker.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await worker
             if gateway is not None:
                 await gateway.aclose()
             await door_pokes.close()

@@ -6,6 +6,7 @@ import asyncio
 import logging
 import os
 import signal
+import subprocess
 import sys
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
@@ -21,6 +22,10 @@ T = TypeVar("T")
 # Open server-sent event streams (the live door view) never end by themselves: on shutdown,
 # give requests this long to finish, then close what is left.
 GRACE_SECONDS = 5
+# `poctix run` starts the outbox worker as a child process this much nicer than itself: drawing
+# the QR images of confirmation emails then only takes CPU the pages leave over (under an
+# on-sale spike, inside the web process, it took a third of it: bench/README.md).
+WORKER_NICENESS = 10
 
 
 def _settings() -> Settings:
@@ -67,11 +72,8 @@ def main() -> None:
     help="Processes serving requests (one per core is a good start).",
 )  # fmt: skip
 def run(host: str | None, port: int | None, demo: bool, workers: int) -> None:
-    """Start the database (embedded unless DATABASE_URL), migrate, and serve."""
-    import uvicorn
-
-    from api.app import create_app
-
+    """Start the database (embedded unless DATABASE_URL), migrate, and serve (with the outbox
+    worker as a child process unless WORKER_IN_PROCESS=false)."""
     settings = _settings()
     configure_logging(settings.log_level)
     with database(settings) as ready:
@@ -80,22 +82,59 @@ def run(host: str | None, port: int | None, demo: bool, workers: int) -> None:
             _print_demo(ready)
         bind_host, bind_port = host or ready.host, port or ready.port
         click.echo(f"POCtix is serving at http://{bind_host}:{bind_port}/", err=True)
-        if workers == 1:
-            config = uvicorn.Config(
-                create_app(ready), host=bind_host, port=bind_port, log_config=None,
-                proxy_headers=False, server_header=False, access_log=False,
-                timeout_graceful_shutdown=GRACE_SECONDS,
-            )  # fmt: skip
-            uvicorn.Server(config).run()
-            return
-        # Each worker process builds its own app from the environment the parent resolved.
         assert ready.database_url
+        # Worker processes (and the outbox worker) build their settings from the environment
+        # this process resolved.
         os.environ.update(DATABASE_URL=ready.database_url, SECRET_KEY=ready.secret_key)
-        uvicorn.run(
-            "api.asgi:app_from_env", factory=True, workers=workers, host=bind_host,
-            port=bind_port, log_config=None, proxy_headers=False, server_header=False,
-            access_log=False, timeout_graceful_shutdown=GRACE_SECONDS,
+        outbox_worker = _start_worker() if settings.worker_in_process else None
+        try:
+            _serve(bind_host, bind_port, workers, ready)
+        finally:
+            if outbox_worker is not None:
+                _stop_worker(outbox_worker)
+
+
+def _serve(host: str, port: int, workers: int, ready: Settings) -> None:
+    import uvicorn
+
+    from api.app import create_app
+
+    if workers == 1:
+        config = uvicorn.Config(
+            create_app(ready), host=host, port=port, log_config=None,
+            proxy_headers=False, server_header=False, access_log=False,
+            timeout_graceful_shutdown=GRACE_SECONDS,
         )  # fmt: skip
+        uvicorn.Server(config).run()
+        return
+    uvicorn.run(
+        "api.asgi:app_from_env", factory=True, workers=workers, host=host, port=port,
+        log_config=None, proxy_headers=False, server_header=False, access_log=False,
+        timeout_graceful_shutdown=GRACE_SECONDS,
+    )  # fmt: skip
+
+
+def _start_worker() -> subprocess.Popen[bytes]:
+    """`poctix worker` beside the web server, niced, ending with this process."""
+    return subprocess.Popen(
+        [
+            sys.executable, "-m", "api.cli", "worker",
+            "--nice", str(WORKER_NICENESS), "--parent", str(os.getpid()),
+        ]
+    )  # fmt: skip
+
+
+def _stop_worker(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM (jobs in flight finish and commit, api/jobs.py STOP_GRACE), then SIGKILL."""
+    from api.jobs import STOP_GRACE
+
+    if process.poll() is None:
+        process.terminate()
+    try:
+        process.wait(timeout=STOP_GRACE + 5)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 @main.command()
@@ -108,9 +147,16 @@ def migrate() -> None:
 
 
 @main.command()
-def worker() -> None:
+@click.option(
+    "--nice", "niceness", default=0, show_default=True, type=click.IntRange(0, 19),
+    help="Run at this much lower CPU priority (os.nice).",
+)  # fmt: skip
+@click.option("--parent", "parent_pid", default=None, type=int, hidden=True)
+def worker(niceness: int, parent_pid: int | None) -> None:
     """Run the background worker (outbox delivery) until interrupted."""
     settings = _settings()
+    if niceness:
+        os.nice(niceness)
 
     async def serve_jobs(url: str) -> None:
         from api.db.engine import create_engine, session_factory
@@ -121,18 +167,31 @@ def worker() -> None:
         task = asyncio.create_task(work_forever(session_factory(engine), settings))
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, task.cancel)
+        if parent_pid is not None:
+            orphaned = asyncio.create_task(_cancel_when_orphaned(parent_pid, task))
         log.info("worker started")
         try:
             await task
         except asyncio.CancelledError:
             pass
         finally:
+            if parent_pid is not None:
+                orphaned.cancel()
             await engine.dispose()
         log.info("worker stopped")
 
     with database(settings) as ready:
         assert ready.database_url
         asyncio.run(serve_jobs(ready.database_url))
+
+
+async def _cancel_when_orphaned(parent_pid: int, task: asyncio.Task[None]) -> None:
+    """`poctix run` killed outright (SIGKILL, OOM) cannot stop its worker: the worker stops
+    itself once it has been handed to another parent (polled: a parent's death sends no event)."""
+    while os.getppid() == parent_pid:  # noqa: ASYNC110
+        await asyncio.sleep(1)
+    log.warning("poctix run (pid %d) is gone; the worker stops", parent_pid)
+    task.cancel()
 
 
 @main.command()

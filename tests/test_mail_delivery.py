@@ -281,3 +281,76 @@ async def test_an_outbox_row_wakes_a_listening_worker_when_it_commits(
         assert await wakeup.wait(10)
     finally:
         await wakeup.close()
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as stat:
+                    fields = stat.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                found.append(int(entry))
+    return found
+
+
+def _niceness(pid: int) -> int:
+    with open(f"/proc/{pid}/stat") as stat:
+        return int(stat.read().rsplit(")", 1)[1].split()[16])
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+async def _until(check: Any, within: float) -> bool:
+    deadline = time.monotonic() + within
+    while not check():
+        if time.monotonic() > deadline:
+            return False
+        await asyncio.sleep(0.1)
+    return True
+
+
+async def test_poctix_run_mails_from_a_lower_priority_worker_that_ends_with_it(
+    db: AsyncSession, settings: Settings, smtp_sink: SmtpSink
+) -> None:
+    """The outbox worker of `poctix run` is a child process at niceness 10 (rendering QR
+    images never takes CPU from the pages), delivers the confirmation, and does not outlive
+    `poctix run` even when that is killed outright."""
+    slug, tier = await free_event(db)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = _worker_env(
+        settings, SMTP_HOST=smtp_sink.host, SMTP_PORT=str(smtp_sink.port), SMTP_TLS="none",
+        MAIL_FROM="Reef Bar tickets <tickets@poctix.test>",
+    )  # fmt: skip
+    run = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "api.cli", "run", "--port", str(port),
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        assert await _until(lambda: bool(_children(run.pid)), 60), "no worker was started"
+        [worker] = _children(run.pid)
+        assert await _until(lambda: _niceness(worker) == _niceness(run.pid) + 10, 30)
+        order = await free_order(db, settings, slug=slug, tier_id=tier.id, email="ana@example.com")
+        [received] = await asyncio.to_thread(smtp_sink.wait_for, 1, 30)
+        assert received.recipients == ["ana@example.com"]
+        body = received.message.get_body(("plain",))
+        assert body is not None
+        assert order.public_id in body.get_content()
+        run.kill()
+        await asyncio.wait_for(run.wait(), 10)
+        assert await _until(lambda: not _alive(worker), 15), "the worker outlived poctix run"
+    finally:
+        if run.returncode is None:
+            run.kill()
+            await asyncio.wait_for(run.wait(), 10)
