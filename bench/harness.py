@@ -260,10 +260,16 @@ def server_process(
 ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """`server`, also yielding the `poctix run` process (its workers are its children)."""
     port = free_port()
-    env = dict(os.environ, DATABASE_URL=database_url, SECRET_KEY=SECRET, LOG_LEVEL="WARNING")
+    env = dict(os.environ, DATABASE_URL=database_url, SECRET_KEY=SECRET)
+    env.setdefault("LOG_LEVEL", "WARNING")
     env.update(extra)
     env["BASE_URL"] = f"http://127.0.0.1:{port}"
-    with tempfile.TemporaryDirectory() as data:
+    # BENCH_SERVER_LOG=path keeps the server's log (level from LOG_LEVEL, default WARNING).
+    log_path = os.environ.get("BENCH_SERVER_LOG")
+    with (
+        tempfile.TemporaryDirectory() as data,
+        open(log_path or os.devnull, "ab") as log,
+    ):
         env["DATA_DIR"] = data
         proc = subprocess.Popen(
             [
@@ -277,8 +283,8 @@ def server_process(
                 str(workers),
             ],
             env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stdout=log,
+            stderr=log,
         )
         url = f"http://127.0.0.1:{port}"
         try:
