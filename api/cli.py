@@ -160,9 +160,12 @@ def worker(niceness: int, parent_pid: int | None) -> None:
 
     async def serve_jobs(url: str) -> None:
         from api.db.engine import create_engine, session_factory
-        from api.jobs import work_forever
+        from api.jobs import CONCURRENCY, work_forever
 
-        engine = create_engine(url, pool_size=2)
+        # A connection for each job in flight and one for the hold sweep: with fewer, the pool
+        # closed its overflow connections after every job and opened new ones (a PostgreSQL
+        # backend each), and the worker spent its time connecting.
+        engine = create_engine(url, pool_size=CONCURRENCY + 1)
         loop = asyncio.get_running_loop()
         task = asyncio.create_task(work_forever(session_factory(engine), settings))
         for sig in (signal.SIGINT, signal.SIGTERM):

@@ -46,6 +46,11 @@ CHANNEL = "outbox"
 MAX_BACKOFF = timedelta(minutes=30)
 CONCURRENCY = 4
 """Jobs one worker runs at once (each on its own connection): sending is mostly waiting."""
+BATCH = 100
+"""Jobs one `run_due` call runs at most, whatever their outcome. Its claim query leaves out the
+jobs the call already ran (`NOT IN`), and that list must stay short: uncapped, a 30-minute soak
+with no email provider (every email kept) grew it to thousands of parameters, 70 ms a claim,
+and PostgreSQL backends of 750 MB."""
 STOP_GRACE = 15.0
 """Seconds a stopping worker gives its jobs in flight (the API's and SMTP's timeouts fit)."""
 
@@ -206,22 +211,40 @@ async def run_due(
     stopping: asyncio.Event | None = None,
 ) -> int:
     """Run the jobs that are due (at `now`, default the present), each at most once per call,
-    until none is left, `limit` succeeded or `stopping` is set; return how many succeeded
-    (kept, failed and retried jobs are not counted)."""
+    until none is left, `limit` succeeded, BATCH were run or `stopping` is set; return how many
+    succeeded (kept, failed and retried jobs are not counted)."""
+    done, _ = await _run_batch(
+        sessions, settings, handlers=handlers, limit=limit, now=now, mailer=mailer,
+        stopping=stopping,
+    )  # fmt: skip
+    return done
+
+
+async def _run_batch(
+    sessions: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    *,
+    handlers: dict[str, Job] | None,
+    limit: int,
+    now: datetime | None,
+    mailer: mail.Mailer | None,
+    stopping: asyncio.Event | None,
+) -> tuple[int, bool]:
+    """`run_due`, also telling whether the queue was found empty."""
     table = HANDLERS if handlers is None else handlers
     sender = mailer or mail.Mailer(settings)
     done = 0
     skip: set[uuid.UUID] = set()
     try:
-        while done < limit and not (stopping and stopping.is_set()):
+        while done < limit and len(skip) < BATCH and not (stopping and stopping.is_set()):
             succeeded = await _run_one(sessions, settings, sender, table, now=now, skip=skip)
             if succeeded is None:
-                break
+                return done, True
             done += succeeded
     finally:
         if mailer is None:
             await sender.aclose()
-    return done
+    return done, False
 
 
 class Wakeup:
@@ -310,10 +333,18 @@ async def work_forever(
     mailer = mail.Mailer(settings)
     stopping = asyncio.Event()
 
-    async def one_round() -> list[int | BaseException]:
+    async def one_round() -> list[tuple[int, bool] | BaseException]:
         return await asyncio.gather(
             *(
-                run_due(sessions, settings, mailer=mailer, stopping=stopping)
+                _run_batch(
+                    sessions,
+                    settings,
+                    handlers=None,
+                    limit=20,
+                    now=None,
+                    mailer=mailer,
+                    stopping=stopping,
+                )
                 for _ in range(concurrency)
             ),
             return_exceptions=True,
@@ -334,8 +365,8 @@ async def work_forever(
             for failure in (r for r in rounds if isinstance(r, BaseException)):
                 log.error("worker round failed", exc_info=failure)
             await _sweep(sessions)
-            if any(isinstance(r, int) and r > 0 for r in rounds):
-                continue  # there may be more
+            if any(isinstance(r, tuple) and not r[1] for r in rounds):
+                continue  # a batch ended before the queue did: there is more
             await wakeup.wait(every)
     finally:
         await wakeup.close()

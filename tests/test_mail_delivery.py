@@ -354,3 +354,29 @@ async def test_poctix_run_mails_from_a_lower_priority_worker_that_ends_with_it(
         if run.returncode is None:
             run.kill()
             await asyncio.wait_for(run.wait(), 10)
+
+
+async def test_a_backlog_of_kept_emails_is_worked_through_in_short_batches(
+    db: AsyncSession, settings: Settings
+) -> None:
+    """No provider configured: every confirmation is kept, none counts as sent. One call still
+    runs at most BATCH jobs (its claim query lists the jobs it already ran, and that list must
+    stay short), and the worker loop goes on batch after batch, without waiting to be woken,
+    until the whole backlog is kept."""
+    from api.jobs import BATCH
+
+    slug, tier = await free_event(db)
+    backlog = BATCH * 2 + 10
+    for n in range(backlog):
+        await free_order(
+            db, settings, slug=slug, tier_id=tier.id, email=f"b{n}@example.com", quantity=1
+        )
+    assert await _run(settings) == 0
+    statuses = [row.status for row in await outbox(db, "order_confirmation")]
+    assert (statuses.count("kept"), statuses.count("pending")) == (BATCH, backlog - BATCH)
+    async with running_worker(settings, every=600):
+        deadline = time.monotonic() + 60
+        while any(row.status == "pending" for row in await outbox(db)):
+            assert time.monotonic() < deadline, "the backlog was not worked through"
+            await asyncio.sleep(0.2)
+    assert {row.status for row in await outbox(db)} == {"kept"}
