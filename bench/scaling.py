@@ -2,11 +2,11 @@
 workers, and the per-address rate limit still holding across 4 workers.
 
 For each worker count, on a fresh server: wrk (Debian `wrk`, 2 threads, 50 connections, closed
-loop, after a 5 s warm-up) on the event page; then 50 simulated buyers in a closed loop (each
-GETs the event page and POSTs a checkout for one free ticket, over and over, every checkout with
-its own email and its own address in X-Forwarded-For; bench/buyers.py) against a tier too large
-to sell out. wrk, the Python buyers and PostgreSQL run on the same 2 cores as the server, so
-more than two workers cannot add cores, only processes.
+loop, after a 5 s warm-up) on the event page; then wrk again with bench/checkout.lua, POSTing
+checkouts of one free ticket over 50 connections (every checkout with its own email and its own
+address in X-Forwarded-For; 5 s warm-up) against a tier too large to sell out. wrk, PostgreSQL
+and the outbox worker (niced, drawing the confirmation emails) run on the same 2 cores as the
+server, so more than two workers cannot add cores, only processes.
 
 Rate limits across workers: with 4 workers, one client address sends 60 sign-in POSTs (POST
 /login with its CSRF token) at once, each on a connection of its own so the kernel hands them
@@ -14,20 +14,26 @@ to different worker processes. The allowance is 20 per 10-minute window (api/web
 LOGIN): exactly 20 must be answered 303 and 40 must be 429 with Retry-After.
 
     python -m bench.scaling [--workers 1 2 4] [--seconds 20] [--buyers 50] [--burst 60]
+
+(--buyers is the number of wrk connections POSTing checkouts.)
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import re
 import shutil
 import subprocess
 import time
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote
 
 import httpx
 
-from bench.buyers import TOKEN, TRUSTED, Outcome, buy, client, ms, percentile, wait_quiet
+from bench.buyers import TOKEN, TRUSTED, wait_quiet
 from bench.harness import create_sale_event, database, server
 
 LOGIN_ALLOWANCE = 20
@@ -49,23 +55,48 @@ def wrk(url: str, seconds: int, connections: int = 50) -> tuple[float, str, int]
     )
 
 
-async def checkouts(
-    base: str, slug: str, tier_id: str, *, buyers: int, seconds: float, first: int
-) -> tuple[list[Outcome], float]:
-    """`buyers` closed loops of buy(); returns the outcomes and the elapsed time."""
-    outcomes: list[Outcome] = []
-    counter = iter(range(first, first + 10_000_000))
-    async with client() as http:
-        await http.get(f"{base}/healthz")
-        start = time.monotonic()
-        end = start + seconds
+LUA = Path(__file__).with_name("checkout.lua")
 
-        async def loop() -> None:
-            while time.monotonic() < end:
-                outcomes.append(await buy(http, base, slug, tier_id, next(counter)))
 
-        await asyncio.gather(*(loop() for _ in range(buyers)))
-        return outcomes, time.monotonic() - start
+@dataclass
+class Checkouts:
+    sold: int
+    sold_out: int
+    other: int
+    seconds: float
+    p50: str
+    p99: str
+
+    @property
+    def per_second(self) -> float:
+        return self.sold / self.seconds if self.seconds else 0.0
+
+
+def wrk_checkouts(
+    base: str, slug: str, tier_id: str, *, seconds: int, connections: int, first: int
+) -> Checkouts:
+    """wrk POSTing checkouts of one free ticket (bench/checkout.lua) in a closed loop."""
+    page = httpx.get(f"{base}/e/{slug}", headers={"X-Forwarded-For": "198.51.100.1"})
+    token = TOKEN.search(page.text)
+    assert token, "the event page carries a CSRF token"
+    cookie = "; ".join(v.split(";", 1)[0] for v in page.headers.get_list("set-cookie"))
+    env = dict(
+        os.environ, BENCH_SLUG=slug, BENCH_TIER=tier_id, BENCH_COOKIE=cookie,
+        BENCH_TOKEN=quote(token.group(1)), BENCH_FIRST=str(first),
+    )  # fmt: skip
+    report = subprocess.run(
+        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(LUA), base],
+        capture_output=True, text=True, check=True, env=env,
+    ).stdout  # fmt: skip
+    counts = re.search(r"^checkouts (\d+) (\d+) (\d+)$", report, re.MULTILINE)
+    took = re.search(r"requests in ([\d.]+)(ms|s|m)", report)
+    if counts is None or took is None:
+        raise RuntimeError(f"wrk did not report the checkouts:\n{report}")
+    scale = {"ms": 0.001, "s": 1.0, "m": 60.0}[took.group(2)]
+    latency = dict(re.findall(r"^\s+(50|99)%\s+(\S+)$", report, re.MULTILINE))
+    sold, sold_out, other = (int(n) for n in counts.groups())
+    return Checkouts(sold, sold_out, other, float(took.group(1)) * scale,
+                     latency.get("50", "?"), latency.get("99", "?"))  # fmt: skip
 
 
 async def login_burst(base: str, burst: int) -> dict[str, int]:
@@ -113,31 +144,34 @@ def main(workers_list: list[int], seconds: int, buyers: int, burst: int) -> None
                 page = f"{base}/e/{sale.slug}"
                 wrk(page, 5)
                 rps, p99, non2xx = wrk(page, seconds)
-                outcomes, elapsed = asyncio.run(
-                    checkouts(base, sale.slug, sale.tier_id, buyers=buyers, seconds=seconds,
-                              first=(index + 1) * 1_000_000)
-                )  # fmt: skip
+                wrk_checkouts(base, sale.slug, sale.tier_id, seconds=5, connections=buyers,
+                              first=(index + 1) * 100_000_000)  # fmt: skip
+                sales = wrk_checkouts(
+                    base,
+                    sale.slug,
+                    sale.tier_id,
+                    seconds=seconds,
+                    connections=buyers,
+                    first=(index + 1) * 100_000_000 + 50_000_000,
+                )
                 if workers == max(workers_list):
                     counts = asyncio.run(login_burst(base, burst))
                     bursts.append((workers, counts))
-            sold = [o for o in outcomes if o.kind == "sold"]
-            errors = len(outcomes) - len(sold)
-            posts = [o.post_s for o in sold]
-            rows.append((workers, rps, p99, non2xx, len(sold) / elapsed, posts, errors, load))
-            print(rows[-1][:5], f"errors {errors}", flush=True)
-    base_get, base_co = rows[0][1], rows[0][4]
+            rows.append((workers, rps, p99, non2xx, sales, load))
+            print(rows[-1], flush=True)
+    base_get, base_co = rows[0][1], rows[0][4].per_second
     print()
     print(
         "| workers | event page requests/s (wrk, 50 conn) | vs 1 worker | p99 | non-2xx "
-        f"| checkouts/s ({buyers} buyers, closed loop) | vs 1 worker | checkout p50 | p95 "
-        "| checkout errors | load avg before |"
+        f"| checkouts/s (wrk, {buyers} conn) | vs 1 worker | checkout p50 | p99 "
+        "| checkouts not sold | load avg before |"
     )
     print("|---|---|---|---|---|---|---|---|---|---|---|")
-    for workers, rps, p99, non2xx, per_s, posts, errors, load in rows:
+    for workers, rps, p99, non2xx, sales, load in rows:
         print(
-            f"| {workers} | {rps:,.0f} | {rps / base_get:.2f} | {p99} | {non2xx} | {per_s:,.1f} | "
-            f"{per_s / base_co:.2f} | {ms(percentile(posts, 0.5))} | "
-            f"{ms(percentile(posts, 0.95))} | {errors} | {load:.2f} |"
+            f"| {workers} | {rps:,.0f} | {rps / base_get:.2f} | {p99} | {non2xx} | "
+            f"{sales.per_second:,.1f} | {sales.per_second / base_co:.2f} | {sales.p50} | "
+            f"{sales.p99} | {sales.sold_out + sales.other} | {load:.2f} |"
         )
     print()
     print("| workers | sign-in POSTs from one address, at once | answers | allowance |")

@@ -19,6 +19,9 @@ import time
 import uuid
 from dataclasses import dataclass, field
 
+from sqlalchemy import text
+
+from api.db.engine import create_engine
 from bench.buyers import (
     TRUSTED,
     buy,
@@ -122,6 +125,28 @@ async def soak(
     return tally, samples, elapsed
 
 
+async def outbox_pending(url: str) -> int:
+    engine = create_engine(url, pool_size=1)
+    try:
+        async with engine.connect() as connection:
+            pending = await connection.scalar(
+                text("SELECT count(*) FROM outbox_message WHERE status = 'pending'")
+            )
+            return int(pending or 0)
+    finally:
+        await engine.dispose()
+
+
+def drain(url: str, longest: float = 600) -> tuple[int, float]:
+    """Confirmation emails still queued when the buyers stop, and how long the outbox worker
+    (niced, on the same cores) then took to clear them."""
+    at_end = asyncio.run(outbox_pending(url))
+    started = time.monotonic()
+    while asyncio.run(outbox_pending(url)) and time.monotonic() - started < longest:
+        time.sleep(2)
+    return at_end, time.monotonic() - started
+
+
 def main(minutes: float, rate: float, workers: int, every: float) -> None:
     with database() as url:
         sale = asyncio.run(create_sale_event(url, capacity=10_000_000))
@@ -132,6 +157,7 @@ def main(minutes: float, rate: float, workers: int, every: float) -> None:
                 soak(base, sale.slug, sale.tier_id, proc.pid, seconds=minutes * 60, rate=rate,
                      every=every)
             )  # fmt: skip
+            queued, drained = drain(url)
     if tally.details:
         print("errors:", tally.details)
     totals = [(t, sum(by_pid.values()) / 1024) for t, by_pid in samples]
@@ -168,6 +194,8 @@ def main(minutes: float, rate: float, workers: int, every: float) -> None:
         f"{totals[0][1]:,.0f} → {totals[-1][1]:,.0f} MiB | {slope_per_hour(half):+.1f} MiB/h | "
         f"{load:.2f} |"
     )
+    print(f"\nOutbox: {queued:,} confirmation emails queued when the buyers stopped, "
+          f"cleared {drained:.0f} s later.")  # fmt: skip
 
 
 if __name__ == "__main__":
