@@ -279,3 +279,39 @@ async def test_a_free_order_is_committed_with_its_sync_changes_and_holds_no_lock
     [mail] = list(await db.scalars(select(OutboxMessage)))
     assert mail.kind == "order_confirmation"
     assert mail.payload == {"order_id": str(order_id)}
+
+
+async def test_orders_naming_two_tiers_in_opposite_orders_all_go_through(
+    settings: Settings, db: AsyncSession
+) -> None:
+    """Buyers of floor and balcony at once, half of them listing the balcony first: every
+    order takes the tiers' rows in one order, so none deadlocks, and every buyer gets both."""
+    event = await factories.event(db)
+    floor = await factories.tier(db, event=event, name="Floor", capacity=1000)
+    balcony = await factories.tier(db, event=event, name="Balcony", capacity=1000)
+    await db.commit()
+    assert settings.database_url
+    engine = create_engine(settings.database_url, pool_size=20)
+    sessions = session_factory(engine)
+    page = await published_event(db, slug=event.slug)
+    assert page is not None
+    await db.commit()
+
+    async def attempt(n: int) -> str:
+        order = [(floor.id, 1), (balcony.id, 1)]
+        form = services.CheckoutForm(
+            quantities=dict(order if n % 2 else order[::-1]), email=f"b{n}@example.com"
+        )
+        async with sessions() as session:
+            await services.start_checkout(
+                session, event=page, form=form, settings=settings, gateway=None
+            )
+        return "bought"
+
+    results = await asyncio.gather(*(attempt(n) for n in range(300)), return_exceptions=True)
+    await engine.dispose()
+    assert results == ["bought"] * 300
+    await db.refresh(floor)
+    await db.refresh(balcony)
+    assert (floor.sold, balcony.sold) == (300, 300)
+    assert await db.scalar(select(func.count()).select_from(Pass)) == 600

@@ -155,6 +155,9 @@ async def place(
     """
     order.id = order.id or uuid7()
     free = key_id is not None
+    # Every order takes its tiers' rows in the same order (by id), so two orders of the same
+    # tiers queue behind each other instead of deadlocking.
+    lines = sorted(lines, key=lambda line: line.tier_id)
     order.status = OrderStatus.paid if free else OrderStatus.pending
     params: dict[str, object] = {
         "line_ids": [uuid7() for _ in lines],
