@@ -2,9 +2,9 @@
 
     .venv/bin/python -m bench.email_latency [--orders 200] [--rate 20] [--burst 20] [--workers 0]
 
-`poctix run` (a real process, its in-process outbox worker on) sends through SMTP to an aiosmtpd
-server in this process. Each order (2 passes, a paid tier) starts pending with its seats held,
-as after Stripe Checkout; the benchmark then POSTs a correctly signed
+`poctix run` (a real process, with its outbox worker as a niced child process) sends through
+SMTP to an aiosmtpd server in this process. Each order (2 passes, a paid tier) starts pending
+with its seats held, as after Stripe Checkout; the benchmark then POSTs a correctly signed
 `checkout.session.completed` webhook for it. The clock runs from just before the POST to the
 moment the SMTP server accepts the message (the end of DATA), both on this process's monotonic
 clock. So it covers: the webhook, the fulfilment commit with its outbox row, NOTIFY, the
@@ -12,8 +12,8 @@ worker's claim, rendering (two QR PNGs, two signatures), SMTP, and the row marke
 
 Two arrival patterns over `--orders` orders each: `steady` (one payment every 1/rate s, a busy
 on-sale) and `burst` (all at once through `--burst` concurrent webhook connections, the worst
-case: a queue builds up). `--workers N` adds N `poctix worker` processes beside the in-process
-worker. Target: p95 <= 2 s. Prints a Markdown table.
+case: a queue builds up). `--workers N` adds N `poctix worker` processes beside that worker.
+Target: p95 <= 2 s. Prints a Markdown table.
 """
 
 from __future__ import annotations
