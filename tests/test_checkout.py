@@ -221,15 +221,22 @@ async def test_the_sweep_releases_holds_whose_session_ran_out(
     assert (tier.held, orders[0].status, orders[1].status) == (2, "expired", "pending")
 
 
+async def floor_and_balcony(
+    db: AsyncSession, *, floor: int, balcony: int
+) -> tuple[Event, TicketTier, TicketTier]:
+    event = await factories.event(db)
+    first = await factories.tier(db, event=event, name="Floor", capacity=floor)
+    second = await factories.tier(db, event=event, name="Balcony", capacity=balcony)
+    await db.commit()
+    return event, first, second
+
+
 async def test_an_order_of_two_tiers_is_all_or_nothing(
     settings: Settings, db: AsyncSession
 ) -> None:
     """The buyer's page was seconds old: the balcony sold out meanwhile. The order of floor and
     balcony seats is refused as a whole, naming the balcony, and nothing at all is written."""
-    event = await factories.event(db)
-    floor = await factories.tier(db, event=event, name="Floor", capacity=10)
-    balcony = await factories.tier(db, event=event, name="Balcony", capacity=2)
-    await db.commit()
+    event, floor, balcony = await floor_and_balcony(db, floor=10, balcony=2)
     assert settings.database_url
     engine = create_engine(settings.database_url, pool_size=2)
     async with session_factory(engine)() as session:
@@ -286,10 +293,7 @@ async def test_orders_naming_two_tiers_in_opposite_orders_all_go_through(
 ) -> None:
     """Buyers of floor and balcony at once, half of them listing the balcony first: every
     order takes the tiers' rows in one order, so none deadlocks, and every buyer gets both."""
-    event = await factories.event(db)
-    floor = await factories.tier(db, event=event, name="Floor", capacity=1000)
-    balcony = await factories.tier(db, event=event, name="Balcony", capacity=1000)
-    await db.commit()
+    event, floor, balcony = await floor_and_balcony(db, floor=1000, balcony=1000)
     assert settings.database_url
     engine = create_engine(settings.database_url, pool_size=20)
     sessions = session_factory(engine)
