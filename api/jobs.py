@@ -224,11 +224,11 @@ async def _run_batch(
     sessions: async_sessionmaker[AsyncSession],
     settings: Settings,
     *,
-    handlers: dict[str, Job] | None,
-    limit: int,
-    now: datetime | None,
-    mailer: mail.Mailer | None,
-    stopping: asyncio.Event | None,
+    handlers: dict[str, Job] | None = None,
+    limit: int = 20,
+    now: datetime | None = None,
+    mailer: mail.Mailer | None = None,
+    stopping: asyncio.Event | None = None,
 ) -> tuple[int, bool]:
     """`run_due`, also telling whether the queue was found empty."""
     table = HANDLERS if handlers is None else handlers
@@ -336,15 +336,7 @@ async def work_forever(
     async def one_round() -> list[tuple[int, bool] | BaseException]:
         return await asyncio.gather(
             *(
-                _run_batch(
-                    sessions,
-                    settings,
-                    handlers=None,
-                    limit=20,
-                    now=None,
-                    mailer=mailer,
-                    stopping=stopping,
-                )
+                _run_batch(sessions, settings, mailer=mailer, stopping=stopping)
                 for _ in range(concurrency)
             ),
             return_exceptions=True,
