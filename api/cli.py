@@ -309,6 +309,19 @@ def scanner_link(event_slug: str, door: str) -> None:
     click.echo(link)
 
 
+@main.command()
+@click.option("--online", is_flag=True, help="Also ask Stripe and the mail provider.")
+def check(online: bool) -> None:
+    """Say what the configuration lacks before the first sale (exit 1 on any problem)."""
+    from api.ops.check import run_check
+
+    lines, failed = run_check(online=online)
+    for line in lines:
+        click.echo(line)
+    if failed:
+        sys.exit(1)
+
+
 @main.command("settings")
 def show_settings() -> None:
     """List every setting with its default and meaning."""

@@ -1,0 +1,1 @@
+"""Operator tools the `poctix` command calls (checks, backups, …); no web code here."""
