@@ -37,6 +37,7 @@ from api.db.engine import create_engine, session_factory
 from api.events.cache import EventCache
 from api.events.pages import EventPages, RenderedPages
 from api.health import healthz
+from api.lan.pages import LocalCAPages
 from api.media.routes import ImageUploads, media
 from api.payments.gateway import StripeGateway, gateway_for
 from api.payments.webhooks import stripe_connect_webhook, stripe_webhook
@@ -130,6 +131,7 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Lite
         route_handlers=[
             healthz,
             csp_report,
+            LocalCAPages,
             EventPages,
             CheckoutPages,
             AccountPages,

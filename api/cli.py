@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import os
 import signal
 import subprocess
 import sys
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import click
 
 from api.database import database
 from api.settings import Settings, SettingsError, describe
 from api.web.observability import configure_logging
+
+if TYPE_CHECKING:
+    from api.lan.serve import HttpsPlan
 
 log = logging.getLogger("poctix")
 T = TypeVar("T")
@@ -71,46 +75,76 @@ def main() -> None:
     "--workers", default=1, show_default=True, type=click.IntRange(1, 64),
     help="Processes serving requests (one per core is a good start).",
 )  # fmt: skip
-def run(host: str | None, port: int | None, demo: bool, workers: int) -> None:
+@click.option(
+    "--https", "https", is_flag=True,
+    help="Serve HTTPS on the LAN address with a local certificate authority (phones need it).",
+)  # fmt: skip
+@click.option(
+    "--https-name", "https_names", multiple=True, metavar="NAME",
+    help="One more host name the HTTPS certificate must cover (repeatable).",
+)  # fmt: skip
+def run(
+    host: str | None, port: int | None, demo: bool, workers: int, https: bool,
+    https_names: tuple[str, ...],
+) -> None:  # fmt: skip
     """Start the database (embedded unless DATABASE_URL), migrate, and serve (with the outbox
     worker as a child process unless WORKER_IN_PROCESS=false)."""
     settings = _settings()
     configure_logging(settings.log_level)
+    tls = None
+    if https:
+        from api.lan.serve import plan_https
+
+        tls = plan_https(
+            data_dir=settings.data_dir, base_url=settings.base_url, port=port or settings.port,
+            host=host, extra_names=https_names, environ=os.environ,
+        )  # fmt: skip
+        settings = dataclasses.replace(settings, base_url=tls.base_url)
+        os.environ["BASE_URL"] = tls.base_url  # links made by worker processes too
     with database(settings) as ready:
         _migrate(ready)
         if demo:
-            _print_demo(ready)
+            _print_demo(ready, qr=tls is not None)
         bind_host, bind_port = host or ready.host, port or ready.port
-        click.echo(f"POCtix is serving at http://{bind_host}:{bind_port}/", err=True)
+        if tls is None:
+            click.echo(f"POCtix is serving at http://{bind_host}:{bind_port}/", err=True)
+        else:
+            from api.lan.terminal import echo_https
+
+            bind_host = tls.bind_host
+            echo_https(tls)
         assert ready.database_url
         # Worker processes (and the outbox worker) build their settings from the environment
         # this process resolved.
         os.environ.update(DATABASE_URL=ready.database_url, SECRET_KEY=ready.secret_key)
         outbox_worker = _start_worker() if settings.worker_in_process else None
         try:
-            _serve(bind_host, bind_port, workers, ready)
+            _serve(bind_host, bind_port, workers, ready, tls=tls)
         finally:
             if outbox_worker is not None:
                 _stop_worker(outbox_worker)
 
 
-def _serve(host: str, port: int, workers: int, ready: Settings) -> None:
+def _serve(
+    host: str, port: int, workers: int, ready: Settings, *, tls: HttpsPlan | None = None
+) -> None:
     import uvicorn
 
     from api.app import create_app
 
+    certfile, keyfile = (str(tls.certfile), str(tls.keyfile)) if tls else (None, None)
     if workers == 1:
         config = uvicorn.Config(
             create_app(ready), host=host, port=port, log_config=None,
             proxy_headers=False, server_header=False, access_log=False,
-            timeout_graceful_shutdown=GRACE_SECONDS,
+            timeout_graceful_shutdown=GRACE_SECONDS, ssl_certfile=certfile, ssl_keyfile=keyfile,
         )  # fmt: skip
         uvicorn.Server(config).run()
         return
     uvicorn.run(
         "api.asgi:app_from_env", factory=True, workers=workers, host=host, port=port,
         log_config=None, proxy_headers=False, server_header=False, access_log=False,
-        timeout_graceful_shutdown=GRACE_SECONDS,
+        timeout_graceful_shutdown=GRACE_SECONDS, ssl_certfile=certfile, ssl_keyfile=keyfile,
     )  # fmt: skip
 
 
@@ -256,7 +290,7 @@ def outbox(everything: bool, limit: int, release: bool, show_id: str | None) -> 
         click.echo("Read one with: poctix outbox --show ID")
 
 
-def _print_demo(settings: Settings) -> None:
+def _print_demo(settings: Settings, *, qr: bool = False) -> None:
     from api.demo import load_demo
 
     links = _with_session(
@@ -270,6 +304,11 @@ def _print_demo(settings: Settings) -> None:
         f"{status}\n  Event page:   {links.event_url}\n  Door scanner: {links.scanner_url}\n"
         f"  Dashboard:    {links.admin_url}"
     )
+    if qr:  # phones are at hand (poctix run --https): the links they open, as QR codes
+        from api.lan.terminal import echo_link
+
+        echo_link("Event page", links.event_url)
+        echo_link("Door scanner (pair a phone)", links.scanner_url)
 
 
 @main.command()
