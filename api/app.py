@@ -31,6 +31,7 @@ from api.admin.live import DoorPokes, LiveDoor
 from api.admin.members import MemberPages
 from api.admin.money import MoneyController, OnboardingReturn
 from api.admin.orders import OrderPages
+from api.admin.sign_in import SignInPages
 from api.checkin.controllers import ScannerController
 from api.checkout.pages import CheckoutPages
 from api.db.engine import create_engine, session_factory
@@ -136,6 +137,7 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Lite
             CheckoutPages,
             AccountPages,
             Dashboard,
+            SignInPages,
             DoorPages,
             Exports,
             EventAdmin,

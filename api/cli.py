@@ -1,4 +1,5 @@
-"""The `poctix` command: run, migrate, worker, outbox, demo, scanner-link, settings."""
+"""The `poctix` command: run, migrate, worker, outbox, demo, scanner-link, organizer, member,
+sign-in-link, settings."""
 
 from __future__ import annotations
 
@@ -291,7 +292,7 @@ def outbox(everything: bool, limit: int, release: bool, show_id: str | None) -> 
 
 
 def _print_demo(settings: Settings, *, qr: bool = False) -> None:
-    from api.demo import load_demo
+    from api.demo import DEMO_OWNER, load_demo
 
     links = _with_session(
         settings,
@@ -302,13 +303,27 @@ def _print_demo(settings: Settings, *, qr: bool = False) -> None:
     status = "Created the demo event." if links.created else "The demo event already exists."
     click.echo(
         f"{status}\n  Event page:   {links.event_url}\n  Door scanner: {links.scanner_url}\n"
-        f"  Dashboard:    {links.admin_url}"
+        f"  Dashboard:    {links.admin_url}\n"
+        f"  Sign in as the demo owner ({DEMO_OWNER}), once, within 15 minutes:\n"
+        f"                {links.owner_sign_in_url}\n"
+        f"  (a new link: poctix sign-in-link {DEMO_OWNER})\n"
+        f"  Operator: {_operator_hint(settings)}"
     )
     if qr:  # phones are at hand (poctix run --https): the links they open, as QR codes
         from api.lan.terminal import echo_link
 
         echo_link("Event page", links.event_url)
         echo_link("Door scanner (pair a phone)", links.scanner_url)
+
+
+def _operator_hint(settings: Settings) -> str:
+    from api.admin.auth import operator_configured
+
+    if operator_configured(settings):
+        return (
+            f"sign in at {settings.base_url.rstrip('/')}/admin/sign-in as {settings.admin_username}"
+        )
+    return "set ADMIN_USERNAME and ADMIN_PASSWORD, restart, then sign in at /admin/sign-in"
 
 
 @main.command()
@@ -348,6 +363,82 @@ def scanner_link(event_slug: str, door: str) -> None:
     click.echo(link)
 
 
+@main.group()
+def organizer() -> None:
+    """Organizers (for a host whose email is not set up yet)."""
+
+
+@organizer.command("create")
+@click.argument("name")
+@click.option("--owner", "owner_email", required=True, help="Email of the first owner.")
+def organizer_create(name: str, owner_email: str) -> None:
+    """Create an organizer NAME with its first owner (audited)."""
+    from api.ops import staff
+
+    made = _staff_command(
+        lambda session: staff.create_organizer(
+            session, name=name, owner_email=owner_email, actor=staff.cli_actor()
+        )
+    )
+    click.echo(f"Created {made.name} (slug {made.slug}, id {made.id}) with owner {owner_email}.")
+    click.echo(f"Sign them in with: poctix sign-in-link {owner_email}")
+
+
+@main.group()
+def member() -> None:
+    """Organizer members (owner, manager, door)."""
+
+
+@member.command("add")
+@click.argument("organizer_key", metavar="ORGANIZER")
+@click.argument("email")
+@click.option(
+    "--role", type=click.Choice(["owner", "manager", "door"]), default="manager",
+    show_default=True, help="owner: everything; manager: events, orders, money; door: the door.",
+)  # fmt: skip
+def member_add(organizer_key: str, email: str, role: str) -> None:
+    """Add EMAIL to ORGANIZER (its slug or id) with a role (audited)."""
+    from api.ops import staff
+
+    made = _staff_command(
+        lambda session: staff.add_organizer_member(
+            session, organizer_key=organizer_key, email=email, role=role, actor=staff.cli_actor()
+        )
+    )
+    click.echo(f"{email.strip().lower()} is now {role} of {made.name}.")
+
+
+@main.command("sign-in-link")
+@click.argument("email")
+def sign_in_link(email: str) -> None:
+    """Print a one-time sign-in link for EMAIL (15 minutes; audited)."""
+    from api.ops import staff
+
+    settings = _settings()
+    link = _staff_command(
+        lambda session: staff.print_sign_in_link(
+            session, email=email, base_url=settings.base_url, actor=staff.cli_actor()
+        ),
+        settings,
+    )
+    where = ", ".join(link.organizers) if link.organizers else "no organizer (a buyer's account)"
+    click.echo(f"Works once, for 15 minutes. Opens the dashboard of: {where}", err=True)
+    click.echo(link.url)
+
+
+def _staff_command(work: Callable[..., Awaitable[T]], settings: Settings | None = None) -> T:
+    """Run one `api.ops.staff` operation on the migrated database; a refusal is a clean error."""
+    from api.ops.staff import Refused
+
+    settings = settings or _settings()
+    with database(settings) as ready:
+        _migrate(ready)
+        try:
+            return _with_session(ready, work)
+        except Refused as exc:
+            raise click.ClickException(str(exc)) from exc
+
+
 @main.command()
 @click.option("--online", is_flag=True, help="Also ask Stripe and the mail provider.")
 def check(online: bool) -> None:
@@ -362,8 +453,17 @@ def check(online: bool) -> None:
 
 
 @main.command("settings")
-def show_settings() -> None:
+@click.option(
+    "--env", "as_env", is_flag=True,
+    help="Print .env.example instead: every setting for docker compose, grouped, commented.",
+)  # fmt: skip
+def show_settings(as_env: bool) -> None:
     """List every setting with its default and meaning."""
+    if as_env:
+        from api.ops.env_example import render_env_example
+
+        click.echo(render_env_example(), nl=False)
+        return
     for name, default, doc in describe():
         click.echo(f"{name}  (default: {default or 'unset'})\n    {doc}")
 

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.accounts.services import login_url, new_login_token
 from api.checkin.services import create_pairing, pairing_link
 from api.db import (
     Event,
@@ -25,6 +26,7 @@ from api.passes.services import issue_passes
 
 DEMO_SLUG = "full-moon"
 DEMO_ZONE = "Pacific/Honolulu"
+DEMO_OWNER = "owner@driftwood.example"
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,8 @@ class DemoLinks:
     event_url: str
     scanner_url: str
     admin_url: str
+    owner_sign_in_url: str
+    """A one-time link (15 minutes) that signs the demo owner in to the dashboard."""
     created: bool
 
 
@@ -42,11 +46,13 @@ async def load_demo(session: AsyncSession, *, base_url: str, secret_key: str) ->
     if event is None:
         event = await _create_demo(session, secret_key=secret_key)
     pairing = await create_pairing(session, event_id=event.id, door="Main gate")
+    token = new_login_token(session, email=DEMO_OWNER)
     await session.commit()
     return DemoLinks(
         event_url=f"{base}/e/{DEMO_SLUG}",
         scanner_url=pairing_link(base, pairing.code),
         admin_url=f"{base}/admin",
+        owner_sign_in_url=login_url(base, token),
         created=created,
     )
 
@@ -57,7 +63,7 @@ async def _create_demo(session: AsyncSession, *, secret_key: str) -> Event:
     )
     session.add(organizer)
     await session.flush()
-    session.add(OrganizerMember(organizer_id=organizer.id, email="owner@driftwood.example"))
+    session.add(OrganizerMember(organizer_id=organizer.id, email=DEMO_OWNER))
     zone = ZoneInfo(DEMO_ZONE)
     day = (utcnow().astimezone(zone) + timedelta(days=30)).date()
     starts = datetime.combine(day, time(19, 30), tzinfo=zone)

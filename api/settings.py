@@ -21,6 +21,8 @@ class SettingsError(Exception):
 
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+MIN_OPERATOR_PASSWORD = 16
+"""Shortest ADMIN_PASSWORD production starts with."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -93,10 +95,11 @@ class Settings:
     """Sentry DSN. Unset: Sentry is not initialised."""
 
     admin_username: str = ""
-    """Platform operator user name for HTTP Basic on /admin."""
+    """Platform operator user name (sign in at /admin/sign-in, or HTTP Basic from scripts)."""
 
-    admin_password: str = ""
-    """Platform operator password for HTTP Basic on /admin."""
+    admin_password: str = field(default="", repr=False)
+    """Platform operator password (at least 16 characters in production): sign in at
+    /admin/sign-in, or HTTP Basic from scripts."""
 
     trusted_proxies: tuple[Network, ...] = ()
     """Comma-separated CIDR ranges of proxies whose `CF-Connecting-IP`/`X-Forwarded-For` headers
@@ -203,6 +206,17 @@ class Settings:
             raise SettingsError("REDIS_URL must look like redis://host:6379/0 (or rediss://).")
         if self.smtp_tls not in ("starttls", "tls", "none"):
             raise SettingsError("SMTP_TLS must be one of starttls, tls, none.")
+        _all_or_nothing(
+            "Operator access",
+            ADMIN_USERNAME=self.admin_username,
+            ADMIN_PASSWORD=self.admin_password,
+        )
+        if self.is_production and 0 < len(self.admin_password) < MIN_OPERATOR_PASSWORD:
+            raise SettingsError(
+                f"ADMIN_PASSWORD must be at least {MIN_OPERATOR_PASSWORD} characters in "
+                "production (it guards every organizer's money), e.g. the output of: "
+                'python -c "import secrets; print(secrets.token_urlsafe(24))"'
+            )
         _all_or_nothing(
             "Apple Wallet",
             APPLE_PASS_TYPE_ID=self.apple_pass_type_id,

@@ -67,7 +67,7 @@ async def test_the_orders_csv_has_the_buyers_and_nothing_of_other_organizers(
 
 async def test_without_a_session_the_dashboard_asks_to_sign_in(client: Client) -> None:
     page = await client.get("/admin/", headers={"accept": "text/html"}, follow_redirects=False)
-    assert (page.status_code, page.headers["location"]) == (303, "/login")
+    assert (page.status_code, page.headers["location"]) == (303, "/admin/sign-in")
     assert (await client.get("/admin/orders.csv")).status_code == 401
 
 

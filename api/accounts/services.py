@@ -45,6 +45,14 @@ def login_url(base_url: str, token: str) -> str:
     return f"{base_url.rstrip('/')}/login/confirm?token={token}"
 
 
+def new_login_token(session: AsyncSession, *, email: str) -> str:
+    """A fresh single-use link token for `email` (only its hash is stored), added to the
+    session; the caller commits and delivers it."""
+    token = secrets.token_urlsafe(32)
+    session.add(LoginToken(token_hash=_digest(token), email=email, expires_at=utcnow() + TOKEN_TTL))
+    return token
+
+
 async def request_login(
     session: AsyncSession, *, email: str, secret_key: str, next_path: str = "/account"
 ) -> bool:
@@ -53,10 +61,7 @@ async def request_login(
     address = email.strip().lower()
     if not valid_email(address):
         return False
-    token = secrets.token_urlsafe(32)
-    session.add(
-        LoginToken(token_hash=_digest(token), email=address, expires_at=utcnow() + TOKEN_TTL)
-    )
+    token = new_login_token(session, email=address)
     session.add(
         OutboxMessage(
             kind="login_link",

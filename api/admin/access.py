@@ -1,5 +1,6 @@
 """Who may see which organizer in /admin: staff signed in by magic link see their organizers;
-the platform operator (HTTP Basic) sees every organizer."""
+the platform operator (signed in at /admin/sign-in, or HTTP Basic from a script) sees every
+organizer."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.accounts.pages import signed_in_email
-from api.admin.auth import operator_guard
+from api.admin.auth import operator_guard, operator_session
 from api.db import Organizer, OrganizerMember
 from api.web.errors import http_exception_handler
 
@@ -24,9 +25,10 @@ class NotSignedIn(NotAuthorizedException):
 
 
 def to_login(request: Request[Any, Any, Any], exc: NotSignedIn) -> Response[Any]:
-    """A person opening a dashboard page is sent to sign in; anything else gets the 401."""
+    """A person opening a dashboard page is sent to the staff and operator sign-in page;
+    anything else gets the 401."""
     if request.method == "GET" and "text/html" in request.headers.get("accept", ""):
-        return Redirect(path="/login", status_code=303)
+        return Redirect(path="/admin/sign-in", status_code=303)
     return http_exception_handler(request, exc)
 
 
@@ -67,6 +69,8 @@ async def viewer(request: Request[Any, Any, Any], session: AsyncSession) -> View
                 organizer_ids=frozenset(r[0] for r in rows),
                 money_ids=frozenset(r[0] for r in rows if r[1] in ("owner", "manager")),
             )
+    if operator_session(request):
+        return Viewer(who="operator", organizer_ids=None)
     if request.headers.get("authorization", "").lower().startswith("basic "):
         operator_guard(request, request.route_handler)  # raises on bad credentials
         return Viewer(who="operator", organizer_ids=None)

@@ -1,13 +1,22 @@
-"""HTTP Basic for the platform operator, with credentials from settings.
+"""The platform operator: credentials from settings, two ways in.
 
-Compared in constant time; with no credentials configured, operator routes answer 401 with a
-message saying which settings to set, never open.
+- A browser signs in at `/admin/sign-in` with a form (rate limited, CSRF-protected) and gets an
+  ordinary session, so every dashboard form works with its CSRF token and "Sign out" ends it.
+  We chose a sign-in page over a Basic challenge: browsers keep Basic credentials for the whole
+  visit, send them with cross-site form posts, and offer no way to sign out.
+- Scripts (curl, the operator JSON API) send HTTP Basic on every request.
+
+Credentials are compared in constant time. The session holds a fingerprint of the credentials,
+not a flag, so changing ADMIN_PASSWORD ends every operator session. With no credentials
+configured, operator routes answer 401 with a message saying which settings to set, never open.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
+import hmac
 import secrets
 from typing import Any
 
@@ -18,25 +27,57 @@ from litestar.handlers.base import BaseRouteHandler
 from api.settings import Settings
 
 REALM = {"WWW-Authenticate": 'Basic realm="POCtix operator", charset="UTF-8"'}
+SESSION_KEY = "operator"
+NOT_CONFIGURED = "Operator access is not configured: set ADMIN_USERNAME and ADMIN_PASSWORD."
+
+
+def operator_configured(settings: Settings) -> bool:
+    return bool(settings.admin_username and settings.admin_password)
+
+
+def good_credentials(settings: Settings, user: str, password: str) -> bool:
+    if not operator_configured(settings):
+        return False
+    good_user = secrets.compare_digest(user.encode(), settings.admin_username.encode())
+    good_password = secrets.compare_digest(password.encode(), settings.admin_password.encode())
+    return good_user and good_password
+
+
+def session_fingerprint(settings: Settings) -> str:
+    """What an operator session stores: changes whenever the credentials or the key change."""
+    material = f"{settings.admin_username}\0{settings.admin_password}".encode()
+    key = hashlib.sha256(b"poctix operator session v1\0" + settings.secret_key.encode()).digest()
+    return hmac.new(key, material, hashlib.sha256).hexdigest()
+
+
+def operator_session(connection: ASGIConnection[Any, Any, Any, Any]) -> bool:
+    """Whether this request carries a signed-in operator session for today's credentials."""
+    settings: Settings = connection.app.state.settings
+    if not operator_configured(settings) or connection.scope.get("session") is None:
+        return False
+    value = connection.session.get(SESSION_KEY)
+    return isinstance(value, str) and hmac.compare_digest(value, session_fingerprint(settings))
+
+
+def basic_credentials(connection: ASGIConnection[Any, Any, Any, Any]) -> tuple[str, str] | None:
+    scheme, _, encoded = connection.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        user, _, password = base64.b64decode(encoded, validate=True).decode().partition(":")
+    except (binascii.Error, UnicodeDecodeError):
+        return ("", "")
+    return user, password
 
 
 def operator_guard(
     connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
 ) -> None:
     settings: Settings = connection.app.state.settings
-    if not settings.admin_username or not settings.admin_password:
-        raise NotAuthorizedException(
-            detail="Operator access is not configured: set ADMIN_USERNAME and ADMIN_PASSWORD.",
-            headers=REALM,
-        )
-    scheme, _, encoded = connection.headers.get("authorization", "").partition(" ")
-    try:
-        user, _, password = base64.b64decode(encoded, validate=True).decode().partition(":")
-    except (binascii.Error, UnicodeDecodeError):
-        user = password = ""
-    good_user = secrets.compare_digest(user.encode(), settings.admin_username.encode())
-    good_password = secrets.compare_digest(password.encode(), settings.admin_password.encode())
-    if scheme.lower() != "basic" or not (good_user and good_password):
+    if not operator_configured(settings):
+        raise NotAuthorizedException(detail=NOT_CONFIGURED, headers=REALM)
+    given = basic_credentials(connection)
+    if given is None or not good_credentials(settings, *given):
         raise NotAuthorizedException(detail="Operator sign-in required.", headers=REALM)
 
 

@@ -1,0 +1,69 @@
+"""`/admin/sign-in`: where a browser without a staff session lands when it opens the dashboard.
+
+Organizer staff ask for a one-time link (the ordinary `/login` form); the platform operator,
+when ADMIN_USERNAME/ADMIN_PASSWORD are set, signs in with them here (see `api.admin.auth` for why
+a form and not a Basic challenge). Every attempt counts against a per-address limit shared by
+all workers, and each failure is logged with the client address.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from typing import Any
+
+from litestar import Controller, Request, get, post
+from litestar.params import URLEncodedBody
+from litestar.response import Redirect, Template
+
+from api.admin.auth import (
+    NOT_CONFIGURED,
+    SESSION_KEY,
+    good_credentials,
+    operator_configured,
+    session_fingerprint,
+)
+from api.web.deps import AppSettings
+from api.web.ratelimit import client_ip, rate_limit
+
+log = logging.getLogger(__name__)
+
+OPERATOR_SIGN_IN = rate_limit("operator-sign-in", per_window=10, window_seconds=600)
+
+
+def _page(settings: AppSettings, *, error: str | None = None, status: int = 200) -> Template:
+    return Template(
+        template_name="admin/sign_in.html",
+        context={"operator": operator_configured(settings), "error": error},
+        status_code=status,
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+class SignInPages(Controller):
+    path = "/admin/sign-in"
+    include_in_schema = False
+
+    @get("/")
+    async def form(self, settings: AppSettings) -> Template:
+        return _page(settings)
+
+    @post("/", status_code=303, guards=[OPERATOR_SIGN_IN])
+    async def operator(
+        self,
+        request: Request[Any, Any, Any],
+        settings: AppSettings,
+        data: URLEncodedBody[dict[str, str]],
+    ) -> Redirect | Template:
+        if not operator_configured(settings):
+            return _page(settings, error=NOT_CONFIGURED, status=403)
+        if not good_credentials(settings, data.get("username", ""), data.get("password", "")):
+            log.warning("operator sign-in failed", extra={"client": client_ip(request)})
+            return _page(settings, error="Wrong user name or password.", status=401)
+        # A fresh session (new id): nothing from before carries over.
+        request.clear_session()
+        request.set_session(
+            {"sid": secrets.token_urlsafe(16), SESSION_KEY: session_fingerprint(settings)}
+        )
+        log.info("operator signed in", extra={"client": client_ip(request)})
+        return Redirect(path="/admin", status_code=303)
