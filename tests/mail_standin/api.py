@@ -1,5 +1,6 @@
 """A loopback stand-in of a Postmark-style transactional email API.
 
+    GET /server                                      (the token's server: ID, Name)
     POST /email
     X-Postmark-Server-Token: <server token>          (401, ErrorCode 10, when wrong or missing)
     Content-Type: application/json                   (415 otherwise)
@@ -151,6 +152,14 @@ class MailApiStandin:
             "Message": "OK",
         }
 
+    def _server_info(self, request: ApiRequest) -> tuple[int, dict[str, Any]]:
+        """`GET /server`: the server the token belongs to (what `poctix check --online` asks)."""
+        if self.mode == "error":
+            return 500, {"ErrorCode": 500, "Message": "Internal server error."}
+        if request.headers.get("x-postmark-server-token") != self.token:
+            return 401, {"ErrorCode": 10, "Message": "No valid Server token was supplied."}
+        return 200, {"ID": 1, "Name": "POCtix tests", "DeliveryType": "Live"}
+
     async def _asgi(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] == "lifespan":
             while True:
@@ -169,7 +178,9 @@ class MailApiStandin:
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         request = ApiRequest(headers=headers, body=body)
         self._record(request)
-        if scope["method"] != "POST" or scope["path"] != "/email":
+        if scope["method"] == "GET" and scope["path"] == "/server":
+            status, answer = self._server_info(request)
+        elif scope["method"] != "POST" or scope["path"] != "/email":
             status, answer = 404, {"ErrorCode": 404, "Message": "Not found."}
         elif self.mode == "hang":
             await asyncio.to_thread(self._release.wait, 120)

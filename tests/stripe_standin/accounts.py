@@ -20,6 +20,7 @@ from tests.stripe_standin.store import Store
 from tests.stripe_standin.wire import StripeError, missing
 
 LINK_LIFETIME = 300
+PLATFORM_ACCOUNT = "acct_standinplatform"
 
 
 def create_account(store: Store, params: dict[str, Any]) -> dict[str, Any]:
@@ -33,6 +34,22 @@ def create_account(store: Store, params: dict[str, Any]) -> dict[str, Any]:
     if email is not None and not EMAIL.match(email):
         raise StripeError(f"Invalid email address: {email}", param="email")
     return store.add(objects.account(params, now=store.now()))
+
+
+def platform_account(store: Store) -> dict[str, Any]:
+    """`GET /v1/account`: the account the API key belongs to, a platform able to charge."""
+    account = objects.account(
+        {"type": "standard", "email": "platform@example.com"}, now=store.now()
+    )
+    account.update(
+        id=PLATFORM_ACCOUNT,
+        charges_enabled=True,
+        details_submitted=True,
+        payouts_enabled=True,
+        requirements=objects.account_requirements(enabled=True),
+    )
+    del account["controller"]
+    return account
 
 
 def create_link(store: Store, params: dict[str, Any]) -> dict[str, Any]:

@@ -61,6 +61,13 @@ def _line_items(call: Call) -> dict[str, Any]:
     return list_of(items, f"/v1/checkout/sessions/{session['id']}/line_items")
 
 
+def _webhook_endpoints(call: Call) -> dict[str, Any]:
+    newest_first = sorted(
+        call.store.of_kind("webhook_endpoint"), key=lambda item: item["created"], reverse=True
+    )
+    return list_of(newest_first[: call.params.get("limit", 10)], "/v1/webhook_endpoints")
+
+
 def _route(method: str, path: str, params: type, operation: Operation) -> Route:
     pattern = re.compile("^" + path.replace("{id}", "(?P<id>[^/]+)") + "$")
     return Route(method, pattern, params, operation)
@@ -115,6 +122,13 @@ ROUTES = (
         lambda call: accounts.create_account(call.store, call.params),
     ),
     _route("GET", "/v1/accounts/{id}", sp.AccountRetrieveParams, _retrieve("account", "account")),
+    _route(
+        "GET",
+        "/v1/account",
+        sp.AccountRetrieveCurrentParams,
+        lambda call: accounts.platform_account(call.store),
+    ),
+    _route("GET", "/v1/webhook_endpoints", sp.WebhookEndpointListParams, _webhook_endpoints),
     _route(
         "POST",
         "/v1/account_links",

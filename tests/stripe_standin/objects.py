@@ -241,6 +241,26 @@ def account_requirements(*, enabled: bool) -> dict[str, Any]:
     }
 
 
+def webhook_endpoint(
+    url: str, events: list[str], *, connect: bool, status: str, now: int
+) -> dict[str, Any]:
+    """As `GET /v1/webhook_endpoints` lists it: no `secret` (Stripe shows it only at creation).
+    `connect` is not in Stripe's documented object; the stand-in carries it so a test can say
+    which kind of endpoint the dashboard made."""
+    obj = envelope("we", "webhook_endpoint", now)
+    obj.update(
+        api_version=None,
+        application=None,
+        connect=connect,
+        description=None,
+        enabled_events=list(events),
+        metadata={},
+        status=status,
+        url=url,
+    )
+    return obj
+
+
 def event(
     kind: str,
     snapshot: dict[str, Any],

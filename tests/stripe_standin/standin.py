@@ -23,7 +23,7 @@ from typing import Any
 
 import stripe
 
-from tests.stripe_standin import accounts, checkout, refunds
+from tests.stripe_standin import accounts, checkout, objects, refunds
 from tests.stripe_standin.app import build_app
 from tests.stripe_standin.server import ServerThread
 from tests.stripe_standin.store import RequestRecord, Store
@@ -231,6 +231,16 @@ class StripeStandin:
 
     def set_charges_enabled(self, account_id: str, enabled: bool = True) -> Obj:
         return self._shown(accounts.set_charges_enabled(self.store, account_id, enabled))
+
+    def add_webhook_endpoint(
+        self, url: str, events: list[str], *, connect: bool = False, status: str = "enabled"
+    ) -> Obj:
+        """A webhook endpoint made in the Stripe dashboard, listed by `GET /v1/webhook_endpoints`
+        (what `poctix check --online` reads; deliveries still go to `webhook_url`)."""
+        endpoint = objects.webhook_endpoint(
+            url, events, connect=connect, status=status, now=self.store.now()
+        )
+        return self._shown(self.store.add(endpoint))
 
     # -- webhooks -------------------------------------------------------------------------------
 
