@@ -46,6 +46,7 @@ const PRECACHE = [
   '/pwa/lib/pass-pack.js',
   '/pwa/lib/pass-token.js',
   '/pwa/lib/scanner-store.js',
+  '/pwa/lib/secure-context.js',
   '/pwa/lib/sync-client.js',
   '/pwa/lib/sync-core.js',
   '/pwa/vendor/idb.js',

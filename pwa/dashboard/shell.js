@@ -2,8 +2,11 @@
 /**
  * Every dashboard page: register the root service worker (which keeps the last copy of each
  * dashboard page for offline viewing), say when what is shown is an offline copy and how old it
- * is, and stop actions that need the server from failing silently while offline.
+ * is, stop actions that need the server from failing silently while offline, and say plainly
+ * when the page was opened over plain HTTP (pwa/lib/secure-context.js).
  */
+
+import { needsHttps, writeHttpsNotice } from '../lib/secure-context.js';
 
 const asOf = document.querySelector('meta[name="poctix-as-of"]')?.getAttribute('content') ?? null;
 
@@ -40,6 +43,16 @@ function update() {
   } else {
     showOffline(`You are offline. This page is as of ${when(asOf)}; changes need the network.`);
   }
+}
+
+if (needsHttps(window)) {
+  // Plain HTTP: no offline copies of these pages (no service worker), and the door pages
+  // this dashboard links to cannot work. Say so at the top of every page.
+  const notice = document.createElement('p');
+  notice.className = 'offline-note';
+  notice.setAttribute('role', 'alert');
+  notice.id = 'needs-https';
+  document.querySelector('main')?.prepend(writeHttpsNotice(notice, location));
 }
 
 window.addEventListener('online', update);

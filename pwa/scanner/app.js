@@ -11,6 +11,7 @@
 import { Door } from '../lib/door.js';
 import { ScannerStore } from '../lib/scanner-store.js';
 import { createApi, isRevoked, SyncLoop, syncOnce } from '../lib/sync-client.js';
+import { needsHttps, signatureTrouble } from '../lib/secure-context.js';
 import { message } from '../lib/sync-core.js';
 import { Camera } from './camera.js';
 import { signal, unlockAudio } from './feedback.js';
@@ -86,7 +87,9 @@ async function round() {
 
 function becameReady() {
   view.where(door.meta.event?.name ?? door.identity?.event_name ?? '', door.doorName);
-  view.notice(door.badKeys.length > 0 ? 'This browser cannot check pass signatures (no Ed25519). Update the browser.' : null);
+  const trouble = signatureTrouble({ secure: !needsHttps(window), unreadableKeys: door.badKeys.length });
+  if (trouble === 'needs_https') view.needsHttps(location);
+  else view.notice(trouble === 'no_ed25519' ? 'This browser cannot check pass signatures (no Ed25519). Update the browser.' : null);
   view.setAlerts(door.alerts, timeZone());
   view.setReady(true);
   renderStatus();
@@ -229,6 +232,12 @@ function listenToWorker() {
 }
 
 async function main() {
+  if (needsHttps(window)) {
+    // No camera, no offline copy, no signature checks here: pairing would spend the one-time
+    // code on a phone that cannot scan. Send the person to the same link over HTTPS instead.
+    view.needsHttps(location);
+    return;
+  }
   for (const type of ['pointerdown', 'keydown']) window.addEventListener(type, unlockAudio, { capture: true });
   listenToWorker();
   void registerWorker({ onWaiting: updateWaiting }).then((r) => {

@@ -4,6 +4,7 @@
  * contract with the end-to-end tests (see README of pwa/scanner in the report): keep them.
  */
 
+import { writeHttpsNotice } from '../lib/secure-context.js';
 import { ago, alsoAdmittedText, verdictText } from './format.js';
 
 /** @param {string} id */
@@ -110,6 +111,17 @@ export class View {
     const element = $('notice');
     element.hidden = text === null;
     element.textContent = text ?? '';
+  }
+
+  /**
+   * The page was opened over plain HTTP: say so, with the HTTPS link, in place of the scanner.
+   * @param {import('../lib/secure-context.js').PageLocation} location
+   */
+  needsHttps(location) {
+    for (const element of Object.values(this.sections)) element.hidden = true;
+    const element = $('notice');
+    writeHttpsNotice(element, location);
+    element.hidden = false;
   }
 
   /** @param {boolean} revoked */

@@ -23,6 +23,7 @@ import {
   readRecord,
   readingNotes,
 } from './model.js';
+import { needsHttps, writeHttpsNotice } from '../lib/secure-context.js';
 
 /** @typedef {import('./model.js').SavedOrder} SavedOrder */
 /** @typedef {import('./model.js').SavedPass} SavedPass */
@@ -300,7 +301,16 @@ function refreshOnce() {
 window.addEventListener('online', () => void refreshOnce());
 window.addEventListener('offline', showNetwork);
 
+/** Over plain HTTP the wallet still shows what this phone saved, but cannot keep an offline
+ * copy of itself (no service worker): say why, and where the HTTPS page is. */
+function sayWhenHttpsIsNeeded() {
+  if (!needsHttps(window)) return;
+  const notice = writeHttpsNotice(el('p', { id: 'needs-https', class: 'notes', role: 'alert' }), location);
+  byId('notes').before(notice);
+}
+
 async function start() {
+  sayWhenHttpsIsNeeded();
   try {
     store = await import('./store.js');
     db = await store.openWallet();
