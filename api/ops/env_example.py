@@ -54,7 +54,8 @@ GROUPS: tuple[tuple[str, str, bool, tuple[str, ...]], ...] = (
     (
         "Payments (Stripe): required to sell paid tickets",
         "Without STRIPE_SECRET_KEY, paid tiers are shown but not sold; free tickets work. Both "
-        "webhook endpoints and their events are listed in the README (Going live).",
+        "webhook endpoints and their events are listed in the README under 'Going live with "
+        "Stripe'.",
         True,
         (
             "STRIPE_SECRET_KEY",
