@@ -6,8 +6,10 @@ JS_TESTS := $(wildcard tests/js/*.test.mjs)
 
 .PHONY: run test install install-test vendor lint typecheck test-python test-js test-e2e bench clean
 
+# `make run HTTPS=1`: HTTPS on this machine's LAN address with a local certificate authority,
+# so phones can open the scanner and the wallet (README, "Phones need HTTPS").
 run: install vendor
-	$(BIN)/poctix run --demo
+	$(BIN)/poctix run --demo $(if $(filter 1 yes true,$(HTTPS)),--https)
 
 test: install-test vendor lint typecheck test-python test-js test-e2e
 
