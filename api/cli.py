@@ -452,6 +452,59 @@ def check(online: bool) -> None:
         sys.exit(1)
 
 
+@main.command()
+@click.argument("file", type=click.Path(dir_okay=False, writable=True))
+def backup(file: str) -> None:
+    """Write the database and the uploads into FILE (SECRET_KEY is not in it: keep it apart)."""
+    from pathlib import Path
+
+    from api.ops import backup as ops
+
+    settings = _settings()
+    with database(settings) as ready:
+        assert ready.database_url
+        try:
+            manifest = ops.backup(
+                database_url=ready.database_url, data_dir=ready.data_dir, target=Path(file)
+            )
+        except ops.BackupError as exc:
+            raise click.ClickException(str(exc)) from exc
+    click.echo(
+        f"Backed up to {file}: the database (revision {manifest['alembic_revision']}) and "
+        f"{manifest['uploads']} upload(s).\n{ops.KEY_NOTE}"
+    )
+
+
+@main.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--force", is_flag=True, help="Restore even if the database already has tables.")
+def restore(file: str, force: bool) -> None:
+    """Restore a `poctix backup` FILE into an empty database, put the uploads back, migrate."""
+    from pathlib import Path
+
+    from api.ops import backup as ops
+
+    try:
+        # Not with_secret_key(): a development key generated now would not be the old host's.
+        settings = Settings.from_env()
+    except SettingsError as exc:
+        raise click.ClickException(str(exc)) from exc
+    with database(settings) as ready:
+        assert ready.database_url
+        try:
+            done = ops.restore(
+                source=Path(file), database_url=ready.database_url, data_dir=ready.data_dir,
+                force=force,
+            )  # fmt: skip
+        except ops.BackupError as exc:
+            raise click.ClickException(str(exc)) from exc
+    click.echo(
+        f"Restored {file} (POCtix {done['poctix_version']}, made {done['created_at']}): the "
+        f"database, {done['uploads_restored']} upload(s), migrated to this version.\n"
+        f"{ops.KEY_NOTE}"
+    )
+
+
 @main.command("settings")
 @click.option(
     "--env", "as_env", is_flag=True,
