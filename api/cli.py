@@ -453,35 +453,34 @@ def check(online: bool) -> None:
 
 
 @main.command()
-@click.argument("file", type=click.Path(dir_okay=False, writable=True))
+@click.argument("file", type=click.Path(dir_okay=False, writable=True, allow_dash=True))
 def backup(file: str) -> None:
-    """Write the database and the uploads into FILE (SECRET_KEY is not in it: keep it apart)."""
-    from pathlib import Path
-
+    """Write the database and the uploads into FILE (`-`: standard output). SECRET_KEY is not
+    in it: keep it apart."""
     from api.ops import backup as ops
 
     settings = _settings()
-    with database(settings) as ready:
+    with database(settings) as ready, ops.file_or_stdout(file) as target:
         assert ready.database_url
         try:
             manifest = ops.backup(
-                database_url=ready.database_url, data_dir=ready.data_dir, target=Path(file)
+                database_url=ready.database_url, data_dir=ready.data_dir, target=target
             )
         except ops.BackupError as exc:
             raise click.ClickException(str(exc)) from exc
     click.echo(
         f"Backed up to {file}: the database (revision {manifest['alembic_revision']}) and "
-        f"{manifest['uploads']} upload(s).\n{ops.KEY_NOTE}"
+        f"{manifest['uploads']} upload(s).\n{ops.KEY_NOTE}",
+        err=file == "-",
     )
 
 
 @main.command()
-@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, allow_dash=True))
 @click.option("--force", is_flag=True, help="Restore even if the database already has tables.")
 def restore(file: str, force: bool) -> None:
-    """Restore a `poctix backup` FILE into an empty database, put the uploads back, migrate."""
-    from pathlib import Path
-
+    """Restore a `poctix backup` FILE (`-`: standard input) into an empty database, put the
+    uploads back, migrate."""
     from api.ops import backup as ops
 
     try:
@@ -489,11 +488,11 @@ def restore(file: str, force: bool) -> None:
         settings = Settings.from_env()
     except SettingsError as exc:
         raise click.ClickException(str(exc)) from exc
-    with database(settings) as ready:
+    with database(settings) as ready, ops.file_or_stdin(file) as source:
         assert ready.database_url
         try:
             done = ops.restore(
-                source=Path(file), database_url=ready.database_url, data_dir=ready.data_dir,
+                source=source, database_url=ready.database_url, data_dir=ready.data_dir,
                 force=force,
             )  # fmt: skip
         except ops.BackupError as exc:

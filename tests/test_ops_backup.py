@@ -11,7 +11,7 @@ import subprocess
 import sys
 import tarfile
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import IO, Any
 
 import pytest
 from litestar import Litestar
@@ -47,16 +47,26 @@ def _env(settings: Settings) -> dict[str, str]:
     return env
 
 
-async def poctix(args: list[str], settings: Settings) -> subprocess.CompletedProcess[str]:
-    """The `poctix` command as an operator runs it, against `settings`' database and folder."""
+async def poctix(
+    args: list[str],
+    settings: Settings,
+    *,
+    stdin: IO[bytes] | None = None,
+    stdout: IO[bytes] | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """The `poctix` command as an operator runs it, against `settings`' database and folder
+    (with `stdin`/`stdout` files for `-`; stderr is still captured as text)."""
     return await asyncio.to_thread(
         subprocess.run,
         [sys.executable, "-m", "api.cli", *args],
         env=_env(settings),
-        capture_output=True,
-        text=True,
+        stdin=stdin,
+        stdout=stdout if stdout is not None else subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        encoding=None if stdout is not None else "utf-8",
+        errors="replace",
         timeout=300,
-    )
+    )  # fmt: skip
 
 
 @pytest.fixture
@@ -153,11 +163,12 @@ async def test_a_restored_host_keeps_verifying_passes_scans_and_uploads(
         assert more.json()["acked"] == 2
 
 
-async def test_restoring_over_a_database_with_tables_is_refused_unless_forced(
+async def test_restoring_over_a_database_with_tables_is_refused_unless_forced_through_pipes(
     settings: Settings, postgres: PostgresForTests
 ) -> None:
     backup_file = settings.data_dir / "poctix.backup"
-    made = await poctix(["backup", str(backup_file)], settings)
+    with backup_file.open("wb") as out:
+        made = await poctix(["backup", "-"], settings, stdout=out)
     assert made.returncode == 0, made.stderr
     with tarfile.open(backup_file) as tar:
         assert sorted(tar.getnames()) == ["database.dump", "manifest.json"]
@@ -171,7 +182,8 @@ async def test_restoring_over_a_database_with_tables_is_refused_unless_forced(
         assert refused.returncode == 1
         assert "The target database is not empty: it already has POCtix tables" in refused.stderr
         assert "--force" in refused.stderr
-        forced = await poctix(["restore", "--force", str(backup_file)], occupied)
+        with backup_file.open("rb") as given:
+            forced = await poctix(["restore", "--force", "-"], occupied, stdin=given)
         assert forced.returncode == 0, forced.stderr
     finally:
         assert occupied.database_url

@@ -23,8 +23,11 @@ import io
 import json
 import re
 import shutil
+import sys
 import tarfile
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import metadata
@@ -89,6 +92,34 @@ async def _inspect(database_url: str) -> Database:
 
 def inspect_database(database_url: str) -> Database:
     return asyncio.run(_inspect(database_url))
+
+
+@contextmanager
+def file_or_stdin(name: str) -> Iterator[Path]:
+    """`name`, or for `-` standard input spooled to a temporary file (a tar must be seekable):
+    `docker compose run -T app poctix restore - < FILE` needs no volume for the file."""
+    if name != "-":
+        yield Path(name)
+        return
+    with tempfile.TemporaryDirectory(prefix="poctix-restore-") as work:
+        spooled = Path(work) / "stdin.backup"
+        with spooled.open("wb") as out:
+            shutil.copyfileobj(sys.stdin.buffer, out)
+        yield spooled
+
+
+@contextmanager
+def file_or_stdout(name: str) -> Iterator[Path]:
+    """`name`, or for `-` a temporary file copied to standard output once written."""
+    if name != "-":
+        yield Path(name)
+        return
+    with tempfile.TemporaryDirectory(prefix="poctix-backup-") as work:
+        written = Path(work) / "poctix.backup"
+        yield written
+        with written.open("rb") as source:
+            shutil.copyfileobj(source, sys.stdout.buffer)
+        sys.stdout.buffer.flush()
 
 
 def _version() -> str:
