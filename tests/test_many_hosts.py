@@ -32,8 +32,7 @@ import asyncio
 import contextlib
 import itertools
 import json
-import math
-import re
+import signal
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
@@ -43,7 +42,7 @@ from pathlib import Path
 import httpx
 import pytest
 import redis.asyncio
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import sync
@@ -80,9 +79,13 @@ class Cluster:
     balancer: str
     redis_url: str
     ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    sent: list[str] = field(default_factory=list)
+    """The request id of every request sent, in order."""
 
     def request_id(self, what: str) -> str:
-        return f"{what}-{next(self.ids):06d}"
+        name = f"{what}-{next(self.ids):06d}"
+        self.sent.append(name)
+        return name
 
     def answered_by(self, index: int) -> set[str]:
         """The request ids process `index` wrote on its access log."""
@@ -97,10 +100,36 @@ class Cluster:
         return found
 
     def client(self, *, direct: int | None = None, address: str = "127.0.0.1") -> httpx.AsyncClient:
-        """A browser at `address` talking to the balancer (or to one process directly)."""
+        """A browser at `address` talking to the balancer (or to one process directly); each of
+        its requests carries a fresh `X-Request-ID`."""
+
+        async def name_it(request: httpx.Request) -> None:
+            request.headers["X-Request-ID"] = self.request_id(request.method.lower())
+
         url = self.balancer if direct is None else self.urls[direct]
-        transport = httpx.AsyncHTTPTransport(local_address=address)
-        return httpx.AsyncClient(base_url=url, transport=transport, timeout=WAIT_S)
+        return httpx.AsyncClient(
+            base_url=url,
+            transport=httpx.AsyncHTTPTransport(local_address=address),
+            timeout=WAIT_S,
+            event_hooks={"request": [name_it]},
+        )
+
+    async def processes_of(self, request_ids: set[str]) -> Counter[int]:
+        """How many of `request_ids` each process answered (by index), once every one of them
+        is on an access log: a process writes the line just after its response has gone."""
+        deadline = time.monotonic() + WAIT_S
+        while True:
+            counts = Counter(
+                {index: len(request_ids & self.answered_by(index)) for index in range(PROCESSES)}
+            )
+            if counts.total() == len(request_ids):
+                return counts
+            assert time.monotonic() < deadline, f"not on any access log: {request_ids}"
+            await asyncio.sleep(0.05)
+
+
+def request_id(response: httpx.Response) -> str:
+    return response.request.headers["x-request-id"]
 
 
 @pytest.fixture
@@ -180,3 +209,242 @@ async def test_two_door_phones_syncing_through_different_processes_converge(
         assert {found[0]["first"]["door"], found[0]["other"]["door"]} == {"Gate A", "Gate B"}
         assert found == server_view
 
+
+async def next_event(lines: AsyncIterator[str]) -> tuple[str, str]:
+    """The next server-sent event's (event, data), skipping keep-alive comments."""
+    name, data = "message", ""
+    async for line in lines:
+        if line.startswith("event:"):
+            name = line.removeprefix("event:").strip()
+        elif line.startswith("data:"):
+            data = line.removeprefix("data:").strip()
+        elif not line and (name != "message" or data):
+            return name, data
+    raise AssertionError("the stream ended")
+
+
+async def test_the_live_door_view_on_one_process_sees_a_scan_pushed_to_another(
+    cluster: Cluster, db: AsyncSession, settings: Settings
+) -> None:
+    night = await a_night_at_the_door(db, settings)  # 3 of 4 passes checked in
+    pass_id = pass_key_text(night.passes[2].pass_key)  # the one not in yet
+    pairing = await create_pairing(db, event_id=night.event_id, door="Gate C")
+    await db.commit()
+    door = f"{cluster.urls[2]}/admin/events/{night.event_id}/door"
+    async with (
+        cluster.client(address="127.0.0.2") as organizer,
+        cluster.client(direct=0) as phone,
+    ):
+        # Signed in through the balancer: the form, the link request and the confirmation are
+        # answered by different processes, and the session holds on every one of them.
+        await sign_in(organizer, db, settings, "staff@reef.example")
+        signed_in_through = await cluster.processes_of(set(cluster.sent))
+        assert len(+signed_in_through) >= 2, signed_in_through
+
+        before = await organizer.get(f"{door}.json")  # process 3
+        assert before.status_code == 200, before.text
+        assert before.json()["checked_in"] == 3
+        gate_c = await pair(phone, pairing.code, "Gate C")  # process 1
+
+        async with organizer.stream("GET", f"{door}/stream") as stream:  # process 3
+            assert stream.status_code == 200
+            lines = stream.aiter_lines()
+            async with asyncio.timeout(WAIT_S):
+                assert await next_event(lines) == ("ready", "listening")
+            pushed = await phone.post(
+                "/api/v1/scanner/push",
+                json={"scans": [scan(gate_c, 1, pass_id, at=T0 + 10 * 60_000)]},
+                headers=gate_c.auth,
+            )
+            assert pushed.status_code == 200, pushed.text
+            async with asyncio.timeout(WAIT_S):
+                assert await next_event(lines) == ("poke", str(night.event_id))
+
+        after = await organizer.get(f"{door}.json")  # what the page pulls on the poke
+        page = await organizer.get(door)
+    figures = after.json()
+    assert (figures["checked_in"], figures["sold"]) == (4, 4)
+    doors = {d["door"]: d["checked_in"] for d in figures["doors"]}
+    assert doors == {"Gate A": 2, "Gate B": 1, "Gate C": 1}
+    assert 'Checked in <strong data-figure="checked-in">4</strong> of' in page.text
+    assert (await cluster.processes_of({request_id(pushed)}))[0] == 1
+    assert (await cluster.processes_of({request_id(after)}))[2] == 1
+
+
+async def until_a_fresh_window(window_seconds: int, *, room: float) -> None:
+    """Return once at least `room` seconds remain in the current fixed rate-limit window, so a
+    burst is counted in one window (waits at most `room` s, polling the clock)."""
+    deadline = time.monotonic() + room + 5
+    while window_seconds - time.time() % window_seconds < room:
+        assert time.monotonic() < deadline, "the clock did not move on"
+        await asyncio.sleep(0.2)
+
+
+async def test_one_address_gets_its_sign_in_allowance_in_total_across_three_processes(
+    cluster: Cluster,
+) -> None:
+    # LOGIN in api/web/ratelimit.py: 20 per 600 s per client address.
+    allowance, window = 20, 600
+    await until_a_fresh_window(window, room=60)
+    async with cluster.client(address="127.0.0.9") as client:
+        token = csrf_token((await client.get("/login")).text)
+
+        async def ask(n: int) -> httpx.Response:
+            return await client.post(
+                "/login", data={"_csrf_token": token, "email": f"guest{n}@example.com"}
+            )
+
+        answers = await asyncio.gather(*(ask(n) for n in range(3 * allowance)))
+    statuses = Counter(response.status_code for response in answers)
+    assert statuses == Counter({303: allowance, 429: 2 * allowance}), statuses
+    for response in answers:
+        if response.status_code == 429:
+            assert 0 < int(response.headers["retry-after"]) <= window
+            assert "Too many attempts from your network" in response.text
+    # The balancer spread them: every process answered a share, and let some through.
+    served = await cluster.processes_of({request_id(r) for r in answers})
+    assert all(served[index] >= allowance // 2 for index in range(PROCESSES)), served
+    allowed = await cluster.processes_of({request_id(r) for r in answers if r.status_code == 303})
+    assert len(+allowed) >= 2, allowed
+
+    # Counted per client, not per balancer: the next address still gets in.
+    async with cluster.client(address="127.0.0.10") as neighbour:
+        token = csrf_token((await neighbour.get("/login")).text)
+        response = await neighbour.post(
+            "/login", data={"_csrf_token": token, "email": "neighbour@example.com"}
+        )
+        assert response.status_code == 303, response.text
+    store = redis.asyncio.from_url(cluster.redis_url)
+    try:
+        counts = {
+            key.decode().split(":")[3]: int(await store.get(key))
+            async for key in store.scan_iter("poctix:ratelimit:login:*")
+        }
+    finally:
+        await store.aclose()
+    assert counts == {"127.0.0.9": 3 * allowance, "127.0.0.10": 1}
+
+
+@dataclass
+class Attempt:
+    buyer: int
+    phase: str
+    request_id: str
+    status: int | None
+    location: str = ""
+    error: str = ""
+
+
+BUYERS = 60
+QUANTITY = 2
+
+
+async def test_a_process_stopped_mid_stream_of_checkouts_loses_and_doubles_no_order(
+    cluster: Cluster, db: AsyncSession
+) -> None:
+    event = await factories.event(db)
+    tier = await factories.tier(db, event=event, price_minor=0, capacity=10_000)
+    await db.commit()
+    slug, tier_id = event.slug, tier.id
+    stopped = cluster.apps[1]
+    phase = "before"
+    attempts: list[Attempt] = []
+    bought: dict[int, str] = {}
+
+    async def buy(n: int) -> None:
+        """Buyer n, from an address of their own: the event page, then the form; whatever
+        fails is tried again, as a person would (reload the page, submit again)."""
+        deadline = time.monotonic() + WAIT_S
+        async with cluster.client(address=f"127.0.1.{n}") as browser:
+            while n not in bought:
+                assert time.monotonic() < deadline, [a for a in attempts if a.buyer == n]
+                seen = phase
+                try:
+                    page = await browser.get(f"/e/{slug}")
+                    if page.status_code != 200:
+                        attempts.append(Attempt(n, seen, request_id(page), page.status_code))
+                        continue
+                    response = await browser.post(
+                        f"/e/{slug}/checkout",
+                        data={
+                            "_csrf_token": csrf_token(page.text),
+                            f"qty-{tier_id}": str(QUANTITY),
+                            "email": f"buyer{n}@example.com",
+                        },
+                    )
+                except httpx.TransportError as exc:
+                    rid = exc.request.headers["x-request-id"]
+                    attempts.append(Attempt(n, seen, rid, None, error=repr(exc)))
+                    continue
+                location = response.headers.get("location", "")
+                attempts.append(
+                    Attempt(n, seen, request_id(response), response.status_code, location)
+                )
+                if response.status_code == 303 and "/passes/" in location:
+                    bought[n] = location.rsplit("/", 1)[-1]
+
+    async def buyers(numbers: range, at_once: int = 6) -> None:
+        pending = iter(numbers)
+
+        async def one_after_another() -> None:
+            for n in pending:
+                await buy(n)
+
+        await asyncio.gather(*(one_after_another() for _ in range(at_once)))
+
+    # Buyers 1-40 stream in; once 20 have their passes, process 2 is sent SIGTERM while the
+    # rest of them check out. Buyers 41-60 come after it has exited.
+    stream = asyncio.create_task(buyers(range(1, 41)))
+    async with asyncio.timeout(WAIT_S):
+        while len(bought) < 20:
+            assert not stream.done(), stream
+            await asyncio.sleep(0.01)
+    phase = "stopping"
+    status = await asyncio.to_thread(stopped.stop)
+    phase = "after"
+    await stream
+    await buyers(range(41, BUYERS + 1))
+
+    # Every buyer got a 303 to their passes page; what failed on the way, and where.
+    assert sorted(bought) == list(range(1, BUYERS + 1))
+    # (Page loads are recorded only when they fail.)
+    failed = [a for a in attempts if not (a.status == 303 and "/passes/" in a.location)]
+    assert all(a.phase == "stopping" for a in failed), failed
+    assert all(a.status in (None, 502) for a in failed), failed
+    # It shut down gracefully (uvicorn ends by re-raising the SIGTERM it handled).
+    assert status in (0, -signal.SIGTERM), stopped.output()[-3000:]
+    assert "Application shutdown complete" in stopped.output()
+
+    # Process 2 was in the rotation before the stop and got nothing after it had exited;
+    # the other two answered everything after.
+    after = {a.request_id for a in attempts if a.phase == "after"}
+    before = {a.request_id for a in attempts if a.phase == "before"}
+    assert (await cluster.processes_of(before))[1] > 0
+    answered_after = await cluster.processes_of(after)
+    assert answered_after[1] == 0, answered_after
+    assert answered_after[0] > 0, answered_after
+    assert answered_after[2] > 0, answered_after
+
+    # Nothing lost, nothing doubled: one paid order per buyer, the one their 303 named, with
+    # its passes and one confirmation email queued.
+    db.expire_all()
+    orders = {o.buyer_email: o for o in await db.scalars(select(Order))}
+    emails = Counter(await db.scalars(select(Order.buyer_email)))
+    assert max(emails.values()) == 1, [e for e, c in emails.items() if c > 1]
+    assert {email: o.public_id for email, o in orders.items()} == {
+        f"buyer{n}@example.com": public_id for n, public_id in bought.items()
+    }
+    assert {o.status for o in orders.values()} == {"paid"}
+    passes = Counter(await db.scalars(select(Pass.order_id)))
+    assert {o.id: passes[o.id] for o in orders.values()} == {
+        o.id: QUANTITY for o in orders.values()
+    }
+    confirmations = Counter(
+        payload["order_id"]
+        for payload in await db.scalars(
+            select(OutboxMessage.payload).where(OutboxMessage.kind == "order_confirmation")
+        )
+    )
+    assert confirmations == Counter(str(o.id) for o in orders.values())
+    await db.refresh(tier)
+    assert (tier.sold, tier.held) == (QUANTITY * BUYERS, 0)
