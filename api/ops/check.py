@@ -102,18 +102,13 @@ def stripe_key(settings: Settings) -> list[Finding]:
     key = settings.stripe_secret_key
     if not key:
         # Free events need no Stripe: only worth a word where paid tickets are expected.
-        return (
-            [
-                Finding(
-                    "warning",
-                    "STRIPE_SECRET_KEY",
-                    "is not set: paid tiers are shown but "
-                    "not sold. Set it to the platform's secret key (Dashboard → Developers → "
-                    "API keys).",
-                )
-            ]
-            if settings.is_production
-            else []
+        if not settings.is_production:
+            return []
+        return single(
+            "warning",
+            "STRIPE_SECRET_KEY",
+            "is not set: paid tiers are shown but not sold. Set it to the platform's secret "
+            "key (Dashboard → Developers → API keys).",
         )
     if not key.startswith(STRIPE_KEY_PREFIXES):
         return single(
@@ -222,18 +217,14 @@ def mail_from(settings: Settings) -> list[Finding]:
 def operator(settings: Settings) -> list[Finding]:
     user, password = settings.admin_username, settings.admin_password
     if not user and not password:
-        return (
-            [
-                Finding(
-                    "warning",
-                    "ADMIN_PASSWORD",
-                    "and ADMIN_USERNAME are not set: no "
-                    "platform operator can sign in (organizer onboarding needs one). Set "
-                    f"both, the password at least {MIN_ADMIN_PASSWORD} random characters.",
-                )
-            ]
-            if settings.is_production
-            else []
+        if not settings.is_production:
+            return []
+        return single(
+            "warning",
+            "ADMIN_PASSWORD",
+            "and ADMIN_USERNAME are not set: no platform operator can sign in (organizer "
+            f"onboarding needs one). Set both, the password {MIN_ADMIN_PASSWORD}+ random "
+            "characters.",
         )
     if not user or not password:
         missing = "ADMIN_USERNAME" if not user else "ADMIN_PASSWORD"
