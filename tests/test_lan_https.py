@@ -8,6 +8,7 @@ import ssl
 import stat
 from pathlib import Path
 
+import click
 import pytest
 import zxingcpp
 from cryptography import x509
@@ -115,6 +116,16 @@ def test_links_use_the_lan_address_unless_base_url_was_set(tmp_path: Path) -> No
     assert "door.test" in ca.covered_names(
         x509.load_pem_x509_certificate(chosen.certfile.read_bytes())
     )
+
+
+def test_an_http_base_url_with_https_is_refused_with_what_to_set(tmp_path: Path) -> None:
+    with pytest.raises(click.UsageError, match="unset BASE_URL"):
+        plan_https(
+            data_dir=tmp_path,
+            base_url="http://127.0.0.1:8000",
+            port=8000,
+            environ={"BASE_URL": "http://127.0.0.1:8000"},
+        )
 
 
 def test_the_printed_qr_code_reads_back_as_the_link() -> None:

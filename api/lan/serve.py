@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import click
+
 from api.lan.ca import ensure_server_cert
 
 # TEST-NET-1 (RFC 5737): connecting a UDP socket sends nothing, but makes the kernel choose the
@@ -68,6 +70,12 @@ def plan_https(
     address = lan_address() if wildcard else str(host)
     if environ.get("BASE_URL"):
         url = base_url.rstrip("/")
+        if not url.startswith("https://"):
+            # Every printed link and pairing code would point phones at plain HTTP.
+            raise click.UsageError(
+                f"--https with BASE_URL={url}: unset BASE_URL (links then use "
+                "https://<LAN address>:<port>) or set it to the https:// address phones open."
+            )
     else:
         url = f"https://{_url_host(address)}:{port}"
     names = [address, "localhost", LOOPBACK, *_host_names(), *extra_names]
