@@ -12,8 +12,9 @@ matter here, instead of our guess at them:
   not retried for a POST (it may have been applied) and becomes a 502, as a browser would see;
 - active health checks on `/healthz`;
 - `X-Forwarded-For` is set to the client's address (Caddy ignores the incoming header from
-  clients it does not trust), so the apps, with the balancer's 127.0.0.1 in TRUSTED_PROXIES,
-  count rate limits per client;
+  clients it does not trust) and `CF-Connecting-IP` is dropped, as `deploy/Caddyfile` does, so
+  the apps, with the balancer's 127.0.0.1 in TRUSTED_PROXIES, count rate limits per client
+  and no client can choose the address it is counted under;
 - server-sent events (`text/event-stream`) are flushed through at once.
 
 Caddy is Debian's package (`apt-get install caddy`, or CADDY_PATH). It runs with its admin API
@@ -50,6 +51,7 @@ http://127.0.0.1:{port} {{
 \t\thealth_uri /healthz
 \t\thealth_interval 2s
 \t\thealth_timeout 5s
+\t\theader_up -CF-Connecting-IP
 \t}}
 }}
 """
