@@ -7,6 +7,7 @@ import dataclasses
 import io
 import json
 import os
+import socket
 import subprocess
 import sys
 import tarfile
@@ -25,6 +26,7 @@ from api.checkin.services import create_pairing
 from api.db import Pass
 from api.db.engine import create_engine, session_factory
 from api.media.images import media_dir, store_image
+from api.ops.pgtools import ToolError, find_tool, libpq_env, run_tool
 from api.passes import keys, tokens
 from api.passes import services as pass_services
 from api.settings import Settings
@@ -199,3 +201,25 @@ async def test_a_file_that_is_not_a_backup_is_refused_before_the_database_is_tou
     assert result.returncode == 1
     assert "cannot be read as a POCtix backup" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_the_database_password_reaches_pg_tools_only_through_their_environment() -> None:
+    url = "postgresql://poctix:s3cret%2Fpw@db.internal:5433/poctix?sslmode=require"
+    assert libpq_env(url) == {
+        "PGHOST": "db.internal", "PGPORT": "5433", "PGUSER": "poctix",
+        "PGPASSWORD": "s3cret/pw", "PGDATABASE": "poctix", "PGSSLMODE": "require",
+    }  # fmt: skip
+    embedded = libpq_env("postgresql://postgres@/poctix?host=/tmp/pg-socket")
+    assert embedded == {"PGHOST": "/tmp/pg-socket", "PGUSER": "postgres", "PGDATABASE": "poctix"}
+    pg_dump, _ = find_tool("pg_dump", at_least=0)
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))  # bound, never listening: connections are refused
+        port = closed.getsockname()[1]
+        with pytest.raises(ToolError) as failed:
+            run_tool(
+                [str(pg_dump), "--format=custom", "--file=/dev/null"],
+                database_url=f"postgresql://poctix:s3cret@127.0.0.1:{port}/poctix",
+                what="pg_dump",
+            )
+    assert "pg_dump failed" in str(failed.value)
+    assert "s3cret" not in str(failed.value)
