@@ -90,6 +90,7 @@ def run(
 ) -> None:  # fmt: skip
     """Start the database (embedded unless DATABASE_URL), migrate, and serve (with the outbox
     worker as a child process unless WORKER_IN_PROCESS=false)."""
+    _exit_on_sigterm()
     settings = _settings()
     configure_logging(settings.log_level)
     tls = None
@@ -124,6 +125,24 @@ def run(
         finally:
             if outbox_worker is not None:
                 _stop_worker(outbox_worker)
+
+
+def _exit_on_sigterm() -> None:
+    """SIGTERM (docker stop, systemd, most process managers) stops `run` as SIGINT does: the web
+    workers, then the outbox worker, then the embedded PostgreSQL.
+
+    Python's default for SIGTERM ends the process on the spot, skipping every `finally`; and
+    uvicorn, after its own graceful shutdown, raises the signal again for the previous handler.
+    So the handler turns it into SystemExit, which unwinds through the cleanup. A second SIGTERM
+    during that cleanup is ignored; SIGKILL remains for a stop that hangs.
+    """
+
+    def stop(signum: int, frame: object) -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        log.info("SIGTERM: stopping")
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, stop)
 
 
 def _serve(

@@ -157,8 +157,8 @@ def test_logs_are_json_lines_carrying_the_request_id(database_url: str, tmp_path
     assert "hunter2" not in rest
 
 
-def _get_when_up(url: str) -> httpx.Response:
-    deadline = time.monotonic() + 30
+def _get_when_up(url: str, *, within: float = 30) -> httpx.Response:
+    deadline = time.monotonic() + within
     while True:
         try:
             return httpx.get(url, timeout=5)
@@ -178,3 +178,47 @@ def test_sentry_is_initialised_only_when_a_dsn_is_set(dsn: str, active: bool) ->
         [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True
     )
     assert result.stdout.split() == [str(active), str(active)]
+
+
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_run_stops_its_workers_and_the_embedded_database_on_sigterm_and_sigint(
+    stop: signal.Signals, tmp_path: Path
+) -> None:
+    port = _free_port()
+    env = _env("", tmp_path)
+    env.pop("DATABASE_URL")  # the embedded PostgreSQL in DATA_DIR
+    with subprocess.Popen(
+        [*POCTIX, "run", "--port", str(port)], env=env, stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE, text=True,
+    ) as proc:  # fmt: skip
+        try:
+            # A first start creates the embedded cluster (initdb) and migrates: allow for it.
+            up = _get_when_up(f"http://127.0.0.1:{port}/healthz", within=180)
+            assert up.status_code == 200
+            postmaster = tmp_path / "postgres" / "postmaster.pid"
+            database_pid = int(postmaster.read_text().split()[0])
+            children = _children(proc.pid)
+            assert children, "the outbox worker runs as a child process"
+            proc.send_signal(stop)
+            _, errors = proc.communicate(timeout=60)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+    assert proc.returncode in (0, 1), errors  # SIGINT: click's "Aborted!" exit status
+    assert not postmaster.exists(), "the embedded PostgreSQL was stopped"
+    for pid in [database_pid, *children]:
+        assert not _alive(pid), f"process {pid} outlived poctix run"
+
+
+def _children(pid: int) -> list[int]:
+    found = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return [int(child) for child in found]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie is gone but for its exit status.
+    return "State:\tZ" not in Path(f"/proc/{pid}/status").read_text()
