@@ -25,24 +25,12 @@ import httpx
 import stripe
 
 from api.ops.check import Finding, single
+from api.payments.gateway import stripe_client
 from api.settings import Settings
 
 TIMEOUT = 10.0
 PLATFORM_PATH = "/webhooks/stripe"
 CONNECT_PATH = "/webhooks/stripe-connect"
-
-
-def _stripe_client(settings: Settings, http: stripe.HTTPXClient) -> stripe.StripeClient:
-    # Aimed like the app's own client (api/payments/gateway.py): STRIPE_API_BASE replaces every
-    # Stripe host, so the tests' stand-in answers here too.
-    base = settings.stripe_api_base or None
-    addresses: Any = (
-        {"api": base, "connect": base, "files": base, "meter_events": base} if base else {}
-    )
-    return stripe.StripeClient(
-        settings.stripe_secret_key, base_addresses=addresses, http_client=http,
-        max_network_retries=0,  # a check reports at once; the operator runs it again
-    )  # fmt: skip
 
 
 def _masked(text: str, secret: str) -> str:
@@ -53,7 +41,8 @@ async def stripe_findings(settings: Settings) -> list[Finding]:
     if not settings.stripe_secret_key:
         return []
     http = stripe.HTTPXClient(timeout=TIMEOUT)
-    client = _stripe_client(settings, http)
+    # No retries: a check reports at once; the operator runs it again.
+    client = stripe_client(settings, http, retries=0)
     try:
         account = await client.v1.accounts.retrieve_current_async()
         listed = await client.v1.webhook_endpoints.list_async({"limit": 100})

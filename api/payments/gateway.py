@@ -37,21 +37,29 @@ class CheckoutSession:
     payment_intent: str | None
 
 
+def stripe_client(
+    settings: Settings, http: stripe.HTTPXClient, *, retries: int
+) -> stripe.StripeClient:
+    """A Stripe client for the platform's key; STRIPE_API_BASE replaces every Stripe host (the
+    tests' stand-in answers there)."""
+    base = settings.stripe_api_base or None
+    addresses: Any = (
+        {"api": base, "connect": base, "files": base, "meter_events": base} if base else {}
+    )
+    return stripe.StripeClient(
+        settings.stripe_secret_key,
+        base_addresses=addresses,
+        http_client=http,
+        max_network_retries=retries,
+    )
+
+
 class StripeGateway:
     def __init__(self, settings: Settings) -> None:
         if not settings.stripe_secret_key:
             raise PaymentsUnavailable("Stripe is not configured (STRIPE_SECRET_KEY).")
-        base = settings.stripe_api_base or None
-        addresses: Any = (
-            {"api": base, "connect": base, "files": base, "meter_events": base} if base else {}
-        )
         self._http = stripe.HTTPXClient(timeout=15)
-        self._client = stripe.StripeClient(
-            settings.stripe_secret_key,
-            base_addresses=addresses,
-            http_client=self._http,
-            max_network_retries=2,
-        )
+        self._client = stripe_client(settings, self._http, retries=2)
 
     async def aclose(self) -> None:
         """Close the pooled connections (the app does this at shutdown)."""
