@@ -3,6 +3,7 @@ operator prints when no email is set up yet, and the demo owner by the link `mak
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import re
 import uuid
@@ -221,3 +222,29 @@ def test_organizer_ids_work_as_well_as_slugs(database_url: str, tmp_path: Path) 
     uuid.UUID(found.group(1))
     added = _run(["member", "add", found.group(1), "m@tide.example", "--role", "manager"], env)
     assert added.returncode == 0, added.stderr
+
+
+async def test_guessing_the_operator_password_by_basic_auth_is_cut_off_and_logged(
+    site: Client, caplog: pytest.LogCaptureFixture
+) -> None:
+    def basic(password: str) -> dict[str, str]:
+        raw = f"{OPERATOR[0]}:{password}".encode()
+        return {"authorization": "Basic " + base64.b64encode(raw).decode()}
+
+    good = await site.get("/admin/applications/", headers=basic(OPERATOR[1]))
+    assert good.status_code == 200, "the right password works, and does not count"
+    answers = [
+        (
+            await site.post(
+                f"/api/v1/admin/organizers/{uuid.uuid4()}/stripe/onboarding", headers=basic(f"g{n}")
+            )
+        )
+        for n in range(11)
+    ]
+    assert [a.status_code for a in answers[:10]] == [401] * 10
+    assert answers[10].status_code == 429
+    assert int(answers[10].headers["retry-after"]) > 0
+    # Cut off: even the right password gets nothing more from this address for now.
+    after = await site.get("/admin/applications/", headers=basic(OPERATOR[1]))
+    assert after.status_code == 429
+    assert sum("operator sign-in failed" in r.getMessage() for r in caplog.records) >= 10

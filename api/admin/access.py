@@ -72,7 +72,7 @@ async def viewer(request: Request[Any, Any, Any], session: AsyncSession) -> View
     if operator_session(request):
         return Viewer(who="operator", organizer_ids=None)
     if request.headers.get("authorization", "").lower().startswith("basic "):
-        operator_guard(request, request.route_handler)  # raises on bad credentials
+        await operator_guard(request, request.route_handler)  # raises on bad credentials
         return Viewer(who="operator", organizer_ids=None)
     raise NotSignedIn(detail="Sign in to see the dashboard.")
 

@@ -6,7 +6,10 @@
   visit, send them with cross-site form posts, and offer no way to sign out.
 - Scripts (curl, the operator JSON API) send HTTP Basic on every request.
 
-Credentials are compared in constant time. The session holds a fingerprint of the credentials,
+Credentials are compared in constant time. Failed attempts, by form or by Basic, count per client
+address (shared by all workers, like the other limits) and are logged; once an address has used
+up its failures, every attempt from it is refused until the window ends, the right password
+included, so guessing learns nothing more. The session holds a fingerprint of the credentials,
 not a flag, so changing ADMIN_PASSWORD ends every operator session. With no credentials
 configured, operator routes answer 401 with a message saying which settings to set, never open.
 """
@@ -17,6 +20,7 @@ import base64
 import binascii
 import hashlib
 import hmac
+import logging
 import secrets
 from typing import Any
 
@@ -25,10 +29,15 @@ from litestar.exceptions import NotAuthorizedException
 from litestar.handlers.base import BaseRouteHandler
 
 from api.settings import Settings
+from api.web.ratelimit import allowance, client_ip, refusal
+
+log = logging.getLogger(__name__)
 
 REALM = {"WWW-Authenticate": 'Basic realm="POCtix operator", charset="UTF-8"'}
 SESSION_KEY = "operator"
 NOT_CONFIGURED = "Operator access is not configured: set ADMIN_USERNAME and ADMIN_PASSWORD."
+FAILURES: dict[str, Any] = {"bucket": "operator-failed", "per_window": 10, "window_seconds": 600}
+"""Failed operator sign-ins one address may make: 10 in 10 minutes."""
 
 
 def operator_configured(settings: Settings) -> bool:
@@ -70,14 +79,34 @@ def basic_credentials(connection: ASGIConnection[Any, Any, Any, Any]) -> tuple[s
     return user, password
 
 
-def operator_guard(
+async def operator_credentials_ok(
+    connection: ASGIConnection[Any, Any, Any, Any], user: str, password: str, *, via: str
+) -> bool:
+    """Whether these are the operator's credentials; raises RateLimited (429) for an address
+    that has used up its failed attempts."""
+    state = connection.app.state
+    client = client_ip(connection)
+    retry_after = await allowance(state, client=client, count=False, **FAILURES)
+    if retry_after is not None:
+        log.warning("operator sign-in refused: too many failures", extra={"client": client})
+        raise refusal(retry_after)
+    if good_credentials(state.settings, user, password):
+        return True
+    log.warning("operator sign-in failed", extra={"client": client, "via": via})
+    retry_after = await allowance(state, client=client, **FAILURES)
+    if retry_after is not None:
+        raise refusal(retry_after)
+    return False
+
+
+async def operator_guard(
     connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
 ) -> None:
     settings: Settings = connection.app.state.settings
     if not operator_configured(settings):
         raise NotAuthorizedException(detail=NOT_CONFIGURED, headers=REALM)
     given = basic_credentials(connection)
-    if given is None or not good_credentials(settings, *given):
+    if given is None or not await operator_credentials_ok(connection, *given, via="basic"):
         raise NotAuthorizedException(detail="Operator sign-in required.", headers=REALM)
 
 

@@ -2,8 +2,7 @@
 
 Organizer staff ask for a one-time link (the ordinary `/login` form); the platform operator,
 when ADMIN_USERNAME/ADMIN_PASSWORD are set, signs in with them here (see `api.admin.auth` for why
-a form and not a Basic challenge). Every attempt counts against a per-address limit shared by
-all workers, and each failure is logged with the client address.
+a form and not a Basic challenge, and for the limit on failed attempts).
 """
 
 from __future__ import annotations
@@ -19,16 +18,14 @@ from litestar.response import Redirect, Template
 from api.admin.auth import (
     NOT_CONFIGURED,
     SESSION_KEY,
-    good_credentials,
     operator_configured,
+    operator_credentials_ok,
     session_fingerprint,
 )
 from api.web.deps import AppSettings
-from api.web.ratelimit import client_ip, rate_limit
+from api.web.ratelimit import client_ip
 
 log = logging.getLogger(__name__)
-
-OPERATOR_SIGN_IN = rate_limit("operator-sign-in", per_window=10, window_seconds=600)
 
 
 def _page(settings: AppSettings, *, error: str | None = None, status: int = 200) -> Template:
@@ -48,7 +45,7 @@ class SignInPages(Controller):
     async def form(self, settings: AppSettings) -> Template:
         return _page(settings)
 
-    @post("/", status_code=303, guards=[OPERATOR_SIGN_IN])
+    @post("/", status_code=303)
     async def operator(
         self,
         request: Request[Any, Any, Any],
@@ -57,8 +54,8 @@ class SignInPages(Controller):
     ) -> Redirect | Template:
         if not operator_configured(settings):
             return _page(settings, error=NOT_CONFIGURED, status=403)
-        if not good_credentials(settings, data.get("username", ""), data.get("password", "")):
-            log.warning("operator sign-in failed", extra={"client": client_ip(request)})
+        user, password = data.get("username", ""), data.get("password", "")
+        if not await operator_credentials_ok(request, user, password, via="form"):
             return _page(settings, error="Wrong user name or password.", status=401)
         # A fresh session (new id): nothing from before carries over.
         request.clear_session()

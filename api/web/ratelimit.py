@@ -139,12 +139,26 @@ async def limit(
     window_seconds: int,
     now: datetime | None = None,
     sweep_chance: float = SWEEP_CHANCE,
+    count: bool = True,
 ) -> int | None:
     """Count one request of `client` (an address) in `bucket`. None when it is allowed, else
     the seconds until the window ends (for `Retry-After`). Commits the count at once, so call it
-    before anything else is pending on `db`; a refused request still counts."""
+    before anything else is pending on `db`; a refused request still counts. With `count=False`,
+    only look: whether the allowance is used up already."""
     now = now or utcnow()
     start = _window_start(now, window_seconds)
+    if not count:
+        seen = await db.scalar(
+            select(RateLimitHit.hits).where(
+                RateLimitHit.bucket == bucket,
+                RateLimitHit.client == client_key(client),
+                RateLimitHit.window_start == start,
+            )
+        )
+        return _verdict(
+            (seen or 0) + 1, per_window=per_window, start=start, window_seconds=window_seconds,
+            now=now,
+        )  # fmt: skip
     statement = (
         insert(RateLimitHit)
         .values(bucket=bucket, client=client_key(client), window_start=start, hits=1)
@@ -178,7 +192,7 @@ async def sweep(db: AsyncSession, *, now: datetime | None = None) -> None:
     )
 
 
-def _refusal(retry_after: int) -> RateLimited:
+def refusal(retry_after: int) -> RateLimited:
     minutes = math.ceil(retry_after / 60)
     when = f"{minutes} minute{'s' if minutes != 1 else ''}"
     return RateLimited(
@@ -196,11 +210,17 @@ async def limit_in_redis(
     per_window: int,
     window_seconds: int,
     now: datetime | None = None,
+    count: bool = True,
 ) -> int | None:
     """`limit`, counted in Redis: None when allowed, else the seconds to the window's end."""
     now = now or utcnow()
     start = _window_start(now, window_seconds)
     key = f"poctix:ratelimit:{bucket}:{client_key(client)}:{int(start.timestamp())}"
+    if not count:
+        seen = int(await redis.get(key) or 0)
+        return _verdict(
+            seen + 1, per_window=per_window, start=start, window_seconds=window_seconds, now=now
+        )
     async with redis.pipeline(transaction=True) as pipe:
         pipe.incr(key)
         pipe.expire(key, window_seconds + 60)
@@ -211,10 +231,12 @@ async def limit_in_redis(
 
 
 async def allowance(
-    state: Any, *, bucket: str, client: str, per_window: int, window_seconds: int
-) -> int | None:
+    state: Any, *, bucket: str, client: str, per_window: int, window_seconds: int,
+    count: bool = True,
+) -> int | None:  # fmt: skip
     """Count one request with the app's counters (Redis when configured, else PostgreSQL in a
-    session of its own, so nothing of the handler's work shares the counter's commit)."""
+    session of its own, so nothing of the handler's work shares the counter's commit); with
+    `count=False`, only look whether the allowance is used up."""
     redis = state.get("redis")
     if redis is not None:
         from redis.exceptions import RedisError
@@ -222,14 +244,14 @@ async def allowance(
         try:
             return await limit_in_redis(
                 redis, bucket=bucket, client=client, per_window=per_window,
-                window_seconds=window_seconds,
+                window_seconds=window_seconds, count=count,
             )  # fmt: skip
         except (RedisError, OSError) as exc:
             log.warning("rate-limit counters: Redis failed (%s); counting in PostgreSQL", exc)
     async with state.sessions() as db:
         return await limit(
             db, bucket=bucket, client=client, per_window=per_window,
-            window_seconds=window_seconds,
+            window_seconds=window_seconds, count=count,
         )  # fmt: skip
 
 
@@ -242,7 +264,7 @@ def rate_limit(bucket: str, *, per_window: int, window_seconds: int) -> Guard:
             per_window=per_window, window_seconds=window_seconds,
         )  # fmt: skip
         if retry_after is not None:
-            raise _refusal(retry_after)
+            raise refusal(retry_after)
 
     return guard
 
