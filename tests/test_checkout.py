@@ -56,7 +56,8 @@ async def test_free_tickets_are_issued_at_once_and_the_buyer_lands_on_the_passes
         via="?via=AlohaCalendar",
     )  # fmt: skip
     assert status == 303
-    assert location.startswith("http://testserver.local/passes/")
+    # Relative: the buyer stays on the name they opened the page by.
+    assert location.startswith("/passes/")
     order = await db.scalar(select(Order).where(Order.event_id == event.id))
     assert order is not None
     assert order.status == OrderStatus.paid

@@ -150,7 +150,10 @@ async def start_checkout(
     base = settings.base_url.rstrip("/")
     passes_url = f"{base}/passes/{order.public_id}"
     if not paid:
-        return Started(order=order, redirect_url=passes_url)
+        # Same origin as the form, whatever name the buyer opened it by: an absolute BASE_URL
+        # link (http://127.0.0.1 when the page was opened as localhost, say) is another origin,
+        # which the page's CSP `form-action` refuses to follow.
+        return Started(order=order, redirect_url=f"/passes/{order.public_id}")
     assert gateway is not None
     assert event.organizer.stripe_account_id
     try:
