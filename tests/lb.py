@@ -6,19 +6,27 @@ matter here, instead of our guess at them:
 
 - `lb_policy round_robin`: consecutive requests go to consecutive upstreams, so a burst from
   one client is spread over every process;
-- passive failover: a connection refused (a process stopped) is a dial error, which Caddy
-  retries on the next upstream for any method within `lb_try_duration`, and the failed upstream
-  is left out for `fail_duration`; a request already sent to an upstream that then fails is
-  not retried for a POST (it may have been applied) and becomes a 502, as a browser would see;
-- active health checks on `/healthz`;
+- failover: a process that stops answers connections with "refused"; the request that meets
+  it gets a 502 (it reached no process, so nothing was applied and the client may send it
+  again) and the process is left out for `fail_duration`; the active health checks on
+  `/healthz` leave it out too, and take it back once it answers again;
 - `X-Forwarded-For` is set to the client's address (Caddy ignores the incoming header from
   clients it does not trust) and `CF-Connecting-IP` is dropped, as `deploy/Caddyfile` does, so
   the apps, with the balancer's 127.0.0.1 in TRUSTED_PROXIES, count rate limits per client
   and no client can choose the address it is counted under;
 - server-sent events (`text/event-stream`) are flushed through at once.
 
+No `lb_try_duration` (retrying a refused request on the next process): Caddy before the fix
+of caddyserver/caddy#7546 (PR #7547, 2026; Debian ships 2.6.2) closes a request's body on the
+dial error, so the retry of a POST reaches the next process with its body cut off (the app
+logs a 500 for the disconnect, the client gets a 502) and counts a failure against that
+healthy process, leaving one process to carry everything for `fail_duration`. This test found
+it; without retries a stopped process costs the one or two requests sent to it before Caddy
+notices, as 502s that changed nothing.
+
 Caddy is Debian's package (`apt-get install caddy`, or CADDY_PATH). It runs with its admin API
-off and its data and config folders in a temporary directory, so it touches nothing else.
+off, its data and config folders in a temporary directory (it touches nothing else) and debug
+logging into the test's `caddy.log` (every upstream round trip, for a failure's post-mortem).
 """
 
 from __future__ import annotations
@@ -26,17 +34,17 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
-
 from tests.fault_support import free_port, wait_until
 
 CADDYFILE = """\
 {{
+\tdebug
 \tadmin off
 \tauto_https off
 }}
@@ -44,12 +52,10 @@ CADDYFILE = """\
 http://127.0.0.1:{port} {{
 \treverse_proxy {upstreams} {{
 \t\tlb_policy round_robin
-\t\tlb_try_duration 15s
-\t\tlb_try_interval 100ms
 \t\tfail_duration 30s
 \t\tmax_fails 1
 \t\thealth_uri /healthz
-\t\thealth_interval 2s
+\t\thealth_interval {health_interval}
 \t\thealth_timeout 5s
 \t\theader_up -CF-Connecting-IP
 \t}}
@@ -65,48 +71,59 @@ def caddy_path() -> str:
 
 
 @contextlib.contextmanager
-def caddy_balancer(upstreams: list[str], log: Path, *, port: int | None = None) -> Iterator[str]:
-    """Caddy round-robining over `upstreams` (`http://127.0.0.1:PORT` each) on `port` (a free
-    loopback port by default) until the block ends; yields its URL once it answers /healthz
-    through an upstream."""
-    port = port or free_port()
+def caddy_balancer(
+    upstreams: list[str], log: Path, *, port: int | None = None, health_interval: str = "2s"
+) -> Iterator[str]:
+    """Caddy round-robining over `upstreams` (`http://127.0.0.1:PORT` each) on `port` (if it is
+    still free, else on another free loopback port) until the block ends; yields its URL as
+    soon as it listens. Upstreams down when it starts are taken in by the next health check."""
     hosts = " ".join(url.removeprefix("http://") for url in upstreams)
     with tempfile.TemporaryDirectory(prefix="poctix-caddy-") as workdir:
-        config = Path(workdir) / "Caddyfile"
-        config.write_text(CADDYFILE.format(port=port, upstreams=hosts))
         env = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
             "HOME": workdir,
             "XDG_DATA_HOME": workdir,
             "XDG_CONFIG_HOME": workdir,
         }
-        with (
-            log.open("a") as out,
-            subprocess.Popen(
-                [caddy_path(), "run", "--config", str(config), "--adapter", "caddyfile"],
-                env=env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                cwd=workdir,
-            ) as proc,
-        ):
-            url = f"http://127.0.0.1:{port}"
-
-            def answers() -> bool:
-                if proc.poll() is not None:
-                    raise AssertionError(f"caddy exited early:\n{log.read_text()}")
-                try:
-                    return httpx.get(f"{url}/healthz", timeout=2).status_code == 200
-                except httpx.TransportError:
-                    return False
-
+        for attempt in range(3):  # a free port can be taken before Caddy binds it
+            port = port if port and attempt == 0 else free_port()
+            config = Path(workdir) / "Caddyfile"
+            config.write_text(
+                CADDYFILE.format(port=port, upstreams=hosts, health_interval=health_interval)
+            )
+            with log.open("a") as out:
+                proc = subprocess.Popen(
+                    [caddy_path(), "run", "--config", str(config), "--adapter", "caddyfile"],
+                    env=env, stdout=out, stderr=subprocess.STDOUT, cwd=workdir,
+                )  # fmt: skip
             try:
-                wait_until(answers, within=30, what="caddy answers /healthz", every=0.05)
-                yield url
+                if _listening(proc, port, log):
+                    yield f"http://127.0.0.1:{port}"
+                    return
             finally:
-                proc.terminate()
-                try:
-                    proc.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait(timeout=10)
+                _stop(proc)
+        raise AssertionError(f"caddy could not listen:\n{log.read_text()}")
+
+
+def _listening(proc: subprocess.Popen[bytes], port: int, log: Path) -> bool:
+    """True once Caddy accepts connections on `port`; False if it could not bind it."""
+
+    def ready() -> str:
+        if proc.poll() is not None:
+            if "address already in use" in log.read_text():
+                return "taken"
+            raise AssertionError(f"caddy exited early:\n{log.read_text()}")
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 1):
+            return "listening"
+        return ""
+
+    return bool(wait_until(ready, within=30, what="caddy listens", every=0.05) == "listening")
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=10)
