@@ -5,9 +5,9 @@ Each process is a real `python -m api.cli run --port P` with WORKER_IN_PROCESS=f
 is sent here; the outbox rows they write are what is checked), the same DATABASE_URL,
 SECRET_KEY and REDIS_URL, one shared DATA_DIR (the uploads folder a real site would put on
 shared storage), and TRUSTED_PROXIES=127.0.0.1/32: the balancer. The balancer is Caddy
-(`tests/lb.py` says why): round robin, passive failover on a refused connection, health checks
-on /healthz, `X-Forwarded-For` set to the client's address. Clients get addresses of their own
-by binding to other loopback addresses (127.0.0.0/8 is all local on Linux).
+(`tests/lb.py` says why and how): round robin, a process that refuses a connection left out,
+health checks on /healthz, `X-Forwarded-For` set to the client's address. Clients get addresses
+of their own by binding to other loopback addresses (127.0.0.0/8 is all local on Linux).
 
 Every request a test sends carries an `X-Request-ID`; each process writes it on its access log
 line, so the test knows which process answered what without trusting the balancer's word.
@@ -22,8 +22,9 @@ What holds with three processes:
    balancer spreads its requests, the rest get 429 with Retry-After, another address is not
    affected;
 4. a process stopped (SIGTERM) in the middle of a stream of checkouts loses no order and
-   doubles none: the balancer moves to the others, and every buyer, retrying what failed as a
-   person would, ends with exactly one order and its passes.
+   doubles none: the few requests the balancer sent it before noticing fail with a 502 having
+   reached no process, the others share everything after, and every buyer, sending again what
+   failed as a person would, ends with exactly one order and its passes.
 """
 
 from __future__ import annotations
