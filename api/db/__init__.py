@@ -5,7 +5,14 @@ from api.db.checkin import Scan, ScannerDevice, ScannerPairing
 from api.db.events import Event, EventKey, TicketTier
 from api.db.orders import Order, OrderLine, OrderStatus, Pass, PassChange, PassStatus, Refund
 from api.db.organizers import Organizer, OrganizerApplication, OrganizerMember, Role
-from api.db.system import AuditEntry, LoginToken, OutboxMessage, RateLimitHit, StripeEvent
+from api.db.system import (
+    AuditEntry,
+    LoginToken,
+    OutboxMessage,
+    RateLimitHit,
+    StripeEvent,
+    WebSession,
+)
 
 __all__ = [
     "AuditEntry",
@@ -31,6 +38,7 @@ __all__ = [
     "ScannerPairing",
     "StripeEvent",
     "TicketTier",
+    "WebSession",
     "utcnow",
     "uuid7",
 ]

@@ -1,4 +1,5 @@
-"""Platform plumbing: webhook idempotency, the durable outbox, login tokens and the audit log."""
+"""Platform plumbing: webhook idempotency, the durable outbox, login tokens, sessions and the audit
+log."""
 
 from __future__ import annotations
 
@@ -53,6 +54,18 @@ class LoginToken(UUIDPrimaryKey, CreatedAt, Base):
     email: Mapped[str] = mapped_column(String(320), index=True)
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
+
+
+class WebSession(CreatedAt, Base):
+    """A signed-in browser. The cookie carries the session id; only its SHA-256 is stored here,
+    so signing out (or removing a member) deletes the row and a copied cookie stops working."""
+
+    __tablename__ = "web_session"
+
+    id_hash: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)
+    subject: Mapped[str] = mapped_column(String(320), index=True)
+    """The signed-in email, or `operator` for the platform operator."""
+    expires_at: Mapped[datetime]
 
 
 class AuditEntry(UUIDPrimaryKey, CreatedAt, Base):
