@@ -6,8 +6,6 @@ scans CSV flags every admission that is a true conflict or an override of anothe
 
 from __future__ import annotations
 
-import csv
-import io
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -20,11 +18,13 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.admin.access import SIGN_IN_FIRST, Viewer, viewer
+from api.admin.csvfile import BOM, csv_download, encode
+from api.checkin import services as pairings
 from api.checkin.services import create_pairing, pairing_link
 from api.checkin.sync_service import conflicts as find_conflicts
 from api.checkin.sync_service import from_millis
 from api.checkout.qr import qr_svg
-from api.db import AuditEntry, Event, Scan, ScannerDevice, utcnow
+from api.db import AuditEntry, Event, Scan, ScannerDevice, ScannerPairing, utcnow
 from api.formatting import clock
 from api.passes.tokens import pass_key_text
 from api.web.deps import DB, AppSettings
@@ -69,12 +69,27 @@ class DoorPages(Controller):
         who = await viewer(request, db)
         event = await event_for(db, who, event_id)
         door = (data.get("door") or "Door").strip()[:80] or "Door"
-        pairing = await create_pairing(db, event_id=event.id, door=door)
-        db.add(AuditEntry(organizer_id=event.organizer_id, actor=who.who,
-                          action="device.pairing_created", target=door))  # fmt: skip
+        uses = _uses(data.get("uses"))
+        pairing = await create_pairing(db, event_id=event.id, door=door, uses=uses, actor=who.who)
         await db.commit()
         link = pairing_link(settings.base_url, pairing.code)
-        return await _devices_page(db, event, link=link)
+        return await _devices_page(db, event, link=link, uses=uses)
+
+    @post("/devices/pairings/{pairing_id:uuid}/revoke", status_code=303)
+    async def revoke_pairing(
+        self,
+        request: Request[Any, Any, Any],
+        db: DB,
+        event_id: FromPath[uuid.UUID],
+        pairing_id: FromPath[uuid.UUID],
+    ) -> Redirect:
+        who = await viewer(request, db)
+        event = await event_for(db, who, event_id)
+        found = await pairings.revoke_pairing(db, event=event, pairing_id=pairing_id, actor=who.who)
+        if found is None:
+            raise NotFoundException(detail="No such pairing link.")
+        await db.commit()
+        return Redirect(path=f"/admin/events/{event.id}/devices", status_code=303)
 
     @post("/devices/{device_id:uuid}/revoke", status_code=303)
     async def revoke(
@@ -86,14 +101,10 @@ class DoorPages(Controller):
     ) -> Redirect:
         who = await viewer(request, db)
         event = await event_for(db, who, event_id)
-        device = await db.get(ScannerDevice, device_id)
-        if device is None or device.event_id != event.id:
+        found = await pairings.revoke_device(db, event=event, device_id=device_id, actor=who.who)
+        if found is None:
             raise NotFoundException(detail="No such device.")
-        if device.revoked_at is None:
-            device.revoked_at = utcnow()
-            db.add(AuditEntry(organizer_id=event.organizer_id, actor=who.who,
-                              action="device.revoked", target=device.name))  # fmt: skip
-            await db.commit()
+        await db.commit()
         return Redirect(path=f"/admin/events/{event.id}/devices", status_code=303)
 
     @get("/conflicts")
@@ -133,15 +144,31 @@ class DoorPages(Controller):
         db.add(AuditEntry(organizer_id=event.organizer_id, actor=who.who,
                           action="export.scans", target=str(event.id)))  # fmt: skip
         await db.commit()
-        return Stream(
-            _scan_rows(request.app.state.sessions, event.id, flagged),
-            media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="scans-{event.slug}.csv"',
-                     "Cache-Control": "no-store"},
-        )  # fmt: skip
+        return csv_download(
+            _scan_rows(request.app.state.sessions, event.id, flagged), f"scans-{event.slug}.csv"
+        )
 
 
-async def _devices_page(db: AsyncSession, event: Event, *, link: str | None) -> Template:
+def _uses(text: str | None) -> int:
+    """The form's "phones it may pair", kept within 1..MAX_USES (a blank or odd value: 1)."""
+    try:
+        uses = int((text or "1").strip())
+    except ValueError:
+        return 1
+    return min(max(uses, 1), pairings.MAX_USES)
+
+
+def _link_state(pairing: ScannerPairing) -> str:
+    if pairing.revoked_at is not None:
+        return "revoked"
+    if pairing.uses_left <= 0:
+        return "used"
+    return "expired" if pairing.expires_at <= utcnow() else "active"
+
+
+async def _devices_page(
+    db: AsyncSession, event: Event, *, link: str | None, uses: int = 1
+) -> Template:
     devices = list(
         await db.scalars(
             select(ScannerDevice)
@@ -149,10 +176,19 @@ async def _devices_page(db: AsyncSession, event: Event, *, link: str | None) -> 
             .order_by(ScannerDevice.created_at)
         )
     )
+    links = list(
+        await db.scalars(
+            select(ScannerPairing)
+            .where(ScannerPairing.event_id == event.id)
+            .order_by(ScannerPairing.created_at.desc())
+        )
+    )
+    paired_by = {p.id: [d for d in devices if d.pairing_id == p.id] for p in links}
     return Template(
         template_name="admin/devices.html",
-        context={"event": event, "devices": devices, "link": link,
-                 "link_qr": qr_svg(link) if link else None},
+        context={"event": event, "devices": devices, "link": link, "uses": uses,
+                 "link_qr": qr_svg(link) if link else None, "max_uses": pairings.MAX_USES,
+                 "links": [(p, _link_state(p), paired_by[p.id]) for p in links]},
         headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"},
     )  # fmt: skip
 
@@ -160,9 +196,7 @@ async def _devices_page(db: AsyncSession, event: Event, *, link: str | None) -> 
 async def _scan_rows(
     sessions: Any, event_id: uuid.UUID, flagged: dict[tuple[str, int], str]
 ) -> AsyncIterator[bytes]:
-    buffer = io.StringIO()
-    csv.writer(buffer).writerow(SCAN_COLUMNS)
-    yield ("\ufeff" + buffer.getvalue()).encode()
+    yield BOM + encode([SCAN_COLUMNS])
     async with sessions() as db:
         query = (
             select(Scan, ScannerDevice.name)
@@ -173,16 +207,12 @@ async def _scan_rows(
         )
         result = await db.stream(query)
         async for partition in result.partitions():
-            buffer = io.StringIO()
-            writer = csv.writer(buffer)
-            for scan, device_name in partition:
-                writer.writerow(
-                    [
-                        str(scan.device_id), scan.door or device_name, scan.seq,
-                        pass_key_text(scan.pass_key) if scan.pass_key else "", scan.verdict,
-                        "yes" if scan.admitted else "no", scan.scanned_at.isoformat(),
-                        scan.received_at.isoformat(),
-                        flagged.get((str(scan.device_id), scan.seq), ""),
-                    ]
-                )  # fmt: skip
-            yield buffer.getvalue().encode()
+            yield encode(
+                [
+                    str(scan.device_id), scan.door or device_name, scan.seq,
+                    pass_key_text(scan.pass_key) if scan.pass_key else "", scan.verdict,
+                    "yes" if scan.admitted else "no", scan.scanned_at.isoformat(),
+                    scan.received_at.isoformat(), flagged.get((str(scan.device_id), scan.seq), ""),
+                ]
+                for scan, device_name in partition
+            )  # fmt: skip

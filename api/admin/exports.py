@@ -13,8 +13,6 @@ refunds are money: only owners and managers get them, and only of the organizers
 
 from __future__ import annotations
 
-import csv
-import io
 import zipfile
 from collections.abc import AsyncIterator
 from typing import Any
@@ -25,6 +23,7 @@ from litestar.response import Stream
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.admin.access import SIGN_IN_FIRST, Viewer, sales_organizers, viewer
+from api.admin.csvfile import BOM, csv_download, encode
 from api.admin.export_tables import TABLES, Scope
 from api.db import AuditEntry, utcnow
 from api.web.deps import DB
@@ -32,18 +31,13 @@ from api.web.deps import DB
 ZIP_ORDER = ["orders", "refunds", "passes", "scans", "events", "tiers", "audit"]
 
 
-def _encode(rows: list[list[Any]]) -> bytes:
-    buffer = io.StringIO()
-    csv.writer(buffer).writerows(rows)
-    return buffer.getvalue().encode()
-
-
 async def csv_chunks(db: AsyncSession, table: str, scope: Scope) -> AsyncIterator[bytes]:
-    """One table as UTF-8 CSV with a BOM (so spreadsheet apps read it as UTF-8) and a header."""
+    """One table as UTF-8 CSV with a BOM and a header, written by `api.admin.csvfile` (which
+    keeps every cell from running as a formula)."""
     columns, rows = TABLES[table]
-    yield "\ufeff".encode() + _encode([columns])
+    yield BOM + encode([columns])
     async for partition in rows(db, scope):
-        yield _encode(partition)
+        yield encode(partition)
 
 
 async def stream_csv(sessions: Any, table: str, scope: Scope) -> AsyncIterator[bytes]:
@@ -53,14 +47,7 @@ async def stream_csv(sessions: Any, table: str, scope: Scope) -> AsyncIterator[b
 
 
 def csv_response(sessions: Any, table: str, scope: Scope, filename: str) -> Stream:
-    return Stream(
-        stream_csv(sessions, table, scope),
-        media_type="text/csv; charset=utf-8",
-        headers={
-            "Content-Disposition": f'attachment; filename="{filename}"',
-            "Cache-Control": "no-store",
-        },
-    )
+    return csv_download(stream_csv(sessions, table, scope), filename)
 
 
 class _Sink:
