@@ -135,3 +135,39 @@ async def test_a_form_without_a_file_part_is_a_clear_400(client: Client, db: Asy
     )
     assert response.status_code == 400
     assert response.json()["detail"] == "Send the image as a multipart file upload."
+
+
+def png_claiming(width: int, height: int) -> bytes:
+    """A 60-byte PNG whose header claims `width` x `height` pixels: no pixel data follows."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        crc = struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+        return struct.pack(">I", len(data)) + kind + data + crc
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    idat = chunk(b"IDAT", zlib.compress(b""))
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + idat + chunk(b"IEND", b"")
+
+
+@pytest.mark.parametrize(
+    ("width", "height", "claimed"),
+    [(7_000, 7_000, "49.0 (7000 x 7000)"), (100_000, 100_000, "10000.0 (100000 x 100000)")],
+    ids=["49-megapixels-pillow-only-warned", "10000-megapixels"],
+)
+async def test_an_image_over_40_megapixels_is_refused_from_its_header_before_decoding(
+    client: Client, db: AsyncSession, width: int, height: int, claimed: str
+) -> None:
+    # Issue 14 item 11: 40 Mpx only warned and up to 80 Mpx was decoded.
+    org = await factories.organizer(db)
+    await db.commit()
+    response = await client.put(
+        f"/api/v1/admin/organizers/{org.id}/logo",
+        files={"data": ("huge.png", png_claiming(width, height), "image/png")},
+        headers=auth(),
+    )
+    assert response.status_code == 400
+    assert response.json()["detail"] == (
+        f"Images may have at most 40 megapixels; this one has {claimed}."
+    )

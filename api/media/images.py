@@ -9,14 +9,19 @@ from __future__ import annotations
 
 import hashlib
 import io
+import warnings
 from pathlib import Path
 
 from PIL import Image, UnidentifiedImageError
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_SIDE = 2000
+MAX_PIXELS = 40_000_000
+"""Width times height we decode at most: a 5 MB PNG can claim 100,000 x 100,000 pixels."""
 ALLOWED = {"PNG": "png", "JPEG": "jpg", "WEBP": "webp"}
-Image.MAX_IMAGE_PIXELS = 40_000_000  # refuse decompression bombs early
+# Pillow's own guard, for any other path that decodes: it only warns up to twice this and
+# raises above. Uploads are refused at MAX_PIXELS itself, from the header (`_header`).
+Image.MAX_IMAGE_PIXELS = MAX_PIXELS
 
 
 class ImageError(ValueError):
@@ -33,14 +38,17 @@ def store_image(raw: bytes, *, data_dir: Path) -> str:
         raise ImageError("The image is larger than 5 MB.")
     if not raw:
         raise ImageError("The file is empty.")
+    width, height = _header(raw)
+    if width * height > MAX_PIXELS:
+        raise ImageError(
+            f"Images may have at most {MAX_PIXELS // 1_000_000} megapixels; this one has "
+            f"{width * height / 1_000_000:.1f} ({width} x {height})."
+        )
     try:
-        with Image.open(io.BytesIO(raw)) as probe:
-            kind = probe.format
+        with Image.open(io.BytesIO(raw), formats=list(ALLOWED)) as probe:
             probe.verify()
-        with Image.open(io.BytesIO(raw)) as image:
+        with Image.open(io.BytesIO(raw), formats=list(ALLOWED)) as image:
             image.load()
-            if kind not in ALLOWED:
-                raise ImageError("Upload a PNG, JPEG or WebP image.")
             image.thumbnail((MAX_SIDE, MAX_SIDE))
             has_alpha = image.mode in ("RGBA", "LA", "P")
             clean = image.convert("RGBA" if has_alpha else "RGB")
@@ -63,3 +71,41 @@ def store_image(raw: bytes, *, data_dir: Path) -> str:
         partial.write_bytes(data)
         partial.replace(target)
     return name
+
+
+def _header(raw: bytes) -> tuple[int, int]:
+    """The size a PNG, JPEG or WebP says it has, read from its header without decoding.
+
+    Each allowed format's parser is called directly: `Image.open` would first apply Pillow's
+    decompression-bomb check, which only warns below twice its limit and, above it, raises
+    without saying the size, so the uploader could not be told how far over they are.
+    """
+    Image.init()
+    prefix = raw[:16]
+    for kind in ALLOWED:
+        factory, accept = Image.OPEN[kind]
+        if accept is not None and accept(prefix) is not True:
+            continue
+        try:
+            with factory(io.BytesIO(raw), "") as image:
+                return image.size
+        except (OSError, SyntaxError, IndexError, TypeError, ValueError):
+            continue
+    raise ImageError(
+        "Upload a PNG, JPEG or WebP image."
+        if _some_other_image(raw)
+        else "This file is not a readable PNG, JPEG or WebP image."
+    )
+
+
+def _some_other_image(raw: bytes) -> bool:
+    """Whether Pillow knows the file as another format (a GIF, a BMP): for the message only."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(raw)):
+                return True
+    except Image.DecompressionBombError:
+        return True
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+        return False
