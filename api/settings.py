@@ -102,8 +102,16 @@ class Settings:
     /admin/sign-in, or HTTP Basic from scripts."""
 
     trusted_proxies: tuple[Network, ...] = ()
-    """Comma-separated CIDR ranges of proxies whose `CF-Connecting-IP`/`X-Forwarded-For` headers
-    are believed."""
+    """Comma-separated CIDR ranges of proxies (your Caddy, a load balancer) whose
+    `X-Forwarded-For` is believed, read right to left. Such a proxy must set or append the
+    client's address there and strip a client's `CF-Connecting-IP`."""
+
+    cloudflare_proxies: tuple[Network, ...] = ()
+    """Comma-separated CIDR ranges of Cloudflare: only a hop from these is believed about
+    `CF-Connecting-IP`, and they are skipped in `X-Forwarded-For`. Behind Cloudflare, copy the
+    IPv4 and IPv6 lists Cloudflare publishes at https://www.cloudflare.com/ips/ (e.g.
+    `173.245.48.0/20,…,2400:cb00::/32,…`) and update them when Cloudflare does; unset, the
+    header is never believed."""
 
     redis_url: str = ""
     """Redis for rate-limit counters (`redis://host:6379/0`). Unset: counters live in PostgreSQL;

@@ -1,7 +1,9 @@
 """Which address a request is counted under, and the per-route limits on public POSTs.
 
-The TCP peer, unless it is a configured trusted proxy: then `CF-Connecting-IP`, else the
-nearest untrusted hop of `X-Forwarded-For`. Forged headers from anyone else change nothing.
+The TCP peer, unless it is a known proxy: then `X-Forwarded-For` read right to left past every
+trusted proxy and Cloudflare range, and `CF-Connecting-IP` only from a Cloudflare range. Forged
+headers from anyone else, and a forged `CF-Connecting-IP` passed on by our own proxy, change
+nothing.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from tests import factories
 from tests.forms import csrf_token
 
 PROXIES = (ipaddress.ip_network("10.0.0.0/8"), ipaddress.ip_network("2001:db8:ffff::/48"))
+CLOUDFLARE = (ipaddress.ip_network("173.245.48.0/20"), ipaddress.ip_network("2400:cb00::/32"))
 
 
 def test_headers_from_an_untrusted_peer_are_ignored() -> None:
@@ -31,15 +34,40 @@ def test_headers_from_an_untrusted_peer_are_ignored() -> None:
 
 
 def test_a_trusted_proxy_names_the_client() -> None:
-    assert forwarded_client("10.1.2.3", {"cf-connecting-ip": "198.51.100.1"}, PROXIES) == (
-        "198.51.100.1"
-    )
     chain = {"x-forwarded-for": "192.0.2.77, 198.51.100.9, 10.0.0.4"}
     # The client may write anything at the left of the chain: the nearest untrusted hop counts.
     assert forwarded_client("10.1.2.3", chain, PROXIES) == "198.51.100.9"
     assert forwarded_client("2001:db8:ffff::1", {"x-forwarded-for": "2001:db8:1::5"}, PROXIES) == (
         "2001:db8:1::5"
     )
+
+
+def test_a_forged_cf_connecting_ip_through_our_own_proxy_is_not_believed() -> None:
+    # Caddy (not Cloudflare) passes on whatever the client wrote: the proxy's own hop counts.
+    for forged in ("198.51.100.1", "198.51.100.2"):
+        headers = {"cf-connecting-ip": forged, "x-forwarded-for": "203.0.113.5"}
+        assert forwarded_client("10.1.2.3", headers, PROXIES, CLOUDFLARE) == "203.0.113.5"
+        assert forwarded_client("10.1.2.3", {"cf-connecting-ip": forged}, PROXIES) == "10.1.2.3"
+
+
+def test_cloudflare_names_the_client_directly_or_behind_our_proxy() -> None:
+    named = {"cf-connecting-ip": "198.51.100.1"}
+    assert forwarded_client("173.245.48.9", named, PROXIES, CLOUDFLARE) == "198.51.100.1"
+    # Cloudflare → Caddy → app: Caddy appended the Cloudflare address it was reached from.
+    behind = {**named, "x-forwarded-for": "198.51.100.1, 2400:cb00::7"}
+    assert forwarded_client("10.1.2.3", behind, PROXIES, CLOUDFLARE) == "198.51.100.1"
+    # Caddy stripped the header (deploy/Caddyfile): Cloudflare's hop is skipped in the chain.
+    chain = {"x-forwarded-for": "192.0.2.66, 198.51.100.1, 173.245.48.9"}
+    assert forwarded_client("10.1.2.3", chain, PROXIES, CLOUDFLARE) == "198.51.100.1"
+    # Not listed as Cloudflare, a Cloudflare address is just a client.
+    assert forwarded_client("10.1.2.3", behind, PROXIES) == "2400:cb00::7"
+
+
+def test_the_chain_is_read_right_to_left_past_every_trusted_hop() -> None:
+    chain = {"x-forwarded-for": "192.0.2.1, 198.51.100.5, 10.0.0.9, 10.4.4.4"}
+    assert forwarded_client("10.1.2.3", chain, PROXIES, CLOUDFLARE) == "198.51.100.5"
+    only_proxies = {"x-forwarded-for": "10.0.0.9, 10.4.4.4"}
+    assert forwarded_client("10.1.2.3", only_proxies, PROXIES, CLOUDFLARE) == "10.0.0.9"
 
 
 def test_a_garbled_or_missing_chain_counts_the_proxy_itself() -> None:
@@ -52,7 +80,9 @@ def test_a_garbled_or_missing_chain_counts_the_proxy_itself() -> None:
 
 @pytest.fixture
 def proxied_app(settings: Settings) -> Litestar:
-    return create_app(dataclasses.replace(settings, trusted_proxies=PROXIES))
+    return create_app(
+        dataclasses.replace(settings, trusted_proxies=PROXIES, cloudflare_proxies=CLOUDFLARE)
+    )
 
 
 async def client_from(app: Litestar, address: str) -> httpx.AsyncClient:
@@ -109,17 +139,28 @@ async def test_each_route_has_its_own_budget(direct: httpx.AsyncClient, db: Asyn
     assert paired.status_code == 403  # an unknown code, refused, but not rate limited
 
 
-async def test_behind_a_trusted_proxy_each_client_has_its_own_count(
+async def test_behind_cloudflare_each_client_has_its_own_count(proxied_app: Litestar) -> None:
+    async with await client_from(proxied_app, "173.245.48.9") as cloudflare:
+        first = await ask_for_links(cloudflare, 20, headers={"cf-connecting-ip": "198.51.100.1"})
+        assert {a.status_code for a in first} == {303}
+        again = await ask_for_links(cloudflare, 1, headers={"cf-connecting-ip": "198.51.100.1"})
+        assert again[0].status_code == 429
+        other = await ask_for_links(cloudflare, 1, headers={"cf-connecting-ip": "198.51.100.2"})
+        assert other[0].status_code == 303
+
+
+async def test_rotating_cf_connecting_ip_through_our_own_proxy_changes_nothing(
     proxied_app: Litestar,
 ) -> None:
     async with await client_from(proxied_app, "10.9.9.9") as proxy:
-        first = await ask_for_links(proxy, 20, headers={"cf-connecting-ip": "198.51.100.1"})
-        assert {a.status_code for a in first} == {303}
-        assert (await ask_for_links(proxy, 1, headers={"cf-connecting-ip": "198.51.100.1"}))[
-            0
-        ].status_code == 429
-        other = await ask_for_links(proxy, 1, headers={"cf-connecting-ip": "198.51.100.2"})
-        assert other[0].status_code == 303
+        answers = [
+            (await ask_for_links(proxy, 1, headers={
+                "cf-connecting-ip": f"198.51.100.{i}", "x-forwarded-for": "203.0.113.77"}))[0]
+            for i in range(21)
+        ]  # fmt: skip
+        assert {a.status_code for a in answers[:20]} == {303}
+        assert answers[20].status_code == 429
+        assert "Too many attempts from your network" in answers[20].text
 
 
 async def test_pairing_attempts_are_limited_with_a_json_429(direct: httpx.AsyncClient) -> None:

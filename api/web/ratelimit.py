@@ -6,9 +6,14 @@ Each route names its own bucket: a burst of sign-in requests does not use up the
 form's allowance (Litestar's own limiter shares one counter per client across configs).
 
 IPv6 clients are counted per /64: one home or phone usually holds a whole /64 and can rotate
-through it at will. The client address is the TCP peer, unless that peer is inside
-TRUSTED_PROXIES: then `CF-Connecting-IP` (Cloudflare), else the nearest untrusted hop of
-`X-Forwarded-For`. Anyone else's forwarding headers are ignored, so a client cannot pick the
+through it at will. The client address is the TCP peer, unless that peer is a proxy we know:
+inside TRUSTED_PROXIES (our own Caddy, a load balancer) or CLOUDFLARE_PROXIES. Then the hops
+are read right to left, the peer first and then `X-Forwarded-For` from its end, each written by
+the proxy before it: a hop inside TRUSTED_PROXIES or CLOUDFLARE_PROXIES is skipped, and the
+first hop outside both is the client. `CF-Connecting-IP` is believed only when the hop being read
+is inside CLOUDFLARE_PROXIES: Cloudflare sets it itself, but any client can send it, and a
+trusted proxy that is not Cloudflare passes on what the client sent (so it must strip it, as
+deploy/Caddyfile does). Anyone else's forwarding headers are ignored, so a client cannot pick the
 address it is counted under. Litestar itself ignores these headers.
 
 Routes opt in with a guard: `guards=[rate_limit("login", per_window=20, window_seconds=600)]`.
@@ -73,29 +78,36 @@ def _trusted(text: str, proxies: tuple[Network, ...]) -> bool:
     return any(ip.version == net.version and ip in net for net in proxies)
 
 
-def forwarded_client(peer: str, headers: Any, proxies: tuple[Network, ...]) -> str:
+def forwarded_client(
+    peer: str,
+    headers: Any,
+    proxies: tuple[Network, ...],
+    cloudflare: tuple[Network, ...] = (),
+) -> str:
     """The client's address given the TCP `peer`, the request `headers` (a mapping with
-    lower-case keys) and the trusted proxy ranges."""
-    if not proxies or not _trusted(peer, proxies):
-        return peer
-    cloudflare = str(headers.get("cf-connecting-ip") or "").strip()
-    if cloudflare and _ip(cloudflare) is not None:
-        return cloudflare
+    lower-case keys), the trusted proxy ranges and Cloudflare's ranges (see the module's
+    docstring): right to left through the peer and `X-Forwarded-For`, past every known proxy."""
     chain = str(headers.get("x-forwarded-for") or "")
-    hops = [hop.strip() for hop in chain.split(",") if hop.strip()]
-    for hop in reversed(hops):
+    hops = [peer, *reversed([hop.strip() for hop in chain.split(",") if hop.strip()])]
+    for hop in hops:
         if _ip(hop) is None:
             return peer  # a garbled chain: count the proxy itself rather than guess
-        if not _trusted(hop, proxies):
+        if _trusted(hop, cloudflare):
+            named = str(headers.get("cf-connecting-ip") or "").strip()
+            if named and _ip(named) is not None:
+                return named
+        elif not _trusted(hop, proxies):
             return hop
-    return hops[0] if hops else peer
+    return hops[-1]  # every hop a known proxy: the farthest one named is all we know
 
 
 def client_ip(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
     """The address this request is counted under (see the module's docstring)."""
     peer = connection.client.host if connection.client else ""
-    proxies: tuple[Network, ...] = connection.app.state.settings.trusted_proxies
-    return forwarded_client(peer, connection.headers, proxies)
+    settings = connection.app.state.settings
+    return forwarded_client(
+        peer, connection.headers, settings.trusted_proxies, settings.cloudflare_proxies
+    )
 
 
 def client_key(address: str) -> str:
