@@ -281,3 +281,45 @@ async def test_an_owner_starts_stripe_onboarding_from_the_members_page(
     other = await factories.organizer(db, name="Not Theirs")
     await db.commit()
     assert (await browser.get(f"/stripe/return?organizer={other.id}")).status_code == 404
+
+
+async def test_stripes_refresh_link_opened_by_get_creates_nothing_until_the_owner_posts(
+    shop: Shop, db: AsyncSession
+) -> None:
+    # Issue 14 item 10: a GET of the refresh URL (an <img> on any site, in a signed-in browser)
+    # created a Connect account and an Account Link.
+    organizer = await factories.organizer(db, name="Fresh Venue")
+    organizer_id = organizer.id
+    db.add(OrganizerMember(organizer_id=organizer_id, email=OWNER, role="owner"))
+    await db.commit()
+    browser = shop.browser
+    form = await browser.get("/login")
+    await browser.post("/login", data={"_csrf_token": csrf_token(form.text), "email": OWNER})
+    token = await latest_link_token(db, shop.settings)
+    form = await browser.get(f"/login/confirm?token={token}")
+    await browser.post(
+        "/login/confirm", data={"_csrf_token": csrf_token(form.text), "token": token}
+    )
+    calls_before = len(shop.standin.requests)
+
+    page = await browser.get(f"/stripe/refresh?organizer={organizer_id}")
+    assert page.status_code == 200
+    assert "Continue Stripe onboarding" in page.text
+    assert shop.standin.requests[calls_before:] == []
+    db.expire_all()
+    assert (await db.get(Organizer, organizer_id)).stripe_account_id is None  # type: ignore[union-attr]
+
+    forged = await browser.post(f"/stripe/refresh?organizer={organizer_id}")
+    assert forged.status_code == 403  # no CSRF token: another site's form
+    assert shop.standin.requests[calls_before:] == []
+
+    started = await browser.post(
+        f"/stripe/refresh?organizer={organizer_id}", data={"_csrf_token": csrf_token(page.text)}
+    )
+    assert started.status_code == 303
+    assert started.headers["location"].startswith(shop.standin.url)
+    assert [r.path for r in shop.standin.requests[calls_before:]] == [
+        "/v1/accounts", "/v1/account_links"
+    ]  # fmt: skip
+    db.expire_all()
+    assert (await db.get(Organizer, organizer_id)).stripe_account_id  # type: ignore[union-attr]

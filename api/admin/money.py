@@ -15,7 +15,7 @@ import msgspec
 from litestar import Controller, Request, get, post
 from litestar.exceptions import HTTPException, NotFoundException, PermissionDeniedException
 from litestar.params import Body, FromPath, FromQuery
-from litestar.response import Redirect
+from litestar.response import Redirect, Template
 from sqlalchemy import select
 
 from api.admin.access import SIGN_IN_FIRST, Viewer, viewer
@@ -170,7 +170,8 @@ class OnboardingReturn(Controller):
 
     The person coming back is an owner or manager signed in to the dashboard (or the operator):
     the charges status is read from Stripe at once (`account.updated` keeps it current later)
-    and they land on the organizer's members page, which says where onboarding stands.
+    and they land on the organizer's members page, which says where onboarding stands. That GET
+    only copies Stripe's own answer; nothing the visitor chooses changes on a GET here.
     """
 
     include_in_schema = False
@@ -197,7 +198,23 @@ class OnboardingReturn(Controller):
             path=f"/admin/organizers/{found.id}/members?stripe={state}", status_code=303
         )
 
-    @get("/stripe/refresh", status_code=303)
+    @get("/stripe/refresh")
+    async def refresh_page(
+        self, request: Request[Any, Any, Any], db: DB, organizer: FromQuery[uuid.UUID]
+    ) -> Template:
+        """Stripe sends the browser here when an Account Link expired or was already used.
+
+        Making a new link may create the Connect account, so this GET only shows a button: a
+        link or image on another site that opens this URL in a signed-in browser changes nothing.
+        """
+        _, found = await _money_organizer(request, db, organizer)
+        return Template(
+            template_name="admin/stripe_refresh.html",
+            context={"organizer": found},
+            headers={"Cache-Control": "no-store"},
+        )
+
+    @post("/stripe/refresh", status_code=303)
     async def refresh(
         self,
         request: Request[Any, Any, Any],
@@ -206,6 +223,7 @@ class OnboardingReturn(Controller):
         gateway: Gateway,
         organizer: FromQuery[uuid.UUID],
     ) -> Redirect:
+        """The button of the page above (CSRF-checked like every form): a new Account Link."""
         who, found = await _money_organizer(request, db, organizer)
         url = await _onboarding_url(db, settings, gateway, found.id, actor=who.who)
         return Redirect(path=url, status_code=303)
