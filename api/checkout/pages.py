@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from datetime import datetime
 from typing import Any
 
 from litestar import Controller, Request, get, post
@@ -15,9 +16,10 @@ from sqlalchemy.orm import selectinload
 
 from api.checkout import fulfilment, services
 from api.checkout.qr import qr_svg
-from api.db import Event, Order, OrderStatus, PassStatus
+from api.db import Event, Order, OrderStatus, PassStatus, TicketTier, utcnow
 from api.events import services as events
-from api.events.cache import EventCache
+from api.events.cache import EventCache, Snapshot
+from api.formatting import clock
 from api.passes import services as passes
 from api.passes.tokens import pass_key_text
 from api.payments.gateway import PaymentsUnavailable, StripeGateway
@@ -29,15 +31,43 @@ PUBLIC_ID = re.compile(r"[A-Za-z0-9_-]{16,43}")
 
 
 def event_context(
-    event: Event, settings: Any, *, error: str | None = None, form: dict[str, str] | None = None
+    snapshot: Snapshot,
+    settings: Any,
+    *,
+    error: str | None = None,
+    form: dict[str, str] | None = None,
+    now: datetime | None = None,
 ) -> dict[str, Any]:
+    """The event page's context. Every verdict that depends on the clock (on sale, ended, when
+    held seats may come back) is worked out here from the snapshot's times, at each request."""
+    moment = now or utcnow()
+    event = snapshot.event
+    tiers = []
+    for tier in event.tiers:
+        state = events.tier_state(tier, event=event, now=moment)
+        tiers.append((tier, state, _held_note(tier, state, snapshot, moment)))
+    over = all(state is events.TierState.ended for _, state, _ in tiers)
     return {
         "event": event,
-        "tiers": [(tier, events.tier_state(tier)) for tier in event.tiers],
+        "tiers": tiers,
+        "sales_over": over if tiers else moment >= event.starts_at,
         "paid_unavailable": services.paid_tiers_unavailable(event, settings),
         "error": error,
         "form": form or {},
     }
+
+
+def _held_note(
+    tier: TicketTier, state: events.TierState, snapshot: Snapshot, now: datetime
+) -> str | None:
+    """For a tier whose last seats are all in unpaid checkouts: "All 20 left are held in
+    checkouts; some may come back by 8:42 PM" (the earliest hold's end, in the event's zone)."""
+    if state is not events.TierState.held:
+        return None
+    left = tier.capacity - tier.sold
+    ends = snapshot.hold_ends.get(tier.id)
+    when = f"by {clock(ends, snapshot.event.timezone)}" if ends and ends > now else "soon"
+    return f"All {left} left are held in checkouts; some may come back {when}"
 
 
 class CheckoutPages(Controller):
@@ -57,9 +87,10 @@ class CheckoutPages(Controller):
         # read here is names, prices and sales windows; capacity is decided by the conditional
         # UPDATE inside start_checkout, on the live row.
         cache: EventCache = request.app.state.event_cache
-        event = await cache.get(slug=slug)
-        if event is None:
+        snapshot = await cache.snapshot(slug=slug)
+        if snapshot is None:
             raise NotFoundException(detail="There is no published event at this address.")
+        event = snapshot.event
         try:
             quantities = {
                 tier.id: services.parse_quantity(data.get(f"qty-{tier.id}", ""), tier=tier)
@@ -78,7 +109,7 @@ class CheckoutPages(Controller):
             await db.rollback()
             return Template(
                 template_name="event.html",
-                context=event_context(event, settings, error=str(exc), form=data),
+                context=event_context(snapshot, settings, error=str(exc), form=data),
                 status_code=422,
             )
         return Redirect(path=started.redirect_url, status_code=303)
@@ -128,8 +159,6 @@ class CheckoutPages(Controller):
 
 
 async def _tiers(db: Any, order: Order) -> list[Any]:
-    from api.db import TicketTier
-
     return list(await db.scalars(select(TicketTier).where(TicketTier.event_id == order.event_id)))
 
 

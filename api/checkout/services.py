@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.checkout import fulfilment, placement
 from api.db import Event, Order, TicketTier, utcnow
 from api.events.services import TierState, tier_state
+from api.formatting import when
 from api.payments.gateway import LineItem, PaymentsUnavailable, StripeGateway
 from api.settings import Settings
 
@@ -104,11 +105,14 @@ async def start_checkout(
         raise CheckoutError("Choose at least one ticket.")
     now = utcnow()
     for tier, quantity in wanted:
-        state = tier_state(tier, now=now)
-        if state is TierState.not_yet:
-            raise CheckoutError(f"{tier.name} is not on sale yet.")
+        # Decided from the snapshot's times now, before the statement (api/events/services.py).
+        state = tier_state(tier, event=event, now=now)
         if state is TierState.ended:
-            raise CheckoutError(f"Sales for {tier.name} have ended.")
+            raise CheckoutError(f"Sales have ended for {tier.name}.")
+        if state is TierState.not_yet:
+            assert tier.sales_start is not None
+            opens = when(tier.sales_start, event.timezone)
+            raise CheckoutError(f"Sales for {tier.name} open at {opens}.")
         if tier.available < quantity:
             # Sold out a moment ago already: answered without queueing for the tier's row.
             raise CheckoutError(f"Sold out: not enough {tier.name} tickets left.")

@@ -11,32 +11,54 @@ that arrive meanwhile get the previous snapshot if it is at most `STALE_SECONDS`
 otherwise wait for that one result. Without this, the 50 requests in flight at the moment of
 expiry each ran the query, queued for the connection pool and opened overflow connections,
 which was most of the page's p99 (see bench/README.md).
+
+A snapshot holds times and counts, never a verdict that depends on the clock: whether a tier is
+on sale is decided from the snapshot's times at each request (`api.events.services.tier_state`),
+so a sale window that closes between two loads is closed on the very next page.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
+import uuid
 from collections import OrderedDict
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.db import Event
-from api.events.services import published_event
+from api.events.services import hold_ends, published_event
 
 TTL_SECONDS = 1.0
 STALE_SECONDS = 5.0
 MAX_EVENTS = 512
 
 
+@dataclass(frozen=True)
+class Snapshot:
+    """A published event with its tiers, as read at one moment."""
+
+    event: Event
+    hold_ends: Mapping[uuid.UUID, datetime] = field(default_factory=dict)
+    """Tier id → the earliest end of an unpaid checkout's hold on it, for the tiers whose last
+    seats are all held (only those are looked up)."""
+
+
 class EventCache:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], ttl: float = TTL_SECONDS):
         self.ttl = ttl
         self._sessions = sessions
-        self._items: OrderedDict[str, tuple[float, Event | None]] = OrderedDict()
-        self._loading: dict[str, asyncio.Task[Event | None]] = {}
+        self._items: OrderedDict[str, tuple[float, Snapshot | None]] = OrderedDict()
+        self._loading: dict[str, asyncio.Task[Snapshot | None]] = {}
 
     async def get(self, *, slug: str) -> Event | None:
+        snapshot = await self.snapshot(slug=slug)
+        return snapshot.event if snapshot is not None else None
+
+    async def snapshot(self, *, slug: str) -> Snapshot | None:
         hit = self._items.get(slug)
         age = time.monotonic() - hit[0] if hit is not None else None
         if hit is not None and age is not None and age < self.ttl:
@@ -51,17 +73,23 @@ class EventCache:
         # Shielded: a buyer who gives up waiting does not cancel the load for everyone else.
         return await asyncio.shield(task)
 
-    def _loaded(self, task: asyncio.Task[Event | None]) -> None:
+    def _loaded(self, task: asyncio.Task[Snapshot | None]) -> None:
         self._loading = {slug: t for slug, t in self._loading.items() if t is not task}
         if not task.cancelled():
             task.exception()  # retrieved here: the waiters (if any) see it; nobody is warned twice
 
-    async def _load(self, slug: str) -> Event | None:
+    async def _load(self, slug: str) -> Snapshot | None:
         started = time.monotonic()
         async with self._sessions() as session:
             event = await published_event(session, slug=slug)
-        self._items[slug] = (started, event)
+            snapshot = None
+            if event is not None:
+                # Only tiers whose last seats are all held say when some may come back.
+                held = [t.id for t in event.tiers if t.available <= 0 and t.held > 0]
+                ends = await hold_ends(session, event_id=event.id, tier_ids=held) if held else {}
+                snapshot = Snapshot(event, ends)
+        self._items[slug] = (started, snapshot)
         self._items.move_to_end(slug)
         while len(self._items) > MAX_EVENTS:
             self._items.popitem(last=False)
-        return event
+        return snapshot

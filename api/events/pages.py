@@ -27,22 +27,25 @@ _RENDERED_MAX = 1024
 
 
 class RenderedPages:
-    """Rendered event pages keyed by (slug, via), valid while their snapshot is current."""
+    """Rendered event pages keyed by (slug, via), valid while their snapshot is current and
+    every tier's verdict (worked out from the snapshot's times at this request) is unchanged:
+    a sale window that closes mid-snapshot is closed on the next page."""
 
     def __init__(self) -> None:
-        self._pages: OrderedDict[tuple[str, str | None], tuple[Event, str]] = OrderedDict()
+        self._pages: OrderedDict[tuple[str, str | None], tuple[Event, Any, str]] = OrderedDict()
 
     def page(self, request: Request[Any, Any, Any], event: Event, context: dict[str, Any],
              via: str | None) -> str:  # fmt: skip
         key = (event.slug, via)
+        verdicts = tuple((state, note) for _, state, note in context["tiers"])
         hit = self._pages.get(key)
-        if hit is not None and hit[0] is event:
-            return hit[1]
+        if hit is not None and hit[0] is event and hit[1] == verdicts:
+            return hit[2]
         engine = request.app.template_engine
         assert engine is not None  # configured in create_app
         template = engine.get_template("event.html")
         text: str = template.render(**context, csrf_input=_CSRF_INPUT)
-        self._pages[key] = (event, text)
+        self._pages[key] = (event, verdicts, text)
         self._pages.move_to_end(key)
         while len(self._pages) > _RENDERED_MAX:
             self._pages.popitem(last=False)
@@ -66,12 +69,13 @@ class EventPages(Controller):
         via: FromQuery[str | None] = None,
     ) -> Response[str]:
         cache: EventCache = request.app.state.event_cache
-        event = await cache.get(slug=slug)
-        if event is None:
+        snapshot = await cache.snapshot(slug=slug)
+        if snapshot is None:
             raise NotFoundException(detail="There is no published event at this address.")
         form = {"via": via} if via else {}
         rendered: RenderedPages = request.app.state.rendered_pages
-        page = rendered.page(request, event, event_context(event, settings, form=form), via)
+        context = event_context(snapshot, settings, form=form)
+        page = rendered.page(request, snapshot.event, context, via)
         token = ScopeState.from_scope(request.scope).csrf_token
         token = token if isinstance(token, str) else ""
         return Response(page.replace(_TOKEN_SLOT, html.escape(token)), media_type=MediaType.HTML)

@@ -1,41 +1,63 @@
-"""Event queries shared by pages and the API."""
+"""Event queries shared by pages and the API, and when a tier is on sale.
+
+A tier sells inside its sale window: from `sales_start` (or as soon as it is published) until
+`sales_end`, and with no `sales_end` until the event starts. Nothing sells once the event is
+over, whatever a tier says. The verdict depends on the clock, so it is always worked out from
+the times at the moment of asking (`tier_state`), never stored: the event page's snapshot keeps
+times and counts, and each request decides from them.
+"""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from api.db import Event, TicketTier, utcnow
+from api.db import Event, Order, OrderLine, OrderStatus, TicketTier, utcnow
 
 
 class TierState(StrEnum):
     on_sale = "on_sale"
     sold_out = "sold_out"
+    held = "held"
+    """None left to buy, but some of the seats are held by unpaid checkouts and may come back."""
     not_yet = "not_yet"
     ended = "ended"
 
 
-def tier_state(tier: TicketTier, *, now: datetime | None = None) -> TierState:
+def sales_end(tier: TicketTier, event: Event) -> datetime:
+    """When the tier stops selling: its own end, else the event's start; never after the event."""
+    return min(tier.sales_end or event.starts_at, event.ends_at)
+
+
+def tier_state(tier: TicketTier, *, event: Event, now: datetime | None = None) -> TierState:
     moment = now or utcnow()
+    if moment >= sales_end(tier, event):
+        return TierState.ended
     if tier.sales_start is not None and moment < tier.sales_start:
         return TierState.not_yet
-    if tier.sales_end is not None and moment >= tier.sales_end:
-        return TierState.ended
     if tier.available <= 0:
-        return TierState.sold_out
+        return TierState.held if tier.held > 0 else TierState.sold_out
     return TierState.on_sale
 
 
+def still_selling(now: datetime) -> ColumnElement[bool]:
+    """The SQL twin of "some tier may still sell" for an event: it has not ended, and it has
+    not started or a tier's own sale end lies ahead. Every public list of events uses it."""
+    later_tier = exists().where(TicketTier.event_id == Event.id, TicketTier.sales_end > now)
+    return and_(Event.ends_at > now, or_(Event.starts_at > now, later_tier))
+
+
 async def published_events(session: AsyncSession) -> Sequence[Event]:
-    """Published events that have not ended, soonest first."""
+    """Published events that may still sell, soonest first (past events leave every list)."""
     rows = await session.scalars(
         select(Event)
-        .where(Event.published, Event.ends_at > utcnow())
+        .where(Event.published, still_selling(utcnow()))
         .options(selectinload(Event.organizer))
         .order_by(Event.starts_at)
     )
@@ -48,3 +70,22 @@ async def published_event(session: AsyncSession, *, slug: str) -> Event | None:
         .where(Event.slug == slug, Event.published)
         .options(selectinload(Event.organizer), selectinload(Event.tiers))
     )
+
+
+async def hold_ends(
+    session: AsyncSession, *, event_id: uuid.UUID, tier_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, datetime]:
+    """Tier id → the earliest end of an unpaid checkout's hold on it (when seats may return).
+    Served by the partial index of pending orders by event."""
+    rows = await session.execute(
+        select(OrderLine.tier_id, func.min(Order.hold_expires_at))
+        .join(Order, Order.id == OrderLine.order_id)
+        .where(
+            Order.event_id == event_id,
+            Order.status == OrderStatus.pending,
+            Order.hold_expires_at.is_not(None),
+            OrderLine.tier_id.in_(tier_ids),
+        )
+        .group_by(OrderLine.tier_id)
+    )
+    return {tier_id: ends for tier_id, ends in rows.tuples() if ends is not None}
