@@ -24,7 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from api.accounts.pages import signed_in_email
+from api.accounts.sessions import signed_in_email
 from api.checkout.pages import PUBLIC_ID
 from api.db import Event, Order, OrderStatus, PassStatus, TicketTier
 from api.passes import services as passes
@@ -149,7 +149,7 @@ class WalletApi(Controller):
     async def account_passes(
         self, request: Request[Any, Any, Any], db: DB, settings: AppSettings
     ) -> Response[WalletOrders]:
-        email = signed_in_email(request)
+        email = await signed_in_email(request, db)
         if email is None:
             raise NotAuthorizedException(detail="Sign in to save your passes to this phone.")
         orders = await db.scalars(

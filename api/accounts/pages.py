@@ -3,7 +3,6 @@ prefetch links consume nothing), sign out, and the buyer's /account."""
 
 from __future__ import annotations
 
-import secrets
 from typing import Any
 
 from litestar import Controller, Request, get, post
@@ -12,18 +11,10 @@ from litestar.response import Redirect, Template
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from api.accounts import services
+from api.accounts import services, sessions
 from api.db import Event, Order, OrderStatus
 from api.web import ratelimit
 from api.web.deps import DB, AppSettings
-
-SIGNED_OUT = {"email": None}
-
-
-def signed_in_email(request: Request[Any, Any, Any]) -> str | None:
-    session = request.session if request.scope.get("session") is not None else {}
-    email = session.get("email") if isinstance(session, dict) else None
-    return email if isinstance(email, str) else None
 
 
 class AccountPages(Controller):
@@ -63,20 +54,18 @@ class AccountPages(Controller):
                          "used. Ask for a new one below."},
                 status_code=400,
             )  # fmt: skip
-        # A fresh session (new id) at every sign-in: nothing from before carries over.
-        request.clear_session()
-        request.set_session({"sid": secrets.token_urlsafe(16), "email": email})
+        await sessions.start(request, db, subject=email)
         staff = await services.is_organizer_staff(db, email=email)
         return Redirect(path="/admin" if staff else "/account", status_code=303)
 
     @post("/logout", status_code=303)
-    async def logout(self, request: Request[Any, Any, Any]) -> Redirect:
-        request.clear_session()
+    async def logout(self, request: Request[Any, Any, Any], db: DB) -> Redirect:
+        await sessions.end(request, db)
         return Redirect(path="/", status_code=303)
 
     @get("/account")
     async def account(self, request: Request[Any, Any, Any], db: DB) -> Template | Redirect:
-        email = signed_in_email(request)
+        email = await sessions.signed_in_email(request, db)
         if email is None:
             return Redirect(path="/login", status_code=303)
         orders = (

@@ -14,7 +14,7 @@ from litestar.response import Redirect
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.accounts.pages import signed_in_email
+from api.accounts import sessions
 from api.admin.auth import operator_guard, operator_session
 from api.db import Organizer, OrganizerMember
 from api.web.errors import http_exception_handler
@@ -54,7 +54,8 @@ class Viewer:
 
 
 async def viewer(request: Request[Any, Any, Any], session: AsyncSession) -> Viewer:
-    email = signed_in_email(request)
+    who = await sessions.subject(request, session)
+    email = None if who is None or who == sessions.OPERATOR else who
     if email is not None:
         rows = (
             await session.execute(
@@ -69,7 +70,7 @@ async def viewer(request: Request[Any, Any, Any], session: AsyncSession) -> View
                 organizer_ids=frozenset(r[0] for r in rows),
                 money_ids=frozenset(r[0] for r in rows if r[1] in ("owner", "manager")),
             )
-    if operator_session(request):
+    if who == sessions.OPERATOR and operator_session(request):
         return Viewer(who="operator", organizer_ids=None)
     if request.headers.get("authorization", "").lower().startswith("basic "):
         await operator_guard(request, request.route_handler)  # raises on bad credentials

@@ -28,6 +28,7 @@ from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException
 from litestar.handlers.base import BaseRouteHandler
 
+from api.accounts.sessions import cookie_value
 from api.settings import Settings
 from api.web.ratelimit import allowance, client_ip, refusal
 
@@ -60,11 +61,12 @@ def session_fingerprint(settings: Settings) -> str:
 
 
 def operator_session(connection: ASGIConnection[Any, Any, Any, Any]) -> bool:
-    """Whether this request carries a signed-in operator session for today's credentials."""
+    """Whether the operator's session (found signed in, api/accounts/sessions.py) was made with
+    today's credentials."""
     settings: Settings = connection.app.state.settings
-    if not operator_configured(settings) or connection.scope.get("session") is None:
+    if not operator_configured(settings):
         return False
-    value = connection.session.get(SESSION_KEY)
+    value = cookie_value(connection, SESSION_KEY)
     return isinstance(value, str) and hmac.compare_digest(value, session_fingerprint(settings))
 
 

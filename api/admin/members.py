@@ -19,6 +19,7 @@ from litestar.response import Redirect, Template
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.accounts import sessions
 from api.admin.access import SIGN_IN_FIRST, Viewer, viewer
 from api.admin.money import _onboarding_url
 from api.checkout.services import valid_email
@@ -150,6 +151,8 @@ async def remove_member(
     member = await _member(db, organizer_id, member_id)
     await _refuse_if_last_owner(db, member, "removed")
     await db.delete(member)
+    # Removed means out now: every browser they are signed in on is signed out.
+    await sessions.end_everywhere(db, subject=member.email)
     db.add(AuditEntry(organizer_id=organizer_id, actor=actor, action="member.removed",
                       target=member.email, details={"role": member.role}))  # fmt: skip
     await db.commit()

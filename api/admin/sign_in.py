@@ -8,13 +8,13 @@ a form and not a Basic challenge, and for the limit on failed attempts).
 from __future__ import annotations
 
 import logging
-import secrets
 from typing import Any
 
 from litestar import Controller, Request, get, post
 from litestar.params import URLEncodedBody
 from litestar.response import Redirect, Template
 
+from api.accounts import sessions
 from api.admin.auth import (
     NOT_CONFIGURED,
     SESSION_KEY,
@@ -22,7 +22,7 @@ from api.admin.auth import (
     operator_credentials_ok,
     session_fingerprint,
 )
-from api.web.deps import AppSettings
+from api.web.deps import DB, AppSettings
 from api.web.ratelimit import client_ip
 
 log = logging.getLogger(__name__)
@@ -49,6 +49,7 @@ class SignInPages(Controller):
     async def operator(
         self,
         request: Request[Any, Any, Any],
+        db: DB,
         settings: AppSettings,
         data: URLEncodedBody[dict[str, str]],
     ) -> Redirect | Template:
@@ -57,10 +58,8 @@ class SignInPages(Controller):
         user, password = data.get("username", ""), data.get("password", "")
         if not await operator_credentials_ok(request, user, password, via="form"):
             return _page(settings, error="Wrong user name or password.", status=401)
-        # A fresh session (new id): nothing from before carries over.
-        request.clear_session()
-        request.set_session(
-            {"sid": secrets.token_urlsafe(16), SESSION_KEY: session_fingerprint(settings)}
+        await sessions.start(
+            request, db, subject=sessions.OPERATOR, **{SESSION_KEY: session_fingerprint(settings)}
         )
         log.info("operator signed in", extra={"client": client_ip(request)})
         return Redirect(path="/admin", status_code=303)
