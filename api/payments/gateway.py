@@ -119,6 +119,15 @@ class StripeGateway:
             raise PaymentsUnavailable(str(exc.user_message or exc)) from exc
         return _session(session)
 
+    async def expire_checkout_session(self, session_id: str) -> CheckoutSession:
+        """End an open Checkout Session now, so it can no longer be paid (the buyer came back
+        through `cancel_url`). Stripe refuses a session that is not open: PaymentsUnavailable."""
+        try:
+            session = await self._client.v1.checkout.sessions.expire_async(session_id)
+        except stripe.StripeError as exc:
+            raise PaymentsUnavailable(str(exc.user_message or exc)) from exc
+        return _session(session)
+
     async def refund(
         self,
         *,
