@@ -13,6 +13,7 @@ import re
 import secrets
 import sys
 import time
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -35,14 +36,51 @@ _SECRET_PATTERN = re.compile(
 )
 
 
-# Order links are bearer credentials too: whoever has /passes/<id> can show the passes. Their
-# ids never reach a log line or a Sentry event (paths are logged, so they are cut here).
-_ORDER_LINK = re.compile(r"(/passes/|/api/v1/orders/)[A-Za-z0-9_-]{16,43}")
+# An order's public id is a bearer credential: whoever has /passes/<id> can show the passes (and
+# /api/v1/orders/<id>/passes returns their QR tokens). It never reaches a log line or a Sentry
+# event; paths are logged, so every path that carries one is cut here. Which paths those are is
+# read from the route table (`scrub_order_links_of`, called by `create_app`): a path parameter
+# named in ORDER_ID_PARAMETERS carries an order's public id, so a new route that takes one is
+# scrubbed without anyone remembering to list it. Processes that never build the app (the
+# worker, the CLI) still cut the links they can write: those in emails and wallets.
+ORDER_ID_PARAMETERS = frozenset({"public_id"})
+_order_prefixes: set[str] = {re.escape("/passes/"), re.escape("/api/v1/orders/")}
+_ORDER_ID = r"[^/\s?#&\"'\\<>]+"
+_PATH_PARAMETER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)(?::[^}]*)?\}")
+
+
+def _order_link_pattern() -> re.Pattern[str]:
+    prefixes = "|".join(sorted(_order_prefixes, key=len, reverse=True))
+    return re.compile(f"({prefixes}){_ORDER_ID}")
+
+
+_order_link = _order_link_pattern()
+
+
+def order_link_prefixes(path: str) -> list[str]:
+    """Regexes for what comes before each order public id in a route's path template
+    (`/admin/orders/{public_id:str}/refund` → `/admin/orders/`); other parameters match a
+    segment."""
+    prefixes = []
+    for found in _PATH_PARAMETER.finditer(path):
+        if found.group(1) in ORDER_ID_PARAMETERS:
+            before = _PATH_PARAMETER.split(path[: found.start()])[::2]  # literal pieces only
+            prefixes.append("[^/]+".join(re.escape(piece) for piece in before))
+    return prefixes
+
+
+def scrub_order_links_of(routes: Iterable[Any]) -> None:
+    """Cut, from now on in this process, the order id out of every path of these routes."""
+    global _order_link
+    found = {prefix for route in routes for prefix in order_link_prefixes(route.path)}
+    if not found <= _order_prefixes:
+        _order_prefixes.update(found)
+        _order_link = _order_link_pattern()
 
 
 def scrub(text: str) -> str:
     text = _SECRET_PATTERN.sub("[scrubbed]", text)
-    return _ORDER_LINK.sub(r"\1[order]", text)
+    return _order_link.sub(r"\1[order]", text)
 
 
 class JsonFormatter(logging.Formatter):
