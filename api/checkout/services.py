@@ -33,6 +33,9 @@ HOLD_FOR = timedelta(minutes=30)
 SESSION_MARGIN = timedelta(minutes=1)
 # A practical address check: one @, a dot in the domain, no spaces or control characters
 # (CR/LF would let a name or address inject mail headers).
+# ASCII digits only: str.isdigit() also says yes to "²" (int() then raises) and to "٣" (3),
+# and a few thousand digits make int() raise too.
+_QUANTITY = re.compile(r"[0-9]{1,9}")
 _EMAIL = re.compile(r"^[^\s@\x00-\x1f\x7f<>,;\"']{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,63}$")
 _SOURCE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._-]{0,99}$")
 
@@ -78,7 +81,7 @@ def clean_source_site(value: str | None) -> str | None:
 
 def parse_quantity(raw: str, *, tier: TicketTier) -> int:
     text = raw.strip() or "0"
-    if not text.isdigit():
+    if not _QUANTITY.fullmatch(text):
         raise CheckoutError(f"Quantity for {tier.name} must be a whole number.")
     quantity = int(text)
     if quantity > tier.max_per_order:
