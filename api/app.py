@@ -31,6 +31,7 @@ from api.admin.live import DoorPokes, LiveDoor
 from api.admin.members import MemberPages
 from api.admin.money import MoneyController, OnboardingReturn
 from api.admin.orders import OrderPages
+from api.admin.organizers import OrganizerPages
 from api.admin.sign_in import SignInPages
 from api.checkin.controllers import ScannerController
 from api.checkout.pages import CheckoutPages
@@ -158,6 +159,7 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Lite
             ApplyPages,
             ApplicationReview,
             MemberPages,
+            OrganizerPages,
             AuditPages,
             WalletApi,
             WalletPassLinks,
