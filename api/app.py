@@ -54,6 +54,7 @@ from api.web.observability import (
     request_id_middleware,
     scrub_order_links_of,
 )
+from api.web.origin import api_request_guard
 from api.web.security import REPORT_PATH, csp_report, security_headers
 from api.web.sessions import session_config
 
@@ -184,6 +185,7 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Lite
         ),
         lifespan=[lifespan],
         exception_handlers=EXCEPTION_HANDLERS,
+        guards=[api_request_guard],  # /api/*: no cross-site writes, JSON bodies only
         middleware=[request_id_middleware, session_config(settings).middleware],
         before_send=[add_request_id_header, security_headers(settings)],
         template_config=TemplateConfig(

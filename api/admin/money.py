@@ -75,7 +75,7 @@ class MoneyController(Controller):
         "/orders/{public_id:str}/refund",
         status_code=202,
         summary="Refund an order",
-        responses=error_responses(400, 401, 404, 409, 429, 502),
+        responses=error_responses(400, 401, 403, 404, 409, 415, 429, 502),
     )
     async def refund(
         self,
@@ -102,7 +102,7 @@ class MoneyController(Controller):
         "/orders/{public_id:str}/resend",
         status_code=202,
         summary="Email the tickets again",
-        responses=error_responses(401, 404, 409, 429),
+        responses=error_responses(401, 403, 404, 409, 415, 429),
     )
     async def resend(self, db: DB, public_id: FromPath[str]) -> Queued:
         order = await db.scalar(select(Order).where(Order.public_id == public_id))
@@ -120,7 +120,7 @@ class MoneyController(Controller):
         "/organizers/{organizer_id:uuid}/stripe/onboarding",
         status_code=201,
         summary="Create (or continue) the organizer's Stripe onboarding",
-        responses=error_responses(401, 404, 409, 429, 502),
+        responses=error_responses(401, 403, 404, 409, 415, 429, 502),
     )
     async def onboarding(
         self, db: DB, settings: AppSettings, gateway: Gateway, organizer_id: FromPath[uuid.UUID]

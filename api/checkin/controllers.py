@@ -85,7 +85,7 @@ class ScannerController(Controller):
         status_code=201,
         summary="Exchange a pairing code for a device token",
         guards=[ratelimit.PAIRING],
-        responses=error_responses(400, 403, 429),
+        responses=error_responses(400, 403, 415, 429),
     )
     async def pair(self, db: DB, data: JSONBody[PairRequest]) -> PairResponse:
         try:
@@ -120,7 +120,7 @@ class ScannerController(Controller):
         dependencies={"device": Provide(provide_device, sync_to_thread=False)},
         guards=[device_guard],
         security=DEVICE_SECURITY,
-        responses=error_responses(400, 401, 409),
+        responses=error_responses(400, 401, 403, 409, 415),
         summary="Upload this device's scans in seq order; answers the highest seq held",
     )
     async def push(
@@ -148,7 +148,7 @@ class ScannerController(Controller):
         dependencies={"device": Provide(provide_device, sync_to_thread=False)},
         guards=[device_guard],
         security=DEVICE_SECURITY,
-        responses=error_responses(400, 401),
+        responses=error_responses(400, 401, 403, 415),
         summary="Pass changes and other devices' scans not covered by a version vector",
     )
     async def pull(

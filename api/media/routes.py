@@ -74,7 +74,7 @@ class ImageUploads(Controller):
     @put(
         "/organizers/{organizer_id:uuid}/logo",
         summary="Upload the organizer's logo",
-        responses=error_responses(400, 401, 404, 413, 429),
+        responses=error_responses(400, 401, 403, 404, 413, 415, 429),
     )
     async def logo(
         self, db: DB, settings: AppSettings, organizer_id: FromPath[uuid.UUID], data: Upload
@@ -90,7 +90,7 @@ class ImageUploads(Controller):
     @put(
         "/events/{event_id:uuid}/image",
         summary="Upload the event's image",
-        responses=error_responses(400, 401, 404, 413, 429),
+        responses=error_responses(400, 401, 403, 404, 413, 415, 429),
     )
     async def event_image(
         self, db: DB, settings: AppSettings, event_id: FromPath[uuid.UUID], data: Upload

@@ -37,6 +37,20 @@ class CheckoutSession:
     payment_intent: str | None
 
 
+@dataclass(frozen=True)
+class IntentFacts:
+    """A payment intent as Stripe has it: what a webhook's claims are checked against."""
+
+    id: str
+    order_id: str | None
+    """The `order_id` we put in its metadata at checkout."""
+    amount: int
+    currency: str
+    """Upper case, as orders store it."""
+    destination: str | None
+    """The connected account the charge transfers to."""
+
+
 def stripe_client(
     settings: Settings, http: stripe.HTTPXClient, *, retries: int
 ) -> stripe.StripeClient:
@@ -188,15 +202,30 @@ class StripeGateway:
             raise PaymentsUnavailable(str(exc.user_message or exc)) from exc
         return str(link.url)
 
-    async def payment_intent_order_id(self, payment_intent: str) -> str | None:
-        """The order a payment intent belongs to, from the metadata we set at checkout."""
+    async def payment_intent_facts(self, payment_intent: str) -> IntentFacts | None:
+        """What Stripe itself says of a payment intent, or None when Stripe has no such intent
+        on the platform (a webhook naming it can then never be applied: retrying is useless).
+        Any other failure is PaymentsUnavailable, and the webhook is retried."""
         try:
             intent = await self._client.v1.payment_intents.retrieve_async(payment_intent)
+        except stripe.InvalidRequestError as exc:
+            if exc.code == "resource_missing":
+                return None
+            raise PaymentsUnavailable(str(exc.user_message or exc)) from exc
         except stripe.StripeError as exc:
             raise PaymentsUnavailable(str(exc.user_message or exc)) from exc
         metadata: dict[str, Any] = intent.metadata.to_dict() if intent.metadata else {}
-        value = metadata.get("order_id")
-        return str(value) if value else None
+        transfer = intent.transfer_data
+        destination = transfer.destination if transfer else None
+        if destination is not None and not isinstance(destination, str):
+            destination = destination.id
+        return IntentFacts(
+            id=str(intent.id),
+            order_id=str(metadata["order_id"]) if metadata.get("order_id") else None,
+            amount=int(intent.amount or 0),
+            currency=str(intent.currency or "").upper(),
+            destination=destination,
+        )
 
     async def account_charges_enabled(self, account: str) -> bool:
         try:

@@ -6,6 +6,10 @@ in ONE transaction insert the event id (`ON CONFLICT DO NOTHING`, the first stat
 concurrent deliveries of one event produce one effect), apply the effect, commit. An effect
 that fails rolls back the event id too, and Stripe's retry runs it again. Unknown event types
 are acknowledged and ignored.
+
+Before an effect, the event's claims are checked against our records (`api.payments.crosscheck`):
+a mismatch is alerted and recorded, never applied. An event about a payment intent Stripe does
+not know (or that names no order of ours) is recorded and answered 200: no retry can fix it.
 """
 
 from __future__ import annotations
@@ -24,8 +28,10 @@ from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.checkout import fulfilment
-from api.db import Order, Organizer
-from api.payments.gateway import PaymentsUnavailable, StripeGateway
+from api.db import Event, Order, Organizer
+from api.payments import crosscheck
+from api.payments.crosscheck import Mismatch
+from api.payments.gateway import IntentFacts, PaymentsUnavailable, StripeGateway
 from api.payments.refund_records import record_from_stripe
 from api.settings import Settings
 from api.web.deps import DB, AppSettings
@@ -40,6 +46,8 @@ TOLERANCE_S = 300
 class Ctx:
     settings: Settings
     gateway: StripeGateway | None
+    account: str | None = None
+    """The event's `account` (Connect events: the connected account it comes from)."""
 
 
 Handler = Callable[[AsyncSession, dict[str, Any], Ctx], Awaitable[str]]
@@ -84,26 +92,57 @@ def _uuid(value: object) -> uuid.UUID | None:
         return None
 
 
+async def _facts(ctx: Ctx, payment_intent: str) -> IntentFacts | None:
+    if ctx.gateway is None:
+        return None
+    try:
+        return await ctx.gateway.payment_intent_facts(payment_intent)
+    except PaymentsUnavailable:
+        raise HTTPException(status_code=503, detail="Stripe did not answer; retry.") from None
+
+
+async def _organizer_account(session: AsyncSession, order: Order) -> str | None:
+    return await session.scalar(
+        select(Organizer.stripe_account_id)
+        .join(Event, Event.organizer_id == Organizer.id)
+        .where(Event.id == order.event_id)
+    )
+
+
 async def _order_by_intent(
     session: AsyncSession, payment_intent: object, ctx: Ctx, metadata: object = None
 ) -> uuid.UUID | None:
-    if isinstance(metadata, dict) and (found := _uuid(metadata.get("order_id"))):
-        return found
+    """The order a charge, refund or dispute is about: the one holding its payment intent.
+
+    Metadata naming another order is a mismatch. An intent we have not stored yet (a refund
+    that overtook the completion) is looked up at Stripe, and must belong to the order in every
+    respect a completion would; an intent Stripe does not know is nobody's order (None).
+    """
+    named = _uuid(metadata.get("order_id")) if isinstance(metadata, dict) else None
     if not isinstance(payment_intent, str):
         return None
     order_id = await session.scalar(
         select(Order.id).where(Order.stripe_payment_intent_id == payment_intent)
     )
     if order_id is not None:
+        if named is not None and named != order_id:
+            raise Mismatch(["order named in metadata"], order_id=named)
         return order_id
-    # Not seen yet (a refund overtook the completion): the intent's metadata names the order.
-    gateway = ctx.gateway
-    if gateway is None:
+    facts = await _facts(ctx, payment_intent)
+    found = _uuid(facts.order_id) if facts is not None else None
+    order = await session.get(Order, found) if found is not None else None
+    if facts is None or order is None:
         return None
-    try:
-        return _uuid(await gateway.payment_intent_order_id(payment_intent))
-    except PaymentsUnavailable:
-        raise HTTPException(status_code=503, detail="Stripe did not answer; retry.") from None
+    wrong = crosscheck.intent_fields(
+        facts, order=order, account=await _organizer_account(session, order)
+    )
+    if named is not None and named != order.id:
+        wrong.append("order named in metadata")
+    if order.stripe_payment_intent_id:  # the order was paid with another intent
+        wrong.append("payment intent")
+    if wrong:
+        raise Mismatch(wrong, order_id=order.id)
+    return order.id
 
 
 def _session_order(obj: dict[str, Any]) -> uuid.UUID | None:
@@ -123,6 +162,19 @@ async def _paid(session: AsyncSession, obj: dict[str, Any], ctx: Ctx) -> str:
     if order is None:
         return "unknown_order"
     intent = obj.get("payment_intent")
+    wrong = crosscheck.session_fields(order, obj)
+    if not wrong and order.total_minor > 0 and intent != order.stripe_payment_intent_id:
+        # First sight of this intent: Stripe, not the event, says whose it is and where it pays.
+        if not isinstance(intent, str):
+            wrong = ["payment intent"]
+        elif ctx.gateway is not None:
+            wrong = crosscheck.intent_fields(
+                await _facts(ctx, intent),
+                order=order,
+                account=await _organizer_account(session, order),
+            )
+    if wrong:
+        raise Mismatch(wrong, order_id=order.id)
     return await fulfilment.fulfil(
         session, order=order, settings=ctx.settings,
         payment_intent=intent if isinstance(intent, str) else None,
@@ -131,9 +183,12 @@ async def _paid(session: AsyncSession, obj: dict[str, Any], ctx: Ctx) -> str:
 
 async def _expired(session: AsyncSession, obj: dict[str, Any], ctx: Ctx) -> str:
     order_id = _session_order(obj)
-    if order_id is None:
+    order = await session.get(Order, order_id) if order_id else None
+    if order is None:
         return "unknown_order"
-    return "released" if await fulfilment.expire(session, order_id=order_id) else "no_hold"
+    if not order.stripe_checkout_session_id or obj.get("id") != order.stripe_checkout_session_id:
+        raise Mismatch(["checkout session id"], order_id=order.id)
+    return "released" if await fulfilment.expire(session, order_id=order.id) else "no_hold"
 
 
 async def _charge_refunded(session: AsyncSession, obj: dict[str, Any], ctx: Ctx) -> str:
@@ -190,6 +245,9 @@ async def _dispute_closed(session: AsyncSession, obj: dict[str, Any], ctx: Ctx) 
 
 
 async def _account_updated(session: AsyncSession, obj: dict[str, Any], ctx: Ctx) -> str:
+    if not ctx.account or obj.get("id") != ctx.account:
+        # An account's event describing another account: believe neither.
+        raise Mismatch(["account"])
     result = await session.execute(
         update(Organizer)
         .where(Organizer.stripe_account_id == str(obj.get("id")))
@@ -231,7 +289,16 @@ async def _handle(
         await db.commit()
         return {"status": "ignored"}
     obj = (event.get("data") or {}).get("object") or {}
-    outcome = await handler(db, obj, Ctx(settings, request.app.state.gateway))
+    account = event.get("account")
+    ctx = Ctx(settings, request.app.state.gateway, account if isinstance(account, str) else None)
+    try:
+        outcome = await handler(db, obj, ctx)
+    except Mismatch as mismatch:
+        # Undo anything the handler touched, but keep the event id: Stripe stops retrying.
+        await db.rollback()
+        await _first_time(db, event)
+        crosscheck.alert(event, mismatch)
+        outcome = "mismatch"
     await db.commit()
     log.info("stripe event %s %s: %s", event["id"], event.get("type"), outcome)
     return {"status": outcome}
