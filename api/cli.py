@@ -357,13 +357,21 @@ def demo() -> None:
 @main.command("scanner-link")
 @click.argument("event_slug")
 @click.option("--door", default="Door", show_default=True, help="Door name for the device.")
-def scanner_link(event_slug: str, door: str) -> None:
-    """Print a pairing link for a door phone to scan EVENT_SLUG."""
+@click.option(
+    "--uses",
+    type=click.IntRange(1, 50),
+    default=1,
+    show_default=True,
+    help="How many phones the link may pair (1: single use).",
+)
+def scanner_link(event_slug: str, door: str, uses: int) -> None:
+    """Print a pairing link for door phones to scan EVENT_SLUG (audited)."""
     from sqlalchemy import select
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from api.checkin.services import create_pairing, pairing_link
     from api.db import Event
+    from api.ops.staff import cli_actor
 
     settings = _settings()
 
@@ -371,7 +379,9 @@ def scanner_link(event_slug: str, door: str) -> None:
         event = await session.scalar(select(Event).where(Event.slug == event_slug))
         if event is None:
             return None
-        pairing = await create_pairing(session, event_id=event.id, door=door)
+        pairing = await create_pairing(
+            session, event_id=event.id, door=door, uses=uses, actor=cli_actor()
+        )
         await session.commit()
         return pairing_link(settings.base_url, pairing.code)
 

@@ -45,7 +45,10 @@ async def load_demo(session: AsyncSession, *, base_url: str, secret_key: str) ->
     created = event is None
     if event is None:
         event = await _create_demo(session, secret_key=secret_key)
-    pairing = await create_pairing(session, event_id=event.id, door="Main gate")
+    # Single use, like every link by default: each `make run` prints a fresh one.
+    pairing = await create_pairing(
+        session, event_id=event.id, door="Main gate", actor="poctix demo"
+    )
     token = new_login_token(session, email=DEMO_OWNER)
     await session.commit()
     return DemoLinks(

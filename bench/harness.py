@@ -229,11 +229,13 @@ async def event_tokens(database_url: str, event_id: str, *, limit: int) -> list[
         await engine.dispose()
 
 
-async def pairing_code(database_url: str, event_id: str, door: str = "Bench door") -> str:
+async def pairing_code(
+    database_url: str, event_id: str, door: str = "Bench door", *, uses: int = 1
+) -> str:
     engine = create_engine(database_url, pool_size=1)
     try:
         async with session_factory(engine)() as session:
-            pairing = await create_pairing(session, event_id=event_id, door=door)  # type: ignore[arg-type]
+            pairing = await create_pairing(session, event_id=event_id, door=door, uses=uses)  # type: ignore[arg-type]
             await session.commit()
             return pairing.code
     finally:

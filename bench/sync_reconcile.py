@@ -79,7 +79,7 @@ async def push_all(
 async def main(devices: int, scans: int, dup: float) -> None:
     with database() as db_url:
         event = await create_big_event(db_url, passes=max(50_000, devices * scans))
-        code = await pairing_code(db_url, event.event_id)
+        code = await pairing_code(db_url, event.event_id, uses=devices)
         with server(db_url) as url:
             async with httpx.AsyncClient(base_url=url, timeout=60) as client:
                 paired = [await pair(client, code, f"Gate {i + 1}") for i in range(devices)]

@@ -103,10 +103,10 @@ def other_event_token() -> str:
     )
 
 
-async def pairing_url(app: LiveApp, door: str = "Door") -> str:
+async def pairing_url(app: LiveApp, door: str = "Door", *, uses: int = 1) -> str:
     async with session_for(app) as session:
         event = await demo_event(session)
-        pairing = await create_pairing(session, event_id=event.id, door=door)
+        pairing = await create_pairing(session, event_id=event.id, door=door, uses=uses)
         await session.commit()
         return f"{app.url}/scan#pair={pairing.code}"
 

@@ -17,7 +17,7 @@ async def test_two_doors_offline_admitting_one_pass_report_one_true_conflict(
     live_app: LiveApp, browser: Browser
 ) -> None:
     token = (await door.demo_tokens(live_app))[0]
-    link = await door.pairing_url(live_app, "Door")
+    link = await door.pairing_url(live_app, "Door", uses=2)
     phones: list[BrowserContext] = []
     try:
         pages = []

@@ -232,7 +232,7 @@ async def test_three_doors_offline_for_30_minutes_report_every_double_admission(
 ) -> None:
     client = operator_client
     event_id, codes = await _event_with_passes(db, settings)
-    pairing = await create_pairing(db, event_id=event_id, door="Door")
+    pairing = await create_pairing(db, event_id=event_id, door="Door", uses=3)
     await db.commit()
     phones = [
         await _pair_and_bootstrap(client, pairing.code, door, skew)

@@ -187,7 +187,7 @@ async def test_two_door_phones_syncing_through_different_processes_converge(
     cluster: Cluster, db: AsyncSession, settings: Settings
 ) -> None:
     event_id, codes = await _event_with_passes(db, settings)
-    pairing = await create_pairing(db, event_id=event_id, door="Door")
+    pairing = await create_pairing(db, event_id=event_id, door="Door", uses=2)
     await db.commit()
     async with (
         cluster.client(direct=0) as first,

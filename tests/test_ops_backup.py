@@ -110,7 +110,7 @@ async def test_a_restored_host_keeps_verifying_passes_scans_and_uploads(
         db, order=order, tier_id=tier.id, count=3, secret_key=settings.secret_key
     )
     event.image_path = store_image(png(), data_dir=settings.data_dir)
-    pairing = await create_pairing(db, event_id=event.id, door="Main gate")
+    pairing = await create_pairing(db, event_id=event.id, door="Main gate", uses=2)
     await db.commit()
     token = await pass_services.pass_token(db, item=passes[0], secret_key=settings.secret_key)
     pass_id = tokens.pass_key_text(passes[0].pass_key)

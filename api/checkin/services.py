@@ -1,7 +1,9 @@
-"""Pairing door phones: a pairing link per event, exchanged once for a device bearer token.
+"""Pairing door phones: a pairing link per event, exchanged for a device bearer token.
 
 Codes and tokens are 256-bit random strings; only their SHA-256 is stored, so a database dump
-pairs no phone and impersonates no device.
+pairs no phone and impersonates no device. A link pairs one phone unless made for more; each
+pairing takes a use with one conditional UPDATE, so phones racing on a single-use link pair
+exactly one. Making or revoking a link, and revoking a device, is audited.
 """
 
 from __future__ import annotations
@@ -12,16 +14,34 @@ import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.db import Event, ScannerDevice, ScannerPairing, utcnow
+from api.db import AuditEntry, Event, ScannerDevice, ScannerPairing, utcnow
 
 PAIRING_TTL = timedelta(days=7)
+MAX_USES = 50
+"""The most phones one link may pair: a door team, not a crowd."""
+
+UNKNOWN = "This pairing link is unknown. Ask the organizer for a new one."
+REVOKED = "This pairing link was revoked — ask the organizer for a new one."
+EXPIRED = "This pairing link has expired — ask the organizer for a new one."
+
+
+def used_up(max_uses: int) -> str:
+    if max_uses == 1:
+        return (
+            "This pairing link was for one phone and has already paired it — "
+            "ask the organizer for a new one."
+        )
+    return (
+        f"This pairing link has already paired all {max_uses} phones it was made for — "
+        "ask the organizer for a new one."
+    )
 
 
 class PairingError(Exception):
-    """The pairing code is unknown, expired or revoked."""
+    """The pairing code is unknown, expired, revoked or used up."""
 
 
 def digest(secret: str) -> bytes:
@@ -42,15 +62,38 @@ class PairedDevice:
 
 
 async def create_pairing(
-    session: AsyncSession, *, event_id: uuid.UUID, door: str, ttl: timedelta = PAIRING_TTL
+    session: AsyncSession,
+    *,
+    event_id: uuid.UUID,
+    door: str,
+    uses: int = 1,
+    actor: str = "system",
+    ttl: timedelta = PAIRING_TTL,
 ) -> Pairing:
+    """A new link pairing up to `uses` phones (1..MAX_USES), audited as made by `actor`."""
+    if not 1 <= uses <= MAX_USES:
+        raise ValueError(f"A pairing link pairs 1 to {MAX_USES} phones, not {uses}.")
     code = secrets.token_urlsafe(32)
+    pairing = ScannerPairing(
+        event_id=event_id,
+        code_hash=digest(code),
+        door=door,
+        expires_at=utcnow() + ttl,
+        max_uses=uses,
+        uses_left=uses,
+    )
+    session.add(pairing)
+    await session.flush()
+    event = await session.get_one(Event, event_id)
     session.add(
-        ScannerPairing(
-            event_id=event_id, code_hash=digest(code), door=door, expires_at=utcnow() + ttl
+        AuditEntry(
+            organizer_id=event.organizer_id,
+            actor=actor,
+            action="device.pairing_created",
+            target=door,
+            details={"pairing_id": str(pairing.id), "event_id": str(event_id), "uses": uses},
         )
     )
-    await session.flush()
     return Pairing(code=code, door=door)
 
 
@@ -60,21 +103,90 @@ def pairing_link(base_url: str, code: str) -> str:
 
 
 async def pair_device(session: AsyncSession, *, code: str, name: str) -> PairedDevice:
-    pairing = await session.scalar(
-        select(ScannerPairing).where(ScannerPairing.code_hash == digest(code))
-    )
-    if pairing is None or pairing.revoked_at is not None or pairing.expires_at <= utcnow():
-        raise PairingError(
-            "This pairing link is unknown, expired or revoked. Ask the organizer for a new one."
+    # One statement takes a use: concurrent pairings queue on the row lock and each re-checks
+    # `uses_left > 0` after the one before it commits ("check, then decrement" would let 20
+    # phones through a single-use link).
+    taken = (
+        await session.execute(
+            update(ScannerPairing)
+            .where(
+                ScannerPairing.code_hash == digest(code),
+                ScannerPairing.uses_left > 0,
+                ScannerPairing.revoked_at.is_(None),
+                ScannerPairing.expires_at > utcnow(),
+            )
+            .values(uses_left=ScannerPairing.uses_left - 1)
+            .returning(ScannerPairing.id, ScannerPairing.event_id, ScannerPairing.door)
+            .execution_options(synchronize_session=False)
         )
+    ).one_or_none()
+    if taken is None:
+        raise PairingError(await _refusal(session, code))
+    pairing_id, event_id, door = taken
     token = secrets.token_urlsafe(32)
     device = ScannerDevice(
-        event_id=pairing.event_id, name=name or pairing.door, token_hash=digest(token)
+        event_id=event_id, name=name or door, token_hash=digest(token), pairing_id=pairing_id
     )
     session.add(device)
     await session.flush()
-    event = await session.get_one(Event, pairing.event_id)
+    event = await session.get_one(Event, event_id)
     return PairedDevice(device=device, token=token, event=event)
+
+
+async def _refusal(session: AsyncSession, code: str) -> str:
+    """Why a code paired nothing, in words for the person holding the phone."""
+    pairing = await session.scalar(
+        select(ScannerPairing).where(ScannerPairing.code_hash == digest(code))
+    )
+    if pairing is None:
+        return UNKNOWN
+    if pairing.revoked_at is not None:
+        return REVOKED
+    if pairing.uses_left <= 0:
+        return used_up(pairing.max_uses)
+    return EXPIRED
+
+
+async def revoke_pairing(
+    session: AsyncSession, *, event: Event, pairing_id: uuid.UUID, actor: str
+) -> ScannerPairing | None:
+    """Stop a link pairing more phones (the phones it paired keep working); None if unknown."""
+    pairing = await session.get(ScannerPairing, pairing_id)
+    if pairing is None or pairing.event_id != event.id:
+        return None
+    if pairing.revoked_at is None:
+        pairing.revoked_at = utcnow()
+        session.add(
+            AuditEntry(
+                organizer_id=event.organizer_id,
+                actor=actor,
+                action="device.pairing_revoked",
+                target=pairing.door,
+                details={"pairing_id": str(pairing.id), "event_id": str(event.id)},
+            )
+        )
+    return pairing
+
+
+async def revoke_device(
+    session: AsyncSession, *, event: Event, device_id: uuid.UUID, actor: str
+) -> ScannerDevice | None:
+    """Remove a phone from the door: its token stops working at once; None if unknown."""
+    device = await session.get(ScannerDevice, device_id)
+    if device is None or device.event_id != event.id:
+        return None
+    if device.revoked_at is None:
+        device.revoked_at = utcnow()
+        session.add(
+            AuditEntry(
+                organizer_id=event.organizer_id,
+                actor=actor,
+                action="device.revoked",
+                target=device.name,
+                details={"device_id": str(device.id), "event_id": str(event.id)},
+            )
+        )
+    return device
 
 
 async def device_for_token(session: AsyncSession, *, token: str) -> ScannerDevice | None:

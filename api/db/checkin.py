@@ -31,9 +31,16 @@ from api.db.events import Event
 
 
 class ScannerPairing(UUIDPrimaryKey, CreatedAt, Base):
-    """A pairing link for one event, exchanged by a door phone for a device token."""
+    """A pairing link for one event, exchanged by a door phone for a device token.
+
+    A link pairs at most `max_uses` phones (one by default): a link forwarded beyond the door
+    staff pairs no stranger's phone once its uses are spent, and the organizer can revoke it.
+    """
 
     __tablename__ = "scanner_pairing"
+    __table_args__ = (
+        CheckConstraint("uses_left >= 0 AND uses_left <= max_uses", name="uses_in_range"),
+    )
 
     event_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("event.id", ondelete="CASCADE"), index=True
@@ -42,6 +49,10 @@ class ScannerPairing(UUIDPrimaryKey, CreatedAt, Base):
     door: Mapped[str] = mapped_column(String(80), default="Door", server_default="Door")
     expires_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
+    max_uses: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    """How many phones the link may pair (1: single use)."""
+    uses_left: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    """Phones it may still pair, taken by one conditional UPDATE per pairing (race-safe)."""
 
 
 class ScannerDevice(UUIDPrimaryKey, CreatedAt, Base):
@@ -53,6 +64,10 @@ class ScannerDevice(UUIDPrimaryKey, CreatedAt, Base):
     )
     name: Mapped[str] = mapped_column(String(80))
     """The door name shown to other devices ("Gate B")."""
+    pairing_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("scanner_pairing.id", ondelete="SET NULL"), index=True
+    )
+    """The link this phone paired with, so the dashboard shows who paired with each link."""
     token_hash: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
     """SHA-256 of the device's bearer token; the token itself is never stored."""
     revoked_at: Mapped[datetime | None]

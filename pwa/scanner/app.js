@@ -44,6 +44,8 @@ const timeZone = () => door.meta.event?.timezone;
 const online = () => navigator.onLine;
 
 function renderStatus() {
+  // A removed phone still scans offline; the banner keeps counting what it holds unsent.
+  if (door.meta.revoked === true) view.setRevoked(true, door.outbox.length);
   const error = loop && loop.failures > 0 && loop.lastError ? describe(loop.lastError) : null;
   view.setStatus({
     online: online(),
@@ -164,7 +166,7 @@ async function pairWith(code, name) {
     door: data.door,
   });
   history.replaceState(null, '', location.pathname + location.search);
-  view.setRevoked(false);
+  view.setRevoked(false, 0);
   startScanner();
 }
 
@@ -200,7 +202,7 @@ function startScanner() {
   view.where(door.identity?.event_name ?? '', door.doorName);
   if (door.ready) becameReady();
   else view.notice('Downloading the pass list… (needs the network once)');
-  view.setRevoked(door.meta.revoked === true);
+  view.setRevoked(door.meta.revoked === true, door.outbox.length);
   if (!scannerStarted) {
     scannerStarted = true;
     wireScannerInputs();
@@ -211,8 +213,9 @@ function startScanner() {
     isOnline: online,
     onChange: renderStatus,
     onRevoked: () => {
+      // The loop has stopped itself for good: no more pushes or pulls with a removed token.
       void door.revoke();
-      view.setRevoked(true);
+      view.setRevoked(true, door.outbox.length);
       renderStatus();
     },
   });

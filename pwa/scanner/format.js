@@ -71,3 +71,15 @@ export function alsoAdmittedText(alert, timeZone) {
   const where = alert.door ? ` at ${alert.door}` : '';
   return `Also admitted ${clockTime(alert.scanned_at, timeZone)}${where}`;
 }
+
+/**
+ * The banner of a phone the organizer removed from the door (its token answers 401): the sync
+ * loop has stopped, and the scans it never uploaded stay on the phone.
+ * @param {number} pending scans not yet uploaded
+ */
+export function removedText(pending) {
+  const kept = pending === 0
+    ? 'It has no unsent scans.'
+    : `Its ${pending} unsent ${pending === 1 ? 'scan is' : 'scans are'} kept on this phone.`;
+  return `This phone was removed from the door and no longer syncs. ${kept}`;
+}

@@ -5,7 +5,7 @@
  */
 
 import { writeHttpsNotice } from '../lib/secure-context.js';
-import { ago, alsoAdmittedText, verdictText } from './format.js';
+import { ago, alsoAdmittedText, removedText, verdictText } from './format.js';
 
 /** @param {string} id */
 const $ = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
@@ -124,9 +124,11 @@ export class View {
     element.hidden = false;
   }
 
-  /** @param {boolean} revoked */
-  setRevoked(revoked) {
-    $('revoked').hidden = !revoked;
+  /** @param {boolean} revoked @param {number} pending */
+  setRevoked(revoked, pending) {
+    const banner = $('revoked');
+    banner.hidden = !revoked;
+    banner.textContent = revoked ? removedText(pending) : '';
   }
 
   /** @param {string} text @param {boolean} running */

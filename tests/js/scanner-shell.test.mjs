@@ -10,7 +10,7 @@ import { dirname, join, relative } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
-import { ago, alsoAdmittedText, clockTime, verdictText } from '../../pwa/scanner/format.js';
+import { ago, alsoAdmittedText, clockTime, removedText, verdictText } from '../../pwa/scanner/format.js';
 import { pairCodeFrom } from '../../pwa/scanner/pairing.js';
 import { WedgeBuffer } from '../../pwa/scanner/wedge.js';
 import { message } from '../../pwa/lib/sync-core.js';
@@ -113,6 +113,12 @@ test('says how long ago the last sync was', () => {
   assert.equal(ago(now - 2 * 60_000 - 5000, now), '2 min ago');
   assert.equal(ago(now - 3 * 3600_000, now), '3 h ago');
   assert.equal(ago(now + 5000, now), 'just now', 'a clock step back is not "in the future"');
+});
+
+test('tells a phone removed from the door how many unsent scans it keeps', () => {
+  assert.equal(removedText(3), 'This phone was removed from the door and no longer syncs. Its 3 unsent scans are kept on this phone.');
+  assert.equal(removedText(1), 'This phone was removed from the door and no longer syncs. Its 1 unsent scan is kept on this phone.');
+  assert.equal(removedText(0), 'This phone was removed from the door and no longer syncs. It has no unsent scans.');
 });
 
 test('finds the pairing code in a link, a fragment, or on its own', () => {
