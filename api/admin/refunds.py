@@ -2,22 +2,32 @@
 
 Only Stripe is asked here, with `reverse_transfer` and an idempotency key derived from what is
 refunded; the passes are voided by the webhook, exactly as for a refund started anywhere else.
-Free orders never touched Stripe and are voided directly. Either way a `Refund` row records
-who started it (the webhooks keep it current; see `api.payments.refund_records`).
+Whatever has nothing to give back is voided directly, never sent to Stripe (which refuses a
+refund of 0): free orders, free passes in a paid order, what is left once all the money went
+back. Either way a `Refund` row records who started it (the webhooks keep it current; see
+`api.payments.refund_records`).
+
+`void_passes` voids passes without any refund, with a reason: for money settled some other way
+(a partial refund made in the Stripe dashboard that named no passes, a ticket swapped at the
+box office). It is audited, and the door sees the passes as void.
 """
 
 from __future__ import annotations
 
 import hashlib
+import uuid
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.checkout import fulfilment
-from api.db import AuditEntry, Order, OrderStatus, PassStatus
+from api.db import AuditEntry, Order, OrderStatus, Pass, PassStatus
 from api.passes.tokens import pass_key_text
 from api.payments.gateway import PaymentsUnavailable, StripeGateway
 from api.payments.refund_records import record_refund
+
+VOIDED = "voided"
+"""The void reason (and door reason code) of a pass voided without a refund."""
 
 
 class RefundRefused(Exception):
@@ -35,6 +45,20 @@ class RefundStarted:
     detail: str
 
 
+async def _named(db: AsyncSession, order: Order, passes: list[str]) -> dict[str, Pass]:
+    """Every pass of the order by its public id, once the named ones are checked: the order's,
+    and still valid."""
+    items = await fulfilment.order_pass_list(db, order)
+    known = {pass_key_text(p.pass_key): p for p in items}
+    unknown = [p for p in passes if p not in known]
+    if unknown:
+        raise RefundRefused(409, f"Not passes of this order: {unknown}.")
+    void = [p for p in passes if known[p].status != PassStatus.valid]
+    if void:
+        raise RefundRefused(409, f"Already void, not voided again: {', '.join(void)}.")
+    return known
+
+
 async def request_refund(
     db: AsyncSession,
     gateway: StripeGateway | None,
@@ -45,14 +69,7 @@ async def request_refund(
     reason: str,
     actor: str,
 ) -> RefundStarted:
-    items = await fulfilment.order_pass_list(db, order)
-    known = {pass_key_text(p.pass_key): p for p in items}
-    unknown = [p for p in passes if p not in known]
-    if unknown:
-        raise RefundRefused(409, f"Not passes of this order: {unknown}.")
-    void = [p for p in passes if known[p].status != PassStatus.valid]
-    if void:
-        raise RefundRefused(409, f"Already void, not refunded again: {', '.join(void)}.")
+    known = await _named(db, order, passes)
     db.add(
         AuditEntry(
             organizer_id=None,
@@ -63,24 +80,18 @@ async def request_refund(
         )
     )
     if order.total_minor == 0:
-        chosen = [known[p] for p in passes] or [p for p in items if p.status == PassStatus.valid]
-        if chosen:
-            await record_refund(
-                db, order_id=order.id, stripe_refund_id=None, amount_minor=0,
-                currency=order.currency, status="succeeded", reason=reason,
-                pass_ids=[pass_key_text(p.pass_key) for p in chosen], initiated_by=actor,
-            )  # fmt: skip
-        await fulfilment.void_free(db, order_id=order.id, items=chosen)
-        await db.commit()
-        return RefundStarted(status="cancelled", refund_id=None, detail="Free passes voided.")
+        return await _void_unpaid(db, order, known, passes, reason=reason, actor=actor)
     if order.status not in (OrderStatus.paid, OrderStatus.partially_refunded):
         raise RefundRefused(409, f"An order that is {order.status} cannot be refunded.")
-    if gateway is None or not order.stripe_payment_intent_id:
-        raise RefundRefused(409, "This order has no Stripe payment.")
     if amount is None and passes:
         prices = await fulfilment.unit_prices(db, order)
         amount = sum(prices[known[p].tier_id] for p in passes)
     remaining = order.total_minor - order.refunded_minor
+    if amount == 0 or (amount is None and remaining == 0):
+        # Free passes of a paid order, or what is left once all the money went back.
+        return await _void_unpaid(db, order, known, passes, reason=reason, actor=actor)
+    if gateway is None or not order.stripe_payment_intent_id:
+        raise RefundRefused(409, "This order has no Stripe payment.")
     if amount is not None and amount > remaining:
         raise RefundRefused(409, f"At most {remaining} can still be refunded.")
     fingerprint = hashlib.sha256(
@@ -112,3 +123,54 @@ async def request_refund(
         refund_id=refund_id,
         detail="Stripe accepted the refund; the passes are voided when it confirms.",
     )
+
+
+async def _void_unpaid(
+    db: AsyncSession,
+    order: Order,
+    known: dict[str, Pass],
+    passes: list[str],
+    *,
+    reason: str,
+    actor: str,
+) -> RefundStarted:
+    """A "refund" of nothing: the passes are voided now, no Stripe call (the free-order path)."""
+    valid = [p for p in known.values() if p.status == PassStatus.valid]
+    chosen = [known[p] for p in passes] or valid
+    if chosen:
+        await record_refund(
+            db, order_id=order.id, stripe_refund_id=None, amount_minor=0,
+            currency=order.currency, status="succeeded", reason=reason,
+            pass_ids=[pass_key_text(p.pass_key) for p in chosen], initiated_by=actor,
+        )  # fmt: skip
+    await fulfilment.void_free(db, order_id=order.id, items=chosen)
+    await db.commit()
+    return RefundStarted(status="cancelled", refund_id=None, detail="Free passes voided.")
+
+
+async def void_passes(
+    db: AsyncSession, *, order: Order, organizer_id: uuid.UUID, passes: list[str], reason: str,
+    actor: str,
+) -> str:  # fmt: skip
+    """Void passes without refunding anything; returns what to tell the organizer."""
+    reason = reason.strip()
+    if not passes:
+        raise RefundRefused(400, "Tick the passes to void.")
+    if not reason:
+        raise RefundRefused(400, "Say why these passes are voided without a refund.")
+    known = await _named(db, order, passes)
+    db.add(
+        AuditEntry(
+            organizer_id=organizer_id,
+            actor=actor,
+            action="passes.voided",
+            target=str(order.id),
+            details={"passes": passes, "reason": reason},
+        )
+    )
+    await fulfilment.void_free(
+        db, order_id=order.id, items=[known[p] for p in passes], reason=VOIDED
+    )
+    await db.commit()
+    count = f"{len(passes)} pass{'es' if len(passes) != 1 else ''}"
+    return f"Voided without a refund: {count}. The door sees them as void at its next sync."

@@ -188,14 +188,20 @@ async def unit_prices(session: AsyncSession, order: Order) -> dict[uuid.UUID, in
     return {line.tier_id: line.unit_price_minor for line in await _lines(session, order)}
 
 
-async def void_free(session: AsyncSession, *, order_id: uuid.UUID, items: list[Pass]) -> None:
-    """Free passes never went through Stripe: an organizer's "refund" voids them here."""
+async def void_free(
+    session: AsyncSession, *, order_id: uuid.UUID, items: list[Pass], reason: str = "cancelled"
+) -> None:
+    """Voids that move no money, so Stripe is never asked (it refuses a refund of 0): free
+    passes an organizer "refunds" (in a free order or a paid one), and passes voided without a
+    refund (`reason="voided"`). Seats go back on sale and the door learns at its next pull, as
+    after a refund. A free order left with no valid pass is cancelled; a paid order's status
+    keeps saying where its money stands."""
     order = await locked_order(session, order_id=order_id)
     if order is None:
         return
-    await _void(session, items, "cancelled")
+    await _void(session, items, reason)
     remaining = [p for p in await order_pass_list(session, order) if p.status == PassStatus.valid]
-    if not remaining:
+    if not remaining and order.total_minor == 0:
         order.status = OrderStatus.cancelled
 
 
