@@ -78,8 +78,12 @@ class Sink:
                 raise SystemExit(f"{missing} confirmations did not arrive within {timeout} s")
 
 
-async def create_orders(url: str, *, label: str, count: int) -> list[tuple[str, str]]:
-    """`count` pending paid orders of one event, seats held; returns (order id, email) pairs."""
+Made = list[tuple[str, str, str]]
+"""(order id, buyer email, Checkout Session id) of each order."""
+
+
+async def create_orders(url: str, *, label: str, count: int) -> Made:
+    """`count` pending paid orders of one event, seats held."""
     engine = create_engine(url, pool_size=1)
     try:
         async with session_factory(engine)() as session:
@@ -118,6 +122,7 @@ async def create_orders(url: str, *, label: str, count: int) -> list[tuple[str, 
             made = []
             for n in range(count):
                 email = f"{label}-{n}@bench.example"
+                checkout = f"cs_bench_{uuid.uuid4().hex}"
                 order = Order(
                     public_id=secrets.token_urlsafe(16),
                     event_id=event.id,
@@ -125,7 +130,7 @@ async def create_orders(url: str, *, label: str, count: int) -> list[tuple[str, 
                     status=OrderStatus.pending,
                     total_minor=PRICE * PER_ORDER,
                     fee_minor=200 * PER_ORDER,
-                    stripe_checkout_session_id=f"cs_bench_{uuid.uuid4().hex}",
+                    stripe_checkout_session_id=checkout,
                     hold_expires_at=utcnow() + timedelta(minutes=31),
                 )
                 session.add(order)
@@ -138,15 +143,16 @@ async def create_orders(url: str, *, label: str, count: int) -> list[tuple[str, 
                         unit_price_minor=PRICE,
                     )
                 )
-                made.append((str(order.id), email))
+                made.append((str(order.id), email, checkout))
             await session.commit()
             return made
     finally:
         await engine.dispose()
 
 
-def signed_completion(order_id: str) -> tuple[bytes, dict[str, str]]:
-    """A `checkout.session.completed` event as Stripe signs it."""
+def signed_completion(order_id: str, checkout: str) -> tuple[bytes, dict[str, str]]:
+    """A `checkout.session.completed` event as Stripe signs it, naming the order's own session,
+    amount and currency (the webhook refuses any other: api/payments/crosscheck.py)."""
     body = json.dumps(
         {
             "id": f"evt_bench_{uuid.uuid4().hex}",
@@ -158,8 +164,10 @@ def signed_completion(order_id: str) -> tuple[bytes, dict[str, str]]:
             "data": {
                 "object": {
                     "object": "checkout.session",
-                    "id": f"cs_bench_{order_id}",
+                    "id": checkout,
                     "payment_status": "paid",
+                    "amount_total": PRICE * PER_ORDER,
+                    "currency": "usd",
                     "payment_intent": f"pi_bench_{uuid.uuid4().hex[:20]}",
                     "client_reference_id": order_id,
                     "metadata": {"order_id": order_id},
@@ -175,9 +183,9 @@ def signed_completion(order_id: str) -> tuple[bytes, dict[str, str]]:
     }
 
 
-async def pay(client: httpx.AsyncClient, order_id: str) -> float:
+async def pay(client: httpx.AsyncClient, order_id: str, checkout: str) -> float:
     """POST the webhook; returns when it was sent (monotonic)."""
-    body, headers = signed_completion(order_id)
+    body, headers = signed_completion(order_id, checkout)
     sent = time.monotonic()
     response = await client.post("/webhooks/stripe", content=body, headers=headers)
     if response.status_code != 200 or response.json().get("status") != "fulfilled":
@@ -185,25 +193,25 @@ async def pay(client: httpx.AsyncClient, order_id: str) -> float:
     return sent
 
 
-async def steady(url: str, orders: list[tuple[str, str]], rate: float) -> dict[str, float]:
+async def steady(url: str, orders: Made, rate: float) -> dict[str, float]:
     started: dict[str, float] = {}
     async with httpx.AsyncClient(base_url=url, timeout=60) as client:
         begin = time.monotonic()
         tasks = []
-        for n, (order_id, email) in enumerate(orders):
+        for n, (order_id, email, checkout) in enumerate(orders):
             delay = begin + n / rate - time.monotonic()
             if delay > 0:
                 await asyncio.sleep(delay)  # the arrival schedule, not a wait for a result
 
-            async def one(order_id: str = order_id, email: str = email) -> None:
-                started[email] = await pay(client, order_id)
+            async def one(order_id: str = order_id, email: str = email, cs: str = checkout) -> None:
+                started[email] = await pay(client, order_id, cs)
 
             tasks.append(asyncio.create_task(one()))
         await asyncio.gather(*tasks)
     return started
 
 
-async def burst(url: str, orders: list[tuple[str, str]], width: int) -> dict[str, float]:
+async def burst(url: str, orders: Made, width: int) -> dict[str, float]:
     started: dict[str, float] = {}
     queue = list(orders)
     limits = httpx.Limits(max_connections=width)
@@ -211,8 +219,8 @@ async def burst(url: str, orders: list[tuple[str, str]], width: int) -> dict[str
 
         async def lane() -> None:
             while queue:
-                order_id, email = queue.pop(0)
-                started[email] = await pay(client, order_id)
+                order_id, email, checkout = queue.pop(0)
+                started[email] = await pay(client, order_id, checkout)
 
         await asyncio.gather(*(lane() for _ in range(width)))
     return started
@@ -279,7 +287,7 @@ async def main(orders: int, rate: float, width: int, workers: int) -> None:
                     else:
                         started = await burst(url, made, width)
                     posted = time.monotonic() - began
-                    wanted = {email for _, email in made}
+                    wanted = {email for _, email, _ in made}
                     await asyncio.to_thread(sink.wait_for, wanted, 120)
                     spent = time.monotonic() - began
                     latency = [sink.accepted[email] - started[email] for email in wanted]
