@@ -7,6 +7,7 @@ import logging
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from bs4 import BeautifulSoup
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -31,13 +32,65 @@ async def test_openapi_schema_is_served(client: Client) -> None:
     assert "/api/v1/scanner/pair" in paths
 
 
-async def test_home_lists_published_events_only(client: Client, db: AsyncSession) -> None:
+def _links(page: str, prefix: str) -> list[str]:
+    soup = BeautifulSoup(page, "html.parser")
+    return [a.get_text(strip=True) for a in soup.select(f'a[href^="{prefix}"]')]
+
+
+async def test_the_home_page_lists_no_event_only_the_ways_in(
+    client: Client, db: AsyncSession
+) -> None:
+    # Issue 14 item 16: `/` listed every organizer's events, a feed sending buyers elsewhere.
     await factories.event(db, name="Lantern Night", published=True)
-    await factories.event(db, name="Secret Draft", published=False)
     await db.commit()
-    page = (await client.get("/")).text
-    assert "Lantern Night" in page
-    assert "Secret Draft" not in page
+    page = await client.get("/")
+    assert page.status_code == 200
+    assert _links(page.text, "/e/") == []
+    assert "Lantern Night" not in page.text
+    soup = BeautifulSoup(page.text, "html.parser")
+    ways_in = {a["href"]: a.get_text(strip=True) for a in soup.select("main a")}
+    assert ways_in == {"/login": "Find my tickets", "/apply": "Sell tickets: apply"}
+
+
+async def test_an_organizers_page_lists_only_its_own_upcoming_published_events(
+    client: Client, db: AsyncSession
+) -> None:
+    reef = await factories.organizer(db, name="Reef Bar")
+    reef.logo_path = "0123456789abcdef0123456789abcdef.png"
+    await factories.event(db, name="Lantern Night", org=reef, days_ahead=20)
+    await factories.event(db, name="Sunset Session", org=reef, days_ahead=5)
+    await factories.event(db, name="Secret Draft", org=reef, published=False)
+    await factories.event(db, name="Last Week", org=reef, days_ahead=-7)
+    await factories.event(db, name="Other Venue's Gig")
+    slug = reef.slug
+    await db.commit()
+    page = await client.get(f"/o/{slug}")
+    assert page.status_code == 200
+    assert _links(page.text, "/e/") == ["Sunset Session", "Lantern Night"]
+    soup = BeautifulSoup(page.text, "html.parser")
+    heading = soup.select_one("h1")
+    assert heading is not None
+    assert heading.get_text() == "Reef Bar"
+    assert soup.select_one('img[src="/media/0123456789abcdef0123456789abcdef.png"]') is not None
+
+
+async def test_an_unknown_organizer_address_is_a_clear_404(client: Client) -> None:
+    page = await client.get("/o/no-such-venue", headers={"accept": "text/html"})
+    assert page.status_code == 404
+    assert "There is no organizer at this address." in page.text
+
+
+async def test_the_event_page_links_to_more_from_its_organizer(
+    client: Client, db: AsyncSession
+) -> None:
+    reef = await factories.organizer(db, name="Reef Bar")
+    event = await factories.event(db, name="Lantern Night", org=reef)
+    slug, address = reef.slug, f"/e/{event.slug}"
+    await db.commit()
+    soup = BeautifulSoup((await client.get(address)).text, "html.parser")
+    more = soup.select_one("#more-from-organizer")
+    assert more is not None
+    assert (more["href"], more.get_text()) == (f"/o/{slug}", "More from Reef Bar")
 
 
 async def test_event_page_shows_times_in_the_events_zone_and_each_tier(

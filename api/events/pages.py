@@ -1,4 +1,5 @@
-"""Public HTML pages: the home page and the event page (server-rendered, no JavaScript needed)."""
+"""Public HTML pages: the home page, an organizer's page and the event page (server-rendered, no
+JavaScript needed)."""
 
 from __future__ import annotations
 
@@ -56,9 +57,22 @@ class EventPages(Controller):
     include_in_schema = False
 
     @get("/")
-    async def home(self, db: DB) -> Template:
-        events = await services.published_events(db)
-        return Template(template_name="home.html", context={"events": events})
+    async def home(self) -> Template:
+        """What POCtix is, and the two ways in: selling (apply) and buying (find my tickets).
+        No events: the product promises no feed that sends one venue's buyers to another."""
+        return Template(template_name="home.html")
+
+    @get("/o/{slug:str}")
+    async def organizer_page(self, db: DB, slug: FromPath[str]) -> Template:
+        """One organizer's public page: its name, logo and upcoming published events only."""
+        organizer = await services.organizer_by_slug(db, slug=slug.lower())
+        if organizer is None:
+            raise NotFoundException(detail="There is no organizer at this address.")
+        events = await services.published_events(db, organizer_id=organizer.id)
+        return Template(
+            template_name="organizer_page.html",
+            context={"organizer": organizer, "events": events},
+        )
 
     @get("/e/{slug:str}")
     async def event_page(

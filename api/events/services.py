@@ -18,7 +18,7 @@ from sqlalchemy import ColumnElement, and_, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from api.db import Event, Order, OrderLine, OrderStatus, TicketTier, utcnow
+from api.db import Event, Order, OrderLine, OrderStatus, Organizer, TicketTier, utcnow
 
 
 class TierState(StrEnum):
@@ -53,15 +53,21 @@ def still_selling(now: datetime) -> ColumnElement[bool]:
     return and_(Event.ends_at > now, or_(Event.starts_at > now, later_tier))
 
 
-async def published_events(session: AsyncSession) -> Sequence[Event]:
-    """Published events that may still sell, soonest first (past events leave every list)."""
+async def published_events(session: AsyncSession, *, organizer_id: uuid.UUID) -> Sequence[Event]:
+    """One organizer's published events that may still sell, soonest first (past events leave
+    every list). There is no list across organizers: no page sends a buyer to another venue."""
     rows = await session.scalars(
         select(Event)
-        .where(Event.published, still_selling(utcnow()))
+        .where(Event.organizer_id == organizer_id, Event.published, still_selling(utcnow()))
         .options(selectinload(Event.organizer))
         .order_by(Event.starts_at)
     )
     return rows.all()
+
+
+async def organizer_by_slug(session: AsyncSession, *, slug: str) -> Organizer | None:
+    """The organizer whose public page is /o/{slug}."""
+    return await session.scalar(select(Organizer).where(Organizer.slug == slug))
 
 
 async def published_event(session: AsyncSession, *, slug: str) -> Event | None:
