@@ -40,6 +40,7 @@ from api.checkout.sweep import release_lapsed_holds
 from api.db import OutboxMessage, utcnow
 from api.payments.gateway import gateway_for
 from api.settings import Settings
+from api.web.observability import sentry_tags
 
 log = logging.getLogger(__name__)
 CHANNEL = "outbox"
@@ -51,6 +52,9 @@ BATCH = 100
 jobs the call already ran (`NOT IN`), and that list must stay short: uncapped, a 30-minute soak
 with no email provider (every email kept) grew it to thousands of parameters, 70 ms a claim,
 and PostgreSQL backends of 750 MB."""
+REPORT_AFTER = 5
+"""Attempts after which a job still failing is reported (once) as an error, not only as a
+warning: a provider that refuses a message every time otherwise retries unseen for ever."""
 STOP_GRACE = 15.0
 """Seconds a stopping worker gives its jobs in flight (the API's and SMTP's timeouts fit)."""
 
@@ -183,11 +187,19 @@ async def _run_one(
         except GiveUp as exc:
             job.status = "failed"
             job.last_error = _error(exc)
-            log.error("job %s (%s) failed for good: %s", job.id, job.kind, exc)
+            # An error, so Sentry reports it: no one else learns that this message never left.
+            # The job's kind and id say which row; its payload (tokens, addresses) stays out.
+            with sentry_tags(job_kind=job.kind, job_id=str(job.id)):
+                log.error("job %s (%s) failed for good: %s", job.id, job.kind, exc)
         except Exception as exc:
             job.last_error = _error(exc)
             job.available_at = utcnow() + backoff(job.attempts)
-            log.warning("job %s (%s) failed, retrying later: %s", job.id, job.kind, exc)
+            if job.attempts == REPORT_AFTER:
+                with sentry_tags(job_kind=job.kind, job_id=str(job.id)):
+                    log.error("job %s (%s) still failing after %d attempts, retrying later: %s",
+                              job.id, job.kind, job.attempts, exc)  # fmt: skip
+            else:
+                log.warning("job %s (%s) failed, retrying later: %s", job.id, job.kind, exc)
         else:
             succeeded = True
             job.status = "sent"

@@ -6,6 +6,7 @@ every line logged while serving it, and returned to the client in `X-Request-ID`
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import json
 import logging
@@ -13,7 +14,7 @@ import re
 import secrets
 import sys
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -172,8 +173,22 @@ async def add_request_id_header(message: Message, scope: Scope) -> None:
         message["headers"] = headers
 
 
+@contextlib.contextmanager
+def sentry_tags(**tags: str) -> Iterator[None]:
+    """Tags on every Sentry event sent inside the block (an error logged there becomes one), so
+    they can be searched and counted by job kind or id; nothing happens without Sentry."""
+    import sentry_sdk
+
+    with sentry_sdk.new_scope() as scope:
+        for name, value in tags.items():
+            scope.set_tag(name, value)
+        yield
+
+
 def init_sentry(dsn: str, *, environment: str) -> bool:
-    """Initialise Sentry with the Litestar integration; a no-op without a DSN."""
+    """Initialise Sentry with the Litestar integration; a no-op without a DSN. Every process
+    that does work calls it (the web app in `create_app`, the worker and the other commands in
+    `api.cli`), so each reports its errors, scrubbed alike. An error logged becomes an event."""
     if not dsn:
         return False
     import sentry_sdk
