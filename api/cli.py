@@ -17,7 +17,7 @@ import click
 
 from api.database import database
 from api.settings import Settings, SettingsError, describe
-from api.web.observability import configure_logging
+from api.web.observability import configure_logging, init_sentry
 
 if TYPE_CHECKING:
     from api.lan.serve import HttpsPlan
@@ -34,10 +34,14 @@ WORKER_NICENESS = 10
 
 
 def _settings() -> Settings:
+    """The settings of a command that does work; Sentry reports its errors from here on (the
+    worker's jobs that fail for good among them), scrubbed as the web app's are."""
     try:
-        return Settings.from_env().with_secret_key()
+        settings = Settings.from_env().with_secret_key()
     except SettingsError as exc:
         raise click.ClickException(str(exc)) from exc
+    init_sentry(settings.sentry_dsn, environment=settings.environment)
+    return settings
 
 
 def _with_session(settings: Settings, work: Callable[..., Awaitable[T]]) -> T:
