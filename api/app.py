@@ -48,6 +48,7 @@ from api.settings import Settings
 from api.wallet.routes import WalletPassLinks
 from api.wallet_api import WalletApi
 from api.web.errors import EXCEPTION_HANDLERS
+from api.web.json_body import JsonRequest
 from api.web.observability import (
     add_request_id_header,
     init_sentry,
@@ -213,6 +214,7 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Lite
         logging_config=None,
         debug=False,
         request_max_body_size=2 * 1024 * 1024,
+        request_class=JsonRequest,  # refuses JSON nested too deep before decoding it
         signature_types=[Settings],
     )
     # Logs and Sentry cut an order's public id out of every path of this route table.

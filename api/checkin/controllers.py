@@ -127,7 +127,7 @@ class ScannerController(Controller):
         self, db: DB, device: Device, data: JSONBody[wire.PushRequest]
     ) -> wire.PushResponse:
         try:
-            acked = await sync_service.push(
+            acked, refused = await sync_service.push(
                 db, device=device, scans=data.scans, pending=data.pending
             )
         except sync_service.PushRefused as exc:
@@ -140,7 +140,7 @@ class ScannerController(Controller):
                 extra={"code": error["code"], "expected": error["expected"]},
             ) from exc
         await db.commit()
-        return wire.PushResponse(acked=acked, server_time=_now())
+        return wire.PushResponse(acked=acked, server_time=_now(), refused=refused)
 
     @post(
         "/pull",

@@ -7,7 +7,9 @@ module only moves records between PostgreSQL and that core:
   so the vector it hands out covers exactly the passes it lists;
 - push locks the device row (one push per device at a time), validates the batch with
   `sync.validate_push`, inserts with ON CONFLICT DO NOTHING on (device, seq) and answers the
-  highest seq held, which is gap-free because a gap is refused;
+  highest seq held, which is gap-free because a gap is refused; a well-formed scan the database
+  cannot hold is replaced by a placeholder under its dot and named in the answer
+  (`api.checkin.storable`);
 - pull answers what the device's vector does not cover, in the order `sync.changes_since`
   defines (pass changes by seq, then other devices' scans by device and seq), in SQL;
 - conflicts loads only the admissions of passes admitted twice or more and lets
@@ -28,7 +30,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import sync
-from api.checkin import wire
+from api.checkin import storable, wire
 from api.db import Event, EventKey, Pass, Scan, ScannerDevice, TicketTier, utcnow, uuid7
 from api.passes.tokens import parse_pass_key_text, pass_key_text
 
@@ -131,8 +133,9 @@ async def push(
     device: ScannerDevice,
     scans: Sequence[Mapping[str, Any]],
     pending: int | None,
-) -> int:
-    """Store a device's scans; return the highest gap-free seq held for it."""
+) -> tuple[int, list[wire.RefusedScan]]:
+    """Store a device's scans; return the highest gap-free seq held for it, and the scans
+    of the batch kept only as placeholders (`api.checkin.storable`), with the reason."""
     locked = await session.scalar(
         select(ScannerDevice).where(ScannerDevice.id == device.id).with_for_update()
     )
@@ -141,14 +144,25 @@ async def push(
     error = sync.validate_push(device=str(device.id), held_high=held, scans=list(scans))
     if error is not None:
         raise PushRefused(error)
-    fresh = [scan for scan in scans if int(scan["seq"]) > held]
+    refused: list[wire.RefusedScan] = []
+    received_at = millis(utcnow())
+    fresh: list[Mapping[str, Any]] = []
+    for scan in scans:
+        code = storable.problem(scan)
+        if code is not None:
+            refused.append(
+                wire.RefusedScan(seq=scan["seq"], code=code, reason=storable.REASONS[code])
+            )
+            scan = storable.placeholder(scan, code=code, received_at=received_at)
+        if int(scan["seq"]) > held:
+            fresh.append(scan)
     if fresh:
         await _insert_scans(session, device=device, scans=fresh)
     acked = max(held, max((int(s["seq"]) for s in scans), default=0))
     locked.last_sync_at = utcnow()
     if pending is not None:
         locked.pending_count = min(max(pending, 0), PENDING_MAX)
-    return acked
+    return acked, refused
 
 
 _INSERT_SCANS = """

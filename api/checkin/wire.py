@@ -103,10 +103,21 @@ class PushRequest(msgspec.Struct, forbid_unknown_fields=False):
     """How many scans the device still holds unsent after this batch (for the dashboard)."""
 
 
+class RefusedScan(msgspec.Struct):
+    seq: int
+    code: str
+    """`nul_character`, `verdict_too_long` or `time_out_of_range` (stable)."""
+    reason: str
+    """Words for the door: "N scans could not be stored: {reason}"."""
+
+
 class PushResponse(msgspec.Struct):
     acked: int
     """Highest gap-free seq the server holds for this device: drop the outbox up to here."""
     server_time: Millis
+    refused: list[RefusedScan] = []
+    """Scans of this batch the server could not store as sent: it holds a placeholder under
+    each seq (so `acked` passes them), and the door shows them before dropping them."""
 
 
 class PullRequest(msgspec.Struct, forbid_unknown_fields=False):
