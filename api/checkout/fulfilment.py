@@ -74,8 +74,10 @@ async def fulfil(
     if payment_intent and not locked.stripe_payment_intent_id:
         locked.stripe_payment_intent_id = payment_intent
     if locked.status == OrderStatus.pending:
-        for line in await _lines(session, locked):
+        lines = await _lines(session, locked)
+        for line in lines:
             await holds.convert(session, tier_id=line.tier_id, quantity=line.quantity)
+        await holds.give_back(session, order=locked, seats=sum(ln.quantity for ln in lines))
         await _issue(session, locked, settings)
         return "fulfilled"
     if locked.status in (OrderStatus.expired, OrderStatus.cancelled):
@@ -108,8 +110,10 @@ async def fulfil(
 
 
 async def _release_holds(session: AsyncSession, order: Order) -> None:
-    for line in await _lines(session, order):
+    lines = await _lines(session, order)
+    for line in lines:
         await holds.release(session, tier_id=line.tier_id, quantity=line.quantity)
+    await holds.give_back(session, order=order, seats=sum(line.quantity for line in lines))
 
 
 async def _end_hold(session: AsyncSession, order_id: uuid.UUID, status: OrderStatus) -> bool:

@@ -4,6 +4,11 @@
 `UPDATE … WHERE sold + held + n <= capacity` sold exactly 100 (DESIGN.md). The CHECK constraint
 `sold + held <= capacity` stands behind it, and is what refuses the seats taken at checkout
 (api/checkout/placement.py).
+
+Unpaid checkouts are also capped per holder: one client address and one buyer email may hold
+at most HOLD_CAP seats at once (two checkouts of 10 from one address used to hold a 20-seat
+tier for half an hour). The allowance is taken in the checkout's statement and given back here
+when the hold ends, whichever way it ends.
 """
 
 from __future__ import annotations
@@ -12,6 +17,39 @@ import uuid
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.db import Order
+
+HOLD_CAP = 10
+"""Seats one client address, and one buyer email, may hold in unpaid checkouts at once: a
+whole order of a tier's default maximum (10), not a second one. An order larger than this
+(a tier allowing more per order) may still be held, alone (`hold_cap`)."""
+
+
+def hold_cap(seats: int) -> int:
+    """The cap a checkout of `seats` seats is held against."""
+    return max(HOLD_CAP, seats)
+
+
+def holders(*, email: str, client: str | None) -> list[str]:
+    """The allowance rows an unpaid checkout counts against, in the one order every checkout
+    takes them (so two checkouts sharing both never deadlock)."""
+    return sorted([f"email:{email}", *([f"ip:{client}"] if client else [])])
+
+
+async def give_back(session: AsyncSession, *, order: Order, seats: int) -> None:
+    """The hold of `order` ended (paid, expired, cancelled, refunded): its seats leave its
+    holders' allowances. Orders held before allowances existed have no `hold_client`."""
+    if order.hold_client is None:
+        return
+    await session.execute(
+        text(
+            "UPDATE hold_allowance SET seats = greatest(seats - :n, 0) "
+            "WHERE holder = ANY(CAST(:holders AS text[]))"
+        ),
+        {"n": seats, "holders": holders(email=order.buyer_email, client=order.hold_client)},
+    )
+    order.hold_client = None
 
 
 async def sell_directly(session: AsyncSession, *, tier_id: uuid.UUID, quantity: int) -> bool:

@@ -14,7 +14,7 @@ from litestar.response import Redirect, Template
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from api.checkout import fulfilment, services
+from api.checkout import abandon, fulfilment, services
 from api.checkout.qr import qr_svg
 from api.db import Event, Order, OrderStatus, PassStatus, TicketTier, utcnow
 from api.events import services as events
@@ -28,6 +28,7 @@ from api.web.deps import DB, AppSettings, Gateway
 
 log = logging.getLogger(__name__)
 PUBLIC_ID = re.compile(r"[A-Za-z0-9_-]{16,43}")
+_UNSOLD = {OrderStatus.pending, OrderStatus.expired, OrderStatus.cancelled}
 
 
 def event_context(
@@ -101,6 +102,7 @@ class CheckoutPages(Controller):
                 email=data.get("email", ""),
                 name=data.get("name", ""),
                 source_site=data.get("via"),
+                client=ratelimit.client_key(ratelimit.client_ip(request)),
             )
             started = await services.start_checkout(
                 db, event=event, form=form, settings=settings, gateway=gateway
@@ -114,6 +116,26 @@ class CheckoutPages(Controller):
             )
         return Redirect(path=started.redirect_url, status_code=303)
 
+    @get("/passes/{public_id:str}/cancel", status_code=303)
+    async def cancel_checkout(
+        self,
+        db: DB,
+        settings: AppSettings,
+        gateway: Gateway,
+        public_id: FromPath[str],
+    ) -> Redirect:
+        """Stripe's `cancel_url`: the buyer left Checkout, so the seats go back on sale now
+        (api/checkout/abandon.py). A GET, because that is how Stripe sends the buyer back; it
+        ends only this order's unpaid hold, named by its unguessable id, and is idempotent."""
+        order = await _order(db, public_id)
+        slug, status = order.event.slug, order.status
+        outcome = await abandon.abandon_checkout(
+            db, order=order, settings=settings, gateway=gateway
+        )
+        if outcome is abandon.Abandoned.paid or status not in _UNSOLD:
+            return Redirect(path=f"/passes/{public_id}", status_code=303)
+        return Redirect(path=f"/e/{slug}", status_code=303)
+
     @get("/passes/{public_id:str}")
     async def passes_page(
         self,
@@ -124,15 +146,7 @@ class CheckoutPages(Controller):
         public_id: FromPath[str],
         session_id: FromQuery[str | None] = None,
     ) -> Template:
-        if not PUBLIC_ID.fullmatch(public_id):
-            raise NotFoundException(detail="No order at this link. Check the link in your email.")
-        order = await db.scalar(
-            select(Order)
-            .where(Order.public_id == public_id)
-            .options(selectinload(Order.event).selectinload(Event.organizer))
-        )
-        if order is None:
-            raise NotFoundException(detail="No order at this link. Check the link in your email.")
+        order = await _order(db, public_id)
         if order.status == OrderStatus.pending and order.stripe_checkout_session_id:
             await _confirm_with_stripe(db, order, settings, gateway)
         items = await passes.order_passes(db, order_id=order.id)
@@ -156,6 +170,19 @@ class CheckoutPages(Controller):
             context={"order": order, "event": order.event, "passes": shown, "wallets": wallets},
             headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"},
         )
+
+
+async def _order(db: Any, public_id: str) -> Order:
+    if not PUBLIC_ID.fullmatch(public_id):
+        raise NotFoundException(detail="No order at this link. Check the link in your email.")
+    order: Order | None = await db.scalar(
+        select(Order)
+        .where(Order.public_id == public_id)
+        .options(selectinload(Order.event).selectinload(Event.organizer))
+    )
+    if order is None:
+        raise NotFoundException(detail="No order at this link. Check the link in your email.")
+    return order
 
 
 async def _tiers(db: Any, order: Order) -> list[Any]:

@@ -16,6 +16,12 @@ The seats are taken without a `WHERE sold + held + n <= capacity`: past capacity
 CHECK `never_oversold` fails, and that error undoes the whole statement (every tier, the order,
 the passes), so an order of several tiers is all or nothing. The CHECK was already the last line
 of defence against overselling; here it is the arbiter.
+
+A paid order also takes its seats from its holders' allowances (the client address and the
+buyer's email, api/checkout/holds.py) in the same statement, the same way: an upsert that
+queues behind a concurrent checkout of the same holder and re-reads its row, and a CHECK
+(`within_cap`) whose error undoes everything. A count of pending orders could not do this: in
+one statement it cannot see an order committed by another checkout after the statement began.
 """
 
 from __future__ import annotations
@@ -28,10 +34,12 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.checkout import holds
 from api.db import Order, OrderStatus, TicketTier, uuid7
 from api.passes import keys, tokens
 
 OVERSOLD = "ck_ticket_tier_never_oversold"
+OVER_CAP = "ck_hold_allowance_within_cap"
 
 _WANTED = """
     wanted AS (
@@ -49,9 +57,9 @@ _WANTED = """
     placed AS (
         INSERT INTO "order" (id, public_id, event_id, buyer_email, buyer_name, status,
                              currency, total_minor, fee_minor, refunded_minor, source_site,
-                             hold_expires_at, paid_at, created_at)
+                             hold_expires_at, hold_client, paid_at, created_at)
         VALUES (:order_id, :public_id, :event_id, :email, :name, :status, :currency, :total,
-                :fee, 0, :source_site, :hold_expires_at, {paid_at}, now())
+                :fee, 0, :source_site, :hold_expires_at, :hold_client, {paid_at}, now())
         RETURNING id
     ),
     lines AS (
@@ -86,13 +94,37 @@ _ISSUED = """,
         FROM placed
     )"""
 
+# Joined with the finished `seats`, so an allowance row is only ever locked after the tiers'
+# rows, in the same order as a hold's release (tiers, then allowances): no deadlock between them.
+_ALLOWANCE = """,
+    allowance AS (
+        INSERT INTO hold_allowance (holder, seats, cap)
+        SELECT h.holder, :held_seats, :cap
+        FROM unnest(CAST(:holders AS text[])) WITH ORDINALITY AS h(holder, n),
+             (SELECT count(*) FROM seats) AS taken
+        ORDER BY h.n
+        ON CONFLICT (holder) DO UPDATE
+            SET seats = hold_allowance.seats + EXCLUDED.seats, cap = EXCLUDED.cap
+    )"""
+
 _RESULT = "\nSELECT count(*) FROM seats"
 
 FREE_SALE = text("WITH" + _WANTED.format(counter="sold", paid_at="now()") + _ISSUED + _RESULT)
 """A free order: the seats sold, the order paid, its passes issued and its email queued."""
 
-HOLD = text("WITH" + _WANTED.format(counter="held", paid_at="NULL") + _RESULT)
-"""A paid order: the seats held for the Stripe Checkout Session; the webhook sells them."""
+HOLD = text("WITH" + _WANTED.format(counter="held", paid_at="NULL") + _ALLOWANCE + _RESULT)
+"""A paid order: the seats held for the Stripe Checkout Session, counted against its holders'
+allowances; the webhook sells them."""
+
+
+class OverHoldCap(Exception):
+    """A holder of the order (`holder`: `ip:…` or `email:…`) would hold more than its cap of
+    unpaid seats; nothing was written."""
+
+    def __init__(self, holder: str, cap: int) -> None:
+        super().__init__(holder)
+        self.holder = holder
+        self.cap = cap
 
 
 class SoldOut(Exception):
@@ -143,12 +175,15 @@ async def place(
     order: Order,
     lines: list[Line],
     key_id: uuid.UUID | None,
+    client: str | None = None,
 ) -> Order:
     """Write `order` (a new, unsaved Order) with its `lines` in one committed statement.
 
     With `key_id` the order is free: it is written paid, with its passes, their sync changes
-    and the confirmation email. Without, the seats are held for a paid checkout.
-    Raises SoldOut (and writes nothing) when a tier has not enough seats left.
+    and the confirmation email. Without, the seats are held for a paid checkout, counted
+    against the allowances of `client` (its address key) and the buyer's email.
+    Raises SoldOut or OverHoldCap (and writes nothing) when a tier has not enough seats left
+    or a holder would pass its cap.
 
     When `session` has no transaction open, the statement runs on its connection in autocommit;
     otherwise it joins the caller's transaction, which is then committed (or rolled back).
@@ -175,6 +210,7 @@ async def place(
         "fee": order.fee_minor,
         "source_site": order.source_site,
         "hold_expires_at": order.hold_expires_at,
+        "hold_client": None,
     }
     if free:
         pass_tiers = [line.tier_id for line in lines for _ in range(line.quantity)]
@@ -187,6 +223,15 @@ async def place(
             "outbox_id": uuid7(),
             "payload": json.dumps({"order_id": str(order.id)}),
         }
+    else:
+        seats = sum(line.quantity for line in lines)
+        order.hold_client = client or "unknown"
+        params |= {
+            "hold_client": order.hold_client,
+            "held_seats": seats,
+            "cap": holds.hold_cap(seats),
+            "holders": holds.holders(email=order.buyer_email, client=order.hold_client),
+        }
     if session.in_transaction():
         connection = await session.connection()
     else:
@@ -195,7 +240,11 @@ async def place(
         await connection.execute(FREE_SALE if free else HOLD, params)
     except IntegrityError as exc:
         await session.rollback()
-        if _constraint(exc) != OVERSOLD:
+        constraint = _constraint(exc)
+        if constraint == OVER_CAP:
+            seats = sum(line.quantity for line in lines)
+            raise await _over_cap(session, order, seats=seats) from exc
+        if constraint != OVERSOLD:
             raise
         raise SoldOut(await _short_tiers(session, lines)) from exc
     await session.commit()
@@ -205,9 +254,26 @@ async def place(
 def _constraint(exc: IntegrityError) -> str | None:
     cause = exc.orig.__cause__ if exc.orig is not None else None
     name = getattr(cause, "constraint_name", None)
-    if name is None and OVERSOLD in str(exc.orig):
-        return OVERSOLD
+    for known in (OVERSOLD, OVER_CAP):
+        if name is None and known in str(exc.orig):
+            return known
     return name
+
+
+async def _over_cap(session: AsyncSession, order: Order, *, seats: int) -> OverHoldCap:
+    """Which holder the refused checkout would have taken past its cap (for the message)."""
+    cap = holds.hold_cap(seats)
+    names = holds.holders(email=order.buyer_email, client=order.hold_client)
+    rows = await session.execute(
+        text("SELECT holder, seats FROM hold_allowance WHERE holder = ANY(CAST(:h AS text[]))"),
+        {"h": names},
+    )
+    held = {row.holder: row.seats for row in rows}
+    await session.rollback()
+    over = [name for name in names if held.get(name, 0) + seats > cap]
+    # The address first: it is the one a buyer cannot change by typing another email.
+    over.sort(key=lambda name: not name.startswith("ip:"))
+    return OverHoldCap(over[0] if over else names[0], cap)
 
 
 async def _short_tiers(session: AsyncSession, lines: list[Line]) -> list[str]:

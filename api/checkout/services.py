@@ -50,6 +50,8 @@ class CheckoutForm:
     email: str
     name: str = ""
     source_site: str | None = None
+    client: str | None = None
+    """The buyer's address key (api.web.ratelimit.client_key): unpaid holds are capped by it."""
     errors: list[str] = field(default_factory=list)
 
 
@@ -150,10 +152,13 @@ async def start_checkout(
             order=order,
             lines=[placement.Line.of(tier, quantity) for tier, quantity in wanted],
             key_id=key_id,
+            client=form.client,
         )
     except placement.SoldOut as exc:
         names = " or ".join(exc.tier_names)
         raise CheckoutError(f"Sold out: not enough {names} tickets left.") from exc
+    except placement.OverHoldCap as exc:
+        raise CheckoutError(_over_cap_message(exc, email=email)) from exc
     base = settings.base_url.rstrip("/")
     passes_url = f"{base}/passes/{order.public_id}"
     if not paid:
@@ -178,7 +183,7 @@ async def start_checkout(
             email=email,
             expires_at=order.hold_expires_at or now + HOLD_FOR + SESSION_MARGIN,
             success_url=f"{passes_url}?session_id={{CHECKOUT_SESSION_ID}}",
-            cancel_url=f"{base}/e/{event.slug}?cancelled={order.public_id}",
+            cancel_url=f"{passes_url}/cancel",
         )
     except PaymentsUnavailable as exc:
         log.warning("checkout session for order %s failed: %s", order.id, exc)
@@ -193,3 +198,12 @@ async def start_checkout(
     )
     await session.commit()
     return Started(order=order, redirect_url=checkout.url)
+
+
+def _over_cap_message(exc: placement.OverHoldCap, *, email: str) -> str:
+    who = "your connection" if exc.holder.startswith("ip:") else email
+    return (
+        f"Too many tickets are waiting for payment from {who}: at most {exc.cap} at a time."
+        " Finish or cancel the checkout you started (an unpaid one is released after"
+        f" {HOLD_FOR.seconds // 60} minutes), then try again."
+    )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.checkout import fulfilment
@@ -36,4 +36,9 @@ async def release_lapsed_holds(session: AsyncSession, *, limit: int = 100) -> in
         if await fulfilment.expire(session, order_id=order_id):
             released += 1
         await session.commit()
+    # Holders with nothing held any more. A checkout taking the row meanwhile is safe: the
+    # DELETE re-checks `seats = 0` on the row it waited for, and an upsert whose row vanished
+    # inserts it again.
+    await session.execute(text("DELETE FROM hold_allowance WHERE seats = 0"))
+    await session.commit()
     return released

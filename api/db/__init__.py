@@ -3,7 +3,16 @@
 from api.db.base import Base, utcnow, uuid7
 from api.db.checkin import Scan, ScannerDevice, ScannerPairing
 from api.db.events import Event, EventKey, TicketTier
-from api.db.orders import Order, OrderLine, OrderStatus, Pass, PassChange, PassStatus, Refund
+from api.db.orders import (
+    HoldAllowance,
+    Order,
+    OrderLine,
+    OrderStatus,
+    Pass,
+    PassChange,
+    PassStatus,
+    Refund,
+)
 from api.db.organizers import Organizer, OrganizerApplication, OrganizerMember, Role
 from api.db.system import (
     AuditEntry,
@@ -19,6 +28,7 @@ __all__ = [
     "Base",
     "Event",
     "EventKey",
+    "HoldAllowance",
     "LoginToken",
     "Order",
     "OrderLine",

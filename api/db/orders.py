@@ -18,7 +18,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
-from sqlalchemy.sql import func
+from sqlalchemy.sql import func, text
 
 from api.db.base import Base, CreatedAt, UUIDPrimaryKey, utcnow
 from api.db.events import Event, EventKey, TicketTier
@@ -51,6 +51,14 @@ class Order(UUIDPrimaryKey, CreatedAt, Base):
         CheckConstraint("refunded_minor >= 0 AND refunded_minor <= total_minor", name="refund_le"),
         CheckConstraint("currency ~ '^[A-Z]{3}$'", name="currency_iso"),
         CheckConstraint("buyer_email = lower(buyer_email)", name="email_lowercase"),
+        # Unpaid checkouts by event: when held seats may come back (the event page) and the
+        # expiry sweep; small, since orders leave it once paid, expired or cancelled.
+        Index(
+            "ix_order_pending_hold",
+            "event_id",
+            "hold_expires_at",
+            postgresql_where=text("status = 'pending'"),
+        ),
     )
 
     public_id: Mapped[str] = mapped_column(String(43), unique=True)
@@ -68,6 +76,9 @@ class Order(UUIDPrimaryKey, CreatedAt, Base):
     stripe_charge_id: Mapped[str | None] = mapped_column(String(255), index=True)
     source_site: Mapped[str | None] = mapped_column(String(100))
     hold_expires_at: Mapped[datetime | None]
+    hold_client: Mapped[str | None] = mapped_column(String(64))
+    """The client address (IPv6 as its /64) whose hold allowance this unpaid checkout counts
+    against; cleared when the hold ends (see `HoldAllowance`)."""
     paid_at: Mapped[datetime | None]
 
     event: Mapped[Event] = relationship()
@@ -167,3 +178,26 @@ class Refund(UUIDPrimaryKey, CreatedAt, Base):
     updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), default=utcnow)
 
     order: Mapped[Order] = relationship()
+
+
+class HoldAllowance(Base):
+    """Seats one holder (a client address, a buyer email) has in unpaid checkouts right now.
+
+    Taken in the checkout's own statement by `INSERT … ON CONFLICT DO UPDATE SET seats = seats
+    + n`, which waits for and re-reads the latest row, so concurrent checkouts of one holder
+    queue and the CHECK `seats <= cap` refuses the one that would pass the cap (undoing the
+    whole statement), the way the tier's `never_oversold` refuses seats. Given back when the
+    hold ends (api/checkout/holds.py). `cap` is written by each checkout, so the limit is the
+    code's (api/checkout/holds.py HOLD_CAP), not the schema's.
+    """
+
+    __tablename__ = "hold_allowance"
+    __table_args__ = (
+        CheckConstraint("seats >= 0", name="seats_nonnegative"),
+        CheckConstraint("seats <= cap", name="within_cap"),
+    )
+
+    holder: Mapped[str] = mapped_column(String(400), primary_key=True)
+    """`ip:<client key>` or `email:<address>`."""
+    seats: Mapped[int] = mapped_column(Integer)
+    cap: Mapped[int] = mapped_column(Integer)

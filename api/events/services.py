@@ -94,4 +94,4 @@ async def hold_ends(
         )
         .group_by(OrderLine.tier_id)
     )
-    return {tier_id: ends for tier_id, ends in rows.tuples() if ends is not None}
+    return {tier_id: ends for tier_id, ends in rows if ends is not None}
