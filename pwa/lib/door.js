@@ -49,7 +49,8 @@ const CODE_CHARS = 200;
 /**
  * The store the door writes through: `ScannerStore`, or a stand-in in tests.
  * @typedef {Pick<import('./scanner-store.js').ScannerStore,
- *   'load'|'pair'|'saveBootstrap'|'recordScan'|'acknowledge'|'saveMerge'|'setMeta'>} DoorStore
+ *   'load'|'pair'|'saveBootstrap'|'recordScan'|'acknowledge'|'saveMerge'|'setMeta'|'saveAlerts'>}
+ *   DoorStore
  */
 
 export class Door {
@@ -242,6 +243,36 @@ export class Door {
   /** Resolves when no scan is being decided or written (safe to reload the page). */
   idle() {
     return this.serially(async () => this.writing === 0);
+  }
+
+  /**
+   * Keep a note of the scans the server could not store (PROTOCOL.md 9.4), one per reason,
+   * before `acknowledge` drops them from the outbox: the note is what remains of them here.
+   * Returns the new notes (a batch sent again after a lost answer adds none).
+   * @param {ReadonlyArray<{seq: number, reason: string, code?: string}>} refused
+   * @returns {Promise<Alert[]>}
+   */
+  async noteRefused(refused) {
+    /** @type {Map<string, number[]>} */
+    const byReason = new Map();
+    for (const { seq, reason } of refused) byReason.set(reason, [...(byReason.get(reason) ?? []), seq]);
+    const known = new Set(this.alerts.map((a) => a.id));
+    /** @type {Alert[]} */
+    const notes = [];
+    for (const [reason, seqs] of byReason) {
+      const id = `refused:${this.device}:${seqs.join(',')}`;
+      if (known.has(id)) continue;
+      const count = seqs.length;
+      notes.push({
+        id, kind: 'refused', pass_id: '', device: this.device, seq: seqs[0],
+        scanned_at: this.now(), door: this.doorName,
+        text: `${count} ${count === 1 ? 'scan' : 'scans'} could not be stored: ${reason}`,
+      });
+    }
+    if (notes.length === 0) return [];
+    this.alerts = [...notes, ...this.alerts].sort((a, b) => b.scanned_at - a.scanned_at);
+    await this.store.saveAlerts(notes);
+    return notes;
   }
 
   /**

@@ -37,9 +37,10 @@ const REPLICA_STORES = ['meta', 'pack', 'changes', 'scans', 'outbox', 'alerts'];
 /** @typedef {{count: number, server_seq: number, chunks: number, fetched_at: number}} PackInfo */
 
 /**
- * One "also admitted elsewhere" notice: another device's admission of a pass this device admitted.
+ * One notice kept for the door: another device's admission of a pass this device admitted, or
+ * (`kind: 'refused'`, with its words in `text`) scans of this device the server could not store.
  * @typedef {{id: string, pass_id: string, device: string, seq: number, scanned_at: number,
- *   door: string}} Alert
+ *   door: string, kind?: 'refused', text?: string}} Alert
  */
 
 /**
@@ -174,6 +175,13 @@ export class ScannerStore {
     for (const alert of record.alerts) tx.objectStore('alerts').put(alert);
     tx.objectStore('meta').put(record.vector, 'vector');
     tx.objectStore('meta').put(record.offset, 'offset');
+    await tx.done;
+  }
+
+  /** @param {Alert[]} alerts */
+  async saveAlerts(alerts) {
+    const tx = this.db.transaction('alerts', 'readwrite');
+    for (const alert of alerts) tx.store.put(alert);
     await tx.done;
   }
 

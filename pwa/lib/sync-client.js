@@ -18,7 +18,11 @@
  *   door: string, server_time?: number}} PairAnswer
  */
 /** @typedef {{scans: Scan[], pending: number}} PushBody */
-/** @typedef {{acked: number, server_time: number}} PushAnswer */
+/**
+ * `refused`: scans the server kept only as placeholders (PROTOCOL.md 9.4); absent from old servers.
+ * @typedef {{acked: number, server_time: number,
+ *   refused?: Array<{seq: number, code: string, reason: string}>}} PushAnswer
+ */
 /** @typedef {{vector: Vector, limit: number}} PullBody */
 /**
  * @typedef {{changes: import('./sync-core.js').PassChange[], scans: Scan[], more: boolean,
@@ -123,24 +127,27 @@ const times = ({ data, sentAt, receivedAt }) => ({ serverTime: data.server_time,
 /**
  * One sync round: push the outbox in batches of at most 1,000 (seq order), then pull until the
  * server says there is no more. Throws on any failure; what was acknowledged or merged stays.
+ * Returns the new alerts: other doors' admissions, and notes of scans the server refused.
  * @param {{door: import('./door.js').Door, api: Api}} options
  */
 export async function syncOnce({ door, api }) {
   const token = door.identity?.token;
   if (!token) throw new Error('not paired');
   if (door.unsaved.length > 0) await door.saveUnsaved();
+  let alerts = /** @type {import('./scanner-store.js').Alert[]} */ ([]);
   while (door.outbox.length > 0) {
     const scans = door.outbox.slice(0, PUSH_LIMIT);
     const exchange = await api.push(token, { scans, pending: door.outbox.length - scans.length });
     door.noteExchange(times(exchange));
     const before = door.outbox.length;
+    // Shown (and kept) before the outbox lets them go.
+    alerts = alerts.concat(await door.noteRefused(exchange.data.refused ?? []));
     await door.acknowledge(exchange.data.acked);
     // The server holds less than we sent (a gap it cannot fill): retry later, drop nothing.
     if (door.outbox.length === before) {
       throw new Error(`push acknowledged seq ${exchange.data.acked}, outbox starts at ${scans[0].seq}`);
     }
   }
-  let alerts = /** @type {import('./scanner-store.js').Alert[]} */ ([]);
   for (;;) {
     const exchange = await api.pull(token, { vector: { ...door.state.vector }, limit: PULL_LIMIT });
     door.noteExchange(times(exchange));

@@ -97,9 +97,13 @@ export class View {
     list.replaceChildren(
       ...alerts.map((alert) => {
         const item = document.createElement('li');
-        item.textContent = alsoAdmittedText(alert, timeZone);
-        item.dataset.passId = alert.pass_id;
-        item.title = `Pass ${alert.pass_id}`;
+        // A note of scans the server could not store carries its own words (door.noteRefused).
+        item.textContent = alert.text ?? alsoAdmittedText(alert, timeZone);
+        item.dataset.kind = alert.kind ?? 'also_admitted';
+        if (alert.pass_id) {
+          item.dataset.passId = alert.pass_id;
+          item.title = `Pass ${alert.pass_id}`;
+        }
         return item;
       }),
     );

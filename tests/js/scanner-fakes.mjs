@@ -77,6 +77,11 @@ export class MemoryStore {
     this.meta.offset = record.offset;
   }
 
+  /** @param {any[]} alerts */
+  async saveAlerts(alerts) {
+    for (const a of alerts) this.alerts.set(a.id, structuredClone(a));
+  }
+
   /** @param {string} key @param {unknown} value */
   async setMeta(key, value) {
     this.meta[key] = structuredClone(value);
@@ -109,6 +114,11 @@ export class FakeServer {
     this.offline = false;
     /** @type {any[]} every push body, for assertions */
     this.pushes = [];
+    /**
+     * What this server cannot store (PROTOCOL.md 9.4): a reason, or null to store the scan.
+     * @type {(scan: any) => string|null}
+     */
+    this.cannotStore = () => null;
     for (let i = 0; i < passes; i++) this.issue(i % tiers.length);
   }
 
@@ -201,8 +211,17 @@ export class FakeServer {
     this.pushes.push(structuredClone(body));
     const problem = core.validatePush({ device, heldHigh: core.heldHigh(this.state, device), scans: body.scans });
     if (problem !== null) throw new ApiError(422, problem.message);
-    core.merge(this.state, body.scans);
-    return this.answer({ acked: core.heldHigh(this.state, device) });
+    /** @type {Array<{seq: number, code: string, reason: string}>} */
+    const refused = [];
+    const stored = body.scans.map((/** @type {any} */ scan) => {
+      const reason = this.cannotStore(scan);
+      if (reason === null) return scan;
+      refused.push({ seq: scan.seq, code: 'refused', reason });
+      return { device, seq: scan.seq, pass_id: null, scanned_at: this.clock(), verdict: 'refused',
+        admitted: false, door: '', vector: {}, refused: 'refused' };
+    });
+    core.merge(this.state, stored);
+    return this.answer({ acked: core.heldHigh(this.state, device), refused });
   }
 
   /** @param {string} token @param {{vector: any, limit: number}} body */
