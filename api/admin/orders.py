@@ -2,8 +2,10 @@
 
 Refunds go through `api.admin.refunds.request_refund` (Stripe, then the webhook voids the
 passes): the whole order, or only the passes ticked on the page (the amount is their tiers'
-prices). Only owners and managers (and the operator) may refund or resend. Door leads see
-orders but not these buttons, and a forged POST from them is a 403.
+prices). "Void without refund" voids ticked passes with a reason and no money moving (the
+money was settled in the Stripe dashboard, say). Only owners and managers (and the operator)
+may refund, void or resend. Door leads see orders but not these buttons, and a forged POST from
+them is a 403.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from api.admin.access import SIGN_IN_FIRST, Viewer, sales_organizers, viewer
-from api.admin.refunds import RefundRefused, request_refund
+from api.admin.refunds import VOIDED, RefundRefused, request_refund, void_passes
 from api.db import AuditEntry, Event, Order, OutboxMessage, PassStatus, Refund
 from api.mail.outbox import NothingToSend, queue_resend
 from api.passes.services import order_passes
@@ -59,6 +61,16 @@ async def _detail_page(db: AsyncSession, who: Viewer, public_id: str, *, note: s
         for pass_id in refund.pass_ids.split(",")
     }
     listed = [(pass_key_text(p.pass_key), p) for p in passes]
+    # Why each pass was voided without a refund, in the organizer's words (the audit has it).
+    void_notes: dict[str, str] = {}
+    if any(p.void_reason == VOIDED for p in passes):
+        for entry in await db.scalars(
+            select(AuditEntry)
+            .where(AuditEntry.action == "passes.voided", AuditEntry.target == str(order.id))
+            .order_by(AuditEntry.created_at)
+        ):
+            for pass_id in entry.details.get("passes", []):
+                void_notes[pass_id] = str(entry.details.get("reason", ""))
     return Template(
         template_name="admin/order.html",
         context={
@@ -69,6 +81,7 @@ async def _detail_page(db: AsyncSession, who: Viewer, public_id: str, *, note: s
                 for pass_id, p in listed
                 if p.status == PassStatus.valid and pass_id not in underway
             ],
+            "void_notes": void_notes,
             "refunds": refunds,
             "emails": emails,
             "money": who.may_handle_money(order.event.organizer_id),
@@ -144,6 +157,32 @@ class OrderPages(Controller):
             )  # fmt: skip
             note = started.detail
         except RefundRefused as exc:
+            note = exc.message
+        return await _detail_page(db, who, public_id, note=note)
+
+    @post("/{public_id:str}/void", status_code=200)
+    async def void(
+        self,
+        request: Request[Any, Any, Any],
+        db: DB,
+        public_id: FromPath[str],
+        data: URLEncodedBody[dict[str, str | list[str]]],
+    ) -> Template:
+        """Void the ticked passes without refunding anything; a reason is required."""
+        who = await viewer(request, db)
+        order = await _order(db, who, public_id)
+        if not who.may_handle_money(order.event.organizer_id):
+            raise PermissionDeniedException(detail="Only owners and managers can void passes.")
+        ticked = data.get("pass", [])
+        reason = data.get("reason", "")
+        try:
+            note = await void_passes(
+                db, order=order, organizer_id=order.event.organizer_id,
+                passes=[ticked] if isinstance(ticked, str) else ticked,
+                reason=(reason if isinstance(reason, str) else "")[:200], actor=who.who,
+            )  # fmt: skip
+        except RefundRefused as exc:
+            await db.rollback()
             note = exc.message
         return await _detail_page(db, who, public_id, note=note)
 
