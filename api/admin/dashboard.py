@@ -15,6 +15,7 @@ from sqlalchemy import String, cast, func, select
 
 from api.admin.access import SIGN_IN_FIRST, sales_organizers, viewer, visible_organizers
 from api.admin.exports import csv_response
+from api.admin.figures import event_money
 from api.admin.members import owned_organizer_ids
 from api.db import AuditEntry, Event, Order, OutboxMessage, Scan, TicketTier
 from api.web.deps import DB
@@ -53,22 +54,7 @@ class Dashboard(Controller):
                 )
             ).all()
         )
-        money = {
-            row.event_id: row
-            for row in await db.execute(
-                select(
-                    Order.event_id,
-                    func.sum(Order.total_minor).label("gross"),
-                    func.sum(Order.fee_minor).label("fees"),
-                    func.sum(Order.refunded_minor).label("refunds"),
-                )
-                .where(
-                    Order.event_id.in_([e.id for e in events]),
-                    Order.status.in_(["paid", "partially_refunded", "refunded", "disputed"]),
-                )
-                .group_by(Order.event_id)
-            )
-        }
+        money = await event_money(db, [e.id for e in events])
         return Template(
             template_name="admin/home.html",
             context={
