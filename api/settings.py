@@ -67,6 +67,10 @@ class Settings:
     platform_fee_cents: int = 200
     """Platform fee per ticket in minor units, taken as the Connect application fee."""
 
+    platform_currency: str = "USD"
+    """Currency of every ticket (ISO 4217 code); PLATFORM_FEE_CENTS is in its minor unit.
+    Tiers in other currencies are refused."""
+
     mail_from: str = "POCtix <tickets@localhost>"
     """From address of every email."""
 
@@ -204,6 +208,15 @@ class Settings:
             )
         if self.platform_fee_cents < 0:
             raise SettingsError("PLATFORM_FEE_CENTS must be 0 or more (minor units, e.g. 200).")
+        if not (
+            len(self.platform_currency) == 3
+            and self.platform_currency.isascii()
+            and self.platform_currency.isalpha()
+            and self.platform_currency.isupper()
+        ):
+            raise SettingsError(
+                f"PLATFORM_CURRENCY={self.platform_currency!r} is not a currency code such as USD."
+            )  # fmt: skip
         if not 0 < self.port < 65536:
             raise SettingsError(f"PORT={self.port} is not a TCP port (1-65535).")
         if self.database_url and not self.database_url.startswith(("postgresql", "postgres://")):
