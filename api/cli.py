@@ -320,7 +320,10 @@ def _print_demo(settings: Settings, *, qr: bool = False) -> None:
     links = _with_session(
         settings,
         lambda session: load_demo(
-            session, base_url=settings.base_url, secret_key=settings.secret_key
+            session,
+            base_url=settings.base_url,
+            secret_key=settings.secret_key,
+            currency=settings.platform_currency,
         ),
     )
     status = "Created the demo event." if links.created else "The demo event already exists."

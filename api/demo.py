@@ -39,12 +39,16 @@ class DemoLinks:
     created: bool
 
 
-async def load_demo(session: AsyncSession, *, base_url: str, secret_key: str) -> DemoLinks:
+async def load_demo(
+    session: AsyncSession, *, base_url: str, secret_key: str, currency: str = "USD"
+) -> DemoLinks:
+    """The demo event (created once), priced in `currency`: the platform's (PLATFORM_CURRENCY),
+    the only one its tiers may use."""
     base = base_url.rstrip("/")
     event = await session.scalar(select(Event).where(Event.slug == DEMO_SLUG))
     created = event is None
     if event is None:
-        event = await _create_demo(session, secret_key=secret_key)
+        event = await _create_demo(session, secret_key=secret_key, currency=currency)
     # Single use, like every link by default: each `make run` prints a fresh one.
     pairing = await create_pairing(
         session, event_id=event.id, door="Main gate", actor="poctix demo"
@@ -60,7 +64,7 @@ async def load_demo(session: AsyncSession, *, base_url: str, secret_key: str) ->
     )
 
 
-async def _create_demo(session: AsyncSession, *, secret_key: str) -> Event:
+async def _create_demo(session: AsyncSession, *, secret_key: str, currency: str) -> Event:
     organizer = Organizer(
         name="Driftwood Lodge", slug="driftwood-lodge", contact_email="hello@driftwood.example"
     )
@@ -84,13 +88,19 @@ async def _create_demo(session: AsyncSession, *, secret_key: str) -> Event:
     session.add(event)
     await session.flush()
     general = TicketTier(
-        event_id=event.id, name="General admission", price_minor=0, capacity=200, position=0
+        event_id=event.id,
+        name="General admission",
+        price_minor=0,
+        currency=currency,
+        capacity=200,
+        position=0,
     )
     vip = TicketTier(
         event_id=event.id,
         name="VIP deck",
         description="Reserved deck with a welcome drink.",
         price_minor=2500,
+        currency=currency,
         capacity=50,
         position=1,
     )
@@ -102,6 +112,7 @@ async def _create_demo(session: AsyncSession, *, secret_key: str) -> Event:
         buyer_email="guest@driftwood.example",
         buyer_name="Demo Guest",
         status=OrderStatus.paid,
+        currency=currency,
         paid_at=utcnow(),
     )
     session.add(order)

@@ -42,6 +42,7 @@ from api.admin.event_forms import (
 from api.db import AuditEntry, Event, Organizer, TicketTier
 from api.events.tiers import TierError, check_tier
 from api.media.images import MAX_BYTES, ImageError, store_image
+from api.settings import Settings
 from api.web.deps import DB, AppSettings
 
 Form = URLEncodedBody[dict[str, str]]
@@ -117,13 +118,15 @@ async def _slug_taken(db: AsyncSession, slug: str, *, other_than: uuid.UUID | No
     return await db.scalar(query) is not None
 
 
-def _tier_rules(fields: TierFields, *, fee_minor: int, tier: TicketTier | None) -> None:
-    """The platform-fee and sold-ticket rules, then held tickets, then the currency."""
+def _tier_rules(fields: TierFields, *, settings: Settings, tier: TicketTier | None) -> None:
+    """The currency, platform-fee and sold-ticket rules, then held tickets, then a change of
+    currency."""
     sold, held = (tier.sold, tier.held) if tier is not None else (0, 0)
     try:
         check_tier(
             name=fields.name, price_minor=fields.price_minor, capacity=fields.capacity,
-            currency=fields.currency, fee_minor=fee_minor, sold=sold,
+            currency=fields.currency, fee_minor=settings.platform_fee_cents,
+            platform_currency=settings.platform_currency, sold=sold,
         )  # fmt: skip
     except TierError as exc:
         raise FormRefused([str(exc)]) from exc
@@ -240,14 +243,15 @@ class EventAdmin(Controller):
 
     @get("/{event_id:uuid}/tiers/new")
     async def new_tier(
-        self, request: Request[Any, Any, Any], db: DB, event_id: FromPath[uuid.UUID]
+        self,
+        request: Request[Any, Any, Any],
+        db: DB,
+        settings: AppSettings,
+        event_id: FromPath[uuid.UUID],
     ) -> Template:
         who = await viewer(request, db)
         event = await _managed_event(db, who, event_id)
-        currency = await db.scalar(
-            select(TicketTier.currency).where(TicketTier.event_id == event.id).limit(1)
-        )
-        form = {"currency": currency or "USD", "max_per_order": "10", "price": "0"}
+        form = {"currency": settings.platform_currency, "max_per_order": "10", "price": "0"}
         return _tier_page(event, None, form, [])
 
     @post("/{event_id:uuid}/tiers/new", status_code=303)
@@ -263,7 +267,7 @@ class EventAdmin(Controller):
         event = await _managed_event(db, who, event_id)
         try:
             fields = read_tier(data, zone=event.timezone)
-            _tier_rules(fields, fee_minor=settings.platform_fee_cents, tier=None)
+            _tier_rules(fields, settings=settings, tier=None)
             await _name_free(db, event, fields.name, other_than=None)
         except FormRefused as exc:
             return _tier_page(event, None, data, exc.messages)
@@ -307,7 +311,7 @@ class EventAdmin(Controller):
         tier = await _managed_tier(db, event, tier_id, lock=True)
         try:
             fields = read_tier(data, zone=event.timezone)
-            _tier_rules(fields, fee_minor=settings.platform_fee_cents, tier=tier)
+            _tier_rules(fields, settings=settings, tier=tier)
             await _name_free(db, event, fields.name, other_than=tier.id)
         except FormRefused as exc:
             return _tier_page(event, tier, data, exc.messages)
