@@ -200,14 +200,14 @@ def test_run_stops_its_workers_and_the_embedded_database_on_sigterm_and_sigint(
             children = _children(proc.pid)
             assert children, "the outbox worker runs as a child process"
             proc.send_signal(stop)
-            _, errors = proc.communicate(timeout=60)
+            _, errors = proc.communicate(timeout=120)
         finally:
             if proc.poll() is None:
                 proc.kill()
     assert proc.returncode in (0, 1), errors  # SIGINT: click's "Aborted!" exit status
-    assert not postmaster.exists(), "the embedded PostgreSQL was stopped"
+    assert not postmaster.exists(), f"the embedded PostgreSQL was stopped\n{errors}"
     for pid in [database_pid, *children]:
-        assert not _alive(pid), f"process {pid} outlived poctix run"
+        assert not _alive(pid), f"process {pid} outlived poctix run\n{errors}"
 
 
 def _children(pid: int) -> list[int]:

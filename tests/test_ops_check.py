@@ -99,6 +99,13 @@ def test_a_live_stripe_key_outside_production_is_a_warning() -> None:
     assert levels(check.stripe_key(dev)) == {"STRIPE_SECRET_KEY": "warning"}
 
 
+def test_cloudflare_ranges_alone_count_as_knowing_the_proxy() -> None:
+    behind_cloudflare = dataclasses.replace(
+        GOOD, trusted_proxies=(), cloudflare_proxies=(ipaddress.ip_network("173.245.48.0/20"),)
+    )
+    assert "TRUSTED_PROXIES" not in levels(check.offline_findings(behind_cloudflare))
+
+
 def test_a_loopback_host_is_not_taken_for_being_behind_a_proxy() -> None:
     local = dataclasses.replace(GOOD, trusted_proxies=(), host="127.0.0.1")
     assert check.trusted_proxies(local) == []

@@ -257,7 +257,8 @@ def trusted_proxies(settings: Settings) -> list[Finding]:
     # POCtix serves plain HTTP: an https BASE_URL means something else terminates TLS. Listening
     # beyond loopback, that is most likely a proxy on another address (a container network).
     behind = urlsplit(settings.base_url).scheme == "https" and not _loopback(settings.host)
-    if settings.is_production and behind and not settings.trusted_proxies:
+    proxies = settings.trusted_proxies or settings.cloudflare_proxies
+    if settings.is_production and behind and not proxies:
         return single(
             "warning",
             "TRUSTED_PROXIES",
