@@ -13,7 +13,7 @@ import signal
 import socket
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -61,9 +61,22 @@ def live_app(database_url: str, tmp_path: Path) -> Iterator[LiveApp]:  # noqa: F
 
 
 @contextlib.contextmanager
-def run_app(database_url: str, tmp_path: Path, **extra_env: str) -> Iterator[LiveApp]:  # noqa: F811
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
+def run_app(
+    database_url: str,  # noqa: F811
+    tmp_path: Path,
+    *,
+    args: tuple[str, ...] = (),
+    port: int | None = None,
+    public_url: str | None = None,
+    ready: Callable[[int], bool] | None = None,
+    **extra_env: str,
+) -> Iterator[LiveApp]:
+    """`poctix run --demo ARGS` on 127.0.0.1:`port`, making its links with `public_url`
+    (BASE_URL; default the plain address); `ready(port)` says when it serves (default: /healthz
+    over plain HTTP answers 200). Stopped with SIGINT; every page it served must have kept to the
+    Content-Security-Policy."""
+    port = port or _free_port()
+    url = public_url or f"http://127.0.0.1:{port}"
     secret = "e2e-secret-" + "x" * 40
     env = {k: v for k, v in os.environ.items() if not k.startswith(("STRIPE", "SENTRY"))}
     env.update(DATABASE_URL=database_url, DATA_DIR=str(tmp_path), SECRET_KEY=secret, BASE_URL=url)
@@ -72,14 +85,14 @@ def run_app(database_url: str, tmp_path: Path, **extra_env: str) -> Iterator[Liv
     with (
         output.open("w") as log,
         subprocess.Popen(
-            [sys.executable, "-m", "api.cli", "run", "--demo", "--port", str(port)],
+            [sys.executable, "-m", "api.cli", "run", "--demo", *args, "--port", str(port)],
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
         ) as proc,
     ):
         try:
-            _wait_until_serving(proc, url, output)
+            _wait_until_serving(proc, port, output, ready or _healthz)
             yield LiveApp(url=url, database_url=database_url, secret_key=secret, output=output)
         finally:
             proc.send_signal(signal.SIGINT)
@@ -90,19 +103,23 @@ def run_app(database_url: str, tmp_path: Path, **extra_env: str) -> Iterator[Liv
     assert not violations, "Content-Security-Policy violations:\n" + "\n".join(violations)
 
 
-def _wait_until_serving(proc: subprocess.Popen[bytes], url: str, output: Path) -> None:
-    """Poll /healthz until the server answers (start-up includes migrating), or fail."""
-    with httpx.Client() as client:
-        for _ in range(600):
-            try:
-                if client.get(f"{url}/healthz", timeout=1).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                proc.wait(timeout=0.1)
-            if proc.returncode is not None:
-                pytest.fail(f"poctix run exited early:\n{output.read_text()}")
+def _healthz(port: int) -> bool:
+    with contextlib.suppress(httpx.TransportError):
+        return httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200
+    return False
+
+
+def _wait_until_serving(
+    proc: subprocess.Popen[bytes], port: int, output: Path, ready: Callable[[int], bool]
+) -> None:
+    """Poll until `ready` (start-up includes migrating), or fail with the server's log."""
+    for _ in range(600):
+        if ready(port):
+            return
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=0.1)
+        if proc.returncode is not None:
+            pytest.fail(f"poctix run exited early:\n{output.read_text()}")
     pytest.fail(f"poctix run did not answer /healthz:\n{output.read_text()}")
 
 

@@ -16,21 +16,18 @@ import hashlib
 import os
 import re
 import shutil
-import signal
 import ssl
 import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from api.lan.ca import Files
-from e2e.conftest import LiveApp, _free_port
+from e2e.conftest import LiveApp, _free_port, run_app
 
 
 @dataclass(frozen=True)
@@ -54,50 +51,23 @@ def run_https_app(
 ) -> Iterator[HttpsApp]:
     """The server on 127.0.0.1:`port`, making its links with `public_url` (BASE_URL)."""
     port = port or _free_port()
-    secret = "e2e-secret-" + "x" * 40
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("STRIPE", "SENTRY"))}
-    env.update(
-        DATABASE_URL=database_url, DATA_DIR=str(tmp_path), SECRET_KEY=secret, BASE_URL=public_url
-    )
-    output = tmp_path / "server.log"
     files = Files.under(tmp_path)
-    command = ["run", "--demo", "--https", "--host", "127.0.0.1", "--port", str(port)]
-    with (
-        output.open("w") as log,
-        subprocess.Popen(
-            [sys.executable, "-m", "api.cli", *command], env=env, stdout=log, stderr=log
-        ) as proc,
-    ):
-        try:
-            _wait_until_serving(proc, port, files, output)
-            app = LiveApp(url=public_url, database_url=database_url, secret_key=secret,
-                          output=output)  # fmt: skip
-            yield HttpsApp(app=app, port=port, files=files)
-        finally:
-            proc.send_signal(signal.SIGINT)
-            proc.wait(timeout=30)
-    violations = [line for line in output.read_text().splitlines() if "csp violation" in line]
-    assert not violations, "Content-Security-Policy violations:\n" + "\n".join(violations)
 
+    def serving(port: int) -> bool:
+        """/healthz answers over HTTPS with a certificate the server's new CA vouches for."""
+        if not files.ca_cert.is_file():
+            return False
+        trust = ssl.create_default_context(cafile=str(files.ca_cert))
+        with contextlib.suppress(httpx.TransportError):
+            answer = httpx.get(f"https://127.0.0.1:{port}/healthz", verify=trust, timeout=1)
+            return answer.status_code == 200
+        return False
 
-def _wait_until_serving(
-    proc: subprocess.Popen[bytes], port: int, files: Files, output: Path
-) -> None:
-    """Poll /healthz over HTTPS, checking the certificate against the server's new CA."""
-    for _ in range(600):
-        if files.ca_cert.is_file():
-            trust = ssl.create_default_context(cafile=str(files.ca_cert))
-            try:
-                answer = httpx.get(f"https://127.0.0.1:{port}/healthz", verify=trust, timeout=1)
-                if answer.status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            proc.wait(timeout=0.1)
-        if proc.returncode is not None:
-            pytest.fail(f"poctix run --https exited early:\n{output.read_text()}")
-    pytest.fail(f"poctix run --https did not answer /healthz:\n{output.read_text()}")
+    with run_app(
+        database_url, tmp_path, args=("--https", "--host", "127.0.0.1"), port=port,
+        public_url=public_url, ready=serving,
+    ) as app:  # fmt: skip
+        yield HttpsApp(app=app, port=port, files=files)
 
 
 @dataclass(frozen=True)

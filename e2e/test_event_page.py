@@ -23,10 +23,13 @@ async def test_buyer_sees_the_demo_event_with_its_tiers(
     await expect(page.locator("[data-tier='VIP deck']")).to_contain_text("$25.00")
 
 
-async def test_home_page_links_to_the_demo_event(
+async def test_the_organizers_page_links_to_its_event_and_the_home_page_to_no_event(
     live_app: LiveApp, context: BrowserContext
 ) -> None:
     page = await context.new_page()
     await page.goto(live_app.url)
+    await expect(page.get_by_role("link", name="Full Moon Beach Party")).to_have_count(0)
+    await expect(page.get_by_role("link", name="Find my tickets")).to_be_visible()
+    await page.goto(f"{live_app.url}/o/driftwood-lodge")
     await page.get_by_role("link", name="Full Moon Beach Party").click()
     await expect(page).to_have_url(f"{live_app.url}/e/full-moon")
