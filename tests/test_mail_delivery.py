@@ -380,3 +380,47 @@ async def test_a_backlog_of_kept_emails_is_worked_through_in_short_batches(
             assert time.monotonic() < deadline, "the backlog was not worked through"
             await asyncio.sleep(0.2)
     assert {row.status for row in await outbox(db)} == {"kept"}
+
+
+async def test_a_burst_of_confirmations_goes_over_a_few_kept_smtp_connections(
+    db: AsyncSession, settings: Settings, smtp_sink: SmtpSink
+) -> None:
+    """On-sale day: a connection (EHLO, STARTTLS, AUTH) per message cost more than the message.
+    The worker keeps one per job it sends at once."""
+    from api.jobs import CONCURRENCY
+
+    slug, tier = await free_event(db)
+    for n in range(16):
+        await free_order(db, settings, slug=slug, tier_id=tier.id, email=f"fan{n}@example.com")
+    async with running_worker(with_mail(settings, smtp=smtp_sink)):
+        received = await smtp_sink.wait_for_async(16, within=30)
+    assert sorted(r for m in received for r in m.recipients) == sorted(
+        f"fan{n}@example.com" for n in range(16)
+    )
+    assert len({m.peer for m in received}) <= CONCURRENCY
+    assert {(row.status, row.attempts) for row in await outbox(db)} == {("sent", 1)}
+
+
+async def test_a_kept_smtp_connection_the_server_dropped_costs_the_next_buyer_nothing(
+    db: AsyncSession, settings: Settings, smtp_sink: SmtpSink
+) -> None:
+    """The relay restarts between two orders: the second confirmation still goes out at its
+    first attempt, over a new connection, and the first is not sent again."""
+    from api.mail import Mailer
+
+    slug, tier = await free_event(db)
+    settings = with_mail(settings, smtp=smtp_sink)
+    mailer = Mailer(settings)
+    try:
+        await free_order(db, settings, slug=slug, tier_id=tier.id, email="first@example.com")
+        assert await _run(settings, mailer=mailer) == 1
+        smtp_sink.stop()
+        smtp_sink.start()
+        await free_order(db, settings, slug=slug, tier_id=tier.id, email="second@example.com")
+        assert await _run(settings, mailer=mailer) == 1
+    finally:
+        await mailer.aclose()
+    first, second = smtp_sink.messages
+    assert (first.recipients, second.recipients) == (["first@example.com"], ["second@example.com"])
+    assert first.peer != second.peer
+    assert {(row.status, row.attempts) for row in await outbox(db)} == {("sent", 1)}

@@ -28,6 +28,8 @@ class Received:
     raw: bytes
     at: float
     """`time.monotonic()` when the server accepted the message."""
+    peer: tuple[str, int] | None = None
+    """The client's address and port: one per SMTP connection."""
 
     @property
     def message(self) -> EmailMessage:
@@ -94,6 +96,7 @@ class SmtpSink:
             recipients=list(envelope.rcpt_tos),
             raw=bytes(envelope.content),
             at=time.monotonic(),
+            peer=tuple(session.peer[:2]) if session.peer else None,
         )
         with self._changed:
             self.messages.append(received)
