@@ -15,11 +15,35 @@ Every header value goes through `api.mail.addresses` first.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from email.headerregistry import Address
+from email import policy
+from email.headerregistry import Address, BaseHeader, HeaderRegistry
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
 from api.mail.addresses import header_text
+
+
+class _HeaderClasses(HeaderRegistry):
+    """The standard header registry, making each header's class once.
+
+    `HeaderRegistry` builds a new class (`type(...)`) every time a header is set or read, and a
+    confirmation sets and reads a few dozen: that was half the time of building one (1.7 ms of
+    CPU, with two QR images). The class depends only on the header's name.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._made: dict[str, type[BaseHeader]] = {}
+
+    def __getitem__(self, name: str) -> type[BaseHeader]:
+        key = name.lower()
+        made = self._made.get(key)
+        if made is None:
+            made = self._made[key] = super().__getitem__(name)
+        return made
+
+
+POLICY = policy.default.clone(header_factory=_HeaderClasses())
 
 
 @dataclass(frozen=True)
@@ -45,7 +69,7 @@ class Draft:
 
 
 def build(draft: Draft, *, sender: Address) -> EmailMessage:
-    message = EmailMessage()
+    message = EmailMessage(policy=POLICY)
     message["From"] = sender
     message["To"] = draft.to
     if draft.reply_to is not None:
