@@ -25,7 +25,7 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -248,15 +248,35 @@ async def _run_batch(
     done = 0
     skip: set[uuid.UUID] = set()
     try:
-        while done < limit and len(skip) < BATCH and not (stopping and stopping.is_set()):
-            succeeded = await _run_one(sessions, settings, sender, table, now=now, skip=skip)
-            if succeeded is None:
-                return done, True
-            done += succeeded
+        async with _one_connection(sessions) as on_it:
+            while done < limit and len(skip) < BATCH and not (stopping and stopping.is_set()):
+                succeeded = await _run_one(on_it, settings, sender, table, now=now, skip=skip)
+                if succeeded is None:
+                    return done, True
+                done += succeeded
     finally:
         if mailer is None:
             await sender.aclose()
     return done, False
+
+
+@contextlib.asynccontextmanager
+async def _one_connection(
+    sessions: async_sessionmaker[AsyncSession],
+) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    """Sessions for a batch's jobs, one after another, on one connection of the pool: each job
+    still runs in its own transaction, but taking a connection from the pool for every job cost
+    a pre-ping (three statements) each time, a tenth of the worker's time under a burst."""
+    bind = sessions.kw.get("bind")
+    if not isinstance(bind, AsyncEngine):
+        yield sessions
+        return
+    async with bind.connect() as connection:
+        yield async_sessionmaker(connection, class_=sessions.class_, **_without_bind(sessions.kw))
+
+
+def _without_bind(options: dict[str, Any]) -> dict[str, Any]:
+    return {name: value for name, value in options.items() if name != "bind"}
 
 
 class Wakeup:

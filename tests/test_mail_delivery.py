@@ -424,3 +424,26 @@ async def test_a_kept_smtp_connection_the_server_dropped_costs_the_next_buyer_no
     assert (first.recipients, second.recipients) == (["first@example.com"], ["second@example.com"])
     assert first.peer != second.peer
     assert {(row.status, row.attempts) for row in await outbox(db)} == {("sent", 1)}
+
+
+async def test_a_batch_of_confirmations_takes_one_database_connection_from_the_pool(
+    db: AsyncSession, settings: Settings, smtp_sink: SmtpSink
+) -> None:
+    """Each job is its own transaction, but a connection taken from the pool per job cost a
+    pre-ping (three statements) each time under an on-sale burst."""
+    from sqlalchemy import event
+
+    slug, tier = await free_event(db)
+    for n in range(6):
+        await free_order(db, settings, slug=slug, tier_id=tier.id, email=f"fan{n}@example.com")
+    assert settings.database_url
+    engine = create_engine(settings.database_url, pool_size=2)
+    checkouts = []
+    event.listen(engine.sync_engine, "checkout", lambda *_: checkouts.append(1))
+    try:
+        assert await run_due(session_factory(engine), with_mail(settings, smtp=smtp_sink)) == 6
+    finally:
+        await engine.dispose()
+    assert len(checkouts) == 1
+    assert len(smtp_sink.messages) == 6
+    assert {(row.status, row.attempts) for row in await outbox(db)} == {("sent", 1)}
