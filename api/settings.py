@@ -129,8 +129,8 @@ class Settings:
     """Log level of the app's structured logs."""
 
     worker_in_process: bool = True
-    """`poctix run` starts the outbox worker with it, as a child process at lower CPU priority
-    (set false when running `poctix worker` apart)."""
+    """`poctix run` starts the outbox worker with it, as two child processes at lower CPU
+    priority (set false when running `poctix worker` apart)."""
 
     apple_pass_type_id: str = ""
     """Apple Wallet pass type identifier (`pass.com.example.tickets`). With APPLE_TEAM_ID,
