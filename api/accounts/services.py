@@ -15,9 +15,9 @@ from cryptography.fernet import Fernet, InvalidToken
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.checkout.services import valid_email
 from api.crypto import fernet
 from api.db import LoginToken, OrganizerMember, OutboxMessage, utcnow
+from api.mail.addresses import deliverable
 
 TOKEN_TTL = timedelta(minutes=15)
 
@@ -59,7 +59,7 @@ async def request_login(
     """Queue a sign-in link for `email`. Known or not, the caller answers the same way; an
     address that cannot receive mail gets nothing. Returns whether a link was queued."""
     address = email.strip().lower()
-    if not valid_email(address):
+    if not deliverable(address):
         return False
     token = new_login_token(session, email=address)
     session.add(

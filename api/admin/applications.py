@@ -23,8 +23,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.accounts.services import request_login
 from api.admin.access import SIGN_IN_FIRST, viewer
-from api.checkout.services import valid_email
 from api.db import AuditEntry, Organizer, OrganizerApplication, OrganizerMember, Role, utcnow
+from api.mail.addresses import deliverable
 from api.web.deps import DB, AppSettings
 from api.web.ratelimit import rate_limit
 
@@ -67,7 +67,7 @@ def read_form(data: dict[str, str]) -> ApplicationForm:
         if not values[name]:
             form.errors.append(f"{labels[name]} is required.")
     email = values["contact_email"]
-    if email and not valid_email(email):
+    if email and not deliverable(email):
         form.errors.append("Email does not look like an email address.")
     if values["website"] and not _WEBSITE.match(values["website"]):
         form.errors.append("Website should start with https:// (or http://).")

@@ -22,8 +22,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.accounts import sessions
 from api.admin.access import SIGN_IN_FIRST, Viewer, viewer
 from api.admin.money import _onboarding_url
-from api.checkout.services import valid_email
 from api.db import AuditEntry, Organizer, OrganizerMember, Role
+from api.mail.addresses import deliverable
 from api.web.deps import DB, AppSettings, Gateway
 
 ROLE_NAMES = {Role.owner: "Owner", Role.manager: "Manager", Role.door_lead: "Door lead"}
@@ -104,7 +104,7 @@ async def add_member(
     db: AsyncSession, *, organizer_id: uuid.UUID, email: str, role: str, actor: str
 ) -> None:
     address = email.strip().lower()
-    if not valid_email(address):
+    if not deliverable(address):
         raise MemberRefused("That does not look like an email address.")
     chosen = _role(role)
     await _lock(db, organizer_id)

@@ -2,7 +2,7 @@
 address and logo. Every change is an audit entry per field, with what it was and what it became.
 
 The contact email is the Reply-To of every buyer email, so it is checked by the mailer's own
-rule (`api.mail.addresses.mailbox`): an address saved here is one the mailer will use. The slug
+rule (`api.mail.addresses.deliverable`): an address saved here is one the mailer will use. The slug
 is the address of the public page `/o/{slug}`; the database enforces its format and uniqueness
 too, and a race between two owners picking the same one ends in the same clear message.
 Managers and door leads get 403, another organizer's id 404, as everywhere in /admin.
@@ -28,8 +28,7 @@ from api.admin.access import SIGN_IN_FIRST
 from api.admin.event_forms import SLUG
 from api.admin.members import owner_view
 from api.db import AuditEntry, Organizer
-from api.mail.addresses import mailbox
-from api.mail.errors import AddressRefused
+from api.mail.addresses import deliverable
 from api.media.images import MAX_BYTES, ImageError, store_image
 from api.web.deps import DB, AppSettings
 
@@ -64,9 +63,7 @@ def read_profile(data: Mapping[str, str]) -> Profile:
     elif len(name) > NAME_MAX:
         problems.append(f"The name may be at most {NAME_MAX} characters.")
     email = data.get("contact_email", "").strip()
-    try:
-        mailbox(email)
-    except AddressRefused:
+    if not deliverable(email):
         problems.append(
             f"“{email}” is not an email address buyers' replies can go to: use one plain"
             " address like tickets@your-venue.example."

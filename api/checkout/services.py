@@ -23,6 +23,7 @@ from api.checkout import fulfilment, placement
 from api.db import Event, Order, TicketTier, utcnow
 from api.events.services import TierState, tier_state
 from api.formatting import when
+from api.mail.addresses import deliverable
 from api.payments.gateway import LineItem, PaymentsUnavailable, StripeGateway
 from api.settings import Settings
 
@@ -31,12 +32,9 @@ HOLD_FOR = timedelta(minutes=30)
 # Stripe refuses an `expires_at` less than 30 minutes after the session's creation; the request
 # leaves a moment after the hold starts, so the session is given one spare minute.
 SESSION_MARGIN = timedelta(minutes=1)
-# A practical address check: one @, a dot in the domain, no spaces or control characters
-# (CR/LF would let a name or address inject mail headers).
 # ASCII digits only: str.isdigit() also says yes to "²" (int() then raises) and to "٣" (3),
 # and a few thousand digits make int() raise too.
 _QUANTITY = re.compile(r"[0-9]{1,9}")
-_EMAIL = re.compile(r"^[^\s@\x00-\x1f\x7f<>,;\"']{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,63}$")
 _SOURCE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._-]{0,99}$")
 
 
@@ -70,10 +68,6 @@ def paid_tiers_unavailable(event: Event, settings: Settings) -> str | None:
     return None
 
 
-def valid_email(value: str) -> bool:
-    return bool(_EMAIL.match(value)) and len(value) <= 254
-
-
 def clean_source_site(value: str | None) -> str | None:
     if not value:
         return None
@@ -100,7 +94,7 @@ async def start_checkout(
     gateway: StripeGateway | None,
 ) -> Started:
     email = form.email.strip().lower()
-    if not valid_email(email):
+    if not deliverable(email):
         raise CheckoutError("Enter a valid email address: your tickets are sent there.")
     if any(ch in form.name for ch in "\r\n\x00") or len(form.name) > 200:
         raise CheckoutError("The name contains characters we cannot use.")

@@ -4,6 +4,10 @@ Display names and subjects come from people (buyers, organizers, event names): c
 characters, CR and LF above all, become spaces, so no value can ever start a header of its own.
 An address is refused unless it parses as exactly one plain `local@domain`; we never guess what a
 malformed address meant, and never pass raw text to a header.
+
+`deliverable` is the same rule as a yes/no for forms (checkout, sign-in, members, applications,
+the command line): an address a form accepts is one the mailer will send to, so nobody pays for
+tickets whose email can never leave. It is the only address check in the app: import it.
 """
 
 from __future__ import annotations
@@ -36,6 +40,19 @@ def mailbox(address: str, *, name: str = "") -> Address:
     if not parsed.username or not parsed.domain or parsed.addr_spec != spec:
         raise AddressRefused(f"not a plain email address: {spec!r}")
     return parsed
+
+
+def deliverable(address: str) -> bool:
+    """Whether the mailer will send to `address` and its domain is a dotted name.
+
+    A form asks for the address people will receive mail at: a bare host (`ana@gmail`,
+    `a@localhost`) is a typo or a mailbox on this machine, never a buyer's inbox.
+    """
+    try:
+        parsed = mailbox(address)
+    except AddressRefused:
+        return False
+    return "." in parsed.domain.strip(".")
 
 
 def parse_mailbox(text: str) -> Address:

@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload, selectinload
 
 from api import formatting
-from api.accounts.services import TOKEN_TTL, login_url, unseal
+from api.accounts import services as accounts  # the module: it imports api.mail.addresses
 from api.db import Event, Order, OrderLine, Pass, PassStatus
 from api.mail import images
 from api.mail.addresses import header_text, mailbox
@@ -224,7 +224,7 @@ async def refund_notice(
 
 def login_link(payload: dict[str, Any], *, settings: Settings) -> Draft:
     """A sign-in link (`api.accounts`): the token travels sealed in the outbox row."""
-    token = unseal(str(payload.get("sealed_token") or ""), secret_key=settings.secret_key)
+    token = accounts.unseal(str(payload.get("sealed_token") or ""), secret_key=settings.secret_key)
     if token is None:
         raise Undeliverable("the sign-in token is gone or cannot be unsealed with this SECRET_KEY")
     try:
@@ -234,8 +234,8 @@ def login_link(payload: dict[str, Any], *, settings: Settings) -> Draft:
     subject = "Your sign-in link"
     context = {
         "subject": subject,
-        "link": login_url(settings.base_url, token),
-        "minutes": int(TOKEN_TTL.total_seconds() // 60),
+        "link": accounts.login_url(settings.base_url, token),
+        "minutes": int(accounts.TOKEN_TTL.total_seconds() // 60),
     }
     return Draft(
         to=to,

@@ -19,8 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.accounts.services import login_url, new_login_token
 from api.admin.applications import unique_slug
 from api.admin.members import MemberRefused, add_member
-from api.checkout.services import valid_email
 from api.db import AuditEntry, Organizer, OrganizerMember, Role
+from api.mail.addresses import deliverable
 
 ROLES = {"owner": Role.owner, "manager": Role.manager, "door": Role.door_lead}
 """What `--role` accepts on the command line, and the member role each one is."""
@@ -41,7 +41,7 @@ def cli_actor() -> str:
 
 def _address(email: str) -> str:
     address = email.strip().lower()
-    if not valid_email(address):
+    if not deliverable(address):
         raise Refused(f"{email!r} does not look like an email address.")
     return address
 
