@@ -21,9 +21,10 @@ from litestar.response import Redirect, Template
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api import audit
 from api.accounts.services import request_login
 from api.admin.access import SIGN_IN_FIRST, viewer
-from api.db import AuditEntry, Organizer, OrganizerApplication, OrganizerMember, Role, utcnow
+from api.db import Organizer, OrganizerApplication, OrganizerMember, Role, utcnow
 from api.mail.addresses import deliverable
 from api.web.deps import DB, AppSettings
 from api.web.ratelimit import rate_limit
@@ -133,15 +134,11 @@ async def approve_application(
     application.decided_by = actor
     application.decided_at = utcnow()
     application.organizer_id = organizer.id
-    db.add(
-        AuditEntry(
-            organizer_id=organizer.id,
-            actor=actor,
-            action="organizer.approved",
-            target=application.contact_email,
-            details={"application": str(application.id), "slug": organizer.slug},
-        )
-    )
+    audit.record(
+        db, organizer_id=organizer.id, actor=actor, action="organizer.approved",
+        target=application.contact_email,
+        details={"application": str(application.id), "slug": organizer.slug},
+    )  # fmt: skip
     # Commits everything above together with the sign-in link.
     await request_login(
         db, email=application.contact_email, secret_key=secret_key, next_path="/admin"
@@ -158,14 +155,11 @@ async def decline_application(
     application.decided_by = actor
     application.decided_at = utcnow()
     application.decision_note = note
-    db.add(
-        AuditEntry(
-            actor=actor,
-            action="application.declined",
-            target=application.contact_email,
-            details={"application": str(application.id), "note": note},
-        )
-    )
+    # No organizer was created: the operator's decision is the platform's own record.
+    audit.record_platform(
+        db, actor=actor, action="application.declined", target=application.contact_email,
+        details={"application": str(application.id), "note": note},
+    )  # fmt: skip
     await db.commit()
 
 

@@ -17,6 +17,7 @@ from litestar.response import Redirect, Stream, Template
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api import audit
 from api.admin.access import SIGN_IN_FIRST, Viewer, viewer
 from api.admin.csvfile import BOM, csv_download, encode
 from api.checkin import services as pairings
@@ -24,7 +25,7 @@ from api.checkin.services import create_pairing, pairing_link
 from api.checkin.sync_service import conflicts as find_conflicts
 from api.checkin.sync_service import from_millis
 from api.checkout.qr import qr_svg
-from api.db import AuditEntry, Event, Scan, ScannerDevice, ScannerPairing, utcnow
+from api.db import Event, Scan, ScannerDevice, ScannerPairing, utcnow
 from api.formatting import clock
 from api.passes.tokens import pass_key_text
 from api.web.deps import DB, AppSettings
@@ -141,8 +142,8 @@ class DoorPages(Controller):
             (c["other"]["device"], c["other"]["seq"]): c["kind"]
             for c in await find_conflicts(db, event_id=event.id)
         }
-        db.add(AuditEntry(organizer_id=event.organizer_id, actor=who.who,
-                          action="export.scans", target=str(event.id)))  # fmt: skip
+        audit.record(db, organizer_id=event.organizer_id, actor=who.who,
+                     action="export.scans", target=str(event.id))  # fmt: skip
         await db.commit()
         return csv_download(
             _scan_rows(request.app.state.sessions, event.id, flagged), f"scans-{event.slug}.csv"

@@ -28,6 +28,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api import audit
 from api.admin.access import SIGN_IN_FIRST, Viewer, viewer, visible_organizers
 from api.admin.event_forms import (
     EventFields,
@@ -39,7 +40,7 @@ from api.admin.event_forms import (
     read_tier,
     zone_names,
 )
-from api.db import AuditEntry, Event, Organizer, TicketTier
+from api.db import Event, Organizer, TicketTier
 from api.events.tiers import TierError, check_tier
 from api.media.images import MAX_BYTES, ImageError, store_image
 from api.settings import Settings
@@ -140,8 +141,8 @@ def _tier_rules(fields: TierFields, *, settings: Settings, tier: TicketTier | No
 
 
 def _audit(db: AsyncSession, who: Viewer, event: Event, action: str, **details: Any) -> None:
-    db.add(AuditEntry(organizer_id=event.organizer_id, actor=who.who, action=action,
-                      target=str(event.id), details=details))  # fmt: skip
+    audit.record(db, organizer_id=event.organizer_id, actor=who.who, action=action,
+                 target=str(event.id), details=details)  # fmt: skip
 
 
 class EventAdmin(Controller):

@@ -22,10 +22,11 @@ from litestar.exceptions import PermissionDeniedException
 from litestar.response import Stream
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api import audit
 from api.admin.access import SIGN_IN_FIRST, Viewer, sales_organizers, viewer
 from api.admin.csvfile import BOM, csv_download, encode
 from api.admin.export_tables import TABLES, Scope
-from api.db import AuditEntry, utcnow
+from api.db import utcnow
 from api.web.deps import DB
 
 ZIP_ORDER = ["orders", "refunds", "passes", "scans", "events", "tiers", "audit"]
@@ -95,11 +96,13 @@ def _money_scope(who: Viewer) -> Scope:
     return ids
 
 
-def _audit(who: Viewer, action: str, scope: Scope) -> list[AuditEntry]:
+def _audit(db: AsyncSession, who: Viewer, action: str, scope: Scope) -> None:
     """One entry per organizer exported, so each organizer's audit shows who took its data."""
     if scope is None:
-        return [AuditEntry(actor=who.who, action=action, details={"organizers": "all"})]
-    return [AuditEntry(organizer_id=org, actor=who.who, action=action) for org in scope]
+        audit.record_platform(db, actor=who.who, action=action, details={"organizers": "all"})
+        return
+    for org in scope:
+        audit.record(db, organizer_id=org, actor=who.who, action=action)
 
 
 class Exports(Controller):
@@ -113,7 +116,7 @@ class Exports(Controller):
         scope: Scope = None
         if who.organizer_ids is not None:
             scope = [o.id for o in await sales_organizers(db, who)]
-        db.add_all(_audit(who, "export.refunds", scope))
+        _audit(db, who, "export.refunds", scope)
         await db.commit()
         return csv_response(request.app.state.sessions, "refunds", scope, "refunds.csv")
 
@@ -121,7 +124,7 @@ class Exports(Controller):
     async def full_export(self, request: Request[Any, Any, Any], db: DB) -> Stream:
         who = await viewer(request, db)
         scope = _money_scope(who)
-        db.add_all(_audit(who, "export.full", scope))
+        _audit(db, who, "export.full", scope)
         await db.commit()
         stamp = utcnow().strftime("%Y%m%d-%H%M")
         return Stream(

@@ -19,10 +19,11 @@ from litestar.response import Redirect, Template
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api import audit
 from api.accounts import sessions
 from api.admin.access import SIGN_IN_FIRST, Viewer, viewer
 from api.admin.money import _onboarding_url
-from api.db import AuditEntry, Organizer, OrganizerMember, Role
+from api.db import Organizer, OrganizerMember, Role
 from api.mail.addresses import deliverable
 from api.web.deps import DB, AppSettings, Gateway
 
@@ -116,8 +117,8 @@ async def add_member(
     if existing is not None:
         raise MemberRefused(f"{address} is already a member; change their role below.")
     db.add(OrganizerMember(organizer_id=organizer_id, email=address, role=chosen))
-    db.add(AuditEntry(organizer_id=organizer_id, actor=actor, action="member.added",
-                      target=address, details={"role": chosen.value}))  # fmt: skip
+    audit.record(db, organizer_id=organizer_id, actor=actor, action="member.added",
+                 target=address, details={"role": chosen.value})  # fmt: skip
     await db.commit()
 
 
@@ -132,15 +133,10 @@ async def change_role(
     if chosen != Role.owner:
         await _refuse_if_last_owner(db, member, "demoted")
     before, member.role = member.role, chosen
-    db.add(
-        AuditEntry(
-            organizer_id=organizer_id,
-            actor=actor,
-            action="member.role_changed",
-            target=member.email,
-            details={"before": before, "after": chosen.value},
-        )
-    )
+    audit.record(
+        db, organizer_id=organizer_id, actor=actor, action="member.role_changed",
+        target=member.email, details={"before": before, "after": chosen.value},
+    )  # fmt: skip
     await db.commit()
 
 
@@ -153,8 +149,8 @@ async def remove_member(
     await db.delete(member)
     # Removed means out now: every browser they are signed in on is signed out.
     await sessions.end_everywhere(db, subject=member.email)
-    db.add(AuditEntry(organizer_id=organizer_id, actor=actor, action="member.removed",
-                      target=member.email, details={"role": member.role}))  # fmt: skip
+    audit.record(db, organizer_id=organizer_id, actor=actor, action="member.removed",
+                 target=member.email, details={"role": member.role})  # fmt: skip
     await db.commit()
 
 

@@ -18,11 +18,12 @@ from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect, Template
 from sqlalchemy import select
 
+from api import audit
 from api.admin.access import SIGN_IN_FIRST, Viewer, viewer
 from api.admin.auth import OPERATOR_SECURITY, operator_guard
-from api.admin.refunds import RefundRefused, request_refund
+from api.admin.refunds import RefundRefused, organizer_of, request_refund
 from api.checkin.wire import PASS_ID_PATTERN, PassId
-from api.db import AuditEntry, Order, Organizer
+from api.db import Order, Organizer
 from api.mail.outbox import NothingToSend, queue_resend
 from api.payments.gateway import PaymentsUnavailable, StripeGateway
 from api.web.deps import DB, AppSettings, Gateway
@@ -112,7 +113,8 @@ class MoneyController(Controller):
             await queue_resend(db, order_id=order.id)
         except NothingToSend as exc:
             raise HTTPException(status_code=409, detail=f"Nothing to resend: {exc}.") from exc
-        db.add(AuditEntry(actor="operator", action="tickets.resent", target=str(order.id)))
+        audit.record(db, organizer_id=await organizer_of(db, order), actor="operator",
+                     action="tickets.resent", target=str(order.id))  # fmt: skip
         await db.commit()
         return Queued(detail=f"The tickets go to {order.buyer_email} again.")
 
@@ -147,14 +149,10 @@ async def _onboarding_url(
             organizer.stripe_account_id = await gateway.create_account(
                 email=organizer.contact_email, organizer_id=str(organizer.id)
             )
-            db.add(
-                AuditEntry(
-                    organizer_id=organizer.id,
-                    actor=actor,
-                    action="stripe.account_created",
-                    target=organizer.stripe_account_id,
-                )
-            )
+            audit.record(
+                db, organizer_id=organizer.id, actor=actor, action="stripe.account_created",
+                target=organizer.stripe_account_id,
+            )  # fmt: skip
             await db.commit()
         return await gateway.onboarding_link(
             account=organizer.stripe_account_id,

@@ -20,6 +20,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from api import audit
 from api.admin.access import SIGN_IN_FIRST, Viewer, sales_organizers, viewer
 from api.admin.refunds import VOIDED, RefundRefused, request_refund, void_passes
 from api.db import AuditEntry, Event, Order, OutboxMessage, PassStatus, Refund
@@ -196,7 +197,8 @@ class OrderPages(Controller):
             raise PermissionDeniedException(detail="Only owners and managers can resend tickets.")
         try:
             await queue_resend(db, order_id=order.id)
-            db.add(AuditEntry(actor=who.who, action="tickets.resent", target=str(order.id)))
+            audit.record(db, organizer_id=order.event.organizer_id, actor=who.who,
+                         action="tickets.resent", target=str(order.id))  # fmt: skip
             await db.commit()
         except NothingToSend:
             await db.rollback()

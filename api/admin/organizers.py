@@ -24,10 +24,11 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api import audit
 from api.admin.access import SIGN_IN_FIRST
 from api.admin.event_forms import SLUG
 from api.admin.members import owner_view
-from api.db import AuditEntry, Organizer
+from api.db import Organizer
 from api.mail.addresses import deliverable
 from api.media.images import MAX_BYTES, ImageError, store_image
 from api.web.deps import DB, AppSettings
@@ -117,15 +118,10 @@ async def replace_logo(
 def _audit(
     db: AsyncSession, organizer: Organizer, actor: str, field: str, before: Any, after: Any
 ) -> None:
-    db.add(
-        AuditEntry(
-            organizer_id=organizer.id,
-            actor=actor,
-            action="organizer.updated",
-            target=field,
-            details={"before": before or "", "after": after},
-        )
-    )
+    audit.record(
+        db, organizer_id=organizer.id, actor=actor, action="organizer.updated", target=field,
+        details={"before": before or "", "after": after},
+    )  # fmt: skip
 
 
 # The form as parsed: a bare UploadFile body is a 500 in Litestar when the file part is missing

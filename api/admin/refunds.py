@@ -18,10 +18,12 @@ import hashlib
 import uuid
 from dataclasses import dataclass
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api import audit
 from api.checkout import fulfilment
-from api.db import AuditEntry, Order, OrderStatus, Pass, PassStatus
+from api.db import Event, Order, OrderStatus, Pass, PassStatus
 from api.passes.tokens import pass_key_text
 from api.payments.gateway import PaymentsUnavailable, StripeGateway
 from api.payments.refund_records import record_refund
@@ -59,6 +61,12 @@ async def _named(db: AsyncSession, order: Order, passes: list[str]) -> dict[str,
     return known
 
 
+async def organizer_of(db: AsyncSession, order: Order) -> uuid.UUID:
+    """The organizer whose audit log an action on `order` belongs in."""
+    found = await db.execute(select(Event.organizer_id).where(Event.id == order.event_id))
+    return found.scalar_one()
+
+
 async def request_refund(
     db: AsyncSession,
     gateway: StripeGateway | None,
@@ -70,15 +78,10 @@ async def request_refund(
     actor: str,
 ) -> RefundStarted:
     known = await _named(db, order, passes)
-    db.add(
-        AuditEntry(
-            organizer_id=None,
-            actor=actor,
-            action="refund.requested",
-            target=str(order.id),
-            details={"amount": amount, "passes": passes, "reason": reason},
-        )
-    )
+    audit.record(
+        db, organizer_id=await organizer_of(db, order), actor=actor, action="refund.requested",
+        target=str(order.id), details={"amount": amount, "passes": passes, "reason": reason},
+    )  # fmt: skip
     if order.total_minor == 0:
         return await _void_unpaid(db, order, known, passes, reason=reason, actor=actor)
     if order.status not in (OrderStatus.paid, OrderStatus.partially_refunded):
@@ -159,15 +162,10 @@ async def void_passes(
     if not reason:
         raise RefundRefused(400, "Say why these passes are voided without a refund.")
     known = await _named(db, order, passes)
-    db.add(
-        AuditEntry(
-            organizer_id=organizer_id,
-            actor=actor,
-            action="passes.voided",
-            target=str(order.id),
-            details={"passes": passes, "reason": reason},
-        )
-    )
+    audit.record(
+        db, organizer_id=organizer_id, actor=actor, action="passes.voided",
+        target=str(order.id), details={"passes": passes, "reason": reason},
+    )  # fmt: skip
     await fulfilment.void_free(
         db, order_id=order.id, items=[known[p] for p in passes], reason=VOIDED
     )

@@ -17,7 +17,8 @@ from datetime import timedelta
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.db import AuditEntry, Event, ScannerDevice, ScannerPairing, utcnow
+from api import audit
+from api.db import Event, ScannerDevice, ScannerPairing, utcnow
 
 PAIRING_TTL = timedelta(days=7)
 MAX_USES = 50
@@ -85,14 +86,13 @@ async def create_pairing(
     session.add(pairing)
     await session.flush()
     event = await session.get_one(Event, event_id)
-    session.add(
-        AuditEntry(
-            organizer_id=event.organizer_id,
-            actor=actor,
-            action="device.pairing_created",
-            target=door,
-            details={"pairing_id": str(pairing.id), "event_id": str(event_id), "uses": uses},
-        )
+    audit.record(
+        session,
+        organizer_id=event.organizer_id,
+        actor=actor,
+        action="device.pairing_created",
+        target=door,
+        details={"pairing_id": str(pairing.id), "event_id": str(event_id), "uses": uses},
     )
     return Pairing(code=code, door=door)
 
@@ -156,14 +156,13 @@ async def revoke_pairing(
         return None
     if pairing.revoked_at is None:
         pairing.revoked_at = utcnow()
-        session.add(
-            AuditEntry(
-                organizer_id=event.organizer_id,
-                actor=actor,
-                action="device.pairing_revoked",
-                target=pairing.door,
-                details={"pairing_id": str(pairing.id), "event_id": str(event.id)},
-            )
+        audit.record(
+            session,
+            organizer_id=event.organizer_id,
+            actor=actor,
+            action="device.pairing_revoked",
+            target=pairing.door,
+            details={"pairing_id": str(pairing.id), "event_id": str(event.id)},
         )
     return pairing
 
@@ -177,14 +176,13 @@ async def revoke_device(
         return None
     if device.revoked_at is None:
         device.revoked_at = utcnow()
-        session.add(
-            AuditEntry(
-                organizer_id=event.organizer_id,
-                actor=actor,
-                action="device.revoked",
-                target=device.name,
-                details={"device_id": str(device.id), "event_id": str(event.id)},
-            )
+        audit.record(
+            session,
+            organizer_id=event.organizer_id,
+            actor=actor,
+            action="device.revoked",
+            target=device.name,
+            details={"device_id": str(device.id), "event_id": str(event.id)},
         )
     return device
 

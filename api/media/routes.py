@@ -13,8 +13,9 @@ from litestar.enums import RequestEncodingType
 from litestar.exceptions import HTTPException, NotFoundException
 from litestar.params import Body, FromPath
 
+from api import audit
 from api.admin.auth import OPERATOR_SECURITY, operator_guard
-from api.db import AuditEntry, Event, Organizer
+from api.db import Event, Organizer
 from api.media.images import MAX_BYTES, ImageError, media_dir, store_image
 from api.web.deps import DB, AppSettings
 from api.web.errors import error_responses
@@ -83,7 +84,8 @@ class ImageUploads(Controller):
         if organizer is None:
             raise NotFoundException(detail="No such organizer.")
         organizer.logo_path = _store(await _read(data), settings)
-        db.add(AuditEntry(organizer_id=organizer.id, actor="operator", action="logo.uploaded"))
+        audit.record(db, organizer_id=organizer.id, actor="operator", action="logo.uploaded",
+                     details={"image": organizer.logo_path})  # fmt: skip
         await db.commit()
         return Stored(url=f"/media/{organizer.logo_path}")
 
@@ -99,6 +101,9 @@ class ImageUploads(Controller):
         if event is None:
             raise NotFoundException(detail="No such event.")
         event.image_path = _store(await _read(data), settings)
+        audit.record(db, organizer_id=event.organizer_id, actor="operator",
+                     action="event.image_uploaded", target=str(event.id),
+                     details={"image": event.image_path})  # fmt: skip
         await db.commit()
         return Stored(url=f"/media/{event.image_path}")
 

@@ -16,10 +16,11 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api import audit
 from api.accounts.services import login_url, new_login_token
 from api.admin.applications import unique_slug
 from api.admin.members import MemberRefused, add_member
-from api.db import AuditEntry, Organizer, OrganizerMember, Role
+from api.db import Organizer, OrganizerMember, Role
 from api.mail.addresses import deliverable
 
 ROLES = {"owner": Role.owner, "manager": Role.manager, "door": Role.door_lead}
@@ -69,15 +70,10 @@ async def create_organizer(
     session.add(organizer)
     await session.flush()
     session.add(OrganizerMember(organizer_id=organizer.id, email=owner, role=Role.owner))
-    session.add(
-        AuditEntry(
-            organizer_id=organizer.id,
-            actor=actor,
-            action="organizer.created",
-            target=owner,
-            details={"name": name, "slug": organizer.slug},
-        )
-    )
+    audit.record(
+        session, organizer_id=organizer.id, actor=actor, action="organizer.created",
+        target=owner, details={"name": name, "slug": organizer.slug},
+    )  # fmt: skip
     await session.commit()
     return organizer
 
@@ -125,16 +121,10 @@ async def print_sign_in_link(
             )
         ).all()
     )
-    # A buyer's link belongs to no organizer: one entry without one.
-    ids: list[uuid.UUID | None] = [row[0] for row in organizers]
-    for organizer_id in ids or [None]:
-        session.add(
-            AuditEntry(
-                organizer_id=organizer_id,
-                actor=actor,
-                action="sign_in_link.printed",
-                target=address,
-            )
-        )
+    for organizer_id, _ in organizers:
+        audit.record(session, organizer_id=organizer_id, actor=actor,
+                     action="sign_in_link.printed", target=address)  # fmt: skip
+    if not organizers:  # a buyer's link belongs to no organizer
+        audit.record_platform(session, actor=actor, action="sign_in_link.printed", target=address)
     await session.commit()
     return SignInLink(url=login_url(base_url, token), organizers=[n for _, n in organizers])
