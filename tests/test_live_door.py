@@ -7,8 +7,10 @@ import contextlib
 import uuid
 from dataclasses import dataclass
 
+from bs4 import BeautifulSoup
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
+from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.admin.live import DoorPokes
@@ -143,3 +145,46 @@ async def test_a_committed_scan_pokes_the_events_listeners_and_no_other(
         await mine.aclose()
         await theirs.aclose()
         await pokes.close()
+
+
+async def test_the_live_door_credits_the_door_the_conflicts_page_names_first(
+    client: Client, db: AsyncSession, settings: Settings
+) -> None:
+    """Two doors admit the same passes. Pass 1: both offline at the same millisecond (a tie).
+    Pass 2: door B's clock is behind, and door B had already seen door A's admission (so B
+    overrode). The protocol (PROTOCOL.md 14.3) calls A first both times; ranking by scan time
+    and row id credited B both times. Pass 3 was admitted once, at B."""
+    night = await a_night_at_the_door(db, settings)
+    for item in (*night.gates, *night.passes):
+        await db.refresh(item)
+    await db.execute(delete(Scan).where(Scan.event_id == night.event_id))
+    # A tie goes to the device id that sorts first (PROTOCOL.md 14.3): call that door "A".
+    gate_a, gate_b = sorted(night.gates, key=lambda device: str(device.id))
+    first, second, third = (p.pass_key for p in night.passes[:3])
+    a_id, a_door, b_door = str(gate_a.id), gate_a.name, gate_b.name
+    # Row ids: door B's rows were stored first (it synced first), so they rank first by id.
+    for row_id, device, seq, key, minute, vector in (
+        (uuid.UUID(int=1), gate_b, 1, first, 0, {}),
+        (uuid.UUID(int=2), gate_b, 2, second, 1, {a_id: 2}),  # had seen door A let them in
+        (uuid.UUID(int=3), gate_b, 3, third, 5, {a_id: 2}),
+        (uuid.UUID(int=4), gate_a, 1, first, 0, {}),
+        (uuid.UUID(int=5), gate_a, 2, second, 2, {}),  # clock ahead of door B's
+    ):
+        db.add(
+            Scan(
+                id=row_id, event_id=night.event_id, device_id=device.id, seq=seq, pass_key=key,
+                verdict="admit", admitted=True, door=device.name, vector=vector,
+                scanned_at=from_millis(T0 + minute * 60_000),
+            )
+        )  # fmt: skip
+    await db.commit()
+    await sign_in(client, db, settings, "staff@reef.example")
+
+    page = await client.get(f"/admin/events/{night.event_id}/conflicts")
+    rows = BeautifulSoup(page.text, "html.parser").select("#conflicts tr[data-kind]")
+    named_first = sorted((str(r["data-kind"]), str(r["data-first-door"])) for r in rows)
+    assert named_first == [("conflict", a_door), ("override", a_door)]
+    figures = (await client.get(f"/admin/events/{night.event_id}/door.json")).json()
+    doors = {d["door"]: d["checked_in"] for d in figures["doors"]}
+    assert doors == {a_door: 2, b_door: 1}
+    assert figures["checked_in"] == 3

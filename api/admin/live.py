@@ -32,6 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.admin.access import SIGN_IN_FIRST, viewer
 from api.admin.door import event_for
+from api.checkin.sync_service import first_doors
 from api.db import Event, Pass, PassStatus, Scan, ScannerDevice, TicketTier, utcnow
 from api.web.deps import DB
 
@@ -169,22 +170,9 @@ async def live_figures(db: AsyncSession, event: Event) -> LiveFigures:
         )
     ).all()
     tiers = [TierFigures(name=n, sold=int(s), checked_in=int(c)) for n, s, c in tier_rows]
-    # A pass counts at the door that first admitted it; scans elsewhere are double admissions.
-    ranked = (
-        select(
-            Scan.door,
-            func.row_number()
-            .over(partition_by=Scan.pass_key, order_by=(Scan.scanned_at, Scan.id))
-            .label("nth"),
-        )
-        .where(Scan.event_id == event.id, Scan.admitted, Scan.pass_key.is_not(None))
-        .subquery()
-    )
-    first_door = select(ranked.c.door).where(ranked.c.nth == 1).subquery()
-    door_rows = await db.execute(
-        select(first_door.c.door, func.count()).group_by(first_door.c.door)
-    )
-    by_door: dict[str, int] = {door: int(n) for door, n in door_rows.all()}
+    # A pass counts at the door that first admitted it, by the protocol's rule (the one the
+    # conflicts page names): scans elsewhere are double admissions.
+    by_door = await first_doors(db, event_id=event.id)
     device_rows = list(
         await db.scalars(
             select(ScannerDevice)

@@ -13,7 +13,8 @@ module only moves records between PostgreSQL and that core:
 - pull answers what the device's vector does not cover, in the order `sync.changes_since`
   defines (pass changes by seq, then other devices' scans by device and seq), in SQL;
 - conflicts loads only the admissions of passes admitted twice or more and lets
-  `sync.conflicts` classify them.
+  `sync.conflicts` classify them; `first_doors` credits each such pass to the door of
+  `sync.canonical_first` the same way (the live door view counts by it).
 """
 
 from __future__ import annotations
@@ -21,11 +22,12 @@ from __future__ import annotations
 import base64
 import json
 import uuid
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Text, cast, func, literal, select, text
+from sqlalchemy import BigInteger, Select, Text, cast, func, literal, select, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -285,19 +287,55 @@ async def pull(
     return changes, scans, len(rows) > budget
 
 
-async def conflicts(session: AsyncSession, *, event_id: uuid.UUID) -> list[sync.Conflict]:
-    """Every double admission of the event, classified by `sync.conflicts`."""
-    twice = (
+def _admitted_passes(event_id: uuid.UUID, *, twice: bool) -> Select[bytes | None]:
+    """The pass keys of the event admitted once (`twice=False`) or more than once."""
+    admissions = func.count()
+    return (
         select(Scan.pass_key)
         .where(Scan.event_id == event_id, Scan.admitted, Scan.pass_key.is_not(None))
         .group_by(Scan.pass_key)
-        .having(func.count() > 1)
+        .having(admissions > 1 if twice else admissions == 1)
     )
+
+
+async def _double_admissions(session: AsyncSession, event_id: uuid.UUID) -> sync.State:
+    """A sync state holding only the admissions of passes admitted twice or more."""
     rows = (
         await session.scalars(
-            select(Scan).where(Scan.event_id == event_id, Scan.admitted, Scan.pass_key.in_(twice))
+            select(Scan).where(
+                Scan.event_id == event_id,
+                Scan.admitted,
+                Scan.pass_key.in_(_admitted_passes(event_id, twice=True)),
+            )
         )
     ).all()
     state = sync.new_state()
     sync.merge(state, [scan_to_wire(row) for row in rows])
-    return sync.conflicts(state)
+    return state
+
+
+async def conflicts(session: AsyncSession, *, event_id: uuid.UUID) -> list[sync.Conflict]:
+    """Every double admission of the event, classified by `sync.conflicts`."""
+    return sync.conflicts(await _double_admissions(session, event_id))
+
+
+async def first_doors(session: AsyncSession, *, event_id: uuid.UUID) -> dict[str, int]:
+    """Door name -> passes it admitted first. A pass admitted once counts at that door (in SQL:
+    there is nothing to rank); one admitted more often at the door of `sync.canonical_first`,
+    the admission the conflicts page and every phone call first (PROTOCOL.md section 14.3)."""
+    once = await session.execute(
+        select(Scan.door, func.count())
+        .where(
+            Scan.event_id == event_id,
+            Scan.admitted,
+            Scan.pass_key.in_(_admitted_passes(event_id, twice=False)),
+        )
+        .group_by(Scan.door)
+    )
+    counts = Counter({door: int(n) for door, n in once.all()})
+    state = await _double_admissions(session, event_id)
+    for pass_id in state["admissions"]:
+        first = sync.canonical_first(state, pass_id)
+        if first is not None:
+            counts[first["door"]] += 1
+    return dict(counts)
