@@ -22,6 +22,7 @@ from api.db import (
     TicketTier,
     utcnow,
 )
+from api.passes import keys
 from api.passes.services import issue_passes
 
 DEMO_SLUG = "full-moon"
@@ -87,6 +88,7 @@ async def _create_demo(session: AsyncSession, *, secret_key: str, currency: str)
     )
     session.add(event)
     await session.flush()
+    await keys.active_key(session, event_id=event.id, secret_key=secret_key)  # made with it
     general = TicketTier(
         event_id=event.id,
         name="General admission",

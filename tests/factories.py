@@ -8,6 +8,7 @@ from datetime import timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.db import Event, Order, OrderLine, OrderStatus, Organizer, TicketTier, utcnow
+from api.passes import keys
 
 
 async def organizer(session: AsyncSession, *, name: str = "Reef Bar") -> Organizer:
@@ -26,7 +27,10 @@ async def event(
     days_ahead: int = 10,
     timezone: str = "Pacific/Honolulu",
     org: Organizer | None = None,
+    secret_key: str | None = None,
 ) -> Event:
+    """A published event; with `secret_key`, also its signing key, as the dashboard makes
+    events (without, the first sale makes the key, as for an event made before keys were)."""
     owner = org or await organizer(session)
     starts = utcnow() + timedelta(days=days_ahead)
     item = Event(
@@ -41,6 +45,8 @@ async def event(
     )
     session.add(item)
     await session.flush()
+    if secret_key is not None:
+        await keys.active_key(session, event_id=item.id, secret_key=secret_key)
     return item
 
 

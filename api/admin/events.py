@@ -43,6 +43,7 @@ from api.admin.event_forms import (
 from api.db import Event, Organizer, TicketTier
 from api.events.tiers import TierError, check_tier
 from api.media.images import MAX_BYTES, ImageError, store_image
+from api.passes import keys
 from api.settings import Settings
 from api.web.deps import DB, AppSettings
 
@@ -158,7 +159,7 @@ class EventAdmin(Controller):
 
     @post("/new", status_code=303)
     async def create_event(
-        self, request: Request[Any, Any, Any], db: DB, data: Form
+        self, request: Request[Any, Any, Any], db: DB, settings: AppSettings, data: Form
     ) -> Template | Redirect:
         who = await viewer(request, db)
         organizers = await _organizers(db, who)
@@ -177,6 +178,8 @@ class EventAdmin(Controller):
             await _flush_slug(db, fields.slug)
         except FormRefused as exc:
             return _new_page(organizers, data, exc.messages)
+        # The signing key is made with the event, so its first buyers never race to make one.
+        await keys.active_key(db, event_id=event.id, secret_key=settings.secret_key)
         _audit(db, who, event, "event.created", slug=event.slug)
         await db.commit()
         return Redirect(path=f"/admin/events/{event.id}", status_code=303)

@@ -13,11 +13,13 @@ from sqlalchemy import (
     BigInteger,
     CheckConstraint,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -106,7 +108,13 @@ class EventKey(UUIDPrimaryKey, CreatedAt, Base):
     """
 
     __tablename__ = "event_key"
-    __table_args__ = (CheckConstraint("kid >= 0 AND kid < 4294967296", name="kid_u32"),)
+    __table_args__ = (
+        CheckConstraint("kid >= 0 AND kid < 4294967296", name="kid_u32"),
+        # At most one active key per event, whatever the race (api.passes.keys.active_key).
+        Index(
+            "uq_event_key_active_event_id", "event_id", unique=True, postgresql_where=text("active")
+        ),
+    )
 
     event_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("event.id", ondelete="CASCADE"), index=True

@@ -1,8 +1,10 @@
 """Per-event Ed25519 keys, with private keys encrypted at rest.
 
 The encryption key is derived from SECRET_KEY with HKDF, so the database alone (a backup, a
-leaked dump) cannot sign passes. Each event has one active key; rotation adds a new active key
-and retires the old one, whose passes keep verifying because scanners receive every key id.
+leaked dump) cannot sign passes. Each event has one active key, made with the event; rotation
+adds a new active key and retires the old one, whose passes keep verifying because scanners
+receive every key id. The database holds at most one active key per event (a unique partial
+index), so concurrent first sales of an event made without one still share a single key.
 """
 
 from __future__ import annotations
@@ -12,11 +14,12 @@ import uuid
 from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from sqlalchemy import select
+from sqlalchemy import select, text, update
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.crypto import fernet
-from api.db import EventKey, utcnow
+from api.db import EventKey, utcnow, uuid7
 from api.passes.tokens import new_kid
 
 
@@ -50,37 +53,61 @@ def public_key(event_key: EventKey) -> Ed25519PublicKey:
     return Ed25519PublicKey.from_public_bytes(event_key.public_key)
 
 
+def _new_key_values(*, event_id: uuid.UUID, secret_key: str) -> dict[str, object]:
+    private = Ed25519PrivateKey.generate()
+    return {
+        "id": uuid7(),
+        "event_id": event_id,
+        "kid": new_kid(),
+        "public_key": private.public_key().public_bytes(
+            serialization.Encoding.Raw, serialization.PublicFormat.Raw
+        ),
+        "private_key_encrypted": encrypt_private_key(private, secret_key=secret_key),
+        "active": True,
+    }
+
+
 async def create_event_key(
     session: AsyncSession, *, event_id: uuid.UUID, secret_key: str
 ) -> EventKey:
-    """Add a new active signing key to an event, retiring the previous active one."""
-    for old in await session.scalars(
-        select(EventKey).where(EventKey.event_id == event_id, EventKey.active)
-    ):
-        old.active = False
-        old.retired_at = utcnow()
-    private = Ed25519PrivateKey.generate()
-    key = EventKey(
-        event_id=event_id,
-        kid=new_kid(),
-        public_key=private.public_key().public_bytes(
-            serialization.Encoding.Raw, serialization.PublicFormat.Raw
-        ),
-        private_key_encrypted=encrypt_private_key(private, secret_key=secret_key),
-        active=True,
+    """Rotate: retire the event's active key and add a new active one (the caller commits)."""
+    await session.execute(
+        update(EventKey)
+        .where(EventKey.event_id == event_id, EventKey.active)
+        .values(active=False, retired_at=utcnow())
+        .execution_options(synchronize_session="fetch")
     )
+    key = EventKey(**_new_key_values(event_id=event_id, secret_key=secret_key))
     session.add(key)
     await session.flush()
     return key
 
 
-async def active_key(session: AsyncSession, *, event_id: uuid.UUID, secret_key: str) -> EventKey:
-    """The event's active signing key, created on first use."""
-    key = await session.scalar(
-        select(EventKey).where(EventKey.event_id == event_id, EventKey.active)
+async def _active(session: AsyncSession, event_id: uuid.UUID) -> EventKey | None:
+    # The unique partial index allows one active key; the order makes the answer one anyway.
+    return await session.scalar(
+        select(EventKey)
+        .where(EventKey.event_id == event_id, EventKey.active)
+        .order_by(EventKey.created_at.desc(), EventKey.id.desc())
+        .limit(1)
     )
-    if key is None:
-        key = await create_event_key(session, event_id=event_id, secret_key=secret_key)
+
+
+async def active_key(session: AsyncSession, *, event_id: uuid.UUID, secret_key: str) -> EventKey:
+    """The event's active signing key, created if it has none (events get theirs when they are
+    made; this covers older ones). Callers racing to create it all get the same key: the insert
+    does nothing when another active key exists (or is being inserted: it waits for that
+    transaction), then the one that won is read."""
+    key = await _active(session, event_id)
+    if key is not None:
+        return key
+    await session.execute(
+        insert(EventKey)
+        .values(**_new_key_values(event_id=event_id, secret_key=secret_key))
+        .on_conflict_do_nothing(index_elements=["event_id"], index_where=text("active"))
+    )
+    key = await _active(session, event_id)
+    assert key is not None, "an active key was just inserted or found"
     return key
 
 
