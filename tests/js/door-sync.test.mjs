@@ -198,18 +198,20 @@ test('the sync loop stops for good on 401 and the outbox stays', async () => {
   const { door } = await pairedDoor(server, 'Gate A');
   await door.scan(server.token(0));
   server.revoked.add(door.device);
-  let revoked = false;
+  // The loop calls onRevoked once the 401 round is over: that call is the sync point.
+  /** @type {() => void} */
+  let onRevoked = () => {};
+  const revoked = new Promise((resolve) => {
+    onRevoked = () => resolve(true);
+  });
   const timers = manualTimers();
   const loop = new SyncLoop({
     round: () => syncOnce({ door, api: /** @type {any} */ (server) }),
-    onRevoked: () => {
-      revoked = true;
-    },
+    onRevoked: () => onRevoked(),
     timers,
   });
   loop.start();
-  await new Promise((r) => setTimeout(r, 10));
-  assert.ok(revoked);
+  assert.equal(await revoked, true);
   assert.ok(loop.lastError instanceof ApiError);
   assert.equal(timers.pending.filter((t) => t !== null).length, 0);
   assert.equal(await loop.trigger({ now: true }), false);
