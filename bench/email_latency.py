@@ -2,7 +2,7 @@
 
     .venv/bin/python -m bench.email_latency [--orders 200] [--rate 20] [--burst 20] [--workers 0]
 
-`poctix run` (a real process, with its outbox worker as a niced child process) sends through
+`poctix run` (a real process, with its outbox worker as two niced child processes) sends through
 SMTP to an aiosmtpd server in this process. Each order (2 passes, a paid tier) starts pending
 with its seats held, as after Stripe Checkout; the benchmark then POSTs a correctly signed
 `checkout.session.completed` webhook for it. The clock runs from just before the POST to the
