@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 JS_TESTS := $(wildcard tests/js/*.test.mjs)
 
-.PHONY: run test install install-test vendor lint typecheck test-python test-js test-e2e bench clean
+.PHONY: run test test-fast install install-test vendor lint typecheck test-python test-python-fast test-js test-e2e bench clean
 
 # `make run HTTPS=1`: HTTPS on this machine's LAN address with a local certificate authority,
 # so phones can open the scanner and the wallet (README, "Phones need HTTPS").
@@ -12,6 +12,10 @@ run: install vendor
 	$(BIN)/poctix run --demo $(if $(filter 1 yes true,$(HTTPS)),--https)
 
 test: install-test vendor lint typecheck test-python test-js test-e2e
+
+# The quick loop while working: everything but the tests marked `slow` (fault, fuzz, many
+# hosts) and the browser suite. `make test` still runs them all.
+test-fast: install-test vendor lint typecheck test-python-fast test-js
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "POCtix needs Python 3.11 or newer (found " + sys.version.split()[0] + ")")'
@@ -56,7 +60,10 @@ typecheck: install-test
 test-python: install-test
 	$(BIN)/pytest tests
 
-test-js:
+test-python-fast: install-test
+	$(BIN)/pytest tests -m "not slow"
+
+test-js: vendor
 	@test -n "$(JS_TESTS)" || { echo "no JavaScript tests found in tests/js"; exit 1; }
 	node --test $(JS_TESTS)
 

@@ -35,6 +35,18 @@ CHROMIUM_ARGS = [
 ]
 
 
+E2E_DIR = Path(__file__).parent
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every browser test is `e2e` and `slow`, so `pytest -m "not slow"` (`make test-fast`)
+    leaves the whole folder out without each module having to say so."""
+    for item in items:
+        if item.path.is_relative_to(E2E_DIR):
+            item.add_marker(pytest.mark.e2e)
+            item.add_marker(pytest.mark.slow)
+
+
 def chromium_path() -> str | None:
     return os.environ.get("CHROMIUM_PATH") or shutil.which("chromium")
 

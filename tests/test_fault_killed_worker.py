@@ -34,6 +34,8 @@ from tests.mail_standin import SmtpSink
 from tests.mail_standin.kit import free_event, free_order, outbox
 from tests.stripe_standin.standin import StripeStandin
 
+pytestmark = pytest.mark.slow  # `make test-fast` leaves these out
+
 COMPLETED = "checkout.session.completed"
 
 

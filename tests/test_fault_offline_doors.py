@@ -50,6 +50,8 @@ from api.passes.tokens import pass_key_text, verify
 from api.settings import Settings
 from tests import factories
 
+pytestmark = pytest.mark.slow  # `make test-fast` leaves these out
+
 Client = AsyncTestClient[Litestar]
 MINUTE = 60_000
 OFFLINE_MS = 30 * MINUTE

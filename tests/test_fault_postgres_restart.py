@@ -34,6 +34,8 @@ from api.db.engine import create_engine, session_factory
 from tests import factories
 from tests.fault_support import PrivatePostgres, serving
 
+pytestmark = pytest.mark.slow  # `make test-fast` leaves these out
+
 QUANTITY = 2
 BUYERS = 6
 REQUEST_BOUND_S = 10.0

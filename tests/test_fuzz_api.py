@@ -35,6 +35,8 @@ from api.settings import Settings
 from tests import factories
 from tests.shop import OPERATOR, live_with_stripe
 
+pytestmark = pytest.mark.slow  # `make test-fast` leaves these out
+
 EXAMPLES = int(os.environ.get("POCTIX_FUZZ_EXAMPLES", "100"))
 
 

@@ -67,6 +67,8 @@ from tests.test_fault_offline_doors import (
 from tests.test_live_door import a_night_at_the_door
 from tests.test_scanner_api import T0, pair, scan
 
+pytestmark = pytest.mark.slow  # `make test-fast` leaves these out
+
 PROCESSES = 3
 WAIT_S = 60.0
 """Bound on every wait for something to happen (generous: 2 shared cores, 3 servers, Caddy)."""
