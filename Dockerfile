@@ -5,11 +5,9 @@ FROM node:20-bookworm-slim AS vendor
 WORKDIR /build
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
-RUN mkdir -p pwa/vendor/barcode-detector \
- && cp node_modules/barcode-detector/dist/es/*.js pwa/vendor/barcode-detector/ \
- && cp node_modules/zxing-wasm/dist/reader/zxing_reader.wasm pwa/vendor/ \
- && cp node_modules/idb/build/index.js pwa/vendor/idb.js \
- && cp node_modules/qrcode-generator/dist/qrcode.mjs pwa/vendor/qrcode-generator.js
+# The same copy as `make vendor`: the file list is package.json's "vendor" map.
+COPY scripts/vendor.mjs ./scripts/
+RUN node scripts/vendor.mjs
 
 FROM python:3.12-slim-bookworm AS build
 WORKDIR /build

@@ -40,12 +40,10 @@ node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund
 	@touch $@
 
-pwa/vendor/.stamp: node_modules/.package-lock.json
-	rm -rf pwa/vendor && mkdir -p pwa/vendor/barcode-detector
-	cp node_modules/barcode-detector/dist/es/*.js pwa/vendor/barcode-detector/
-	cp node_modules/zxing-wasm/dist/reader/zxing_reader.wasm pwa/vendor/
-	cp node_modules/idb/build/index.js pwa/vendor/idb.js
-	cp node_modules/qrcode-generator/dist/qrcode.mjs pwa/vendor/qrcode-generator.js
+# The files to copy are listed once, in package.json's "vendor" map (the Dockerfile runs the same
+# script); the service worker's precache list is made from pwa/ by the server.
+pwa/vendor/.stamp: node_modules/.package-lock.json scripts/vendor.mjs
+	node scripts/vendor.mjs
 	@touch $@
 
 vendor: pwa/vendor/.stamp
@@ -63,7 +61,7 @@ test-python: install-test
 test-python-fast: install-test
 	$(BIN)/pytest tests -m "not slow"
 
-test-js: vendor
+test-js: install-test vendor
 	@test -n "$(JS_TESTS)" || { echo "no JavaScript tests found in tests/js"; exit 1; }
 	node --test $(JS_TESTS)
 

@@ -3,13 +3,19 @@
 
 The service worker's cache name carries a hash of every file under `pwa/`, so any change to the
 app makes the browser install a new worker, which takes over through the waiting → reload flow.
+Its precache list is made here too, from the files on disk (`precache_urls`), so a new module or
+vendor file is cached for offline use without anyone keeping a list in step with the imports.
 HTML and the worker are served `no-cache` (always revalidated); the worker itself keeps the
 offline copies.
+
+`python -m api.pwa` prints the precache list as JSON (the JavaScript tests check it against the
+modules each page imports).
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 from pathlib import Path
 
 from litestar import Response, Router, get
@@ -22,9 +28,36 @@ from api.paths import project_root
 
 NO_CACHE = {"Cache-Control": "no-cache"}
 
+# The apps' pages and manifests have URLs of their own (the scanner's scope is /scan, not
+# /pwa/scanner/): URL -> file under pwa/. The routes and the precache list both come from here.
+PAGES = {
+    "/scan": "scanner/index.html",
+    "/scan/manifest.webmanifest": "scanner/manifest.webmanifest",
+    "/wallet": "wallet/index.html",
+    "/wallet/manifest.webmanifest": "wallet/manifest.webmanifest",
+    "/admin/manifest.webmanifest": "dashboard/manifest.webmanifest",
+}
+# Every file in these folders is precached (at /pwa/…): what the scanner, the wallet and the
+# dashboard shell load. Dot files (vendor/.stamp) are not.
+PRECACHED_FOLDERS = ("scanner", "wallet", "dashboard", "lib", "vendor", "icons")
+PRECACHE_PLACEHOLDER = b"/* __PRECACHE_URLS__ */ []"
+
 
 def pwa_dir() -> Path:
     return project_root() / "pwa"
+
+
+def precache_urls(root: Path) -> list[str]:
+    """What the service worker caches at install: each page's URL, then every other file of the
+    precached folders at its /pwa/ URL."""
+    pages = set(PAGES.values())
+    files = sorted(
+        path.relative_to(root).as_posix()
+        for folder in PRECACHED_FOLDERS
+        for path in (root / folder).rglob("*")
+        if path.is_file() and not any(part.startswith(".") for part in path.relative_to(root).parts)
+    )
+    return [*PAGES, *(f"/pwa/{file}" for file in files if file not in pages)]
 
 
 def tree_hash(root: Path) -> str:
@@ -35,25 +68,33 @@ def tree_hash(root: Path) -> str:
     return digest.hexdigest()[:16]
 
 
-class TreeVersion:
-    """The hash of the PWA's files, recomputed only when a file's size or mtime changes, so a
-    deploy that replaces files without a restart still hands browsers a new worker."""
+class ServiceWorker:
+    """sw.js as served: the hash of the PWA's files and the precache list written in, remade only
+    when a file's size or mtime changes, so a deploy that replaces files without a restart still
+    hands browsers a new worker with the right list."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
         self._signature: tuple[tuple[str, int, int], ...] = ()
-        self._version = ""
+        self._body = b""
 
-    def current(self) -> str:
+    def current(self) -> bytes:
         signature = tuple(
             (str(p), p.stat().st_mtime_ns, p.stat().st_size)
             for p in sorted(self.root.rglob("*"))
             if p.is_file()
         )
         if signature != self._signature:
+            source = _read(self.root / "sw.js")
+            if PRECACHE_PLACEHOLDER not in source:
+                raise RuntimeError(f"sw.js lost its precache placeholder {PRECACHE_PLACEHOLDER!r}")
+            urls = json.dumps(precache_urls(self.root)).encode()
+            version = tree_hash(self.root).encode()
+            self._body = source.replace(PRECACHE_PLACEHOLDER, urls).replace(
+                b"__PRECACHE_VERSION__", version
+            )
             self._signature = signature
-            self._version = tree_hash(self.root)
-        return self._version
+        return self._body
 
 
 def _read(path: Path) -> bytes:
@@ -64,13 +105,12 @@ def _read(path: Path) -> bytes:
 
 def create_pwa_router(root: Path | None = None) -> Router:
     root = root or pwa_dir()
-    version = TreeVersion(root)
+    worker = ServiceWorker(root)
 
     @get("/sw.js", include_in_schema=False)
     async def service_worker() -> Response[bytes]:
-        body = _read(root / "sw.js").replace(b"__PRECACHE_VERSION__", version.current().encode())
         return Response(
-            body,
+            worker.current(),
             media_type="text/javascript",
             headers={**NO_CACHE, "Service-Worker-Allowed": "/"},
         )
@@ -82,13 +122,11 @@ def create_pwa_router(root: Path | None = None) -> Router:
 
         return handler
 
-    html, manifest = "text/html", "application/manifest+json"
     apps = [
-        serve(["/scan", "/scan/"], root / "scanner" / "index.html", html),
-        serve("/scan/manifest.webmanifest", root / "scanner" / "manifest.webmanifest", manifest),
-        serve(["/wallet", "/wallet/"], root / "wallet" / "index.html", html),
-        serve("/wallet/manifest.webmanifest", root / "wallet" / "manifest.webmanifest", manifest),
-        serve("/admin/manifest.webmanifest", root / "dashboard" / "manifest.webmanifest", manifest),
+        serve([url, f"{url}/"], root / file, "text/html")
+        if file.endswith(".html")
+        else serve(url, root / file, "application/manifest+json")
+        for url, file in PAGES.items()
     ]
 
     files = create_static_files_router(
@@ -102,3 +140,7 @@ def create_pwa_router(root: Path | None = None) -> Router:
         path="/",
         route_handlers=[service_worker, *apps, files],
     )
+
+
+if __name__ == "__main__":
+    print(json.dumps(precache_urls(pwa_dir())))

@@ -4,10 +4,10 @@
  * POCtix service worker, served at /sw.js with root scope.
  *
  * It precaches the door scanner's shell (page, modules, styles, icons, the QR decoder's wasm)
- * and the buyer's wallet (page, modules, the QR drawer) under a cache named after
- * __PRECACHE_VERSION__, which the server replaces with a hash of every file under pwa/: any
- * change to the app makes a new worker. The new worker installs in
- * the background and waits; the page tells it to skipWaiting when the door agrees (or is idle),
+ * and the buyer's wallet (page, modules, the QR drawer), as listed by the server, under a cache
+ * named after __PRECACHE_VERSION__, which the server replaces with a hash of every file under
+ * pwa/: any change to the app makes a new worker. The new worker installs in the background and
+ * waits; the page tells it to skipWaiting when the door agrees (or is idle),
  * then reloads. Old caches go at activation.
  *
  * Fetches: only same-origin GETs of precached URLs are answered, cache first (the cache is
@@ -28,47 +28,12 @@ const SCANNER_PAGE = '/scan';
 const WALLET_PAGE = '/wallet';
 const ADMIN_CACHE = 'poctix-admin';
 
-/** Everything the scanner needs to start with no network. Keep in step with its imports. */
-const PRECACHE = [
-  SCANNER_PAGE,
-  '/scan/manifest.webmanifest',
-  '/pwa/scanner/scanner.css',
-  '/pwa/scanner/app.js',
-  '/pwa/scanner/camera.js',
-  '/pwa/scanner/feedback.js',
-  '/pwa/scanner/format.js',
-  '/pwa/scanner/pairing.js',
-  '/pwa/scanner/updates.js',
-  '/pwa/scanner/view.js',
-  '/pwa/scanner/wedge.js',
-  '/pwa/lib/base32.js',
-  '/pwa/lib/door.js',
-  '/pwa/lib/pass-pack.js',
-  '/pwa/lib/pass-token.js',
-  '/pwa/lib/scanner-store.js',
-  '/pwa/lib/secure-context.js',
-  '/pwa/lib/sync-client.js',
-  '/pwa/lib/sync-core.js',
-  '/pwa/vendor/idb.js',
-  '/pwa/vendor/barcode-detector/ponyfill.js',
-  '/pwa/vendor/barcode-detector/zxing-exported.js',
-  '/pwa/vendor/zxing_reader.wasm',
-  WALLET_PAGE,
-  '/wallet/manifest.webmanifest',
-  '/pwa/wallet/wallet.css',
-  '/pwa/wallet/app.js',
-  '/pwa/wallet/model.js',
-  '/pwa/wallet/store.js',
-  '/pwa/wallet/qr.js',
-  '/pwa/vendor/qrcode-generator.js',
-  '/admin/manifest.webmanifest',
-  '/pwa/dashboard/shell.js',
-  '/pwa/dashboard/door-live.js',
-  '/pwa/dashboard/figures.js',
-  '/pwa/icons/icon-192.png',
-  '/pwa/icons/icon-512.png',
-  '/pwa/icons/icon-maskable-512.png',
-];
+/**
+ * Everything the scanner, the wallet and the dashboard shell need with no network: the server
+ * writes the list in here (api/pwa.py: each page's URL and every file of pwa/'s app, lib, vendor
+ * and icon folders), so it never falls out of step with the imports.
+ */
+const PRECACHE = /** @type {string[]} */ (/* __PRECACHE_URLS__ */ []);
 const PRECACHED = new Set(PRECACHE);
 /** Pages answered from the precache when navigated to (with or without a trailing slash). */
 const SHELL_PAGES = new Set([SCANNER_PAGE, `${SCANNER_PAGE}/`, WALLET_PAGE, `${WALLET_PAGE}/`]);

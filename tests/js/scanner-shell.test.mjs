@@ -6,16 +6,15 @@
  */
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
+import { join } from 'node:path';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 
 import { ago, alsoAdmittedText, clockTime, removedText, verdictText } from '../../pwa/scanner/format.js';
 import { pairCodeFrom } from '../../pwa/scanner/pairing.js';
 import { WedgeBuffer } from '../../pwa/scanner/wedge.js';
 import { message } from '../../pwa/lib/sync-core.js';
+import { PRECACHE, ROOT, modulesFrom, urlOf } from './precache.mjs';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const SW = readFileSync(join(ROOT, 'pwa/sw.js'), 'utf8');
 
 /** URL path -> file in the repository, as the server maps them. @param {string} url */
@@ -27,32 +26,6 @@ function fileOf(url) {
   if (url === '/admin/manifest.webmanifest') return join(ROOT, 'pwa/dashboard/manifest.webmanifest');
   assert.ok(url.startsWith('/pwa/'), `unexpected precache URL ${url}`);
   return join(ROOT, url.slice(1));
-}
-
-/** @param {string} file */
-const urlOf = (file) => `/${relative(ROOT, file).split('\\').join('/')}`;
-
-const PRECACHE = new Set(
-  [...(/const PRECACHE = \[([\s\S]*?)\];/.exec(SW)?.[1] ?? '').matchAll(/'([^']+)'/g)].map((m) => m[1]),
-);
-
-/**
- * Every module the page can load, following static and dynamic imports from `entry`.
- * @param {string} entry
- */
-function modulesFrom(entry) {
-  const seen = new Set();
-  const todo = [entry];
-  while (todo.length > 0) {
-    const file = /** @type {string} */ (todo.pop());
-    if (seen.has(file)) continue;
-    seen.add(file);
-    assert.ok(existsSync(file), `${relative(ROOT, file)} is imported but missing (vendor files: \`make vendor\`)`);
-    const source = readFileSync(file, 'utf8');
-    const specifiers = [...source.matchAll(/(?:from|import)\s*\(?\s*["'](\.{1,2}\/[^"']+)["']/g)].map((m) => m[1]);
-    for (const spec of specifiers) todo.push(join(dirname(file), spec));
-  }
-  return [...seen];
 }
 
 test('precaches every module the scanner imports, including the QR decoder and its wasm', () => {

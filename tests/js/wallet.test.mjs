@@ -5,10 +5,9 @@
  * the offline shell (every module the page loads is precached).
  */
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 
 import {
   arrange,
@@ -20,8 +19,8 @@ import {
   readRecord,
   readingNotes,
 } from '../../pwa/wallet/model.js';
+import { PRECACHE, ROOT, modulesFrom, urlOf } from './precache.mjs';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const HOUR = 3600_000;
 const NOW = Date.UTC(2026, 6, 1, 12, 0);
 const TOKEN_A = 'A'.repeat(64) + '2'.repeat(64);
@@ -180,36 +179,13 @@ test('shows when an event starts in its own time zone, and survives a zone it do
   assert.equal(eventWhen({ ...event, starts_at: null }), '');
 });
 
-const SW = readFileSync(join(ROOT, 'pwa/sw.js'), 'utf8');
-const PRECACHE = new Set(
-  [...(/const PRECACHE = \[([\s\S]*?)\];/.exec(SW)?.[1] ?? '').matchAll(/'([^']+)'|^\s*([A-Z_]+),$/gm)]
-    .map((m) => m[1] ?? { WALLET_PAGE: '/wallet', SCANNER_PAGE: '/scan' }[m[2]]),
-);
-
-/** @param {string} entry */
-function modulesFrom(entry) {
-  const seen = new Set();
-  const todo = [entry];
-  while (todo.length > 0) {
-    const file = /** @type {string} */ (todo.pop());
-    if (seen.has(file)) continue;
-    seen.add(file);
-    assert.ok(existsSync(file), `${relative(ROOT, file)} is imported but missing (vendor files: \`make vendor\`)`);
-    const source = readFileSync(file, 'utf8');
-    const specifiers = [...source.matchAll(/(?:from|import)\s*\(?\s*["'](\.{1,2}\/[^"']+)["']/g)].map((m) => m[1]);
-    for (const spec of specifiers) todo.push(join(dirname(file), spec));
-  }
-  return [...seen];
-}
-
 test('the wallet opens offline: its page, manifest, icons and every module it loads are precached', () => {
   assert.ok(PRECACHE.has('/wallet'));
   assert.ok(PRECACHE.has('/wallet/manifest.webmanifest'));
   const modules = modulesFrom(join(ROOT, 'pwa/wallet/app.js'));
   assert.ok(modules.some((m) => m.endsWith('qrcode-generator.js')), 'follows the QR drawer import');
   for (const file of modules) {
-    const url = `/${relative(ROOT, file).split('\\').join('/')}`;
-    assert.ok(PRECACHE.has(url), `${url} is not precached`);
+    assert.ok(PRECACHE.has(urlOf(file)), `${urlOf(file)} is not precached`);
   }
   const html = readFileSync(join(ROOT, 'pwa/wallet/index.html'), 'utf8');
   for (const [, url] of html.matchAll(/(?:href|src)="(\/[^"]+)"/g)) assert.ok(PRECACHE.has(url), `${url} is not precached`);
