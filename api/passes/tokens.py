@@ -5,7 +5,7 @@ Layout (80 bytes, so the base32 text is exactly 128 characters with no padding b
     version (1) | key id (4, big-endian) | pass key (11, random) | Ed25519 signature (64)
 
 The signature covers the first 16 bytes. The text is RFC 4648 base32 without padding, upper
-case, so a QR encoder can use alphanumeric mode: a token is a version-5 QR at error correction M.
+case, so a QR encoder can use alphanumeric mode: a token is a version-6 QR at error correction M.
 Because 80 bytes is a multiple of 5, every token has exactly one spelling; no two strings decode
 to the same pass.
 
