@@ -14,9 +14,9 @@ then goes out; a provider that accepted it just before the kill receives it twic
 once, never lost).
 
 Waking: every insert into `outbox_message` NOTIFYs channel `outbox` (a trigger; PostgreSQL
-delivers it when the inserting transaction commits). The worker LISTENs on its own asyncpg
-connection and also polls every `every` seconds, for retries coming due and as the fallback
-while the listening connection is down (it reconnects on the next round).
+delivers it when the inserting transaction commits). The worker LISTENs on its own connection
+(`api.db.listen.Listener`) and also polls every `every` seconds, for retries coming due and as
+the fallback while the listening connection is down (it reconnects on the next round).
 """
 
 from __future__ import annotations
@@ -30,7 +30,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-import asyncpg  # type: ignore[import-untyped]
 from sqlalchemy import select
 from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -38,6 +37,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from api import mail
 from api.checkout.sweep import release_lapsed_holds
 from api.db import OutboxMessage, utcnow
+from api.db.listen import Listener
 from api.payments.gateway import gateway_for
 from api.settings import Settings
 from api.web.observability import sentry_tags
@@ -280,39 +280,25 @@ def _without_bind(options: dict[str, Any]) -> dict[str, Any]:
 
 
 class Wakeup:
-    """LISTEN on the `outbox` channel through a raw asyncpg connection, reconnecting when lost."""
+    """Wakes the worker on the `outbox` channel (a shared `Listener`); polling covers the rest."""
 
     def __init__(self, url: URL | None) -> None:
-        self._dsn = url.set(drivername="postgresql").render_as_string(False) if url else None
-        self._conn: asyncpg.Connection | None = None
+        self._listener = Listener(url, CHANNEL) if url is not None else None
         self._event = asyncio.Event()
-        self._warned = False
+        if self._listener is not None:
+            self._listener.subscribe(self._poked)
 
     @property
     def listening(self) -> bool:
-        return self._conn is not None and not self._conn.is_closed()
+        return self._listener is not None and self._listener.listening
 
     async def listen(self) -> None:
         """Make sure we are listening; on failure, stay with polling (logged once)."""
-        if self._dsn is None or self.listening:
-            return
-        try:
-            conn = await asyncpg.connect(self._dsn, timeout=5)
-            await conn.add_listener(CHANNEL, self._notified)
-        except (OSError, TimeoutError, asyncpg.PostgresError) as exc:
-            if not self._warned:
-                log.warning("cannot LISTEN for outbox rows (%s); polling", type(exc).__name__)
-                self._warned = True
-            return
-        conn.add_termination_listener(self._lost)
-        self._conn, self._warned = conn, False
+        if self._listener is not None:
+            await self._listener.ensure()
 
-    def _notified(self, *_: object) -> None:
-        self._event.set()
-
-    def _lost(self, *_: object) -> None:
-        log.warning("lost the outbox LISTEN connection; polling until it is back")
-        self._event.set()
+    def _poked(self, _payload: str | None) -> None:
+        self._event.set()  # a new row, or the connection lost: run a round either way
 
     def clear(self) -> None:
         self._event.clear()
@@ -325,11 +311,8 @@ class Wakeup:
         return self._event.is_set()
 
     async def close(self) -> None:
-        if self._conn is not None and not self._conn.is_closed():
-            self._conn.remove_termination_listener(self._lost)
-            with contextlib.suppress(Exception):
-                await self._conn.close(timeout=2)
-        self._conn = None
+        if self._listener is not None:
+            await self._listener.close()
 
 
 def _url(sessions: async_sessionmaker[AsyncSession]) -> URL | None:

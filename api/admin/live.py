@@ -6,77 +6,59 @@ missed poke costs nothing but a moment's delay (the page also pulls every 30 s).
 
 Pokes come from PostgreSQL: triggers send `NOTIFY door, '<event id>'` when scans, passes or
 devices of an event change (migration b7d41c2e9f10), whichever process wrote them. Each app
-process keeps one LISTEN connection (`DoorPokes`), opened when the first page subscribes, and
-fans notifications out to that process's open streams.
+process keeps one LISTEN connection (`DoorPokes`, over `api.db.listen.Listener`), opened when
+the first page subscribes, and fans notifications out to that process's open streams.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 import uuid
 from collections import defaultdict
 from collections.abc import AsyncGenerator
 from datetime import datetime
 from typing import Any
 
-import asyncpg  # type: ignore[import-untyped]
 import msgspec
 from litestar import Controller, Request, get
 from litestar.params import FromPath
 from litestar.response import ServerSentEvent, ServerSentEventMessage, Template
 from sqlalchemy import func, select
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.admin.access import SIGN_IN_FIRST, viewer
 from api.admin.door import event_for
 from api.checkin.sync_service import first_doors
 from api.db import Event, Pass, PassStatus, Scan, ScannerDevice, TicketTier, utcnow
+from api.db.listen import Listener
 from api.web.deps import DB
-
-log = logging.getLogger(__name__)
 
 CHANNEL = "door"
 KEEPALIVE_SECONDS = 15.0
 
 
 class DoorPokes:
-    """One LISTEN connection per process, shared by every open live door page."""
+    """One LISTEN connection per process (a shared `Listener`), fanned out to the open pages."""
 
     def __init__(self, database_url: str) -> None:
-        url = make_url(database_url).set(drivername="postgresql")
-        self._dsn = url.render_as_string(hide_password=False)
-        self._conn: asyncpg.Connection | None = None
-        self._lock = asyncio.Lock()
+        self._listener = Listener(database_url, CHANNEL)
+        self._listener.subscribe(self._poked)
         self._waiters: dict[str, set[asyncio.Event]] = defaultdict(set)
 
     @property
     def listening(self) -> bool:
-        return self._conn is not None and not self._conn.is_closed()
+        return self._listener.listening
 
     async def _ensure(self) -> None:
-        async with self._lock:
-            if self.listening:
-                return
-            try:
-                conn = await asyncpg.connect(self._dsn, timeout=5)
-                await conn.add_listener(CHANNEL, self._notified)
-            except (OSError, TimeoutError, asyncpg.PostgresError) as exc:
-                log.warning("cannot LISTEN for door changes (%s)", type(exc).__name__)
-                return
-            conn.add_termination_listener(self._lost)
-            self._conn = conn
+        await self._listener.ensure()
 
-    def _notified(self, _conn: object, _pid: int, _channel: str, payload: str) -> None:
-        for waiter in self._waiters.get(payload, ()):
-            waiter.set()
-
-    def _lost(self, *_: object) -> None:
-        log.warning("lost the door LISTEN connection; pages fall back to pulling")
-        self._conn = None
-        for waiters in self._waiters.values():
+    def _poked(self, payload: str | None) -> None:
+        if payload is not None:
+            for waiter in self._waiters.get(payload, ()):
+                waiter.set()
+            return
+        for waiters in self._waiters.values():  # the connection was lost
             for waiter in waiters:
                 waiter.set()  # they may have missed a change: pull now
 
@@ -105,11 +87,7 @@ class DoorPokes:
                 del self._waiters[key]
 
     async def close(self) -> None:
-        if self._conn is not None and not self._conn.is_closed():
-            self._conn.remove_termination_listener(self._lost)
-            with contextlib.suppress(Exception):
-                await self._conn.close(timeout=2)
-        self._conn = None
+        await self._listener.close()
 
 
 class TierFigures(msgspec.Struct):
