@@ -7,12 +7,11 @@
  */
 
 import { needsHttps, writeHttpsNotice } from '../lib/secure-context.js';
+import { registerWorker } from '../lib/sw-register.js';
 
 const asOf = document.querySelector('meta[name="poctix-as-of"]')?.getAttribute('content') ?? null;
 
-if ('serviceWorker' in navigator) {
-  navigator.serviceWorker.register('/sw.js', { scope: '/' }).catch(() => {});
-}
+void registerWorker();
 
 /** @param {string | null} iso */
 function when(iso) {

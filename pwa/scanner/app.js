@@ -16,7 +16,7 @@ import { message } from '../lib/sync-core.js';
 import { Camera } from './camera.js';
 import { signal, unlockAudio } from './feedback.js';
 import { pairCodeFrom, showPairing } from './pairing.js';
-import { activate, registerWorker, requestBackgroundSync } from './updates.js';
+import { activate, registerWorker, requestBackgroundSync } from '../lib/sw-register.js';
 import { View } from './view.js';
 import { attachWedge } from './wedge.js';
 

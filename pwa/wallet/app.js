@@ -24,6 +24,7 @@ import {
   readingNotes,
 } from './model.js';
 import { needsHttps, writeHttpsNotice } from '../lib/secure-context.js';
+import { registerWorker } from '../lib/sw-register.js';
 
 /** @typedef {import('./model.js').SavedOrder} SavedOrder */
 /** @typedef {import('./model.js').SavedPass} SavedPass */
@@ -47,9 +48,7 @@ function el(tag, attrs = {}, ...children) {
   return node;
 }
 
-if ('serviceWorker' in navigator) {
-  navigator.serviceWorker.register('/sw.js', { scope: '/' }).catch(() => {});
-}
+void registerWorker();
 
 /** @type {typeof import('./store.js') | null} */
 let store = null;

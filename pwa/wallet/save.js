@@ -9,6 +9,7 @@
  * longer lists stays marked rather than vanishing.
  */
 
+import { registerWorker } from '../lib/sw-register.js';
 import { fromWire, merged, readRecord } from './model.js';
 import { openWallet, putOrder, record } from './store.js';
 
@@ -35,9 +36,8 @@ function say(status, text, withLink = false) {
  * @returns {Promise<boolean>}
  */
 async function offlineReady() {
-  if (!('serviceWorker' in navigator)) return false;
   try {
-    await navigator.serviceWorker.register('/sw.js', { scope: '/' });
+    if ((await registerWorker()) === null) return false;
     /** @type {Promise<null>} */
     const timeout = new Promise((resolve) => setTimeout(() => resolve(null), READY_WAIT_MS));
     const registration = await Promise.race([navigator.serviceWorker.ready, timeout]);
@@ -104,7 +104,7 @@ async function save(button, status) {
 }
 
 // Install the worker early, so the wallet's offline copy is usually complete before the tap.
-if ('serviceWorker' in navigator) navigator.serviceWorker.register('/sw.js', { scope: '/' }).catch(() => {});
+void registerWorker();
 
 for (const button of document.querySelectorAll('button[data-wallet-source]')) {
   const status = document.getElementById(button.getAttribute('aria-describedby') ?? '') ?? document.createElement('p');
