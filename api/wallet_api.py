@@ -33,13 +33,6 @@ from api.web.errors import error_responses
 
 NOT_FOUND = "No order at this link. It may have been removed; check the link in your email."
 PRIVATE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
-# The orders /account lists: the ones that ever had passes.
-SHOWN_STATUSES = [
-    OrderStatus.paid,
-    OrderStatus.partially_refunded,
-    OrderStatus.refunded,
-    OrderStatus.disputed,
-]
 
 
 class WalletPass(msgspec.Struct):
@@ -154,7 +147,7 @@ class WalletApi(Controller):
             raise NotAuthorizedException(detail="Sign in to save your passes to this phone.")
         orders = await db.scalars(
             select(Order)
-            .where(Order.buyer_email == email, Order.status.in_(SHOWN_STATUSES))
+            .where(Order.buyer_email == email, Order.status.in_(OrderStatus.sold()))
             .options(_with_event())
             .order_by(Order.created_at.desc())
         )

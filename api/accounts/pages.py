@@ -71,17 +71,11 @@ class AccountPages(Controller):
         orders = (
             await db.scalars(
                 select(Order)
-                .where(
-                    Order.buyer_email == email,
-                    Order.status.in_(
-                        [OrderStatus.paid, OrderStatus.partially_refunded, OrderStatus.refunded,
-                         OrderStatus.disputed]
-                    ),
-                )
+                .where(Order.buyer_email == email, Order.status.in_(OrderStatus.sold()))
                 .options(selectinload(Order.event).selectinload(Event.organizer))
                 .order_by(Order.created_at.desc())
             )
-        ).all()  # fmt: skip
+        ).all()
         return Template(
             template_name="account.html",
             context={"email": email, "orders": orders},

@@ -21,13 +21,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.db import Order, OrderStatus, Pass
 
-TOOK_MONEY = [
-    OrderStatus.paid,
-    OrderStatus.partially_refunded,
-    OrderStatus.refunded,
-    OrderStatus.disputed,
-]
-
 
 @dataclass(frozen=True)
 class Money:
@@ -58,7 +51,7 @@ async def event_money(db: AsyncSession, event_ids: Sequence[uuid.UUID]) -> dict[
             func.sum(Order.refunded_minor),
             func.sum(disputed),
         )
-        .where(Order.event_id.in_(event_ids), Order.status.in_(TOOK_MONEY))
+        .where(Order.event_id.in_(event_ids), Order.status.in_(OrderStatus.sold()))
         .group_by(Order.event_id)
     )
     return {

@@ -33,6 +33,14 @@ class OrderStatus(StrEnum):
     partially_refunded = "partially_refunded"
     disputed = "disputed"
 
+    @classmethod
+    def sold(cls) -> tuple[OrderStatus, ...]:
+        """Orders that were sold: their passes were issued, so the buyer sees them (passes page,
+        /account, the wallet) and their money counts, whatever happened since (a refund or a
+        dispute voids passes but keeps the order shown). Pending, expired and cancelled orders
+        never had passes."""
+        return (cls.paid, cls.partially_refunded, cls.refunded, cls.disputed)
+
 
 class PassStatus(StrEnum):
     valid = "valid"
