@@ -23,6 +23,8 @@
  * scan). Runs unchanged in browsers and in node 20.
  */
 
+import { voidWording } from './void-wording.js';
+
 /** The origin of pass changes. No device may use it as its id. */
 export const SERVER = 'server';
 /** A repeat of the same code on the same device within this many ms is ignored. */
@@ -764,13 +766,6 @@ export function newScan(state, { device, verdict: shown, door, scannedAt, admitt
 // ---------------------------------------------------------------------------------------------
 // 9. Messages (human words, apart from the codes; the UI formats `at` in the event's zone)
 
-/** @type {Readonly<Record<string, string>>} */
-const VOID_TITLES = Object.freeze({
-  refunded: 'Refunded — do not admit',
-  disputed: 'Disputed — do not admit',
-  cancelled: 'Cancelled — do not admit',
-});
-
 /**
  * English words for a verdict; `at` and `door` pass through for the UI to format.
  * @param {Verdict} shown
@@ -790,9 +785,7 @@ export function message(shown) {
       words = ['amber', 'Already scanned', shown.door ? `First admitted at ${shown.door}` : null];
       break;
     case 'void': {
-      const reason = shown.reason ?? '';
-      const title = has(VOID_TITLES, reason) ? VOID_TITLES[reason] : 'Void — do not admit';
-      words = ['red', title, null];
+      words = ['red', voidWording(shown.reason).door, null];
       break;
     }
     case 'invalid':

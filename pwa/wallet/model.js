@@ -15,6 +15,8 @@
  * answers 404) is kept and marked, never dropped silently.
  */
 
+import { voidWording } from '../lib/void-wording.js';
+
 /** The order id in `/passes/{public_id}` (the same rule as the server). */
 export const PUBLIC_ID = /^[A-Za-z0-9_-]{16,43}$/;
 /** What a QR code in alphanumeric mode can say: tokens are uppercase base32. */
@@ -235,10 +237,8 @@ export function markedMissing(saved, now) {
  */
 export function passState(pass, order) {
   if (pass.status === 'void') {
-    const reason = pass.void_reason;
-    if (reason === 'refunded') return { code: 'void', badge: 'Void — refunded', title: 'Refunded — do not admit', warning: null };
-    if (reason === 'disputed') return { code: 'void', badge: 'Void — disputed', title: 'Disputed — do not admit', warning: null };
-    return { code: 'void', badge: 'Void', title: 'Void — do not admit', warning: null };
+    const words = voidWording(pass.void_reason);
+    return { code: 'void', badge: words.buyer, title: words.door, warning: null };
   }
   if (order.missing || pass.missing) {
     return {
