@@ -4,7 +4,8 @@
 FROM node:20-bookworm-slim AS vendor
 WORKDIR /build
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund
+# The image needs only the browser libraries, not the type checker (a devDependency).
+RUN npm ci --omit=dev --no-audit --no-fund
 # The same copy as `make vendor`: the file list is package.json's "vendor" map.
 COPY scripts/vendor.mjs ./scripts/
 RUN node scripts/vendor.mjs

@@ -48,9 +48,11 @@ pwa/vendor/.stamp: node_modules/.package-lock.json scripts/vendor.mjs
 
 vendor: pwa/vendor/.stamp
 
-lint: install-test
+# tsc checks the PWA's JSDoc types (tsconfig.json); it reads the copied libraries in pwa/vendor/.
+lint: install-test vendor
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	node_modules/.bin/tsc -p tsconfig.json
 
 typecheck: install-test
 	$(BIN)/mypy

@@ -11,6 +11,9 @@ const status = document.getElementById('live-status');
 const FALLBACK_PULL_MS = 30000;
 
 if (root && status) {
+  // `pull` below is a hoisted function declaration, so tsc does not carry the narrowing of
+  // `root` into it; this const is the narrowed element.
+  const view = root;
   const eventId = root.dataset.eventId;
   const timeZone = root.dataset.timezone || 'UTC';
   const base = `/admin/events/${eventId}/door`;
@@ -35,10 +38,10 @@ if (root && status) {
         const response = await fetch(`${base}.json`, { headers: { Accept: 'application/json' }, cache: 'no-store' });
         if (!response.ok) throw new Error(`HTTP ${response.status}`);
         const figures = await response.json();
-        render(root, figures);
+        render(view, figures);
         asOf = figures.as_of;
         say(`Live · as of ${clock(asOf, timeZone)}`);
-        root.dataset.asOf = asOf || '';
+        view.dataset.asOf = asOf || '';
       } while (again);
     } catch {
       say(`Offline · figures as of ${clock(asOf ?? document.querySelector('meta[name="poctix-as-of"]')?.getAttribute('content') ?? null, timeZone)}`);
