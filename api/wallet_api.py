@@ -26,7 +26,7 @@ from sqlalchemy.orm import selectinload
 
 from api.accounts.sessions import signed_in_email
 from api.checkout.pages import PUBLIC_ID
-from api.db import Event, Order, OrderStatus, PassStatus, TicketTier
+from api.db import Event, Order, OrderStatus
 from api.passes import services as passes
 from api.web.deps import DB, AppSettings
 from api.web.errors import error_responses
@@ -72,25 +72,16 @@ class WalletOrders(msgspec.Struct):
 
 async def wallet_order(db: AsyncSession, *, order: Order, secret_key: str) -> WalletOrder:
     """One order as the wallet stores it (the order's event and organizer must be loaded)."""
-    tiers = {
-        tier.id: tier.name
-        for tier in await db.scalars(
-            select(TicketTier).where(TicketTier.event_id == order.event_id)
+    shown = [
+        WalletPass(
+            id=item.id,
+            tier=item.tier,
+            status=item.status,
+            void_reason=item.void_reason,
+            token=item.token,
         )
-    }
-    shown = []
-    for item in await passes.order_passes(db, order_id=order.id):
-        valid = item.status == PassStatus.valid
-        token = await passes.pass_token(db, item=item, secret_key=secret_key) if valid else None
-        shown.append(
-            WalletPass(
-                id=item.id,
-                tier=tiers.get(item.tier_id, ""),
-                status=item.status,
-                void_reason=None if valid else item.void_reason,
-                token=token,
-            )
-        )
+        for item in await passes.shown_passes(db, order=order, secret_key=secret_key)
+    ]
     event = order.event
     return WalletOrder(
         public_id=order.public_id,

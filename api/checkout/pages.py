@@ -16,12 +16,11 @@ from sqlalchemy.orm import selectinload
 
 from api.checkout import abandon, fulfilment, services
 from api.checkout.qr import qr_svg
-from api.db import Event, Order, OrderStatus, PassStatus, TicketTier, utcnow
+from api.db import Event, Order, OrderStatus, TicketTier, utcnow
 from api.events import services as events
 from api.events.cache import EventCache, Snapshot
 from api.formatting import clock
 from api.passes import services as passes
-from api.passes.tokens import pass_key_text
 from api.payments.gateway import PaymentsUnavailable, StripeGateway
 from api.web import ratelimit
 from api.web.deps import DB, AppSettings, Gateway
@@ -149,25 +148,18 @@ class CheckoutPages(Controller):
         order = await _order(db, public_id)
         if order.status == OrderStatus.pending and order.stripe_checkout_session_id:
             await _confirm_with_stripe(db, order, settings, gateway)
-        items = await passes.order_passes(db, order_id=order.id)
-        tiers = {tier.id: tier for tier in await _tiers(db, order)}
-        shown = []
-        for item in items:
-            token = await passes.pass_token(db, item=item, secret_key=settings.secret_key)
-            shown.append(
-                {
-                    "tier": tiers[item.tier_id].name,
-                    "valid": item.status == PassStatus.valid,
-                    "reason": item.void_reason,
-                    "svg": qr_svg(token) if item.status == PassStatus.valid else None,
-                    "token": token,
-                    "pass_id": pass_key_text(item.pass_key),
-                }
-            )
+        shown = await passes.shown_passes(db, order=order, secret_key=settings.secret_key)
+        svgs = {item.id: qr_svg(item.token) for item in shown if item.token}
         wallets = {"apple": settings.apple_wallet_enabled, "google": settings.google_wallet_enabled}
         return Template(
             template_name="passes.html",
-            context={"order": order, "event": order.event, "passes": shown, "wallets": wallets},
+            context={
+                "order": order,
+                "event": order.event,
+                "passes": shown,
+                "svgs": svgs,
+                "wallets": wallets,
+            },
             headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"},
         )
 
@@ -183,10 +175,6 @@ async def _order(db: Any, public_id: str) -> Order:
     if order is None:
         raise NotFoundException(detail="No order at this link. Check the link in your email.")
     return order
-
-
-async def _tiers(db: Any, order: Order) -> list[Any]:
-    return list(await db.scalars(select(TicketTier).where(TicketTier.event_id == order.event_id)))
 
 
 async def _confirm_with_stripe(

@@ -23,13 +23,12 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from api import formatting
 from api.accounts import services as accounts  # the module: it imports api.mail.addresses
-from api.db import Event, Order, OrderLine, Pass, PassStatus
+from api.db import Event, Order, OrderLine
 from api.mail import images
 from api.mail.addresses import header_text, mailbox
 from api.mail.errors import AddressRefused, Undeliverable
 from api.mail.message import Draft, InlineImage
 from api.passes import services as passes_service
-from api.passes.tokens import pass_key_text
 from api.settings import Settings
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates" / "mail"
@@ -59,6 +58,8 @@ class PassView:
     code: str
     token: str | None
     reason: str | None
+    void_text: str | None
+    """The buyer's wording for a void pass (api/passes/void_wording.json); None while valid."""
     image: InlineImage | None = None
 
 
@@ -83,25 +84,19 @@ async def load(session: AsyncSession, *, order_id: uuid.UUID, settings: Settings
     if order is None:
         raise Undeliverable(f"order {order_id} does not exist")
     event = order.event
-    tier_names = {line.tier_id: line.tier.name for line in order.lines}
-    items: list[Pass] = await passes_service.order_passes(session, order_id=order.id)
-    views = []
-    for number, item in enumerate(items, start=1):
-        valid = item.status == PassStatus.valid
-        token = (
-            await passes_service.pass_token(session, item=item, secret_key=settings.secret_key)
-            if valid
-            else None
+    views = [
+        PassView(
+            number=item.number,
+            tier=item.tier,
+            code=item.pass_id,
+            token=item.token,
+            reason=item.void_reason,
+            void_text=item.wording.buyer if item.wording else None,
         )
-        views.append(
-            PassView(
-                number=number,
-                tier=tier_names.get(item.tier_id, "Ticket"),
-                code=pass_key_text(item.pass_key),
-                token=token,
-                reason=item.void_reason,
-            )
+        for item in await passes_service.shown_passes(
+            session, order=order, secret_key=settings.secret_key
         )
+    ]
 
     def price(minor: int) -> str:
         return formatting.money(minor, order.currency) if minor else "Free"

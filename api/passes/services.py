@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.db import Event, EventKey, Order, Pass, PassChange, PassStatus, utcnow
+from api.db import Event, EventKey, Order, Pass, PassChange, PassStatus, TicketTier, utcnow
 from api.passes import keys, tokens
+from api.passes.wording import VoidWording, void_wording
 
 
 async def _next_seqs(session: AsyncSession, *, event_id: uuid.UUID, count: int) -> range:
@@ -108,3 +110,67 @@ async def order_passes(session: AsyncSession, *, order_id: uuid.UUID) -> list[Pa
         select(Pass).where(Pass.order_id == order_id).order_by(Pass.change_seq)
     )
     return list(rows)
+
+
+@dataclass(frozen=True, slots=True)
+class ShownPass:
+    """One pass as its buyer sees it (passes page, wallet JSON, email, Apple/Google Wallet)."""
+
+    id: uuid.UUID
+    number: int
+    """1, 2, … in issue order within the order."""
+    pass_id: str
+    """The pass key as text: the code printed under the QR and in wallet links."""
+    tier: str
+    status: str
+    void_reason: str | None
+    """None while the pass is valid."""
+    wording: VoidWording | None
+    """What a void pass says to the buyer and to the door; None while valid."""
+    token: str | None
+    """The QR text; None for a void pass (it must not be shown) unless `void_tokens` asked."""
+
+    @property
+    def valid(self) -> bool:
+        return self.status == PassStatus.valid
+
+
+async def shown_passes(
+    session: AsyncSession,
+    *,
+    order: Order,
+    secret_key: str,
+    pass_key: bytes | None = None,
+    void_tokens: bool = False,
+) -> list[ShownPass]:
+    """The order's passes as the buyer sees them, in issue order; only the one with `pass_key`
+    when given. A void pass carries its void wording and no token, except with `void_tokens`
+    (an Apple or Google Wallet pass keeps its barcode when it is marked void)."""
+    query = (
+        select(Pass, TicketTier.name)
+        .join(TicketTier, TicketTier.id == Pass.tier_id)
+        .where(Pass.order_id == order.id)
+        .order_by(Pass.change_seq)
+    )
+    rows = (await session.execute(query)).all()
+    shown = []
+    for number, (item, tier) in enumerate(rows, start=1):
+        if pass_key is not None and item.pass_key != pass_key:
+            continue
+        valid = item.status == PassStatus.valid
+        token = None
+        if valid or void_tokens:
+            token = await pass_token(session, item=item, secret_key=secret_key)
+        shown.append(
+            ShownPass(
+                id=item.id,
+                number=number,
+                pass_id=tokens.pass_key_text(item.pass_key),
+                tier=tier,
+                status=item.status,
+                void_reason=None if valid else item.void_reason,
+                wording=None if valid else void_wording(item.void_reason),
+                token=token,
+            )
+        )
+    return shown

@@ -16,9 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from api.checkout.pages import PUBLIC_ID
-from api.db import Event, Order, Pass, PassStatus
+from api.db import Event, Order
 from api.passes import services as passes
-from api.passes.tokens import parse_pass_key_text, pass_key_text
+from api.passes.tokens import parse_pass_key_text
 
 
 class WalletSetupError(Exception):
@@ -56,24 +56,27 @@ async def find_ticket(
     pass_key = parse_pass_key_text(pass_id)
     if pass_key is None or not PUBLIC_ID.fullmatch(order_public_id):
         return None
-    item = await session.scalar(
-        select(Pass)
-        .join(Order, Pass.order_id == Order.id)
-        .where(Order.public_id == order_public_id, Pass.pass_key == pass_key)
-        .options(
-            selectinload(Pass.order).selectinload(Order.event).selectinload(Event.organizer),
-            selectinload(Pass.tier),
-        )
+    order = await session.scalar(
+        select(Order)
+        .where(Order.public_id == order_public_id)
+        .options(selectinload(Order.event).selectinload(Event.organizer))
     )
-    if item is None:
+    if order is None:
         return None
-    event = item.order.event
+    # A void pass keeps its barcode: the wallet shows it marked void rather than dropping it.
+    found = await passes.shown_passes(
+        session, order=order, secret_key=secret_key, pass_key=pass_key, void_tokens=True
+    )
+    item = found[0] if found else None
+    if item is None or item.token is None:
+        return None
+    event = order.event
     return WalletTicket(
-        pass_id=pass_key_text(item.pass_key),
-        token=await passes.pass_token(session, item=item, secret_key=secret_key),
-        valid=item.status == PassStatus.valid,
-        tier=item.tier.name,
-        holder=item.order.buyer_name,
+        pass_id=item.pass_id,
+        token=item.token,
+        valid=item.valid,
+        tier=item.tier,
+        holder=order.buyer_name,
         event_id=event.id,
         event_slug=event.slug,
         event_name=event.name,
