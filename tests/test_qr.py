@@ -1,4 +1,4 @@
-"""QR images of passes: one fixed mask (api/checkout/qr.py), and every code still scans."""
+"""QR images of passes: one fixed mask (api/passes/qr.py), and every code still scans."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import qrcode
 import zxingcpp
 from PIL import Image
 
-from api.checkout.qr import qr_png, qr_svg
 from api.passes import tokens
+from api.passes.qr import qr_png, qr_svg
 
 
 def random_token(rng: random.Random) -> str:

@@ -24,9 +24,9 @@ from api.checkin import services as pairings
 from api.checkin.services import create_pairing, pairing_link
 from api.checkin.sync_service import conflicts as find_conflicts
 from api.checkin.sync_service import from_millis
-from api.checkout.qr import qr_svg
 from api.db import Event, Scan, ScannerDevice, ScannerPairing, utcnow
 from api.formatting import clock
+from api.passes.qr import qr_svg
 from api.passes.tokens import pass_key_text
 from api.web.deps import DB, AppSettings
 

@@ -15,12 +15,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from api.checkout import abandon, fulfilment, services
-from api.checkout.qr import qr_svg
 from api.db import Event, Order, OrderStatus, TicketTier, utcnow
 from api.events import services as events
 from api.events.cache import EventCache, Snapshot
 from api.formatting import clock
 from api.passes import services as passes
+from api.passes.qr import qr_svg
 from api.payments.gateway import PaymentsUnavailable, StripeGateway
 from api.web import ratelimit
 from api.web.deps import DB, AppSettings, Gateway

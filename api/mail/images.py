@@ -18,9 +18,9 @@ from pathlib import Path
 
 from PIL import Image, UnidentifiedImageError
 
-from api.checkout.qr import qr_png
 from api.mail.message import InlineImage
 from api.media.images import media_dir
+from api.passes.qr import qr_png
 
 log = logging.getLogger(__name__)
 LOGO_BOX = (480, 96)  # shown 48 px high
