@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 import click
 
-from api.database import database
+from api.db.database import database
 from api.settings import Settings, SettingsError, describe
 from api.web.observability import configure_logging, init_sentry
 

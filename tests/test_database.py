@@ -9,7 +9,7 @@ import asyncpg
 import pytest
 from sqlalchemy.engine import make_url
 
-from api.database import database
+from api.db.database import database
 from api.settings import Settings
 
 
