@@ -43,7 +43,6 @@ from api.lan.pages import LocalCAPages
 from api.media.routes import ImageUploads, media
 from api.payments.gateway import StripeGateway, gateway_for
 from api.payments.webhooks import stripe_connect_webhook, stripe_webhook
-from api.pwa import create_pwa_router
 from api.settings import Settings
 from api.wallet.routes import WalletPassLinks
 from api.wallet_api import WalletApi
@@ -56,6 +55,7 @@ from api.web.observability import (
     scrub_order_links_of,
 )
 from api.web.origin import api_request_guard
+from api.web.pwa import create_pwa_router
 from api.web.security import REPORT_PATH, csp_report, security_headers
 from api.web.sessions import session_config
 

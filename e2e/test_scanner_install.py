@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from playwright.async_api import BrowserContext, expect
 
-from api.pwa import pwa_dir, tree_hash
+from api.web.pwa import pwa_dir, tree_hash
 from e2e import door
 from e2e.conftest import LiveApp, run_app
 

@@ -3,7 +3,7 @@
  * Fills pwa/vendor/ with the browser libraries, as package.json's "vendor" map names them
  * (file under pwa/vendor/ -> its source under node_modules/). This map is the one list of vendor
  * files: `make vendor` and the Dockerfile both run this script, and the service worker's
- * precache list is made from what lands in pwa/ (api/pwa.py), so nothing else repeats it.
+ * precache list is made from what lands in pwa/ (api/web/pwa.py), so nothing else repeats it.
  *
  * The folder is emptied first: every file in it is precached, so a stale one would be too.
  */

@@ -12,7 +12,7 @@ import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
 
-from api.pwa import create_pwa_router, pwa_dir
+from api.web.pwa import create_pwa_router, pwa_dir
 
 
 @pytest.fixture

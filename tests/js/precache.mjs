@@ -1,7 +1,7 @@
 // @ts-check
 /**
- * The service worker's precache list as the server writes it into /sw.js (api/pwa.py,
- * `python -m api.pwa`), and the modules a page loads, so the shell tests check the real list
+ * The service worker's precache list as the server writes it into /sw.js (api/web/pwa.py,
+ * `python -m api.web.pwa`), and the modules a page loads, so the shell tests check the real list
  * against the real imports. Python comes from PYTHON or the project's .venv (`make test` makes it).
  */
 import assert from 'node:assert/strict';
@@ -14,9 +14,9 @@ export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 function servedList() {
   const python = process.env.PYTHON ?? join(ROOT, '.venv', 'bin', 'python');
-  const run = spawnSync(python, ['-m', 'api.pwa'], { cwd: ROOT, encoding: 'utf8' });
+  const run = spawnSync(python, ['-m', 'api.web.pwa'], { cwd: ROOT, encoding: 'utf8' });
   assert.equal(run.error, undefined, `cannot run ${python} (make install-test, or set PYTHON): ${run.error}`);
-  assert.equal(run.status, 0, `python -m api.pwa failed:\n${run.stderr}`);
+  assert.equal(run.status, 0, `python -m api.web.pwa failed:\n${run.stderr}`);
   return /** @type {string[]} */ (JSON.parse(run.stdout));
 }
 

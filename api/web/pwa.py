@@ -8,7 +8,7 @@ vendor file is cached for offline use without anyone keeping a list in step with
 HTML and the worker are served `no-cache` (always revalidated); the worker itself keeps the
 offline copies.
 
-`python -m api.pwa` prints the precache list as JSON (the JavaScript tests check it against the
+`python -m api.web.pwa` prints the precache list as JSON (the JavaScript tests check it against the
 modules each page imports).
 """
 
