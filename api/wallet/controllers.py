@@ -7,7 +7,7 @@ whenever it is online, so refunds and voids reach the phone; a 404 tells it the 
 `GET /account/passes.json` is the same shape for every order of the session's buyer.
 
 A void pass carries no token: the wallet must not show a code that no longer admits anyone.
-(Apple and Google Wallet passes live in `api/wallet/`, a separate area.)
+(Apple and Google Wallet passes, the phone's own wallets, are `apple.py` and `google.py` here.)
 """
 
 from __future__ import annotations
