@@ -1,0 +1,133 @@
+// @ts-check
+/**
+ * Scanner verdicts, the one rule for what the door shows: the mirror of sync/verdicts.py
+ * (sync/PROTOCOL.md section 12). Order: ignored, invalid, wrong_event, void, already_scanned,
+ * not_in_cache, admit. `newScan` turns a shown verdict into the scan record the device stores and
+ * uploads; the human words live in ./messages.js.
+ */
+
+import { canonicalFirst } from './conflicts.js';
+import { has, isInt, sortedStrings } from './wire.js';
+
+/** @typedef {import('./wire.js').Recent} Recent */
+/** @typedef {import('./wire.js').Scan} Scan */
+/** @typedef {import('./wire.js').State} State */
+/** @typedef {import('./wire.js').Vector} Vector */
+/** @typedef {import('./wire.js').Verdict} Verdict */
+
+/** A repeat of the same code on the same device within this many ms is ignored. */
+export const DEBOUNCE_MS = 2000;
+/** Verdicts that let the person in unless the door decides otherwise. */
+export const GREEN_CODES = Object.freeze(['admit', 'not_in_cache']);
+
+/**
+ * Outcome of signature verification, done elsewhere. `code` is the raw scanned text (used only
+ * for debounce of codes that name no pass).
+ * @typedef {{ok: boolean, pass_id?: string, event_ok?: boolean, reason?: string,
+ *   code?: string}} Token
+ */
+
+/**
+ * What debounce compares: the pass id if the token named one, else the raw code text.
+ * @param {Token} token
+ * @returns {string|null}
+ */
+export function scanKey(token) {
+  if (token.ok === true && typeof token.pass_id === 'string' && token.pass_id) {
+    return `pass:${token.pass_id}`;
+  }
+  if (typeof token.code === 'string' && token.code) return `code:${token.code}`;
+  return null;
+}
+
+/**
+ * True when the same key was last shown on this device less than 2000 ms ago (either way:
+ * a clock that stepped back after a resync does not turn a repeat into a fresh verdict).
+ * @param {Recent|null} recent
+ * @param {{key: string|null, device: string, now: number}} options
+ */
+export function isRepeat(recent, { key, device, now }) {
+  if (recent === null || recent === undefined || key === null) return false;
+  return recent.device === device && recent.key === key && Math.abs(now - recent.at) < DEBOUNCE_MS;
+}
+
+/**
+ * @param {string} code
+ * @param {string|null} [passId]
+ * @param {{tier?: string|null, reason?: string|null, at?: number|null, door?: string|null}} [facts]
+ * @returns {Verdict}
+ */
+function makeVerdict(code, passId = null, facts = {}) {
+  return {
+    code,
+    pass_id: passId,
+    tier: facts.tier ?? null,
+    reason: facts.reason ?? null,
+    at: facts.at ?? null,
+    door: facts.door ?? null,
+  };
+}
+
+/**
+ * Decide what the door shows for one scanned code. Order: ignored, invalid, wrong_event, void,
+ * already_scanned, not_in_cache, admit (sync/PROTOCOL.md section 12).
+ * @param {State} state
+ * @param {{token: Token, device: string, now: number, recent: Recent|null}} options
+ * @returns {Verdict}
+ */
+export function verdict(state, { token, device, now, recent }) {
+  const key = scanKey(token);
+  const passId = token.ok === true ? token.pass_id : undefined;
+  if (isRepeat(recent, { key, device, now })) {
+    return makeVerdict('ignored', typeof passId === 'string' ? passId : null);
+  }
+  if (token.ok !== true) {
+    return makeVerdict(token.reason === 'wrong_event' ? 'wrong_event' : 'invalid');
+  }
+  if (typeof passId !== 'string' || !passId) return makeVerdict('invalid');
+  if (token.event_ok === false) return makeVerdict('wrong_event', passId);
+  const status = has(state.passes, passId) ? state.passes[passId] : null;
+  const tier = status === null ? null : status.tier;
+  if (status !== null && status.status !== 'valid') {
+    // Fail closed: a status this replica does not know is treated as void.
+    return makeVerdict('void', passId, { tier, reason: status.reason });
+  }
+  const first = canonicalFirst(state, passId);
+  if (first !== null) {
+    return makeVerdict('already_scanned', passId, { tier, at: first.scanned_at, door: first.door });
+  }
+  if (status === null) return makeVerdict('not_in_cache', passId);
+  return makeVerdict('admit', passId, { tier });
+}
+
+/**
+ * The scan record for a shown verdict; store it with applyScan and queue it for push.
+ * `admitted` defaults to the verdict's colour; pass true for "admit anyway" after amber.
+ * @param {State} state
+ * @param {{device: string, verdict: Verdict, door: string, scannedAt: number,
+ *   admitted?: boolean|null}} options
+ * @returns {Scan}
+ */
+export function newScan(state, { device, verdict: shown, door, scannedAt, admitted = null }) {
+  if (shown.code === 'ignored') throw new Error('an ignored verdict records no scan');
+  if (!isInt(scannedAt)) throw new RangeError("'scanned_at' must be an integer");
+  const held = has(state.scans, device) ? state.scans[device] : {};
+  const seq = Object.keys(held).reduce((m, k) => Math.max(m, Number(k)), 0) + 1;
+  /** @type {Vector} */
+  const vector = {};
+  const origins = Object.keys(state.vector).filter((o) => o !== device);
+  if (seq > 1) origins.push(device);
+  for (const origin of sortedStrings(origins)) {
+    vector[origin] = origin === device ? seq - 1 : state.vector[origin];
+  }
+  return {
+    device,
+    seq,
+    pass_id: shown.pass_id,
+    scanned_at: scannedAt,
+    verdict: shown.code,
+    admitted: admitted ?? GREEN_CODES.includes(shown.code),
+    door,
+    vector,
+  };
+}

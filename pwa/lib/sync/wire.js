@@ -1,0 +1,195 @@
+// @ts-check
+/**
+ * Wire shapes of the sync protocol and the checks that guard them: the mirror of sync/wire.py
+ * (sync/PROTOCOL.md sections 2, 5, 6, 9 and 10).
+ *
+ * Everything that crosses the wire or sits in a replica is plain JSON data; the typedefs name
+ * those shapes, and a record may carry fields they do not list (old phones stay in the field for
+ * months, so unknown fields are kept, never refused). `scanProblem` and `changeProblem` say in
+ * the same English sentences as the Python what is wrong with a record, or return null. The
+ * JavaScript-only helpers (`compareStrings`, `has`, the sorted key lists) live here too: they are
+ * the encoding rules of section 2 that Python gets from its own `<` and `dict`.
+ */
+
+/** The origin of pass changes. No device may use it as its id. */
+export const SERVER = 'server';
+
+/** @typedef {Record<string, number>} Vector origin -> highest gap-free seq held (missing = 0) */
+
+/**
+ * Status of one pass after a server change. Unknown extra fields are kept.
+ * @typedef {{origin: string, seq: number, pass_id: string, status: string,
+ *   tier?: string|null, reason?: string|null, [extra: string]: unknown}} PassChange
+ */
+
+/**
+ * One scan on one device; `scanned_at` is corrected time. Unknown extra fields are kept.
+ * @typedef {{device: string, seq: number, pass_id: string|null, scanned_at: number,
+ *   verdict: string, admitted: boolean, door: string, vector: Vector,
+ *   [extra: string]: unknown}} Scan
+ */
+
+/** @typedef {{status: string, tier: string|null, reason: string|null, seq: number}} PassStatus */
+
+/**
+ * A replica. Seqs are decimal-string keys in `changes` and `scans`, integers elsewhere.
+ * @typedef {{vector: Vector,
+ *   changes: Record<string, PassChange>,
+ *   scans: Record<string, Record<string, Scan>>,
+ *   passes: Record<string, PassStatus>,
+ *   admissions: Record<string, Record<string, number[]>>}} State
+ */
+
+/** @typedef {{changes: PassChange[], scans: Scan[], more: boolean}} Page Answer to a pull */
+
+/** @typedef {{device: string, key: string, at: number}} Recent last shown verdict, for debounce */
+
+/**
+ * @typedef {{code: string, pass_id: string|null, tier: string|null, reason: string|null,
+ *   at: number|null, door: string|null}} Verdict
+ */
+
+/** @typedef {{device: string, seq: number, scanned_at: number, door: string}} AdmissionRef */
+
+/**
+ * @typedef {{pass_id: string, first: AdmissionRef, other: AdmissionRef,
+ *   kind: 'override'|'conflict'}} Conflict
+ */
+
+/** @typedef {{code: string, message: string, expected: number|null}} PushError */
+
+/** Message 1, device -> server. @typedef {{device: string, scans: Scan[]}} PushRequest */
+/** Message 2, server -> device. @typedef {{acked: number, server_time: number}} PushAnswer */
+/**
+ * Message 3, device -> server.
+ * @typedef {{device: string, vector: Vector, limit?: number|null}} PullRequest
+ */
+/**
+ * Message 4, server -> device.
+ * @typedef {{changes: PassChange[], scans: Scan[], more: boolean, server_time: number}} PullAnswer
+ */
+
+/** A record or argument the protocol refuses; `code` is a stable reason code. */
+export class SyncError extends Error {
+  /**
+   * @param {string} code
+   * @param {string} message
+   */
+  constructor(code, message) {
+    super(message);
+    this.name = 'SyncError';
+    this.code = code;
+  }
+}
+
+/**
+ * Own-property test: replicas are plain objects keyed by ids that may be "constructor" or
+ * "__proto__", so `in` and plain indexing would lie.
+ * @param {object} obj
+ * @param {string} key
+ */
+export const has = (obj, key) => Object.hasOwn(obj, key);
+
+/**
+ * Compare strings by Unicode code point, as Python does (plain `<` compares UTF-16 units, which
+ * puts U+E000..U+FFFF after astral characters).
+ * @param {string} a
+ * @param {string} b
+ * @returns {number}
+ */
+export function compareStrings(a, b) {
+  if (a === b) return 0;
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x !== y) {
+      const sx = x >= 0xd800 && x <= 0xdfff;
+      const sy = y >= 0xd800 && y <= 0xdfff;
+      if (sx !== sy) return sx ? 1 : -1;
+      return x < y ? -1 : 1;
+    }
+  }
+  return a.length < b.length ? -1 : 1;
+}
+
+/** @param {Iterable<string>} keys */
+export const sortedStrings = (keys) => [...keys].sort(compareStrings);
+/** @param {Record<string, unknown>} obj */
+export const sortedSeqs = (obj) => Object.keys(obj).map(Number).sort((a, b) => a - b);
+
+/**
+ * Deep-copy JSON data, so a replica never shares objects with its caller.
+ * @template T
+ * @param {T} value
+ * @returns {T}
+ */
+export function clone(value) {
+  return value === undefined ? value : JSON.parse(JSON.stringify(value));
+}
+
+/**
+ * True for a safe integer; booleans are not integers on the wire.
+ * @param {unknown} value
+ * @returns {value is number}
+ */
+export const isInt = (value) => Number.isSafeInteger(value);
+
+/**
+ * True for an object mapping origin strings to integers >= 0.
+ * @param {unknown} value
+ * @returns {value is Vector}
+ */
+export function isVector(value) {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
+  return Object.values(value).every((v) => isInt(v) && v >= 0);
+}
+
+/** @param {unknown} v */
+const strOrNull = (v) => v === null || v === undefined || (typeof v === 'string' && v !== '');
+/** @param {unknown} v */
+export const isObject = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/**
+ * Say what makes `scan` unusable, or null.
+ * @param {unknown} scan
+ * @returns {string|null}
+ */
+export function scanProblem(scan) {
+  if (!isObject(scan)) return 'must be an object';
+  const s = /** @type {Record<string, unknown>} */ (scan);
+  if (typeof s.device !== 'string' || s.device === '' || s.device === SERVER) {
+    return '\'device\' must be a non-empty string other than "server"';
+  }
+  if (!isInt(s.seq) || s.seq < 1) return "'seq' must be an integer >= 1";
+  if (s.pass_id === undefined || !strOrNull(s.pass_id)) {
+    return "'pass_id' must be a non-empty string or null";
+  }
+  if (!isInt(s.scanned_at) || s.scanned_at < 0) {
+    return "'scanned_at' must be an integer >= 0 (milliseconds since 1970)";
+  }
+  if (typeof s.verdict !== 'string') return "'verdict' must be a string";
+  if (typeof s.admitted !== 'boolean') return "'admitted' must be a boolean";
+  if (typeof s.door !== 'string') return "'door' must be a string";
+  if (!isVector(s.vector)) return "'vector' must map origins to integers >= 0";
+  return null;
+}
+
+/**
+ * Say what makes a pass change unusable, or null. `tier`/`reason` may be absent.
+ * @param {unknown} change
+ * @returns {string|null}
+ */
+export function changeProblem(change) {
+  if (!isObject(change)) return 'must be an object';
+  const c = /** @type {Record<string, unknown>} */ (change);
+  if (c.origin !== SERVER) return '\'origin\' must be "server"';
+  if (!isInt(c.seq) || c.seq < 1) return "'seq' must be an integer >= 1";
+  if (typeof c.pass_id !== 'string' || c.pass_id === '') {
+    return "'pass_id' must be a non-empty string";
+  }
+  if (typeof c.status !== 'string') return "'status' must be a string";
+  if (!strOrNull(c.tier)) return "'tier' must be a non-empty string or null";
+  if (!strOrNull(c.reason)) return "'reason' must be a non-empty string or null";
+  return null;
+}
