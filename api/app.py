@@ -44,8 +44,7 @@ from api.media.routes import ImageUploads, media
 from api.payments.gateway import StripeGateway, gateway_for
 from api.payments.webhooks import stripe_connect_webhook, stripe_webhook
 from api.settings import Settings
-from api.wallet.controllers import WalletApi
-from api.wallet.routes import WalletPassLinks
+from api.wallet.controllers import WalletApi, WalletPassLinks
 from api.web.errors import EXCEPTION_HANDLERS
 from api.web.json_body import JsonRequest
 from api.web.observability import (
