@@ -40,7 +40,7 @@ from api.events.cache import EventCache
 from api.events.pages import EventPages, RenderedPages
 from api.health import healthz
 from api.lan.pages import LocalCAPages
-from api.media.routes import ImageUploads, media
+from api.media.controllers import ImageUploads, media
 from api.payments.gateway import StripeGateway, gateway_for
 from api.payments.webhooks import stripe_connect_webhook, stripe_webhook
 from api.settings import Settings

@@ -125,7 +125,7 @@ def _audit(
 
 
 # The form as parsed: a bare UploadFile body is a 500 in Litestar when the file part is missing
-# (see api.media.routes).
+# (see api.media.controllers).
 LogoForm = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]
 
 
