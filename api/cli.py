@@ -191,9 +191,9 @@ def _start_worker() -> subprocess.Popen[bytes]:
 
 
 def _stop_workers(processes: list[subprocess.Popen[bytes]]) -> None:
-    """SIGTERM to each (jobs in flight finish and commit, api/jobs.py STOP_GRACE, all at once),
-    then SIGKILL to any still running."""
-    from api.jobs import STOP_GRACE
+    """SIGTERM to each (jobs in flight finish and commit, api/outbox/worker.py STOP_GRACE, all at
+    once), then SIGKILL to any still running."""
+    from api.outbox.worker import STOP_GRACE
 
     for process in processes:
         if process.poll() is None:
@@ -230,7 +230,7 @@ def worker(niceness: int, parent_pid: int | None) -> None:
 
     async def serve_jobs(url: str) -> None:
         from api.db.engine import create_engine, session_factory
-        from api.jobs import CONCURRENCY, work_forever
+        from api.outbox.worker import CONCURRENCY, work_forever
 
         # A connection for each job in flight and one for the hold sweep: with fewer, the pool
         # closed its overflow connections after every job and opened new ones (a PostgreSQL

@@ -6,11 +6,11 @@ has recorded the event id and waits for the order's row). Stripe got no answer, 
 passes, one confirmation in the outbox; a further retry changes nothing.
 
 Email: `poctix worker` dies while an SMTP server is taking the confirmation. The claim is a row
-lock held by the job's transaction (api/jobs.py), so the dead worker's claim vanishes with its
-connection and the restarted worker sends the message. Killed before the server had the message,
-the buyer gets it exactly once. Killed after the server had the whole message but before it
-answered, the buyer gets it twice: the documented at-least-once of api/jobs.py (SMTP has no
-idempotency key); never lost, never stuck.
+lock held by the job's transaction (api/outbox/worker.py), so the dead worker's claim vanishes
+with its connection and the restarted worker sends the message. Killed before the server had the
+message, the buyer gets it exactly once. Killed after the server had the whole message but before
+it answered, the buyer gets it twice: the documented at-least-once of api/outbox/worker.py (SMTP
+has no idempotency key); never lost, never stuck.
 """
 
 from __future__ import annotations
@@ -256,7 +256,7 @@ async def test_worker_killed_mid_email_sends_it_after_restart_never_lost(
         assert len(copies) == 1  # the server never had the first attempt's message
     else:
         # The server had taken the whole message when the worker died: the retry sends it
-        # again (at least once, as api/jobs.py says), and only once more.
+        # again (at least once, as api/outbox/worker.py says), and only once more.
         assert len(copies) == 2
         assert copies[0].message["Subject"] == copies[1].message["Subject"]
     assert len(slow_smtp.messages) == len(copies)

@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.db import Event, Order, OutboxMessage, utcnow
 from api.db.engine import async_url, create_engine, session_factory
-from api.jobs import Wakeup, run_due
+from api.outbox.worker import Wakeup, run_due
 from api.passes import services as passes
 from api.passes.tokens import pass_key_text
 from api.settings import Settings
@@ -365,7 +365,7 @@ async def test_a_backlog_of_kept_emails_is_worked_through_in_short_batches(
     runs at most BATCH jobs (its claim query lists the jobs it already ran, and that list must
     stay short), and the worker loop goes on batch after batch, without waiting to be woken,
     until the whole backlog is kept."""
-    from api.jobs import BATCH
+    from api.outbox.worker import BATCH
 
     slug, tier = await free_event(db)
     backlog = BATCH * 2 + 10
@@ -389,7 +389,7 @@ async def test_a_burst_of_confirmations_goes_over_a_few_kept_smtp_connections(
 ) -> None:
     """On-sale day: a connection (EHLO, STARTTLS, AUTH) per message cost more than the message.
     The worker keeps one per job it sends at once."""
-    from api.jobs import CONCURRENCY
+    from api.outbox.worker import CONCURRENCY
 
     slug, tier = await free_event(db)
     for n in range(16):

@@ -16,8 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.accounts.services import request_login, unseal
 from api.db import Order, Pass
 from api.db.engine import create_engine, session_factory
-from api.jobs import run_due
 from api.mail import NothingToSend, queue_resend
+from api.outbox.worker import run_due
 from api.passes.tokens import pass_key_text
 from api.settings import Settings
 from tests.mail_standin import SmtpSink

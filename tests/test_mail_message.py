@@ -15,13 +15,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.db import Event, Organizer
 from api.db.engine import create_engine, session_factory
 from api.formatting import when
-from api.jobs import run_due
 from api.mail import AddressRefused
 from api.mail.addresses import mailbox, parse_mailbox
 from api.mail.images import LOGO_BOX, media_image
 from api.mail.message import Draft, InlineImage, build
 from api.mail.providers import postmark_json
 from api.media.images import store_image
+from api.outbox.worker import run_due
 from api.passes import services as passes
 from api.passes.tokens import pass_key_text
 from api.settings import Settings

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.checkout import fulfilment
 from api.db import Order, Organizer, PassChange, StripeEvent
 from api.db.engine import create_engine, session_factory
-from api.jobs import run_due
+from api.outbox.worker import run_due
 from tests.forms import csrf_token
 from tests.shop import Shop, order_state, valid_passes
 

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.accounts.services import seal
 from api.db import OutboxMessage, utcnow
-from api.jobs import REPORT_AFTER
+from api.outbox.worker import REPORT_AFTER
 from api.settings import Settings
 from tests.fault_support import AppProcess, app_env, wait_until
 from tests.mail_standin import SmtpSink

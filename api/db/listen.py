@@ -1,7 +1,7 @@
 """One PostgreSQL LISTEN connection on one channel, shared by whoever subscribes to it.
 
-The outbox worker (`api.jobs.Wakeup`) and the live door (`api.admin.live.DoorPokes`) both wait
-for NOTIFYs. LISTEN needs a connection of its own, outside SQLAlchemy's pool (a pooled
+The outbox worker (`api.outbox.worker.Wakeup`) and the live door (`api.admin.live.DoorPokes`)
+both wait for NOTIFYs. LISTEN needs a connection of its own, outside SQLAlchemy's pool (a pooled
 connection is handed to others between uses), so this holds one raw asyncpg connection.
 
 A lost connection is not reopened by itself: subscribers are told (payload `None`, "you may

@@ -1,7 +1,7 @@
 """Email: the buyer's confirmation with inline QR passes, refund notices, resends, sign-in links.
 
-Messages are durable outbox rows (see `api.jobs`) written in the transaction that causes them;
-`deliver` renders one (`content`, templates in `api/templates/mail/`), builds the MIME
+Messages are durable outbox rows (see `api.outbox.worker`) written in the transaction that causes
+them; `deliver` renders one (`content`, templates in `api/templates/mail/`), builds the MIME
 (`message`) and sends it through the HTTP API or SMTP (`providers`).
 """
 

@@ -8,7 +8,7 @@ buyer seconds, not a retry cycle. Fallback: SMTP through aiosmtplib (STARTTLS, i
 plain, with credentials when set). If both fail, `DeliveryFailed` says how each failed and the
 outbox runner retries later.
 
-SMTP connections are kept open between messages, one per job sending at once (api.jobs
+SMTP connections are kept open between messages, one per job sending at once (api.outbox.worker
 CONCURRENCY): connecting, EHLO, STARTTLS, AUTH and QUIT for every message were a third of the
 worker's SMTP time on loopback, and cost a TLS handshake and several round trips more to a real
 relay. A connection idle for SMTP_IDLE_REUSE seconds, or that has carried

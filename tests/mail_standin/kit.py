@@ -19,7 +19,7 @@ from api.checkout import services as checkout
 from api.db import Order, OutboxMessage
 from api.db.engine import create_engine, session_factory
 from api.events.services import published_event
-from api.jobs import work_forever
+from api.outbox.worker import work_forever
 from api.passes import keys, tokens
 from api.settings import Settings
 from tests import factories
