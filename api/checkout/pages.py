@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
 from datetime import datetime
 from typing import Any
 
@@ -16,6 +15,7 @@ from sqlalchemy.orm import selectinload
 
 from api.checkout import abandon, fulfilment, services
 from api.db import Event, Order, OrderStatus, TicketTier, utcnow
+from api.db.orders import PUBLIC_ID
 from api.events import services as events
 from api.events.cache import EventCache, Snapshot
 from api.formatting import clock
@@ -26,7 +26,6 @@ from api.web import ratelimit
 from api.web.deps import DB, AppSettings, Gateway
 
 log = logging.getLogger(__name__)
-PUBLIC_ID = re.compile(r"[A-Za-z0-9_-]{16,43}")
 _UNSOLD = {OrderStatus.pending, OrderStatus.expired, OrderStatus.cancelled}
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import datetime
 from enum import StrEnum
@@ -22,6 +23,10 @@ from sqlalchemy.sql import func, text
 
 from api.db.base import Base, CreatedAt, UUIDPrimaryKey, utcnow
 from api.db.events import Event, EventKey, TicketTier
+
+PUBLIC_ID = re.compile(r"[A-Za-z0-9_-]{16,43}")
+"""What an `Order.public_id` can look like: a link with anything else is refused before a query
+(the passes page, the wallet's JSON and its Apple/Google links all take it from the URL)."""
 
 
 class OrderStatus(StrEnum):

@@ -38,8 +38,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from api.accounts.sessions import signed_in_email
-from api.checkout.pages import PUBLIC_ID
 from api.db import Event, Order, OrderStatus
+from api.db.orders import PUBLIC_ID
 from api.passes import services as passes
 from api.wallet import apple, google
 from api.wallet.tickets import WalletSetupError, WalletTicket, find_ticket

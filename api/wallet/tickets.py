@@ -15,8 +15,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from api.checkout.pages import PUBLIC_ID
 from api.db import Event, Order
+from api.db.orders import PUBLIC_ID
 from api.passes import services as passes
 from api.passes.tokens import parse_pass_key_text
 
