@@ -13,10 +13,9 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.checkout.pages import event_context
 from api.db import Event, Order, TicketTier, utcnow
 from api.events.cache import EventCache
-from api.events.pages import RenderedPages
+from api.events.pages import RenderedPages, event_context
 from api.events.services import still_selling
 from tests import factories
 from tests.test_checkout import buy

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime
 from typing import Any
 
 from litestar import Controller, Request, get, post
@@ -14,11 +13,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from api.checkout import abandon, fulfilment, services
-from api.db import Event, Order, OrderStatus, TicketTier, utcnow
+from api.db import Event, Order, OrderStatus
 from api.db.orders import PUBLIC_ID
-from api.events import services as events
-from api.events.cache import EventCache, Snapshot
-from api.formatting import clock
+from api.events.cache import EventCache
+from api.events.pages import event_context
 from api.passes import services as passes
 from api.passes.qr import qr_svg
 from api.payments.gateway import PaymentsUnavailable, StripeGateway
@@ -27,46 +25,6 @@ from api.web.deps import DB, AppSettings, Gateway
 
 log = logging.getLogger(__name__)
 _UNSOLD = {OrderStatus.pending, OrderStatus.expired, OrderStatus.cancelled}
-
-
-def event_context(
-    snapshot: Snapshot,
-    settings: Any,
-    *,
-    error: str | None = None,
-    form: dict[str, str] | None = None,
-    now: datetime | None = None,
-) -> dict[str, Any]:
-    """The event page's context. Every verdict that depends on the clock (on sale, ended, when
-    held seats may come back) is worked out here from the snapshot's times, at each request."""
-    moment = now or utcnow()
-    event = snapshot.event
-    tiers = []
-    for tier in event.tiers:
-        state = events.tier_state(tier, event=event, now=moment)
-        tiers.append((tier, state, _held_note(tier, state, snapshot, moment)))
-    over = all(state is events.TierState.ended for _, state, _ in tiers)
-    return {
-        "event": event,
-        "tiers": tiers,
-        "sales_over": over if tiers else moment >= event.starts_at,
-        "paid_unavailable": services.paid_tiers_unavailable(event, settings),
-        "error": error,
-        "form": form or {},
-    }
-
-
-def _held_note(
-    tier: TicketTier, state: events.TierState, snapshot: Snapshot, now: datetime
-) -> str | None:
-    """For a tier whose last seats are all in unpaid checkouts: "All 20 left are held in
-    checkouts; some may come back by 8:42 PM" (the earliest hold's end, in the event's zone)."""
-    if state is not events.TierState.held:
-        return None
-    left = tier.capacity - tier.sold
-    ends = snapshot.hold_ends.get(tier.id)
-    when = f"by {clock(ends, snapshot.event.timezone)}" if ends and ends > now else "soon"
-    return f"All {left} left are held in checkouts; some may come back {when}"
 
 
 class CheckoutPages(Controller):

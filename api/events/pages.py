@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 from collections import OrderedDict
+from datetime import datetime
 from typing import Any
 
 from litestar import Controller, MediaType, Request, Response, get
@@ -13,10 +14,11 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Template
 from litestar.utils.scope.state import ScopeState
 
-from api.checkout.pages import event_context
-from api.db import Event
+from api.checkout import services as checkout
+from api.db import Event, TicketTier, utcnow
 from api.events import services
-from api.events.cache import EventCache
+from api.events.cache import EventCache, Snapshot
+from api.formatting import clock
 from api.web.deps import DB, AppSettings
 
 # The event page is rendered once per event snapshot (and `via` value) with this in place of
@@ -25,6 +27,46 @@ from api.web.deps import DB, AppSettings
 _TOKEN_SLOT = "__poctix_csrf_token_slot__"  # noqa: S105  (a placeholder, not a secret)
 _CSRF_INPUT = f'<input type="hidden" name="_csrf_token" value="{_TOKEN_SLOT}" />'
 _RENDERED_MAX = 1024
+
+
+def event_context(
+    snapshot: Snapshot,
+    settings: Any,
+    *,
+    error: str | None = None,
+    form: dict[str, str] | None = None,
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """The event page's context. Every verdict that depends on the clock (on sale, ended, when
+    held seats may come back) is worked out here from the snapshot's times, at each request."""
+    moment = now or utcnow()
+    event = snapshot.event
+    tiers = []
+    for tier in event.tiers:
+        state = services.tier_state(tier, event=event, now=moment)
+        tiers.append((tier, state, _held_note(tier, state, snapshot, moment)))
+    over = all(state is services.TierState.ended for _, state, _ in tiers)
+    return {
+        "event": event,
+        "tiers": tiers,
+        "sales_over": over if tiers else moment >= event.starts_at,
+        "paid_unavailable": checkout.paid_tiers_unavailable(event, settings),
+        "error": error,
+        "form": form or {},
+    }
+
+
+def _held_note(
+    tier: TicketTier, state: services.TierState, snapshot: Snapshot, now: datetime
+) -> str | None:
+    """For a tier whose last seats are all in unpaid checkouts: "All 20 left are held in
+    checkouts; some may come back by 8:42 PM" (the earliest hold's end, in the event's zone)."""
+    if state is not services.TierState.held:
+        return None
+    left = tier.capacity - tier.sold
+    ends = snapshot.hold_ends.get(tier.id)
+    when = f"by {clock(ends, snapshot.event.timezone)}" if ends and ends > now else "soon"
+    return f"All {left} left are held in checkouts; some may come back {when}"
 
 
 class RenderedPages:
