@@ -30,7 +30,7 @@ const ADMIN_CACHE = 'poctix-admin';
 
 /**
  * Everything the scanner, the wallet and the dashboard shell need with no network: the server
- * writes the list in here (api/pwa.py: each page's URL and every file of pwa/'s app, lib, vendor
+ * writes the list in here (api/web/pwa.py: each page's URL and every file of pwa/'s app, lib, vendor
  * and icon folders), so it never falls out of step with the imports.
  */
 const PRECACHE = /** @type {string[]} */ (/* __PRECACHE_URLS__ */ []);
