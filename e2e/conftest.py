@@ -21,6 +21,7 @@ import httpx
 import pytest
 from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 
+from e2e.relay import Relay
 from tests.conftest import database_url, postgres  # noqa: F401  (shared fixtures)
 from tests.stripe_standin.standin import StripeStandin
 
@@ -54,9 +55,15 @@ def chromium_path() -> str | None:
 @dataclass(frozen=True)
 class LiveApp:
     url: str
+    """BASE_URL: what buyers and phones open (through `relay` when there is one)."""
     database_url: str
     secret_key: str
     output: Path
+    direct_url: str
+    """The server's own address: for whoever keeps the network while the phones lose it (an
+    organizer at the office, Stripe's webhooks)."""
+    relay: Relay | None = None
+    """Between the browser and the server: cut it for airplane mode (e2e/airplane.py)."""
 
 
 def _free_port() -> int:
@@ -66,10 +73,32 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def live_app(database_url: str, tmp_path: Path) -> Iterator[LiveApp]:  # noqa: F811
-    """`poctix run --demo` as a real process with its own database."""
-    with run_app(database_url, tmp_path) as app:
+async def live_app(database_url: str, tmp_path: Path) -> AsyncIterator[LiveApp]:  # noqa: F811
+    """`poctix run --demo` as a real process with its own database, behind a relay."""
+    async with run_app_behind_relay(database_url, tmp_path) as app:
         yield app
+
+
+@contextlib.asynccontextmanager
+async def run_app_behind_relay(
+    database_url: str,  # noqa: F811
+    tmp_path: Path,
+    **extra_env: str,
+) -> AsyncIterator[LiveApp]:
+    """`run_app` with a relay in front: BASE_URL is the relay's address, so every link the
+    server makes, and every page, worker and fetch of the browser, goes through it, and cutting
+    it (e2e/airplane.py) leaves the browser with no server, as a phone in airplane mode."""
+    port = _free_port()
+    relay = Relay(target_port=port)
+    await relay.start()
+    try:
+        with run_app(
+            database_url, tmp_path, port=port, public_url=f"http://127.0.0.1:{relay.port}",
+            relay=relay, **extra_env,
+        ) as app:  # fmt: skip
+            yield app
+    finally:
+        await relay.cut()
 
 
 @contextlib.contextmanager
@@ -81,6 +110,7 @@ def run_app(
     port: int | None = None,
     public_url: str | None = None,
     ready: Callable[[int], bool] | None = None,
+    relay: Relay | None = None,
     **extra_env: str,
 ) -> Iterator[LiveApp]:
     """`poctix run --demo ARGS` on 127.0.0.1:`port`, making its links with `public_url`
@@ -105,7 +135,14 @@ def run_app(
     ):
         try:
             _wait_until_serving(proc, port, output, ready or _healthz)
-            yield LiveApp(url=url, database_url=database_url, secret_key=secret, output=output)
+            yield LiveApp(
+                url=url,
+                database_url=database_url,
+                secret_key=secret,
+                output=output,
+                direct_url=f"{'https' if '--https' in args else 'http'}://127.0.0.1:{port}",
+                relay=relay,
+            )
         finally:
             proc.send_signal(signal.SIGINT)
             proc.wait(timeout=30)
@@ -182,14 +219,19 @@ def standin() -> Iterator[StripeStandin]:
 
 
 @pytest.fixture
-def paid_app(database_url: str, tmp_path: Path, standin: StripeStandin) -> Iterator[LiveApp]:  # noqa: F811
+async def paid_app(
+    database_url: str,  # noqa: F811
+    tmp_path: Path,
+    standin: StripeStandin,
+) -> AsyncIterator[LiveApp]:
     env = {
         "STRIPE_SECRET_KEY": standin.api_key,
         "STRIPE_API_BASE": standin.url,
         "STRIPE_WEBHOOK_SECRET": standin.webhook_secret,
         "STRIPE_CONNECT_WEBHOOK_SECRET": standin.connect_webhook_secret,
     }
-    with run_app(database_url, tmp_path, **env) as app:
-        standin.webhook_url = f"{app.url}/webhooks/stripe"
-        standin.connect_webhook_url = f"{app.url}/webhooks/stripe-connect"
+    async with run_app_behind_relay(database_url, tmp_path, **env) as app:
+        # Stripe reaches the server over the internet, not through the buyer's phone.
+        standin.webhook_url = f"{app.direct_url}/webhooks/stripe"
+        standin.connect_webhook_url = f"{app.direct_url}/webhooks/stripe-connect"
         yield app

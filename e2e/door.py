@@ -186,13 +186,15 @@ async def qr_texts(page: Page) -> list[str]:
     return found
 
 
-async def sign_in(page: Page, app: LiveApp, email: str) -> None:
-    """Ask for a sign-in link on /login, take it from the outbox as the mail would carry it,
-    and confirm it; returns once the browser has left the confirm page."""
+async def sign_in(page: Page, app: LiveApp, email: str, *, url: str | None = None) -> None:
+    """Ask for a sign-in link on /login (of `url`, default the app's public one), take it from
+    the outbox as the mail would carry it, and confirm it; returns once the browser has left
+    the confirm page."""
+    url = url or app.url
     from api.accounts.services import unseal
     from api.db import OutboxMessage
 
-    await page.goto(f"{app.url}/login")
+    await page.goto(f"{url}/login")
     await page.get_by_label("Email").fill(email)
     await page.get_by_role("button", name="Email me a sign-in link").click()
     await expect(page.locator("main")).to_contain_text("link")
@@ -204,6 +206,6 @@ async def sign_in(page: Page, app: LiveApp, email: str) -> None:
         )
         assert row is not None
         token = unseal(row.payload["sealed_token"], secret_key=app.secret_key)
-    await page.goto(f"{app.url}/login/confirm?token={token}")
+    await page.goto(f"{url}/login/confirm?token={token}")
     await page.locator("#confirm-sign-in").click()
     await page.wait_for_url(lambda url: "/login" not in url)

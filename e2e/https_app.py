@@ -28,6 +28,7 @@ from cryptography.hazmat.primitives import serialization
 
 from api.lan.ca import Files
 from e2e.conftest import LiveApp, _free_port, run_app
+from e2e.relay import Relay
 
 
 @dataclass(frozen=True)
@@ -47,9 +48,15 @@ class HttpsApp:
 
 @contextlib.contextmanager
 def run_https_app(
-    database_url: str, tmp_path: Path, *, public_url: str, port: int | None = None
+    database_url: str,
+    tmp_path: Path,
+    *,
+    public_url: str,
+    port: int | None = None,
+    relay: Relay | None = None,
 ) -> Iterator[HttpsApp]:
-    """The server on 127.0.0.1:`port`, making its links with `public_url` (BASE_URL)."""
+    """The server on 127.0.0.1:`port`, making its links with `public_url` (BASE_URL), behind
+    `relay` when given."""
     port = port or _free_port()
     files = Files.under(tmp_path)
 
@@ -65,7 +72,7 @@ def run_https_app(
 
     with run_app(
         database_url, tmp_path, args=("--https", "--host", "127.0.0.1"), port=port,
-        public_url=public_url, ready=serving,
+        public_url=public_url, ready=serving, relay=relay,
     ) as app:  # fmt: skip
         yield HttpsApp(app=app, port=port, files=files)
 

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from api.db import Organizer
 from e2e import door
+from e2e.airplane import airplane_mode, network_back
 from e2e.conftest import LiveApp
 from tests.stripe_standin.standin import StripeStandin
 
@@ -164,7 +165,7 @@ async def test_the_dashboard_opens_offline_with_its_last_figures_and_says_how_ol
     await expect(page.locator("[data-event='full-moon']")).to_be_visible()
     await expect(page.locator("#offline-note")).to_have_count(0)
 
-    await context.set_offline(True)
+    await airplane_mode(live_app, context)
     offline = await context.new_page()
     await offline.goto(f"{live_app.url}/admin/")
     await expect(offline.locator("#offline-note")).to_contain_text(
@@ -176,5 +177,5 @@ async def test_the_dashboard_opens_offline_with_its_last_figures_and_says_how_ol
     await offline.get_by_role("link", name="Download all orders (CSV)").click()
     await expect(offline.locator("#offline-note")).to_contain_text("downloads need the server")
     assert offline.url.endswith("/admin/")
-    await context.set_offline(False)
+    await network_back(live_app, context)
     await expect(offline.locator("#offline-note")).to_have_count(0)

@@ -10,6 +10,7 @@ from playwright.async_api import Browser, BrowserContext, async_playwright, expe
 
 from api.checkin import sync_service
 from e2e import door
+from e2e.airplane import airplane_mode, network_back
 from e2e.conftest import CHROMIUM_ARGS, LiveApp, chromium_path
 
 
@@ -25,13 +26,11 @@ async def test_two_doors_offline_admitting_one_pass_report_one_true_conflict(
             phone = await browser.new_context(service_workers="allow")
             phones.append(phone)
             pages.append(await door.pair(phone, link, name))
-        for phone in phones:
-            await phone.set_offline(True)
+        await airplane_mode(live_app, *phones)
         for page in pages:
             await door.enter(page, token)
             await expect(page.locator("#verdict")).to_have_attribute("data-code", "admit")
-        for phone in phones:
-            await phone.set_offline(False)
+        await network_back(live_app, *phones)
         gate_a, gate_b = pages
         await expect(gate_a.locator("#alerts li")).to_contain_text("Also admitted", timeout=30_000)
         await expect(gate_a.locator("#alerts li")).to_contain_text("Gate B")
@@ -55,13 +54,13 @@ async def test_scans_queued_offline_survive_the_page_closing_and_upload_once_in_
 ) -> None:
     tokens = await door.demo_tokens(live_app)
     page = await door.pair(context, await door.pairing_url(live_app, "Gate C"), "Gate C")
-    await context.set_offline(True)
+    await airplane_mode(live_app, context)
     for token in tokens:
         await door.enter(page, token)
     await expect(page.locator("#status-pending")).to_have_text("3")
     await page.close()  # the phone's browser was killed before anything was uploaded
 
-    await context.set_offline(False)
+    await network_back(live_app, context)
     reopened = await context.new_page()
     await reopened.goto(f"{live_app.url}/scan")
     await expect(reopened.locator("body")).to_have_attribute("data-ready", "true")

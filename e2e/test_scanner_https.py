@@ -16,6 +16,7 @@ import pytest
 from playwright.async_api import Browser, BrowserContext, async_playwright, expect
 
 from e2e import door
+from e2e.airplane import airplane_mode, network_back
 from e2e.conftest import CHROMIUM_ARGS, _free_port, chromium_path
 from e2e.https_app import HttpsApp, run_https_app, trust_local_ca
 from e2e.relay import Relay
@@ -30,7 +31,9 @@ async def door_site(database_url: str, tmp_path: Path) -> AsyncIterator[tuple[Ht
     await relay.start()
     public_url = f"https://{DOOR_NAME}:{relay.port}"
     try:
-        with run_https_app(database_url, tmp_path, public_url=public_url, port=server_port) as site:
+        with run_https_app(
+            database_url, tmp_path, public_url=public_url, port=server_port, relay=relay
+        ) as site:
             yield site, relay
     finally:
         await relay.cut()
@@ -80,8 +83,7 @@ async def test_a_phone_pairs_by_the_printed_https_link_and_scans_through_airplan
     await expect(page.locator("#status-pending")).to_have_text("0", timeout=20_000)
     assert [s.verdict for s in await door.stored_scans(site.app)] == ["admit"]
 
-    await relay.cut()  # the server is unreachable now, not only "offline" to the page
-    await context.set_offline(True)
+    await airplane_mode(site.app, context)
     response = await page.reload()
     assert response is not None
     assert response.from_service_worker
@@ -93,8 +95,7 @@ async def test_a_phone_pairs_by_the_printed_https_link_and_scans_through_airplan
     await expect(page.locator("#status-pending")).to_have_text("1")
     assert len(await door.stored_scans(site.app)) == 1
 
-    await relay.restore()
-    await context.set_offline(False)
+    await network_back(site.app, context)
     await expect(page.locator("#status-network")).to_have_text("Online")
     await expect(page.locator("#status-pending")).to_have_text("0", timeout=20_000)
     scans = await door.stored_scans(site.app)

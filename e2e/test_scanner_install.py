@@ -10,7 +10,8 @@ from playwright.async_api import BrowserContext, expect
 
 from api.web.pwa import pwa_dir, tree_hash
 from e2e import door
-from e2e.conftest import LiveApp, run_app
+from e2e.airplane import airplane_mode, network_back
+from e2e.conftest import LiveApp, run_app_behind_relay
 
 
 async def test_scanner_is_installable_with_a_root_scoped_worker(
@@ -56,14 +57,14 @@ def pwa_copy(tmp_path: Path) -> Path:
 async def test_a_new_version_takes_over_without_losing_queued_scans(
     database_url: str, tmp_path: Path, pwa_copy: Path, context: BrowserContext
 ) -> None:
-    with run_app(database_url, tmp_path, PWA_DIR=str(pwa_copy)) as app:
+    async with run_app_behind_relay(database_url, tmp_path, PWA_DIR=str(pwa_copy)) as app:
         tokens = await door.demo_tokens(app)
         page = await door.pair(context, await door.pairing_url(app, "Gate A"), "Gate A")
         old = tree_hash(pwa_copy)
         await page.wait_for_function(
             "async (name) => (await caches.keys()).includes(name)", arg=f"poctix-shell-{old}"
         )
-        await context.set_offline(True)
+        await airplane_mode(app, context)
         for token in tokens[:2]:
             await door.enter(page, token)
         await expect(page.locator("#status-pending")).to_have_text("2")
@@ -71,7 +72,7 @@ async def test_a_new_version_takes_over_without_losing_queued_scans(
         with (pwa_copy / "scanner" / "scanner.css").open("a") as css:
             css.write("\n/* new version */\n")
         new = tree_hash(pwa_copy)
-        await context.set_offline(False)  # the page looks for updates when the network returns
+        await network_back(app, context)  # the page looks for updates when the network returns
         await expect(page.locator("#update")).to_be_visible(timeout=30_000)
         async with page.expect_event("load"):
             await page.locator("#update-apply").click()

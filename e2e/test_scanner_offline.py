@@ -7,6 +7,7 @@ import re
 from playwright.async_api import BrowserContext, expect
 
 from e2e import door
+from e2e.airplane import airplane_mode, network_back
 from e2e.conftest import LiveApp
 
 
@@ -21,7 +22,7 @@ async def test_scanner_keeps_working_in_airplane_mode_and_uploads_every_scan_onc
     sold_later = await door.issue_pass(live_app)  # after the scanner's last sync
     forged = await door.forged_token(live_app)
 
-    await context.set_offline(True)
+    await airplane_mode(live_app, context)
     response = await page.reload()
     assert response is not None
     assert response.from_service_worker
@@ -61,7 +62,7 @@ async def test_scanner_keeps_working_in_airplane_mode_and_uploads_every_scan_onc
     await expect(page.locator("#status-pending")).to_have_text("7")
     assert await door.stored_scans(live_app) == []
 
-    await context.set_offline(False)
+    await network_back(live_app, context)
     await expect(page.locator("#status-network")).to_have_text("Online")
     await expect(page.locator("#status-pending")).to_have_text("0", timeout=20_000)
     scans = await door.stored_scans(live_app)

@@ -6,19 +6,21 @@ from __future__ import annotations
 from playwright.async_api import Browser, BrowserContext, Page, Request, expect
 
 from e2e import door
+from e2e.airplane import airplane_mode, network_back
 from e2e.conftest import LiveApp
 
 OWNER = "owner@driftwood.example"  # the demo organizer's owner (api/demo.py)
 
 
 async def _devices_page(browser: Browser, app: LiveApp) -> tuple[BrowserContext, Page]:
-    """The demo owner, signed in, on the demo event's Door devices page."""
+    """The demo owner, signed in at the office (the server's own address: the door phones'
+    airplane mode does not cut it), on the demo event's Door devices page."""
     organizer = await browser.new_context()
     page = await organizer.new_page()
-    await door.sign_in(page, app, OWNER)
+    await door.sign_in(page, app, OWNER, url=app.direct_url)
     async with door.session_for(app) as session:
         event = await door.demo_event(session)
-    await page.goto(f"{app.url}/admin/events/{event.id}/devices")
+    await page.goto(f"{app.direct_url}/admin/events/{event.id}/devices")
     return organizer, page
 
 
@@ -27,7 +29,7 @@ async def test_a_phone_removed_from_the_door_stops_syncing_and_says_its_scans_ar
 ) -> None:
     tokens = await door.demo_tokens(live_app)
     phone = await door.pair(context, await door.pairing_url(live_app, "Gate R"), "Gate R")
-    await context.set_offline(True)
+    await airplane_mode(live_app, context)
     for token in tokens[:2]:
         await door.enter(phone, token)
     await expect(phone.locator("#status-pending")).to_have_text("2")
@@ -40,7 +42,7 @@ async def test_a_phone_removed_from_the_door_stops_syncing_and_says_its_scans_ar
     finally:
         await organizer.close()
 
-    await context.set_offline(False)
+    await network_back(live_app, context)
     banner = phone.locator("#revoked")
     await expect(banner).to_have_text(
         "This phone was removed from the door and no longer syncs. "

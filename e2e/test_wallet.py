@@ -10,6 +10,7 @@ from typing import Any
 from playwright.async_api import BrowserContext, Page, expect
 
 from e2e import door
+from e2e.airplane import airplane_mode, network_back
 from e2e.conftest import LiveApp
 
 SAVED = "Saved — open /wallet any time, even offline"
@@ -49,7 +50,7 @@ async def test_a_saved_pass_opens_in_airplane_mode_and_its_qr_reads_as_the_same_
 ) -> None:
     _, token = await buy_and_save(context, live_app, "kai@example.com")
 
-    await context.set_offline(True)
+    await airplane_mode(live_app, context)
     wallet = await context.new_page()
     response = await wallet.goto(f"{live_app.url}/wallet")
     assert response is not None
@@ -76,12 +77,12 @@ async def test_a_refund_reaches_the_wallet_the_next_time_it_is_online(
     live_app: LiveApp, context: BrowserContext
 ) -> None:
     _, token = await buy_and_save(context, live_app, "lani@example.com")
-    await context.set_offline(True)
+    await airplane_mode(live_app, context)
     wallet = await open_wallet(context, live_app)
     await expect(wallet.locator("button.pass")).to_have_attribute("data-status", "valid")
 
     await door.void_pass(live_app, token, reason="refunded")
-    await context.set_offline(False)  # the wallet checks its orders when the network returns
+    await network_back(live_app, context)  # the wallet checks its orders when the network returns
 
     voided = wallet.locator("button.pass")
     await expect(voided).to_have_attribute("data-status", "void", timeout=20_000)
@@ -91,7 +92,7 @@ async def test_a_refund_reaches_the_wallet_the_next_time_it_is_online(
     await expect(wallet.locator("#pass-qr")).to_be_hidden()
     await expect(wallet.locator("#pass-hint")).to_be_hidden()
 
-    await context.set_offline(True)  # and it stays void offline, from a fresh load
+    await airplane_mode(live_app, context)  # and it stays void offline, from a fresh load
     again = await open_wallet(context, live_app)
     await expect(again.locator("button.pass")).to_have_attribute("data-status", "void")
 
@@ -213,7 +214,7 @@ async def test_a_signed_in_buyer_saves_every_order_at_once_and_opens_them_offlin
         f"{SAVED} (3 passes on this phone)", timeout=30_000
     )
 
-    await context.set_offline(True)
+    await airplane_mode(live_app, context)
     wallet = await open_wallet(context, live_app)
     events = wallet.locator("#upcoming article.event")
     await expect(events).to_have_count(1)  # two orders, one event
