@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.app import create_app
 from api.db import AuditEntry, Organizer, OrganizerMember, utcnow
 from api.settings import Settings
-from tests import factories
+from tests import factories, pages
 from tests.forms import csrf_token
 from tests.shop import Shop
 from tests.test_accounts import latest_link_token
@@ -68,19 +68,30 @@ async def roles(db: AsyncSession, organizer: uuid.UUID) -> dict[str, str]:
     return {email: role for email, role in rows}
 
 
+def _listed(page: str) -> dict[str, str]:
+    """The members table: each member's email and role."""
+    return {
+        str(row["data-member"]): str(row["data-role"])
+        for row in pages.parse(page).select("#members tr[data-member]")
+    }
+
+
 async def test_an_owner_adds_promotes_and_removes_members_and_each_change_is_audited(
     client: Client, db: AsyncSession, settings: Settings
 ) -> None:
     mine, _ = await reef(db)
     await sign_in(client, db, settings, OWNER)
     dashboard = await client.get("/admin/")
-    assert f'href="/admin/organizers/{mine}/members"' in dashboard.text
-    assert "/admin/applications/" not in dashboard.text
+    members_link = f'[data-organizer] a[href="/admin/organizers/{mine}/members"]'
+    assert pages.text(dashboard.text, members_link) == "Members"
+    assert "/admin/applications/" not in pages.values(dashboard.text, "main a", "href")
     base = f"/admin/organizers/{mine}/members"
 
     page = await client.get(base)
     assert page.status_code == 200
-    assert 'data-member="mo@reef.example" data-role="manager"' in page.text
+    assert _listed(page.text) == {
+        OWNER: "owner", "mo@reef.example": "manager", "dee@reef.example": "door_lead"
+    }  # fmt: skip
 
     added = await post(client, base, email=" New@Reef.example ", role="door_lead")
     assert (added.status_code, added.headers["location"]) == (303, base)
@@ -96,10 +107,13 @@ async def test_an_owner_adds_promotes_and_removes_members_and_each_change_is_aud
 
     log = await client.get(f"/admin/organizers/{mine}/audit")
     assert log.status_code == 200
-    actions = [a.split('"')[0] for a in log.text.split('data-action="')[1:]]
-    assert actions == ["member.removed", "member.role_changed", "member.added"]
-    assert "after: owner; before: manager" in log.text
-    assert OWNER in log.text
+    # (time, who, action, target, details), newest first
+    entries = [row[1:3] + row[4:] for row in pages.rows(log.text, "#audit tr[data-action]")]
+    assert entries == [
+        [OWNER, "member.removed", "role: door_lead"],
+        [OWNER, "member.role_changed", "after: owner; before: manager"],
+        [OWNER, "member.added", "role: door_lead"],
+    ]
 
 
 async def test_the_last_owner_cannot_be_demoted_or_removed(
@@ -111,8 +125,9 @@ async def test_the_last_owner_cannot_be_demoted_or_removed(
     for path, form in ((f"{base}/role", {"role": "manager"}), (f"{base}/remove", {})):
         refused = await post(client, path, **form)
         assert refused.status_code == 409
-        assert f"{OWNER} is the last owner" in refused.text
-        assert "Make someone else an owner first." in refused.text
+        note = pages.text(refused.text, "#note")
+        assert f"{OWNER} is the last owner" in note
+        assert "Make someone else an owner first." in note
     assert (await roles(db, mine))[OWNER] == "owner"
 
 
@@ -137,11 +152,11 @@ async def test_adding_someone_twice_or_a_bad_address_says_why(
     base = f"/admin/organizers/{mine}/members"
     again = await post(client, base, email="MO@reef.example", role="owner")
     assert again.status_code == 409
-    assert "mo@reef.example is already a member" in again.text
+    assert "mo@reef.example is already a member" in pages.text(again.text, "#note")
     bad = await post(client, base, email="not an address", role="manager")
-    assert "does not look like an email address" in bad.text
+    assert "does not look like an email address" in pages.text(bad.text, "#note")
     unknown = await post(client, base, email="x@reef.example", role="admin")
-    assert "Choose a role" in unknown.text
+    assert "Choose a role" in pages.text(unknown.text, "#note")
     assert len(await roles(db, mine)) == 3
 
 
@@ -151,7 +166,8 @@ async def test_managers_and_door_leads_see_nothing_here(
     mine, _ = await reef(db)
     await sign_in(client, db, settings, "mo@reef.example")
     dashboard = await client.get("/admin/")
-    assert "/members" not in dashboard.text
+    links = pages.values(dashboard.text, "main a", "href")
+    assert [link for link in links if link.endswith(("/members", "/audit"))] == []
     for path in ("members", "audit"):
         assert (await client.get(f"/admin/organizers/{mine}/{path}")).status_code == 403
     forged = await post(client, f"/admin/organizers/{mine}/members", email="x@y.example",
@@ -185,14 +201,18 @@ async def test_the_operator_manages_any_organizer_and_sees_the_applications_link
     async with AsyncTestClient(app=create_app(operator)) as client:
         client.headers.update(auth)
         dashboard = await client.get("/admin/")
-        assert 'href="/admin/applications/"' in dashboard.text
-        assert f'href="/admin/organizers/{theirs}/audit"' in dashboard.text
+        applications = 'main a[href="/admin/applications/"]'
+        assert pages.text(dashboard.text, applications) == "Organizer applications"
+        audit_link = f'[data-organizer] a[href="/admin/organizers/{theirs}/audit"]'
+        assert pages.text(dashboard.text, audit_link) == "Audit log"
         added = await post(client, f"/admin/organizers/{theirs}/members", email="a@b.example",
                            role="manager")  # fmt: skip
         assert added.status_code == 303
         log = await client.get(f"/admin/organizers/{theirs}/audit")
-    assert 'data-action="member.added"' in log.text
-    assert "<td>operator</td>" in log.text
+    # (time, who, action, target, details)
+    assert [row[1:3] for row in pages.rows(log.text, "#audit tr[data-action]")] == [
+        ["operator", "member.added"]
+    ]
 
 
 async def test_the_audit_log_shows_the_newest_hundred_then_older_pages(
@@ -210,14 +230,14 @@ async def test_the_audit_log_shows_the_newest_hundred_then_older_pages(
     await db.commit()
     await sign_in(client, db, settings, OWNER)
     first = await client.get(f"/admin/organizers/{mine}/audit")
-    assert first.text.count("data-action=") == 100
-    assert first.text.index("test.n149") < first.text.index("test.n050")
-    assert "test.n049" not in first.text
-    assert 'rel="next"' in first.text
+    shown = pages.texts(first.text, "#audit tr[data-action] td:nth-of-type(3)")
+    assert shown == [f"test.n{n:03}" for n in range(149, 49, -1)]  # newest first
+    assert pages.text(first.text, 'a[rel="next"]') == "Older"
     second = await client.get(f"/admin/organizers/{mine}/audit?page=2")
-    assert second.text.count("data-action=") == 50
-    assert "test.n000" in second.text
-    assert 'rel="next"' not in second.text
+    shown = pages.texts(second.text, "#audit tr[data-action] td:nth-of-type(3)")
+    assert shown == [f"test.n{n:03}" for n in range(49, -1, -1)]
+    assert pages.texts(second.text, 'a[rel="next"]') == []
+    assert pages.text(second.text, 'a[rel="prev"]') == "Newer"
 
 
 async def test_without_stripe_configured_the_onboarding_button_says_so(
@@ -226,10 +246,10 @@ async def test_without_stripe_configured_the_onboarding_button_says_so(
     mine, _ = await reef(db)
     await sign_in(client, db, settings, OWNER)
     page = await client.get(f"/admin/organizers/{mine}/members")
-    assert "Set up payments with Stripe" in page.text
+    assert pages.text(page.text, "#payments button") == "Set up payments with Stripe"
     started = await post(client, f"/admin/organizers/{mine}/stripe/onboarding")
     assert started.status_code == 409
-    assert "Stripe is not configured" in started.text
+    assert "Stripe is not configured" in pages.text(started.text, "[data-error-message]")
 
 
 async def test_an_owner_starts_stripe_onboarding_from_the_members_page(
@@ -253,7 +273,7 @@ async def test_an_owner_starts_stripe_onboarding_from_the_members_page(
         "/login/confirm", data={"_csrf_token": csrf_token(form.text), "token": token}
     )
     page = await browser.get(f"/admin/organizers/{organizer_id}/members")
-    assert "Set up payments with Stripe" in page.text
+    assert pages.text(page.text, "#payments button") == "Set up payments with Stripe"
     started = await browser.post(
         f"/admin/organizers/{organizer_id}/stripe/onboarding",
         data={"_csrf_token": csrf_token(page.text)},
@@ -263,7 +283,7 @@ async def test_an_owner_starts_stripe_onboarding_from_the_members_page(
     db.expire_all()
     assert (await db.get(Organizer, organizer_id)).stripe_account_id  # type: ignore[union-attr]
     again = await browser.get(f"/admin/organizers/{organizer_id}/members")
-    assert "Continue Stripe onboarding" in again.text
+    assert pages.text(again.text, "#payments button") == "Continue Stripe onboarding"
     # Stripe sends the owner back when onboarding is done: charges are read at once.
     account = (await db.get(Organizer, organizer_id)).stripe_account_id  # type: ignore[union-attr]
     assert account is not None
@@ -304,7 +324,7 @@ async def test_stripes_refresh_link_opened_by_get_creates_nothing_until_the_owne
 
     page = await browser.get(f"/stripe/refresh?organizer={organizer_id}")
     assert page.status_code == 200
-    assert "Continue Stripe onboarding" in page.text
+    assert pages.text(page.text, "#stripe-refresh button") == "Continue Stripe onboarding"
     assert shop.standin.requests[calls_before:] == []
     db.expire_all()
     assert (await db.get(Organizer, organizer_id)).stripe_account_id is None  # type: ignore[union-attr]
