@@ -13,7 +13,7 @@ from litestar.exceptions import HTTPException, NotAuthorizedException
 from litestar.handlers.base import BaseRouteHandler
 from litestar.params import JSONBody
 
-from api.checkin import services, sync_service, wire
+from api.checkin import guests, services, sync_service, wire
 from api.db import ScannerDevice, utcnow
 from api.web import ratelimit
 from api.web.deps import DB
@@ -39,6 +39,8 @@ class PairResponse(msgspec.Struct):
     event_id: uuid.UUID
     event_name: str
     door: str
+    may_search: bool = False
+    """This phone may download the guest list (`GET /guests`): a "scan and search" link."""
 
 
 # OpenAPI: the scanner's bearer token (see SECURITY_SCHEMES in api/app.py).
@@ -99,6 +101,7 @@ class ScannerController(Controller):
             event_id=paired.event.id,
             event_name=paired.event.name,
             door=paired.device.name,
+            may_search=paired.device.may_search,
         )
 
     @get(
@@ -177,4 +180,24 @@ class ScannerController(Controller):
         found = await sync_service.conflicts(db, event_id=device.event_id)
         return wire.ConflictList(
             conflicts=[msgspec.convert(c, wire.ConflictWire) for c in found], server_time=_now()
+        )
+
+    @get(
+        "/guests",
+        dependencies={"device": Provide(provide_device, sync_to_thread=False)},
+        guards=[device_guard],
+        security=DEVICE_SECURITY,
+        responses=error_responses(401, 403),
+        summary="The guest list to search offline (phones paired to scan and search)",
+    )
+    async def guest_list(self, db: DB, device: Device) -> wire.GuestList:
+        try:
+            event, rows = await guests.guest_rows(db, device=device)
+        except guests.NoGuestList as exc:
+            await db.rollback()
+            raise HTTPException(status_code=403, detail=str(exc)) from exc
+        erase_at = sync_service.millis(guests.names_until(event))
+        await db.rollback()
+        return wire.GuestList(
+            guests=[wire.Guest(*row) for row in rows], erase_at=erase_at, server_time=_now()
         )

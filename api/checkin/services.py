@@ -70,8 +70,10 @@ async def create_pairing(
     uses: int = 1,
     actor: str = "system",
     ttl: timedelta = PAIRING_TTL,
+    may_search: bool = False,
 ) -> Pairing:
-    """A new link pairing up to `uses` phones (1..MAX_USES), audited as made by `actor`."""
+    """A new link pairing up to `uses` phones (1..MAX_USES), audited as made by `actor`;
+    with `may_search` ("scan and search") its phones may download guest names."""
     if not 1 <= uses <= MAX_USES:
         raise ValueError(f"A pairing link pairs 1 to {MAX_USES} phones, not {uses}.")
     code = secrets.token_urlsafe(32)
@@ -82,6 +84,7 @@ async def create_pairing(
         expires_at=utcnow() + ttl,
         max_uses=uses,
         uses_left=uses,
+        may_search=may_search,
     )
     session.add(pairing)
     await session.flush()
@@ -92,7 +95,12 @@ async def create_pairing(
         actor=actor,
         action="device.pairing_created",
         target=door,
-        details={"pairing_id": str(pairing.id), "event_id": str(event_id), "uses": uses},
+        details={
+            "pairing_id": str(pairing.id),
+            "event_id": str(event_id),
+            "uses": uses,
+            "may_search": may_search,
+        },
     )
     return Pairing(code=code, door=door)
 
@@ -116,16 +124,25 @@ async def pair_device(session: AsyncSession, *, code: str, name: str) -> PairedD
                 ScannerPairing.expires_at > utcnow(),
             )
             .values(uses_left=ScannerPairing.uses_left - 1)
-            .returning(ScannerPairing.id, ScannerPairing.event_id, ScannerPairing.door)
+            .returning(
+                ScannerPairing.id,
+                ScannerPairing.event_id,
+                ScannerPairing.door,
+                ScannerPairing.may_search,
+            )
             .execution_options(synchronize_session=False)
         )
     ).one_or_none()
     if taken is None:
         raise PairingError(await _refusal(session, code))
-    pairing_id, event_id, door = taken
+    pairing_id, event_id, door, may_search = taken
     token = secrets.token_urlsafe(32)
     device = ScannerDevice(
-        event_id=event_id, name=name or door, token_hash=digest(token), pairing_id=pairing_id
+        event_id=event_id,
+        name=name or door,
+        token_hash=digest(token),
+        pairing_id=pairing_id,
+        may_search=may_search,
     )
     session.add(device)
     await session.flush()

@@ -152,3 +152,21 @@ class ConflictWire(msgspec.Struct):
 class ConflictList(msgspec.Struct):
     conflicts: list[ConflictWire]
     server_time: Millis
+
+
+class Guest(msgspec.Struct, array_like=True):
+    """One pass of the guest list, as a JSON array: `[pass_id, name, email, order]`."""
+
+    pass_id: PassId
+    name: str
+    """The buyer's name as given at checkout (may be empty)."""
+    email: str
+    order: str
+    """The order reference the buyer sees ("K7Q2MXP4")."""
+
+
+class GuestList(msgspec.Struct):
+    guests: list[Guest]
+    erase_at: Millis
+    """When the phone must erase these names (24 hours after the event ends)."""
+    server_time: Millis

@@ -23,6 +23,7 @@ from sqlalchemy import (
     UniqueConstraint,
     func,
 )
+from sqlalchemy import false as sa_false
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -53,6 +54,8 @@ class ScannerPairing(UUIDPrimaryKey, CreatedAt, Base):
     """How many phones the link may pair (1: single use)."""
     uses_left: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     """Phones it may still pair, taken by one conditional UPDATE per pairing (race-safe)."""
+    may_search: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
+    """"Scan and search": the phones it pairs may download guest names (else "scan only")."""
 
 
 class ScannerDevice(UUIDPrimaryKey, CreatedAt, Base):
@@ -74,6 +77,8 @@ class ScannerDevice(UUIDPrimaryKey, CreatedAt, Base):
     last_sync_at: Mapped[datetime | None]
     pending_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     clock_offset_ms: Mapped[int | None] = mapped_column(BigInteger)
+    may_search: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
+    """Copied from its pairing link: this phone may download guest names to search them."""
 
     event: Mapped[Event] = relationship()
 

@@ -47,6 +47,15 @@ class OrderStatus(StrEnum):
         return (cls.paid, cls.partially_refunded, cls.refunded, cls.disputed)
 
 
+_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+def order_reference(order_id: uuid.UUID) -> str:
+    """`Order.reference` of the order with this id."""
+    tail = order_id.int & (2**40 - 1)
+    return "".join(_CROCKFORD[(tail >> shift) & 31] for shift in range(35, -5, -5))
+
+
 class PassStatus(StrEnum):
     valid = "valid"
     void = "void"
@@ -97,6 +106,13 @@ class Order(UUIDPrimaryKey, CreatedAt, Base):
     event: Mapped[Event] = relationship()
     lines: Mapped[list[OrderLine]] = relationship(back_populates="order")
     passes: Mapped[list[Pass]] = relationship(back_populates="order")
+
+    @property
+    def reference(self) -> str:
+        """What a buyer reads out at the door or to support ("Order K7Q2MXP4"): 8 characters
+        of Crockford base32 from the random tail of the order's id. Not a secret and not a key
+        (the buyer's link is `public_id`); door search matches it as typed."""
+        return order_reference(self.id)
 
 
 class OrderLine(UUIDPrimaryKey, Base):
