@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.accounts.services import unseal
 from api.db import LoginToken, OrganizerMember, OutboxMessage, utcnow
 from api.settings import Settings
-from tests import factories
+from tests import factories, pages
 from tests.forms import csrf_token
 
 Client = AsyncTestClient[Litestar]
@@ -66,7 +66,7 @@ async def test_known_and_unknown_addresses_get_the_same_answer(
     malformed = await ask_for_link(client, "not an address")
     assert known == unknown == malformed == (303, "/login?sent=true")
     page = await client.get("/login?sent=true")
-    assert "If we have tickets for that address" in page.text
+    assert "If we have tickets for that address" in pages.text(page.text, "#login-sent")
 
 
 async def test_a_link_signs_in_once_and_shows_the_buyers_orders(
@@ -82,17 +82,19 @@ async def test_a_link_signs_in_once_and_shows_the_buyers_orders(
     # A mail scanner prefetching the link sees the confirm page and uses nothing up.
     prefetch = await client.get(f"/login/confirm?token={token}")
     assert prefetch.status_code == 200
-    assert "Sign in" in prefetch.text
+    assert pages.text(prefetch.text, "#confirm-sign-in") == "Sign in"
     status, location, _ = await confirm(client, token)
     assert (status, location) == (303, "/account")
     cookie = client.cookies.get("poctix_session")
     assert cookie
     account = await client.get("/account")
-    assert "Reef Sessions" in account.text
-    assert f"/passes/{public_id}" in account.text
+    listed = pages.parse(account.text).select("#orders li a")
+    assert [(link["href"], pages.shown(link)) for link in listed] == [
+        (f"/passes/{public_id}", "Reef Sessions")
+    ]
     again = await confirm(client, token)
     assert again[0] == 400
-    assert "expired or was already used" in again[2]
+    assert "expired or was already used" in pages.text(again[2], '[role="alert"]')
 
 
 async def test_an_expired_link_does_not_sign_in(

@@ -12,7 +12,7 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tests import factories
+from tests import factories, pages
 
 Client = AsyncTestClient[Litestar]
 
@@ -46,7 +46,7 @@ async def test_the_home_page_lists_no_event_only_the_ways_in(
     page = await client.get("/")
     assert page.status_code == 200
     assert _links(page.text, "/e/") == []
-    assert "Lantern Night" not in page.text
+    assert "Lantern Night" not in pages.main_text(page.text)
     soup = BeautifulSoup(page.text, "html.parser")
     ways_in = {a["href"]: a.get_text(strip=True) for a in soup.select("main a")}
     assert ways_in == {"/login": "Find my tickets", "/apply": "Sell tickets: apply"}
@@ -77,7 +77,7 @@ async def test_an_organizers_page_lists_only_its_own_upcoming_published_events(
 async def test_an_unknown_organizer_address_is_a_clear_404(client: Client) -> None:
     page = await client.get("/o/no-such-venue", headers={"accept": "text/html"})
     assert page.status_code == 404
-    assert "There is no organizer at this address." in page.text
+    assert pages.text(page.text, "[data-error-message]") == "There is no organizer at this address."
 
 
 async def test_the_event_page_links_to_more_from_its_organizer(
@@ -106,12 +106,12 @@ async def test_event_page_shows_times_in_the_events_zone_and_each_tier(
     response = await client.get(f"/e/{event.slug}")
     assert response.status_code == 200
     page = response.text
-    assert "Wednesday, July 3, 2030 · 7:30 PM HST" in page
-    assert "Lawn" in page
-    assert "Free" in page
-    assert "5 left" in page
-    assert "$45.00" in page
-    assert "Sold out" in page
+    assert pages.text(page, "main time") == "Wednesday, July 3, 2030 · 7:30 PM HST"
+    shown = {
+        pages.text(tier, "strong"): (pages.text(tier, ".price"), pages.text(tier, ".badge"))
+        for tier in pages.parse(page).select("li.tier[data-tier]")
+    }
+    assert shown == {"Lawn": ("Free", "5 left"), "Cabana": ("$45.00", "Sold out")}
 
 
 async def test_each_visitor_gets_their_own_form_token_on_the_shared_event_page(
@@ -122,15 +122,15 @@ async def test_each_visitor_gets_their_own_form_token_on_the_shared_event_page(
     event = await factories.event(db, name="Luau")
     await factories.tier(db, event=event, name="Lawn")
     await db.commit()
-    pages = []
+    seen = []
     for _ in range(2):  # two browsers, two CSRF cookies
         async with AsyncTestClient(app=app) as visitor:
             response = await visitor.get(f"/e/{event.slug}")
             [token] = re.findall(r'name="_csrf_token" value="([^"]+)"', response.text)
             assert token != ""
             assert response.cookies.get("csrftoken") or visitor.cookies.get("csrftoken")
-            pages.append((token, response.text))
-    (first, first_page), (second, second_page) = pages
+            seen.append((token, response.text))
+    (first, first_page), (second, second_page) = seen
     assert first != second
     assert first_page.replace(first, "") == second_page.replace(second, "")
     assert "__poctix_csrf_token_slot__" not in first_page
@@ -141,14 +141,15 @@ async def test_unpublished_event_page_is_not_found(client: Client, db: AsyncSess
     await db.commit()
     response = await client.get(f"/e/{event.slug}", headers={"accept": "text/html"})
     assert response.status_code == 404
-    assert "There is no published event at this address." in response.text
+    message = pages.text(response.text, "[data-error-message]")
+    assert message == "There is no published event at this address."
 
 
 async def test_unknown_page_gets_an_html_error_page(client: Client) -> None:
     response = await client.get("/no-such-page", headers={"accept": "text/html"})
     assert response.status_code == 404
     assert response.headers["content-type"].startswith("text/html")
-    assert "Page not found" in response.text
+    assert pages.text(response.text, "h1") == "Page not found"
 
 
 async def test_unknown_api_path_gets_json_404(client: Client) -> None:
