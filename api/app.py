@@ -206,9 +206,12 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Lite
             exclude=["/webhooks/", "/api/", REPORT_PATH],
         ),
         # Level 6: nearly level 9's size on our pages at a fraction of the CPU; the zip export is
-        # compressed already.
+        # compressed already, and the binary bootstrap is mostly random pass keys.
         compression_config=CompressionConfig(
-            backend="gzip", minimum_size=1024, gzip_compress_level=6, exclude=["/admin/export.zip"]
+            backend="gzip",
+            minimum_size=1024,
+            gzip_compress_level=6,
+            exclude=["/admin/export.zip", "/api/v1/scanner/bootstrap/binary"],
         ),
         logging_config=None,
         debug=False,

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import base64
 import uuid
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Controller, Request, get, post
+from litestar import Controller, Request, Response, get, post
 from litestar.connection import ASGIConnection
 from litestar.di import NamedDependency, Provide
 from litestar.exceptions import HTTPException, NotAuthorizedException
@@ -113,9 +114,33 @@ class ScannerController(Controller):
         summary="Event, public keys and the whole pass cache, as one snapshot",
     )
     async def bootstrap(self, db: DB, device: Device) -> wire.Bootstrap:
-        result = await sync_service.bootstrap(db, device=device)
+        answer, pack = await sync_service.bootstrap(db, device=device)
         await db.rollback()
-        return result
+        answer.passes.data = base64.b64encode(pack).decode()
+        return answer
+
+    @get(
+        "/bootstrap/binary",
+        dependencies={"device": Provide(provide_device, sync_to_thread=False)},
+        guards=[device_guard],
+        security=DEVICE_SECURITY,
+        responses=error_responses(401),
+        media_type=wire.BOOTSTRAP_MEDIA_TYPE,
+        summary="The bootstrap as bytes: its JSON answer, then the packed passes (the PWA's)",
+        description=(
+            '"PXB1", the answer\'s length as 4 bytes big-endian, the answer as JSON with an empty '
+            "`passes.data`, then `passes.count` records of 13 bytes (pass key, status byte, tier "
+            "index). Sent uncompressed: the pass keys are random bytes."
+        ),
+    )
+    async def bootstrap_binary(self, db: DB, device: Device) -> Response[bytes]:
+        answer, pack = await sync_service.bootstrap(db, device=device)
+        await db.rollback()
+        return Response(
+            wire.frame_bootstrap(answer, pack),
+            media_type=wire.BOOTSTRAP_MEDIA_TYPE,
+            headers={"cache-control": "no-store"},
+        )
 
     @post(
         "/push",

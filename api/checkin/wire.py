@@ -60,6 +60,7 @@ class PassPack(msgspec.Struct):
 
     count: int
     data: str
+    """Empty in the binary bootstrap, where the records follow the answer (`frame_bootstrap`)."""
 
 
 class Bootstrap(msgspec.Struct):
@@ -71,6 +72,21 @@ class Bootstrap(msgspec.Struct):
     vector: Vector
     """The snapshot's knowledge: `{"server": n}`; scans come by pull."""
     server_time: Millis
+
+
+BOOTSTRAP_MAGIC = b"PXB1"
+BOOTSTRAP_MEDIA_TYPE = "application/vnd.poctix.bootstrap"
+
+
+def frame_bootstrap(answer: Bootstrap, pack: bytes) -> bytes:
+    """The binary bootstrap (`GET /api/v1/scanner/bootstrap/binary`): no base64, no 3 MB JSON
+    string for the phone to parse, and records it can store as they arrive.
+
+        "PXB1" | header length (4 bytes, big-endian) | header: the JSON answer, with an empty
+        `passes.data` | `passes.count` records of 13 bytes (as in `PassPack`)
+    """
+    header = msgspec.json.encode(answer)
+    return BOOTSTRAP_MAGIC + len(header).to_bytes(4, "big") + header + pack
 
 
 class WirePassChange(msgspec.Struct, forbid_unknown_fields=False):

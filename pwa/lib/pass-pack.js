@@ -17,7 +17,11 @@ import { PASS_KEY_BYTES, passIdOf } from './base32.js';
 export const RECORD_BYTES = PASS_KEY_BYTES + 2;
 export const CHUNK_PASSES = 5000;
 
-/** @typedef {{count: number, data: string}} WirePassPack as in the bootstrap answer */
+/**
+ * The pass pack as the bootstrap answer carries it: base64 `data` in the JSON bootstrap, or
+ * `bytes` after the answer in the binary one (`readBootstrap`).
+ * @typedef {{count: number, data: string, bytes?: Uint8Array}} WirePassPack
+ */
 /** @typedef {{status: string, tier: string|null, reason: string|null}} SnapshotEntry */
 
 /** Status byte -> [status, reason]; unknown bytes fail closed (sync-core calls them void). */
@@ -61,7 +65,7 @@ export function decodeBase64(text) {
  * @returns {ArrayBuffer[]}
  */
 export function packChunks(pack, chunkPasses = CHUNK_PASSES) {
-  const bytes = decodeBase64(pack.data);
+  const bytes = pack.bytes ?? decodeBase64(pack.data);
   if (bytes.length !== pack.count * RECORD_BYTES) {
     throw new Error(`pass pack: ${bytes.length} bytes for ${pack.count} passes`);
   }
@@ -73,6 +77,28 @@ export function packChunks(pack, chunkPasses = CHUNK_PASSES) {
     chunks.push(/** @type {ArrayBuffer} */ (bytes.buffer.slice(bytes.byteOffset + at, end)));
   }
   return chunks;
+}
+
+export const BOOTSTRAP_MEDIA_TYPE = 'application/vnd.poctix.bootstrap';
+const MAGIC = [0x50, 0x58, 0x42, 0x31]; // "PXB1"
+
+/**
+ * Read the binary bootstrap (GET /api/v1/scanner/bootstrap/binary): "PXB1", the answer's length
+ * (4 bytes, big-endian), the JSON answer with an empty `passes.data`, then the pass records,
+ * which become `passes.bytes` (a view, not a copy). Throws on anything else.
+ * @param {ArrayBuffer} body
+ * @returns {any} the bootstrap answer
+ */
+export function readBootstrap(body) {
+  const bytes = new Uint8Array(body);
+  if (bytes.length < 8 || MAGIC.some((byte, i) => bytes[i] !== byte)) {
+    throw new Error('bootstrap: not a POCtix binary bootstrap');
+  }
+  const length = new DataView(body).getUint32(4);
+  if (8 + length > bytes.length) throw new Error('bootstrap: cut short in its header');
+  const answer = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + length)));
+  answer.passes.bytes = bytes.subarray(8 + length);
+  return answer;
 }
 
 /**

@@ -31,6 +31,8 @@
 /** @typedef {{conflicts: import('./sync-core.js').Conflict[], server_time: number}} ConflictsAnswer */
 /** @template T @typedef {{data: T, sentAt: number, receivedAt: number}} Exchange */
 
+import { BOOTSTRAP_MEDIA_TYPE, readBootstrap } from './pass-pack.js';
+
 export const PUSH_LIMIT = 1000;
 export const PULL_LIMIT = 2000;
 export const SYNC_INTERVAL_MS = 5000;
@@ -64,12 +66,12 @@ export function createApi({ base = '', fetchImpl, clock = Date.now, timeoutMs = 
    * @template T
    * @param {string} method
    * @param {string} path
-   * @param {{token?: string, body?: unknown, timeout?: number}} [options]
+   * @param {{token?: string, body?: unknown, timeout?: number, accept?: string}} [options]
    * @returns {Promise<Exchange<T>>}
    */
-  async function call(method, path, { token, body, timeout = timeoutMs } = {}) {
+  async function call(method, path, { token, body, timeout = timeoutMs, accept } = {}) {
     /** @type {Record<string, string>} */
-    const headers = { Accept: 'application/json' };
+    const headers = { Accept: accept ? `${accept}, application/json` : 'application/json' };
     if (token) headers.Authorization = `Bearer ${token}`;
     if (body !== undefined) headers['Content-Type'] = 'application/json';
     const abort = new AbortController();
@@ -84,6 +86,9 @@ export function createApi({ base = '', fetchImpl, clock = Date.now, timeoutMs = 
         cache: 'no-store',
       });
       const receivedAt = clock();
+      if (accept && response.ok && response.headers.get('content-type')?.startsWith(accept)) {
+        return { data: readBootstrap(await response.arrayBuffer()), sentAt, receivedAt };
+      }
       const text = await response.text();
       /** @type {any} */
       let data = null;
@@ -106,7 +111,12 @@ export function createApi({ base = '', fetchImpl, clock = Date.now, timeoutMs = 
     /** @param {PairRequest} body @returns {Promise<Exchange<PairAnswer>>} */
     pair: (body) => call('POST', '/api/v1/scanner/pair', { body }),
     /** @param {string} token @returns {Promise<Exchange<import('./door.js').Bootstrap>>} */
-    bootstrap: (token) => call('GET', '/api/v1/scanner/bootstrap', { token, timeout: 60000 }),
+    bootstrap: (token) =>
+      call('GET', '/api/v1/scanner/bootstrap/binary', {
+        token,
+        timeout: 60000,
+        accept: BOOTSTRAP_MEDIA_TYPE,
+      }),
     /** @param {string} token @param {PushBody} body @returns {Promise<Exchange<PushAnswer>>} */
     push: (token, body) => call('POST', '/api/v1/scanner/push', { token, body }),
     /** @param {string} token @param {PullBody} body @returns {Promise<Exchange<PullAnswer>>} */

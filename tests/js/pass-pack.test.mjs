@@ -81,3 +81,32 @@ test('loads a 50,000-pass event into a replica fast enough for a two-second cold
   // Generous bound (typically ~150 ms here): catches a quadratic regression, not a slow CI box.
   assert.ok(elapsed < 1500, `took ${elapsed.toFixed(0)} ms`);
 });
+
+test('the binary bootstrap is read into the same answer, its records a view on the body', async () => {
+  const { readBootstrap, BOOTSTRAP_MEDIA_TYPE } = await import('../../pwa/lib/pass-pack.js');
+  const { createApi } = await import('../../pwa/lib/sync-client.js');
+  const { bytes, pack } = makePack(4);
+  const header = Buffer.from(JSON.stringify({ tiers: TIERS, passes: { count: 4, data: '' }, vector: { server: 9 } }));
+  const length = Buffer.alloc(4);
+  length.writeUInt32BE(header.length);
+  const body = Buffer.concat([Buffer.from('PXB1'), length, header, bytes]);
+  const answer = readBootstrap(body.buffer.slice(body.byteOffset, body.byteOffset + body.length));
+  assert.deepEqual(answer.vector, { server: 9 });
+  assert.deepEqual(packChunks(answer.passes), packChunks(pack));
+
+  /** @type {string[]} */
+  const asked = [];
+  const api = createApi({
+    fetchImpl: async (url, init) => {
+      asked.push(`${url} ${JSON.stringify(init?.headers)}`);
+      return new Response(body, { headers: { 'content-type': BOOTSTRAP_MEDIA_TYPE } });
+    },
+  });
+  const exchange = await api.bootstrap('t0ken');
+  assert.equal(exchange.data.passes.count, 4);
+  assert.deepEqual(snapshotOf(packChunks(exchange.data.passes), TIERS), snapshotOf(packChunks(pack), TIERS));
+  assert.match(asked[0], /^\/api\/v1\/scanner\/bootstrap\/binary /);
+  assert.match(asked[0], /Bearer t0ken/);
+
+  assert.throws(() => readBootstrap(new TextEncoder().encode('{"passes":1}').buffer), /not a POCtix binary bootstrap/);
+});
