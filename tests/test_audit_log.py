@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.db import Order, OrganizerMember
 from api.settings import Settings
-from tests import factories
+from tests import factories, pages
 from tests.forms import csrf_token
 from tests.test_checkout import buy
 from tests.test_dashboard import sign_in
@@ -75,7 +75,7 @@ async def test_refunds_resends_exports_and_uploads_are_on_the_owners_audit_page(
     refunded = await client.post(
         f"/admin/orders/{public_id}/refund", data={"_csrf_token": csrf, "reason": "cancelled"}
     )
-    assert "Free passes voided." in refunded.text
+    assert pages.text(refunded.text, "#note") == "Free passes voided."
     assert (await client.get("/admin/orders.csv")).status_code == 200
     for path in (f"organizers/{organizer_id}/logo", f"events/{event_id}/image"):
         uploaded = await client.put(

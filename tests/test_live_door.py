@@ -18,7 +18,7 @@ from api.checkin.sync_service import from_millis
 from api.db import Pass, Scan, ScannerDevice
 from api.passes import services as pass_services
 from api.settings import Settings
-from tests import factories
+from tests import factories, pages
 from tests.test_dashboard import sign_in, two_organizers
 
 Client = AsyncTestClient[Litestar]
@@ -98,8 +98,12 @@ async def test_the_door_figures_count_each_pass_once_by_tier_and_at_its_first_do
 
     page = await client.get(f"/admin/events/{night.event_id}/door")
     assert page.status_code == 200
-    assert 'Checked in <strong data-figure="checked-in">3</strong> of' in page.text
-    assert '<tr data-door="Gate B"><td>Gate B</td><td data-figure="checked-in">1</td>' in page.text
+    live = pages.one(page.text, "#door-live")
+    assert pages.text(live, "p.big") == "Checked in 3 of 4"
+    assert pages.text(live, '#tiers tr[data-tier="Floor"] [data-figure="checked-in"]') == "2"
+    # (door, checked in, phones, last sync, waiting to upload)
+    doors = {row[0]: row[1:3] + row[4:] for row in pages.rows(live, "#doors tr[data-door]")}
+    assert doors == {"Gate A": ["2", "1", "0"], "Gate B": ["1", "1", "2"]}
 
 
 async def test_another_organizers_door_is_a_404_and_signed_out_is_a_401(
