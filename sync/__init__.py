@@ -8,6 +8,7 @@ every record verbatim.
     dots       origins, dots, version vectors (covers, merge_vectors, contiguous_high)
     wire       record shapes and their checks (PassChange, Scan, State, ..., SyncError)
     replica    a replica and how it learns (new_state, apply_*, merge, changes_since)
+    lists      door lists: which tiers a door admits, and when (apply_list, door_list, ...)
     push       upload and acknowledgement (validate_push, ack_outbox)
     verdicts   what the door shows (verdict, new_scan, scan_key)
     messages   the human words for a verdict (message)
@@ -18,13 +19,14 @@ Message types (PROTOCOL.md sections 9-10; the device is known from its credentia
 
     1. push request    {scans}                              device -> server
     2. push answer     {acked, server_time} or a PushError  server -> device
-    3. pull request    {vector, limit}                      device -> server
-    4. pull answer     {changes, scans, more, server_time}  server -> device
+    3. pull request    {vector, limit, lists_after?}                device -> server
+    4. pull answer     {changes, scans, lists?, more, server_time}  server -> device
 """
 
 from sync.clock import clock_offset, corrected_now
 from sync.conflicts import also_admitted, canonical_first, classify, conflicts
 from sync.dots import contiguous_high, covers, merge_vectors
+from sync.lists import apply_list, door_list, lists_high, merge_lists
 from sync.messages import Message, message
 from sync.push import ack_outbox, validate_push
 from sync.replica import (
@@ -38,9 +40,11 @@ from sync.replica import (
 )
 from sync.verdicts import DEBOUNCE_MS, new_scan, scan_key, verdict
 from sync.wire import (
+    DEFAULT_LIST,
     SERVER,
     AdmissionRef,
     Conflict,
+    DoorList,
     Page,
     PassChange,
     PassStatus,
@@ -54,9 +58,11 @@ from sync.wire import (
 
 __all__ = [
     "DEBOUNCE_MS",
+    "DEFAULT_LIST",
     "SERVER",
     "AdmissionRef",
     "Conflict",
+    "DoorList",
     "Message",
     "Page",
     "PassChange",
@@ -69,6 +75,7 @@ __all__ = [
     "Verdict",
     "ack_outbox",
     "also_admitted",
+    "apply_list",
     "apply_pass_change",
     "apply_scan",
     "apply_snapshot",
@@ -80,8 +87,11 @@ __all__ = [
     "contiguous_high",
     "corrected_now",
     "covers",
+    "door_list",
     "held_high",
+    "lists_high",
     "merge",
+    "merge_lists",
     "merge_vectors",
     "message",
     "new_scan",

@@ -15,12 +15,16 @@ The answer depends only on the set of scans held, never on the order they arrive
 server, the dashboard and every device agree once they hold the same scans. A scan's own device
 entry is taken as exactly `seq - 1`: a device has seen all of its own earlier scans and none of
 its later ones, whatever an old client wrote there.
+
+All of this is per door list (`sync.lists`): a VIP who came in at the main gate and then onto
+the VIP deck went in twice, once per list, and that is no double admission. Admissions of one
+pass on different lists are never compared.
 """
 
 from __future__ import annotations
 
 from sync.dots import covers
-from sync.wire import AdmissionRef, Conflict, Scan, State
+from sync.wire import DEFAULT_LIST, AdmissionRef, Conflict, Scan, State, scan_list
 
 
 def _admissions(state: State, pass_id: str) -> list[Scan]:
@@ -30,6 +34,14 @@ def _admissions(state: State, pass_id: str) -> list[Scan]:
         for device in sorted(by_device)
         for seq in by_device[device]
     ]
+
+
+def _by_list(admissions: list[Scan]) -> dict[str, list[Scan]]:
+    """The admissions grouped by door list, lists in code-point order of their ids."""
+    out: dict[str, list[Scan]] = {}
+    for scan in admissions:
+        out.setdefault(scan_list(scan), []).append(scan)
+    return dict(sorted(out.items()))
 
 
 def _order(scan: Scan) -> tuple[int, str, int]:
@@ -65,27 +77,43 @@ def _first(admissions: list[Scan]) -> Scan | None:
     return min(roots or admissions, key=_order)
 
 
-def canonical_first(state: State, pass_id: str) -> AdmissionRef | None:
-    """The admission every replica calls first for this pass, or None if nobody went in."""
-    first = _first(_admissions(state, pass_id))
+def canonical_first(
+    state: State, pass_id: str, *, list_id: str = DEFAULT_LIST
+) -> AdmissionRef | None:
+    """The admission every replica calls first for this pass on this door list, or None."""
+    admissions = [a for a in _admissions(state, pass_id) if scan_list(a) == list_id]
+    first = _first(admissions)
     return None if first is None else _ref(first)
 
 
-def classify(state: State, pass_id: str) -> list[Conflict]:
-    """Every admission of the pass after the canonical first, ordered by `(scanned_at, ...)`."""
-    admissions = _admissions(state, pass_id)
+def _classify_list(pass_id: str, list_id: str, admissions: list[Scan]) -> list[Conflict]:
     first = _first(admissions)
-    if first is None:
-        return []
-    return [
-        {
+    out: list[Conflict] = []
+    for other in sorted(admissions, key=_order):
+        if other is first or first is None:
+            continue
+        entry: Conflict = {
             "pass_id": pass_id,
             "first": _ref(first),
             "other": _ref(other),
             "kind": "override" if _saw_any(other, admissions) else "conflict",
         }
-        for other in sorted(admissions, key=_order)
-        if other is not first
+        if list_id != DEFAULT_LIST:
+            entry["list"] = list_id
+        out.append(entry)
+    return out
+
+
+def classify(state: State, pass_id: str) -> list[Conflict]:
+    """Every admission of the pass after the canonical first of its door list.
+
+    Lists in code-point order of their ids, then by `(scanned_at, device, seq)`; an entry names
+    its `list` unless it is the default list.
+    """
+    return [
+        entry
+        for list_id, admissions in _by_list(_admissions(state, pass_id)).items()
+        for entry in _classify_list(pass_id, list_id, admissions)
     ]
 
 
@@ -98,7 +126,8 @@ def conflicts(state: State) -> list[Conflict]:
 
 
 def also_admitted(state: State, pass_id: str, *, device: str) -> list[AdmissionRef]:
-    """Admissions of the pass by devices other than `device` ("also admitted 20:14 at Gate B")."""
+    """Admissions of the pass by devices other than `device` ("also admitted 20:14 at Gate B"),
+    on every door list."""
     return [
         _ref(scan)
         for scan in sorted(_admissions(state, pass_id), key=_order)

@@ -4,6 +4,9 @@
 milliseconds UTC): the UI formats them in the event's time zone and locale ("Already scanned
 7:34 PM"), so this module never needs a clock or a zone database and reads the same in Python
 and JavaScript. `color` is "green", "amber", "red", or null for `ignored` (show nothing).
+
+Titles that end on a time leave the time to the UI, which appends `at` in the event's zone:
+"Already scanned" + " 7:34 PM", "Not yet — opens" + " 7:00 PM", "Too late — closed" + " 11:00 PM".
 """
 
 from __future__ import annotations
@@ -31,6 +34,10 @@ VOID_TITLES = {
 }
 
 
+def _list_name(verdict: Verdict) -> str:
+    return verdict.get("list_name") or "this list"
+
+
 def _words(verdict: Verdict) -> tuple[str | None, str, str | None]:
     code = verdict["code"]
     if code == "admit":
@@ -44,6 +51,18 @@ def _words(verdict: Verdict) -> tuple[str | None, str, str | None]:
     if code == "already_scanned":
         door = verdict["door"]
         return "amber", "Already scanned", None if not door else f"First admitted at {door}"
+    if code == "wrong_list":
+        return "amber", f"Wrong door — {_list_name(verdict)} only", verdict["tier"]
+    if code == "not_yet":
+        return "amber", "Not yet — opens", verdict.get("list_name")
+    if code == "closed":
+        return "amber", "Too late — closed", verdict.get("list_name")
+    if code == "tier_unknown":
+        return (
+            "amber",
+            f"Check the ticket — {_list_name(verdict)} only",
+            "Validly signed; sold after this scanner's last sync",
+        )
     if code == "void":
         reason = verdict["reason"]
         title = VOID_TITLES.get(reason or "", "Void — do not admit")

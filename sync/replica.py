@@ -21,7 +21,8 @@ catches up when the gap fills. A device may instead start from a snapshot of the
 (`apply_snapshot`): the vector jumps to the snapshot's seq and its log starts after it.
 
 `changes_since` answers a pull: every held record the requester's vector does not cover, pass
-changes first (by seq), then other devices' scans (by device, seq).
+changes first (by seq), then other devices' scans (by device, seq), and, when asked, the door
+lists changed since the requester's `lists_high` (`sync.lists`).
 
 These functions mutate the state they are given (a 50,000-pass replica is too big to copy per
 scan) and return what they stored.
@@ -180,18 +181,27 @@ def changes_since(
     *,
     for_device: str | None = None,
     limit: int | None = None,
+    lists_after: int | None = None,
 ) -> Page:
     """Everything held that `vector` does not cover, oldest first, at most `limit` records.
 
     Scans of `for_device` itself are left out: it has them. `more` is true when the limit cut
     the answer short; pulling again with the vector advanced by this page gets the rest.
+    With `lists_after`, the page also carries `lists`: every door list whose latest change is
+    numbered above it, by seq. Lists are few and do not count against `limit`; a requester that
+    names no `lists_after` (an older phone) gets no `lists` key.
     """
     if not is_vector(vector):
         raise SyncError("bad_type", "'vector' must map origins to integers >= 0")
     if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
         raise SyncError("bad_limit", "'limit' must be an integer >= 1 or null")
+    if lists_after is not None and (not is_int(lists_after) or lists_after < 0):
+        raise SyncError("bad_type", "'lists_after' must be an integer >= 0 or null")
     budget = limit if limit is not None else -1
     page: Page = {"changes": [], "scans": [], "more": False}
+    if lists_after is not None:
+        newer = [r for r in state.get("lists", {}).values() if r["seq"] > lists_after]
+        page["lists"] = [clone(r) for r in sorted(newer, key=lambda r: (r["seq"], r["list_id"]))]
     for seq in sorted(int(k) for k in state["changes"]):
         if covers(vector, SERVER, seq):
             continue

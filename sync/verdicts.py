@@ -1,19 +1,25 @@
 """Scanner verdicts: the one rule for what the door shows, on the device and on the server.
 
 `verdict` takes the replica, the outcome of signature verification (done elsewhere, with the
-event's public keys), the device, the corrected time and the device's last shown verdict, and
-answers with a stable reason code, checked in this order:
+event's public keys), the device, the corrected time, the device's last shown verdict and the
+door list the device is bound to, and answers with a stable reason code, checked in this order:
 
     1. ignored          same pass (or same raw code) on the same device within 2000 ms
     2. invalid          bad signature or unknown format
     3. wrong_event      validly signed for another event
     4. void             the pass's latest status is not "valid" (refunded, disputed, ...)
-    5. already_scanned  this replica holds an admission of the pass (time and door of the first)
-    6. not_in_cache     validly signed, but no pass change for it has reached this replica
-    7. admit            valid pass, first admission
+    5. wrong_list       the door's list does not admit the pass's tier ("Wrong door")
+    6. not_yet          the list's window has not opened
+    7. closed           the list's window has closed
+    8. already_scanned  this replica holds an admission of the pass on this list
+    9. tier_unknown     the list admits some tiers only, and the pass's tier is not cached
+   10. not_in_cache     validly signed, but no pass change for it has reached this replica
+   11. admit            valid pass, first admission
 
 A void pass stays red even if it was admitted earlier: the admission stands, later scans are red.
-A pass missing from the cache but already admitted here is amber, not green again.
+A pass missing from the cache but already admitted here is amber, not green again. Red (the pass
+itself is no good) comes before the list's amber verdicts (the pass is good, not here or not
+now); a guest at the wrong door is told so before being told to wait for it to open.
 
 `new_scan` turns a verdict into the scan record the device stores and uploads, with the next seq
 and the device's vector at scan time. An `ignored` verdict records nothing. Human words live in
@@ -26,7 +32,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from sync.conflicts import canonical_first
-from sync.wire import Recent, Scan, State, Verdict, is_int
+from sync.lists import door_list
+from sync.wire import DEFAULT_LIST, Recent, Scan, State, Verdict, is_int
 
 DEBOUNCE_MS = 2000
 """A repeat within this many milliseconds of the last shown verdict is ignored."""
@@ -47,7 +54,7 @@ def scan_key(token: Mapping[str, Any]) -> str | None:
 
 
 def _verdict(code: str, pass_id: str | None = None, **facts: Any) -> Verdict:
-    return {
+    shown: Verdict = {
         "code": code,
         "pass_id": pass_id,
         "tier": facts.get("tier"),
@@ -55,6 +62,9 @@ def _verdict(code: str, pass_id: str | None = None, **facts: Any) -> Verdict:
         "at": facts.get("at"),
         "door": facts.get("door"),
     }
+    if "list_name" in facts:
+        shown["list_name"] = facts["list_name"]
+    return shown
 
 
 def is_repeat(recent: Recent | None, *, key: str | None, device: str, now: int) -> bool:
@@ -79,8 +89,12 @@ def verdict(
     device: str,
     now: int,
     recent: Recent | None,
+    list_id: str = DEFAULT_LIST,
 ) -> Verdict:
-    """Decide what the door shows for one scanned code (see the module docstring)."""
+    """Decide what the door shows for one scanned code (see the module docstring).
+
+    `list_id` is the door list the device is bound to; list verdicts carry its `list_name`.
+    """
     key = scan_key(token)
     pass_id = token.get("pass_id") if token.get("ok") is True else None
     if is_repeat(recent, key=key, device=device, now=now):
@@ -97,11 +111,24 @@ def verdict(
     if status is not None and status["status"] != "valid":
         # Fail closed: a status this replica does not know is treated as void.
         return _verdict("void", pass_id, tier=tier, reason=status["reason"])
-    first = canonical_first(state, pass_id)
+    rules = door_list(state, list_id)
+    name, tiers = rules["name"], rules["tiers"]
+    if tiers is not None and tier is not None and tier not in tiers:
+        return _verdict("wrong_list", pass_id, tier=tier, list_name=name)
+    opens, closes = rules["from"], rules["until"]
+    if opens is not None and now < opens:
+        return _verdict("not_yet", pass_id, tier=tier, at=opens, list_name=name)
+    if closes is not None and now >= closes:
+        return _verdict("closed", pass_id, tier=tier, at=closes, list_name=name)
+    first = canonical_first(state, pass_id, list_id=list_id)
     if first is not None:
         return _verdict(
             "already_scanned", pass_id, tier=tier, at=first["scanned_at"], door=first["door"]
         )
+    if tiers is not None and tier is None:
+        # Sold after the last sync (or cached without a tier): the signature proves the pass,
+        # not its tier, so a door that admits some tiers only lets its staff check the ticket.
+        return _verdict("tier_unknown", pass_id, list_name=name)
     if status is None:
         return _verdict("not_in_cache", pass_id)
     return _verdict("admit", pass_id, tier=tier)
@@ -115,22 +142,26 @@ def new_scan(
     door: str,
     scanned_at: int,
     admitted: bool | None = None,
+    list_id: str = DEFAULT_LIST,
 ) -> Scan:
     """The scan record for a shown verdict; store it with `apply_scan` and queue it for push.
 
     `admitted` defaults to the verdict's colour (admit, not_in_cache); pass True when door
-    staff let the person in anyway after an amber verdict.
+    staff let the person in anyway after an amber verdict. `list_id` is the door list the
+    device is bound to, written as `list` unless it is the default list.
     """
     if verdict["code"] == "ignored":
         raise ValueError("an ignored verdict records no scan")
     if not is_int(scanned_at):
         raise ValueError("'scanned_at' must be an integer")
+    if not isinstance(list_id, str) or list_id == "":
+        raise ValueError("'list_id' must be a non-empty string")
     held = state["scans"].get(device, {})
     seq = max((int(k) for k in held), default=0) + 1
     vector = {origin: n for origin, n in state["vector"].items() if origin != device}
     if seq > 1:
         vector[device] = seq - 1
-    return {
+    scan: Scan = {
         "device": device,
         "seq": seq,
         "pass_id": verdict["pass_id"],
@@ -140,3 +171,6 @@ def new_scan(
         "door": door,
         "vector": dict(sorted(vector.items())),
     }
+    if list_id != DEFAULT_LIST:
+        scan["list"] = list_id
+    return scan

@@ -15,10 +15,13 @@ must be safe integers (|n| <= 2**53 - 1) so that the JavaScript mirror reads the
 
 from __future__ import annotations
 
-from typing import Any, TypedDict, TypeGuard
+from typing import Any, NotRequired, TypedDict, TypeGuard
 
 SERVER = "server"
 """The origin string of pass changes. No device may use it as its id."""
+
+DEFAULT_LIST = "default"
+"""The id of the door list every event has: every tier, any time. A scan without `list` is on it."""
 
 MAX_SAFE_INT = 2**53 - 1
 
@@ -54,6 +57,25 @@ class Scan(TypedDict):
     admitted: bool
     door: str
     vector: dict[str, int]
+    list: NotRequired[str]
+    """The door list the device was bound to; absent (or null) on the default list."""
+
+
+DoorList = TypedDict(
+    "DoorList",
+    {
+        "list_id": str,
+        "seq": int,
+        "name": str,
+        "tiers": list[str] | None,
+        "from": int | None,
+        "until": int | None,
+        "reentry": bool,
+    },
+)
+"""Which passes a door admits and when (PROTOCOL.md section 18). `from` is a Python keyword,
+hence the functional form; `tiers` null admits every tier, `from`/`until` null leave the window
+open on that side. On the wire every field but `list_id`, `seq` and `name` may be absent."""
 
 
 class PassStatus(TypedDict):
@@ -73,6 +95,7 @@ class State(TypedDict):
     passes: dict[str, PassStatus]
     scans: dict[str, dict[str, Scan]]
     admissions: dict[str, dict[str, list[int]]]
+    lists: NotRequired[dict[str, DoorList]]
 
 
 class Page(TypedDict):
@@ -81,6 +104,7 @@ class Page(TypedDict):
     changes: list[PassChange]
     scans: list[Scan]
     more: bool
+    lists: NotRequired[list[DoorList]]
 
 
 class Recent(TypedDict):
@@ -100,6 +124,7 @@ class Verdict(TypedDict):
     reason: str | None
     at: int | None
     door: str | None
+    list_name: NotRequired[str]
 
 
 class AdmissionRef(TypedDict):
@@ -118,6 +143,7 @@ class Conflict(TypedDict):
     first: AdmissionRef
     other: AdmissionRef
     kind: str
+    list: NotRequired[str]
 
 
 class PushError(TypedDict):
@@ -167,7 +193,14 @@ def scan_problem(scan: object) -> str | None:
         return "'door' must be a string"
     if not is_vector(scan.get("vector")):
         return "'vector' must map origins to integers >= 0"
+    if not _str_or_null(scan.get("list")):
+        return "'list' must be a non-empty string or null"
     return None
+
+
+def scan_list(scan: Scan) -> str:
+    """The door list a scan was made on: its `list`, or the default list when absent or null."""
+    return scan.get("list") or DEFAULT_LIST
 
 
 def change_problem(change: object) -> str | None:
@@ -188,6 +221,37 @@ def change_problem(change: object) -> str | None:
         return "'tier' must be a non-empty string or null"
     if not _str_or_null(change.get("reason")):
         return "'reason' must be a non-empty string or null"
+    return None
+
+
+def _time_or_null(value: object) -> bool:
+    return value is None or (is_int(value) and value >= 0)
+
+
+def list_problem(door_list: object) -> str | None:
+    """Say what makes a door list record unusable, or None. Only list_id, seq, name required."""
+    if not isinstance(door_list, dict):
+        return "must be an object"
+    list_id = door_list.get("list_id")
+    if not isinstance(list_id, str) or list_id == "":
+        return "'list_id' must be a non-empty string"
+    seq = door_list.get("seq")
+    if not is_int(seq) or seq < 1:
+        return "'seq' must be an integer >= 1"
+    name = door_list.get("name")
+    if not isinstance(name, str) or name == "":
+        return "'name' must be a non-empty string"
+    tiers = door_list.get("tiers")
+    if tiers is not None and not (
+        isinstance(tiers, list) and all(isinstance(t, str) and t != "" for t in tiers)
+    ):
+        return "'tiers' must be a list of tier names or null"
+    if not _time_or_null(door_list.get("from")):
+        return "'from' must be an integer >= 0 (milliseconds since 1970) or null"
+    if not _time_or_null(door_list.get("until")):
+        return "'until' must be an integer >= 0 (milliseconds since 1970) or null"
+    if not isinstance(door_list.get("reentry", False), bool):
+        return "'reentry' must be a boolean"
     return None
 
 

@@ -15,6 +15,7 @@
  *     wire       record shapes and their checks (Scan, PassChange, ..., SyncError, compareStrings)
  *     dots       version vectors (covers, mergeVectors, contiguousHigh)
  *     replica    a replica and how it learns (newState, apply*, merge, changesSince)
+ *     lists      door lists: which tiers a door admits, and when (applyList, doorList, ...)
  *     push       upload and acknowledgement (validatePush, ackOutbox)
  *     verdicts   what the door shows (verdict, newScan, scanKey)
  *     messages   the human words for a verdict (message)
@@ -28,6 +29,7 @@
 export { clockOffset, correctedNow } from './sync/clock.js';
 export { alsoAdmitted, canonicalFirst, classify, conflicts } from './sync/conflicts.js';
 export { contiguousHigh, covers, mergeVectors } from './sync/dots.js';
+export { DEFAULT_NAME, applyList, doorList, listsHigh, mergeLists } from './sync/lists.js';
 export { message } from './sync/messages.js';
 export { ackOutbox, validatePush } from './sync/push.js';
 export {
@@ -42,6 +44,7 @@ export {
 } from './sync/replica.js';
 export { DEBOUNCE_MS, GREEN_CODES, isRepeat, newScan, scanKey, verdict } from './sync/verdicts.js';
 export {
+  DEFAULT_LIST,
   SERVER,
   SyncError,
   changeProblem,
@@ -49,6 +52,8 @@ export {
   compareStrings,
   isInt,
   isVector,
+  listProblem,
+  scanList,
   scanProblem,
 } from './sync/wire.js';
 
@@ -56,6 +61,8 @@ export {
 /** @typedef {import('./sync/verdicts.js').Token} Token */
 /** @typedef {import('./sync/wire.js').AdmissionRef} AdmissionRef */
 /** @typedef {import('./sync/wire.js').Conflict} Conflict */
+/** @typedef {import('./sync/wire.js').DoorList} DoorList */
+/** @typedef {import('./sync/wire.js').DoorRules} DoorRules */
 /** @typedef {import('./sync/wire.js').Page} Page */
 /** @typedef {import('./sync/wire.js').PassChange} PassChange */
 /** @typedef {import('./sync/wire.js').PassStatus} PassStatus */

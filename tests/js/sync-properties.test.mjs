@@ -200,3 +200,63 @@ test('device ids compare by code point, as in Python', () => {
   assert.equal(core.compareStrings('gate-a', 'gate-a'), 0);
   assert.equal(core.compareStrings('\u{1F600}', '\u{1F601}'), -1);
 });
+
+/**
+ * The server's door list changes, numbered by one counter, each a list's whole definition.
+ * @param {ReturnType<typeof prng>} r
+ * @returns {Array<any>}
+ */
+function listChanges(r) {
+  return Array.from({ length: r.int(0, 8) }, (_, i) => ({
+    list_id: r.pick(['default', 'vip', 'bar']),
+    seq: i + 1,
+    name: r.pick(['Main', 'VIP deck', 'Bar']),
+    tiers: r.pick([null, ['VIP'], ['GA', 'VIP']]),
+    from: r.pick([null, T0, T0 + 3000]),
+    until: r.pick([null, T0 + 2000]),
+    reentry: r.int(0, 1) === 1,
+  }));
+}
+
+test('list changes in any order and repetition leave each list at its latest definition', () => {
+  for (let seed = 1; seed <= RUNS; seed++) {
+    const r = prng(seed);
+    const changes = listChanges(r);
+    /** @type {Record<string, any>} */
+    const latest = {};
+    for (const record of changes) latest[record.list_id] = record;
+    const dups = changes.length ? Array.from({ length: r.int(0, 4) }, () => r.pick(changes)) : [];
+    const delivery = r.shuffle([...changes, ...dups]);
+    const state = core.newState();
+    for (let start = 0; start < delivery.length; ) {
+      const size = r.int(1, 3);
+      core.mergeLists(state, structuredClone(delivery.slice(start, start + size)));
+      start += size;
+    }
+    assert.deepStrictEqual(state.lists ?? {}, latest, `seed ${seed}`);
+    assert.equal(core.listsHigh(state), changes.length, `seed ${seed}`);
+    for (const [listId, record] of Object.entries(latest)) {
+      assert.deepStrictEqual(core.doorList(state, listId), record, `seed ${seed}`);
+    }
+  }
+});
+
+test('pulls that name lists_after bring a phone every list change once', () => {
+  for (let seed = 1; seed <= RUNS; seed++) {
+    const r = prng(seed);
+    const server = core.newState();
+    const phone = core.newState();
+    const pull = () => core.changesSince(server, phone.vector, { listsAfter: core.listsHigh(phone) });
+    for (const record of listChanges(r)) {
+      core.applyList(server, record);
+      if (r.int(0, 1) === 1) {
+        const lists = pull().lists ?? [];
+        assert.ok(lists.every((l) => l.seq > core.listsHigh(phone)), `seed ${seed}`);
+        assert.equal(core.mergeLists(phone, lists), lists.length, `seed ${seed}`);
+      }
+    }
+    core.mergeLists(phone, pull().lists ?? []);
+    assert.deepStrictEqual(phone, server, `seed ${seed}`);
+    assert.deepStrictEqual(pull(), { changes: [], scans: [], more: false, lists: [] }, `seed ${seed}`);
+  }
+});

@@ -110,7 +110,8 @@ class Run {
     const replica = this.at(s.at);
     const recent = 'recent' in s ? s.recent : replica.recent;
     const device = s.device ?? s.at;
-    this.check(s, core.verdict(replica.state, { token: s.token, device, now: s.now, recent }));
+    const listId = s.list ?? core.DEFAULT_LIST;
+    this.check(s, core.verdict(replica.state, { token: s.token, device, now: s.now, recent, listId }));
   }
 
   /** @param {Record<string, any>} s */
@@ -119,7 +120,8 @@ class Run {
     const replica = this.at(device);
     const now = s.now ?? core.correctedNow(s.device_now, replica.offset);
     const recent = 'recent' in s ? s.recent : replica.recent;
-    const shown = core.verdict(replica.state, { token: s.token, device, now, recent });
+    const listId = s.list ?? core.DEFAULT_LIST;
+    const shown = core.verdict(replica.state, { token: s.token, device, now, recent, listId });
     this.check(s, shown);
     this.check(s, core.message(shown), 'expect_message');
     if (shown.code === 'ignored') {
@@ -132,6 +134,7 @@ class Run {
       door: s.door,
       scannedAt: now,
       admitted: s.admit_anyway ? true : null,
+      listId,
     });
     this.check(s, scan, 'expect_scan');
     assert.ok(core.applyScan(replica.state, scan));
@@ -164,9 +167,13 @@ class Run {
     const page = core.changesSince(server.state, device.state.vector, {
       forDevice: 'for_device' in s ? s.for_device : s.to,
       limit: s.limit ?? null,
+      listsAfter: s.lists ? core.listsHigh(device.state) : null,
     });
     this.check(s, page);
     this.check(s, core.merge(device.state, [...page.changes, ...page.scans]), 'expect_stored');
+    if (page.lists !== undefined) {
+      this.check(s, core.mergeLists(device.state, page.lists), 'expect_lists_stored');
+    }
   }
 
   /** @param {Record<string, any>} s */
@@ -174,8 +181,29 @@ class Run {
     const page = core.changesSince(this.at(s.at).state, s.vector, {
       forDevice: s.for_device ?? null,
       limit: s.limit ?? null,
+      listsAfter: s.lists_after ?? null,
     });
     this.check(s, page);
+  }
+
+  /** @param {Record<string, any>} s */
+  op_apply_list(s) {
+    this.check(s, core.applyList(this.at(s.at).state, s.list));
+  }
+
+  /** @param {Record<string, any>} s */
+  op_merge_lists(s) {
+    this.check(s, core.mergeLists(this.at(s.at).state, s.lists));
+  }
+
+  /** @param {Record<string, any>} s */
+  op_lists_high(s) {
+    this.check(s, core.listsHigh(this.at(s.at).state));
+  }
+
+  /** @param {Record<string, any>} s */
+  op_door_list(s) {
+    this.check(s, core.doorList(this.at(s.at).state, s.list ?? core.DEFAULT_LIST));
   }
 
   /** @param {Record<string, any>} s */
@@ -222,7 +250,8 @@ class Run {
 
   /** @param {Record<string, any>} s */
   op_canonical_first(s) {
-    this.check(s, core.canonicalFirst(this.at(s.at).state, s.pass_id));
+    const listId = s.list ?? core.DEFAULT_LIST;
+    this.check(s, core.canonicalFirst(this.at(s.at).state, s.pass_id, { listId }));
   }
 
   /** @param {Record<string, any>} s */

@@ -340,3 +340,68 @@ def test_a_snapshot_then_the_log_after_it_matches_the_full_log(
     status = {k: (v["status"], v["tier"], v["reason"]) for k, v in replica["passes"].items()}
     want = {k: (v["status"], v["tier"], v["reason"]) for k, v in full["passes"].items()}
     assert status == want
+
+
+@st.composite
+def list_changes(draw: st.DrawFn) -> list[Record]:
+    """The server's door list changes: each numbered by one counter, each the list's whole
+    definition after the change (so one seq never carries two contents)."""
+    out: list[Record] = []
+    for seq in range(1, draw(st.integers(0, 8)) + 1):
+        record: Record = {
+            "list_id": draw(st.sampled_from(["default", "vip", "bar"])),
+            "seq": seq,
+            "name": draw(st.sampled_from(["Main", "VIP deck", "Bar"])),
+            "tiers": draw(st.sampled_from([None, ["VIP"], ["GA", "VIP"]])),
+            "from": draw(st.sampled_from([None, T0, T0 + 3000])),
+            "until": draw(st.sampled_from([None, T0 + 2000])),
+            "reentry": draw(st.booleans()),
+        }
+        out.append(record)
+    return out
+
+
+@NO_DEADLINE
+@given(data=st.data(), changes=list_changes())
+def test_list_changes_in_any_order_and_repetition_leave_each_lists_latest_definition(
+    data: st.DataObject, changes: list[Record]
+) -> None:
+    latest: dict[str, Record] = {}
+    for record in changes:
+        latest[record["list_id"]] = record
+    duplicates = data.draw(
+        st.lists(st.sampled_from(changes), max_size=4) if changes else st.just([])
+    )
+    delivery = data.draw(st.permutations(changes + duplicates))
+    state = sync.new_state()
+    start = 0
+    while start < len(delivery):
+        size = data.draw(st.integers(1, 3))
+        sync.merge_lists(state, copy.deepcopy(delivery[start : start + size]))
+        start += size
+    assert state.get("lists", {}) == latest
+    assert sync.lists_high(state) == max((r["seq"] for r in changes), default=0)
+    for list_id, record in latest.items():
+        assert sync.door_list(state, list_id) == record
+
+
+@NO_DEADLINE
+@given(data=st.data(), changes=list_changes())
+def test_pulls_that_name_lists_after_bring_a_phone_every_list_change_once(
+    data: st.DataObject, changes: list[Record]
+) -> None:
+    """A phone pulls between the server's list changes; it ends with the server's lists, and
+    each pull carries only the lists changed since the previous one."""
+    server = sync.new_state()
+    phone = sync.new_state()
+    for record in changes:
+        sync.apply_list(server, record)
+        if data.draw(st.booleans()):
+            page = sync.changes_since(server, phone["vector"], lists_after=sync.lists_high(phone))
+            assert all(r["seq"] > sync.lists_high(phone) for r in page["lists"])
+            assert sync.merge_lists(phone, page["lists"]) == len(page["lists"])
+    page = sync.changes_since(server, phone["vector"], lists_after=sync.lists_high(phone))
+    sync.merge_lists(phone, page["lists"])
+    assert phone == server
+    again = sync.changes_since(server, phone["vector"], lists_after=sync.lists_high(phone))
+    assert again == {"changes": [], "scans": [], "more": False, "lists": []}

@@ -96,6 +96,7 @@ class Run:
             device=step.get("device", step["at"]),
             now=step["now"],
             recent=recent,
+            list_id=step.get("list", sync.DEFAULT_LIST),
         )
         self.check(step, got)
 
@@ -106,8 +107,14 @@ class Run:
         if now is None:
             now = sync.corrected_now(step["device_now"], replica.offset)
         recent = step.get("recent", replica.recent)
+        list_id = step.get("list", sync.DEFAULT_LIST)
         shown = sync.verdict(
-            replica.state, token=step["token"], device=device, now=now, recent=recent
+            replica.state,
+            token=step["token"],
+            device=device,
+            now=now,
+            recent=recent,
+            list_id=list_id,
         )
         self.check(step, shown)
         self.check(step, sync.message(shown), "expect_message")
@@ -121,6 +128,7 @@ class Run:
             door=step["door"],
             scanned_at=now,
             admitted=True if step.get("admit_anyway") else None,
+            list_id=list_id,
         )
         self.check(step, scan, "expect_scan")
         assert sync.apply_scan(replica.state, scan)
@@ -150,10 +158,13 @@ class Run:
             device.state["vector"],
             for_device=step.get("for_device", step["to"]),
             limit=step.get("limit"),
+            lists_after=sync.lists_high(device.state) if step.get("lists") else None,
         )
         self.check(step, page)
         stored = sync.merge(device.state, [*page["changes"], *page["scans"]])
         self.check(step, stored, "expect_stored")
+        if "lists" in page:
+            self.check(step, sync.merge_lists(device.state, page["lists"]), "expect_lists_stored")
 
     def op_changes_since(self, step: dict[str, Any]) -> None:
         page = sync.changes_since(
@@ -161,8 +172,22 @@ class Run:
             step["vector"],
             for_device=step.get("for_device"),
             limit=step.get("limit"),
+            lists_after=step.get("lists_after"),
         )
         self.check(step, page)
+
+    def op_apply_list(self, step: dict[str, Any]) -> None:
+        self.check(step, sync.apply_list(self.at(step["at"]).state, step["list"]))
+
+    def op_merge_lists(self, step: dict[str, Any]) -> None:
+        self.check(step, sync.merge_lists(self.at(step["at"]).state, step["lists"]))
+
+    def op_lists_high(self, step: dict[str, Any]) -> None:
+        self.check(step, sync.lists_high(self.at(step["at"]).state))
+
+    def op_door_list(self, step: dict[str, Any]) -> None:
+        state = self.at(step["at"]).state
+        self.check(step, sync.door_list(state, step.get("list", sync.DEFAULT_LIST)))
 
     def op_validate_push(self, step: dict[str, Any]) -> None:
         got = sync.validate_push(
@@ -195,7 +220,9 @@ class Run:
         self.check(step, sync.classify(self.at(step["at"]).state, step["pass_id"]))
 
     def op_canonical_first(self, step: dict[str, Any]) -> None:
-        self.check(step, sync.canonical_first(self.at(step["at"]).state, step["pass_id"]))
+        state = self.at(step["at"]).state
+        list_id = step.get("list", sync.DEFAULT_LIST)
+        self.check(step, sync.canonical_first(state, step["pass_id"], list_id=list_id))
 
     def op_also_admitted(self, step: dict[str, Any]) -> None:
         state = self.at(step["at"]).state
@@ -258,17 +285,23 @@ const inputs = JSON.parse(readFileSync(process.argv[2], 'utf8'));
 const out = inputs.map((input) => {
   const state = core.newState();
   for (const batch of input.batches) core.merge(state, batch);
-  const { vector, for_device: forDevice, limit } = input.pull;
-  const verdicts = input.verdicts.map((v) => core.verdict(state, v));
+  for (const batch of input.list_batches) core.mergeLists(state, batch);
+  const { vector, for_device: forDevice, limit, lists_after: listsAfter } = input.pull;
+  const verdicts = input.verdicts.map((v) => core.verdict(state, {
+    token: v.token, device: v.device, now: v.now, recent: v.recent, listId: v.list_id }));
   return {
     state,
     conflicts: core.conflicts(state),
     also: core.alsoAdmitted(state, 'P1', { device: 'gate-a' }),
-    page: core.changesSince(state, vector, { forDevice, limit }),
+    firsts: input.list_ids.map((listId) => core.canonicalFirst(state, 'P1', { listId })),
+    rules: input.list_ids.map((listId) => core.doorList(state, listId)),
+    lists_high: core.listsHigh(state),
+    page: core.changesSince(state, vector, { forDevice, limit, listsAfter }),
     verdicts,
     messages: verdicts.map((v) => core.message(v)),
-    scans: verdicts.filter((v) => v.code !== 'ignored').map((v) =>
-      core.newScan(state, { device: 'gate-a', verdict: v, door: 'North', scannedAt: 7 })),
+    scans: verdicts.flatMap((v, i) => v.code === 'ignored' ? [] : [
+      core.newScan(state, { device: 'gate-a', verdict: v, door: 'North', scannedAt: 7,
+                            listId: input.verdicts[i].list_id })]),
     push: core.validatePush({ device: input.push.device, heldHigh: input.push.held_high,
                               scans: input.push.scans }),
     ack: core.ackOutbox(input.ack.outbox, input.ack.acked_seq),
@@ -276,6 +309,27 @@ const out = inputs.map((input) => {
 });
 process.stdout.write(JSON.stringify(out));
 """
+
+
+LIST_IDS = ["default", "vip", "bar"]
+
+
+def generated_list(rng: random.Random) -> dict[str, Any]:
+    """A door list record: tiers, a window around the generated scan times, re-entry."""
+    record: dict[str, Any] = {
+        "list_id": rng.choice(LIST_IDS),
+        "seq": rng.randint(1, 5),
+        "name": rng.choice(["VIP deck", "Bar", "Main"]),
+    }
+    if rng.random() < 0.8:
+        record["tiers"] = rng.choice([None, ["VIP"], ["GA", "VIP"], []])
+    if rng.random() < 0.6:
+        record["from"] = rng.choice([None, T0 + 1000, T0 + 3000])
+    if rng.random() < 0.6:
+        record["until"] = rng.choice([None, T0 + 2000, T0 + 4500])
+    if rng.random() < 0.6:
+        record["reentry"] = rng.choice([True, False])
+    return record
 
 
 def generated_input(rng: random.Random) -> dict[str, Any]:
@@ -313,6 +367,7 @@ def generated_input(rng: random.Random) -> dict[str, Any]:
                 "door": rng.choice(["North", "South"]),
                 "vector": {o: n for o, n in vector.items() if n > 0},
                 **({"app_version": "9.9"} if rng.random() < 0.2 else {}),
+                **({"list": rng.choice([None, *LIST_IDS])} if rng.random() < 0.5 else {}),
             }
         )
     rng.shuffle(records)
@@ -324,6 +379,10 @@ def generated_input(rng: random.Random) -> dict[str, Any]:
         {"ok": False, "reason": rng.choice(["invalid", "wrong_event", "other"]), "code": "X"},
         {"ok": False, "reason": "invalid"},
     ]
+    lists = [generated_list(rng) for _ in range(rng.randint(0, 4))]
+    lists += rng.sample(lists, k=min(len(lists), rng.randint(0, 2)))
+    rng.shuffle(lists)
+    list_cut = rng.randint(0, len(lists))
     verdicts = []
     for token in tokens:
         now = T0 + rng.randint(0, 5000)
@@ -333,7 +392,10 @@ def generated_input(rng: random.Random) -> dict[str, Any]:
         )
         if recent is not None:
             recent["at"] = now + rng.choice([-2001, -2000, -1999, 0, 1999, 2000])
-        verdicts.append({"token": token, "device": "gate-a", "now": now, "recent": recent})
+        list_id = rng.choice(LIST_IDS)
+        verdicts.append(
+            {"token": token, "device": "gate-a", "now": now, "recent": recent, "list_id": list_id}
+        )
     scans = sorted(
         (r for r in records if r.get("device") == "gate-b"), key=lambda r: cast(int, r["seq"])
     )
@@ -349,10 +411,13 @@ def generated_input(rng: random.Random) -> dict[str, Any]:
         del batch[-1]["door"]
     return {
         "batches": [records[:cut], records[cut:]],
+        "list_batches": [lists[:list_cut], lists[list_cut:]],
+        "list_ids": LIST_IDS,
         "pull": {
             "vector": {o: rng.randint(0, 3) for o in ("server", "gate-a", "\uff21")},
             "for_device": rng.choice([None, "gate-b"]),
             "limit": rng.choice([None, 1, 3]),
+            "lists_after": rng.choice([None, 0, 2]),
         },
         "verdicts": verdicts,
         "push": {"device": "gate-b", "held_high": rng.randint(0, 4), "scans": batch},
@@ -364,20 +429,36 @@ def python_output(case: dict[str, Any]) -> dict[str, Any]:
     state = sync.new_state()
     for batch in case["batches"]:
         sync.merge(state, batch)
+    for batch in case["list_batches"]:
+        sync.merge_lists(state, batch)
     pull = case["pull"]
     verdicts = [sync.verdict(state, **v) for v in case["verdicts"]]
     return {
         "state": state,
         "conflicts": sync.conflicts(state),
         "also": sync.also_admitted(state, "P1", device="gate-a"),
+        "firsts": [sync.canonical_first(state, "P1", list_id=i) for i in case["list_ids"]],
+        "rules": [sync.door_list(state, i) for i in case["list_ids"]],
+        "lists_high": sync.lists_high(state),
         "page": sync.changes_since(
-            state, pull["vector"], for_device=pull["for_device"], limit=pull["limit"]
+            state,
+            pull["vector"],
+            for_device=pull["for_device"],
+            limit=pull["limit"],
+            lists_after=pull["lists_after"],
         ),
         "verdicts": verdicts,
         "messages": [sync.message(v) for v in verdicts],
         "scans": [
-            sync.new_scan(state, device="gate-a", verdict=v, door="North", scanned_at=7)
-            for v in verdicts
+            sync.new_scan(
+                state,
+                device="gate-a",
+                verdict=v,
+                door="North",
+                scanned_at=7,
+                list_id=spec["list_id"],
+            )
+            for v, spec in zip(verdicts, case["verdicts"], strict=True)
             if v["code"] != "ignored"
         ],
         "push": sync.validate_push(**case["push"]),
@@ -412,5 +493,6 @@ def test_javascript_mirror_agrees_with_python_on_generated_histories(tmp_path: P
     # The generator must reach every verdict and every push outcome, or the check proves little.
     assert codes >= {
         "admit", "already_scanned", "void", "invalid", "wrong_event", "not_in_cache", "ignored",
+        "wrong_list", "not_yet", "closed", "tier_unknown",
         "bad_type", "wrong_device", "bad_seq", "seq_gap", "pushed",
     }  # fmt: skip

@@ -6,10 +6,11 @@
  * The canonical first is the smallest root admission (one whose door knew of no other) by
  * (scanned_at, device by code point, seq); every other admission is an override (its door knew)
  * or a conflict (it could not). The answer depends only on the scans held, never on their order.
+ * All of it is per door list: admissions of one pass on different lists are never compared.
  */
 
 import { covers } from './dots.js';
-import { compareStrings, has, sortedStrings } from './wire.js';
+import { DEFAULT_LIST, compareStrings, has, scanList, sortedStrings } from './wire.js';
 
 /** @typedef {import('./wire.js').AdmissionRef} AdmissionRef */
 /** @typedef {import('./wire.js').Conflict} Conflict */
@@ -22,6 +23,23 @@ function admissionsOf(state, passId) {
   return sortedStrings(Object.keys(byDevice)).flatMap((device) =>
     byDevice[device].map((seq) => state.scans[device][String(seq)]),
   );
+}
+
+/**
+ * The admissions grouped by door list, lists in code-point order of their ids.
+ * @param {Scan[]} admissions
+ * @returns {Array<[string, Scan[]]>}
+ */
+function byList(admissions) {
+  /** @type {Map<string, Scan[]>} */
+  const out = new Map();
+  for (const scan of admissions) {
+    const listId = scanList(scan);
+    const group = out.get(listId);
+    if (group === undefined) out.set(listId, [scan]);
+    else group.push(scan);
+  }
+  return sortedStrings(out.keys()).map((listId) => [listId, /** @type {Scan[]} */ (out.get(listId))]);
 }
 
 /**
@@ -64,35 +82,54 @@ function firstOf(admissions) {
 }
 
 /**
- * The admission every replica calls first for this pass, or null if nobody went in.
+ * The admission every replica calls first for this pass on this door list, or null.
  * @param {State} state
  * @param {string} passId
+ * @param {{listId?: string}} [options]
  * @returns {AdmissionRef|null}
  */
-export function canonicalFirst(state, passId) {
-  const first = firstOf(admissionsOf(state, passId));
+export function canonicalFirst(state, passId, { listId = DEFAULT_LIST } = {}) {
+  const first = firstOf(admissionsOf(state, passId).filter((a) => scanList(a) === listId));
   return first === null ? null : ref(first);
 }
 
 /**
- * Every admission of the pass after the canonical first, ordered by (scanned_at, device, seq).
- * @param {State} state
  * @param {string} passId
+ * @param {string} listId
+ * @param {Scan[]} admissions
  * @returns {Conflict[]}
  */
-export function classify(state, passId) {
-  const admissions = admissionsOf(state, passId);
+function classifyList(passId, listId, admissions) {
   const first = firstOf(admissions);
   if (first === null) return [];
   return [...admissions]
     .sort(byOrder)
     .filter((other) => other !== first)
-    .map((other) => ({
-      pass_id: passId,
-      first: ref(first),
-      other: ref(other),
-      kind: sawAny(other, admissions) ? 'override' : 'conflict',
-    }));
+    .map((other) => {
+      /** @type {Conflict} */
+      const entry = {
+        pass_id: passId,
+        first: ref(first),
+        other: ref(other),
+        kind: sawAny(other, admissions) ? 'override' : 'conflict',
+      };
+      if (listId !== DEFAULT_LIST) entry.list = listId;
+      return entry;
+    });
+}
+
+/**
+ * Every admission of the pass after the canonical first of its door list: lists in code-point
+ * order of their ids, then by (scanned_at, device, seq); an entry names its `list` unless it is
+ * the default list.
+ * @param {State} state
+ * @param {string} passId
+ * @returns {Conflict[]}
+ */
+export function classify(state, passId) {
+  return byList(admissionsOf(state, passId)).flatMap(([listId, admissions]) =>
+    classifyList(passId, listId, admissions),
+  );
 }
 
 /**
@@ -105,7 +142,8 @@ export function conflicts(state) {
 }
 
 /**
- * Admissions of the pass by devices other than `device` ("also admitted 20:14 at Gate B").
+ * Admissions of the pass by devices other than `device` ("also admitted 20:14 at Gate B"), on
+ * every door list.
  * @param {State} state
  * @param {string} passId
  * @param {{device: string}} options

@@ -14,8 +14,12 @@ import { voidWording } from '../void-wording.js';
  *   at: number|null, door: string|null}} Message
  */
 
+/** @param {Verdict} shown */
+const listName = (shown) => shown.list_name || 'this list';
+
 /**
- * English words for a verdict; `at` and `door` pass through for the UI to format.
+ * English words for a verdict; `at` and `door` pass through for the UI to format (titles that end
+ * on a time, "Already scanned", "Not yet — opens", "Too late — closed", get `at` appended).
  * @param {Verdict} shown
  * @returns {Message}
  */
@@ -31,6 +35,22 @@ export function message(shown) {
       break;
     case 'already_scanned':
       words = ['amber', 'Already scanned', shown.door ? `First admitted at ${shown.door}` : null];
+      break;
+    case 'wrong_list':
+      words = ['amber', `Wrong door — ${listName(shown)} only`, shown.tier];
+      break;
+    case 'not_yet':
+      words = ['amber', 'Not yet — opens', shown.list_name ?? null];
+      break;
+    case 'closed':
+      words = ['amber', 'Too late — closed', shown.list_name ?? null];
+      break;
+    case 'tier_unknown':
+      words = [
+        'amber',
+        `Check the ticket — ${listName(shown)} only`,
+        "Validly signed; sold after this scanner's last sync",
+      ];
       break;
     case 'void': {
       words = ['red', voidWording(shown.reason).door, null];

@@ -14,6 +14,7 @@ import {
   SyncError,
   changeProblem,
   clone,
+  compareStrings,
   has,
   isInt,
   isObject,
@@ -184,22 +185,38 @@ export function heldHigh(state, origin) {
 
 /**
  * Everything held that `vector` does not cover, oldest first, at most `limit` records: pass
- * changes by seq, then scans of devices other than `forDevice` by (device, seq).
+ * changes by seq, then scans of devices other than `forDevice` by (device, seq). With
+ * `listsAfter`, the page also carries `lists`: every door list whose latest change is numbered
+ * above it, by seq (not counted against `limit`).
  * @param {State} state
  * @param {Vector} vector
- * @param {{forDevice?: string|null, limit?: number|null}} [options]
+ * @param {{forDevice?: string|null, limit?: number|null, listsAfter?: number|null}} [options]
  * @returns {Page}
  */
-export function changesSince(state, vector, { forDevice = null, limit = null } = {}) {
+export function changesSince(
+  state,
+  vector,
+  { forDevice = null, limit = null, listsAfter = null } = {},
+) {
   if (!isVector(vector)) {
     throw new SyncError('bad_type', "'vector' must map origins to integers >= 0");
   }
   if (limit !== null && (!isInt(limit) || limit < 1)) {
     throw new SyncError('bad_limit', "'limit' must be an integer >= 1 or null");
   }
+  if (listsAfter !== null && (!isInt(listsAfter) || listsAfter < 0)) {
+    throw new SyncError('bad_type', "'lists_after' must be an integer >= 0 or null");
+  }
   let budget = limit ?? -1;
   /** @type {Page} */
   const page = { changes: [], scans: [], more: false };
+  if (listsAfter !== null) {
+    const after = listsAfter;
+    page.lists = Object.values(state.lists ?? {})
+      .filter((record) => record.seq > after)
+      .sort((a, b) => a.seq - b.seq || compareStrings(a.list_id, b.list_id))
+      .map((record) => clone(record));
+  }
   for (const seq of sortedSeqs(state.changes)) {
     if (covers(vector, SERVER, seq)) continue;
     if (budget === 0) {

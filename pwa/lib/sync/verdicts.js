@@ -1,13 +1,14 @@
 // @ts-check
 /**
  * Scanner verdicts, the one rule for what the door shows: the mirror of sync/verdicts.py
- * (sync/PROTOCOL.md section 12). Order: ignored, invalid, wrong_event, void, already_scanned,
- * not_in_cache, admit. `newScan` turns a shown verdict into the scan record the device stores and
- * uploads; the human words live in ./messages.js.
+ * (sync/PROTOCOL.md section 12). Order: ignored, invalid, wrong_event, void, wrong_list, not_yet,
+ * closed, already_scanned, tier_unknown, not_in_cache, admit. `newScan` turns a shown verdict
+ * into the scan record the device stores and uploads; the human words live in ./messages.js.
  */
 
 import { canonicalFirst } from './conflicts.js';
-import { has, isInt, sortedStrings } from './wire.js';
+import { doorList } from './lists.js';
+import { DEFAULT_LIST, has, isInt, sortedStrings } from './wire.js';
 
 /** @typedef {import('./wire.js').Recent} Recent */
 /** @typedef {import('./wire.js').Scan} Scan */
@@ -54,11 +55,13 @@ export function isRepeat(recent, { key, device, now }) {
 /**
  * @param {string} code
  * @param {string|null} [passId]
- * @param {{tier?: string|null, reason?: string|null, at?: number|null, door?: string|null}} [facts]
+ * @param {{tier?: string|null, reason?: string|null, at?: number|null, door?: string|null,
+ *   listName?: string}} [facts]
  * @returns {Verdict}
  */
 function makeVerdict(code, passId = null, facts = {}) {
-  return {
+  /** @type {Verdict} */
+  const shown = {
     code,
     pass_id: passId,
     tier: facts.tier ?? null,
@@ -66,16 +69,19 @@ function makeVerdict(code, passId = null, facts = {}) {
     at: facts.at ?? null,
     door: facts.door ?? null,
   };
+  if (facts.listName !== undefined) shown.list_name = facts.listName;
+  return shown;
 }
 
 /**
- * Decide what the door shows for one scanned code. Order: ignored, invalid, wrong_event, void,
- * already_scanned, not_in_cache, admit (sync/PROTOCOL.md section 12).
+ * Decide what the door shows for one scanned code (sync/PROTOCOL.md section 12). `listId` is
+ * the door list the device is bound to; list verdicts carry its `list_name`.
  * @param {State} state
- * @param {{token: Token, device: string, now: number, recent: Recent|null}} options
+ * @param {{token: Token, device: string, now: number, recent: Recent|null,
+ *   listId?: string}} options
  * @returns {Verdict}
  */
-export function verdict(state, { token, device, now, recent }) {
+export function verdict(state, { token, device, now, recent, listId = DEFAULT_LIST }) {
   const key = scanKey(token);
   const passId = token.ok === true ? token.pass_id : undefined;
   if (isRepeat(recent, { key, device, now })) {
@@ -92,10 +98,23 @@ export function verdict(state, { token, device, now, recent }) {
     // Fail closed: a status this replica does not know is treated as void.
     return makeVerdict('void', passId, { tier, reason: status.reason });
   }
-  const first = canonicalFirst(state, passId);
+  const rules = doorList(state, listId);
+  const { name: listName, tiers } = rules;
+  if (tiers !== null && tier !== null && !tiers.includes(tier)) {
+    return makeVerdict('wrong_list', passId, { tier, listName });
+  }
+  if (rules.from !== null && now < rules.from) {
+    return makeVerdict('not_yet', passId, { tier, at: rules.from, listName });
+  }
+  if (rules.until !== null && now >= rules.until) {
+    return makeVerdict('closed', passId, { tier, at: rules.until, listName });
+  }
+  const first = canonicalFirst(state, passId, { listId });
   if (first !== null) {
     return makeVerdict('already_scanned', passId, { tier, at: first.scanned_at, door: first.door });
   }
+  // The signature proves the pass, not its tier: a door admitting some tiers only checks it.
+  if (tiers !== null && tier === null) return makeVerdict('tier_unknown', passId, { listName });
   if (status === null) return makeVerdict('not_in_cache', passId);
   return makeVerdict('admit', passId, { tier });
 }
@@ -103,14 +122,21 @@ export function verdict(state, { token, device, now, recent }) {
 /**
  * The scan record for a shown verdict; store it with applyScan and queue it for push.
  * `admitted` defaults to the verdict's colour; pass true for "admit anyway" after amber.
+ * `listId` is the door list the device is bound to, written as `list` unless it is the default.
  * @param {State} state
  * @param {{device: string, verdict: Verdict, door: string, scannedAt: number,
- *   admitted?: boolean|null}} options
+ *   admitted?: boolean|null, listId?: string}} options
  * @returns {Scan}
  */
-export function newScan(state, { device, verdict: shown, door, scannedAt, admitted = null }) {
+export function newScan(
+  state,
+  { device, verdict: shown, door, scannedAt, admitted = null, listId = DEFAULT_LIST },
+) {
   if (shown.code === 'ignored') throw new Error('an ignored verdict records no scan');
   if (!isInt(scannedAt)) throw new RangeError("'scanned_at' must be an integer");
+  if (typeof listId !== 'string' || listId === '') {
+    throw new RangeError("'list_id' must be a non-empty string");
+  }
   const held = has(state.scans, device) ? state.scans[device] : {};
   const seq = Object.keys(held).reduce((m, k) => Math.max(m, Number(k)), 0) + 1;
   /** @type {Vector} */
@@ -120,7 +146,8 @@ export function newScan(state, { device, verdict: shown, door, scannedAt, admitt
   for (const origin of sortedStrings(origins)) {
     vector[origin] = origin === device ? seq - 1 : state.vector[origin];
   }
-  return {
+  /** @type {Scan} */
+  const scan = {
     device,
     seq,
     pass_id: shown.pass_id,
@@ -130,4 +157,6 @@ export function newScan(state, { device, verdict: shown, door, scannedAt, admitt
     door,
     vector,
   };
+  if (listId !== DEFAULT_LIST) scan.list = listId;
+  return scan;
 }

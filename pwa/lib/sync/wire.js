@@ -14,6 +14,9 @@
 /** The origin of pass changes. No device may use it as its id. */
 export const SERVER = 'server';
 
+/** The id of the door list every event has: every tier, any time. A scan without `list` is on it. */
+export const DEFAULT_LIST = 'default';
+
 /** @typedef {Record<string, number>} Vector origin -> highest gap-free seq held (missing = 0) */
 
 /**
@@ -23,10 +26,26 @@ export const SERVER = 'server';
  */
 
 /**
- * One scan on one device; `scanned_at` is corrected time. Unknown extra fields are kept.
+ * One scan on one device; `scanned_at` is corrected time. `list` is the door list the device was
+ * bound to (absent or null: the default list). Unknown extra fields are kept.
  * @typedef {{device: string, seq: number, pass_id: string|null, scanned_at: number,
- *   verdict: string, admitted: boolean, door: string, vector: Vector,
+ *   verdict: string, admitted: boolean, door: string, vector: Vector, list?: string|null,
  *   [extra: string]: unknown}} Scan
+ */
+
+/**
+ * Which passes a door admits and when (sync/PROTOCOL.md section 18): `tiers` null admits every
+ * tier, `from`/`until` null leave the window open on that side. On the wire every field but
+ * `list_id`, `seq` and `name` may be absent.
+ * @typedef {{list_id: string, seq: number, name: string, tiers?: string[]|null,
+ *   from?: number|null, until?: number|null, reentry?: boolean,
+ *   [extra: string]: unknown}} DoorList
+ */
+
+/**
+ * A door list with every field filled in, as `doorList` answers.
+ * @typedef {{list_id: string, seq: number, name: string, tiers: string[]|null,
+ *   from: number|null, until: number|null, reentry: boolean}} DoorRules
  */
 
 /** @typedef {{status: string, tier: string|null, reason: string|null, seq: number}} PassStatus */
@@ -37,23 +56,29 @@ export const SERVER = 'server';
  *   changes: Record<string, PassChange>,
  *   scans: Record<string, Record<string, Scan>>,
  *   passes: Record<string, PassStatus>,
- *   admissions: Record<string, Record<string, number[]>>}} State
+ *   admissions: Record<string, Record<string, number[]>>,
+ *   lists?: Record<string, DoorList>}} State
  */
 
-/** @typedef {{changes: PassChange[], scans: Scan[], more: boolean}} Page Answer to a pull */
+/**
+ * Answer to a pull; `lists` only when the request named `lists_after`.
+ * @typedef {{changes: PassChange[], scans: Scan[], more: boolean, lists?: DoorList[]}} Page
+ */
 
 /** @typedef {{device: string, key: string, at: number}} Recent last shown verdict, for debounce */
 
 /**
+ * `list_name` only on the verdicts of a door list (wrong_list, not_yet, closed, tier_unknown).
  * @typedef {{code: string, pass_id: string|null, tier: string|null, reason: string|null,
- *   at: number|null, door: string|null}} Verdict
+ *   at: number|null, door: string|null, list_name?: string}} Verdict
  */
 
 /** @typedef {{device: string, seq: number, scanned_at: number, door: string}} AdmissionRef */
 
 /**
+ * `list` names the door list, absent for the default list.
  * @typedef {{pass_id: string, first: AdmissionRef, other: AdmissionRef,
- *   kind: 'override'|'conflict'}} Conflict
+ *   kind: 'override'|'conflict', list?: string}} Conflict
  */
 
 /** @typedef {{code: string, message: string, expected: number|null}} PushError */
@@ -62,11 +87,13 @@ export const SERVER = 'server';
 /** Message 2, server -> device. @typedef {{acked: number, server_time: number}} PushAnswer */
 /**
  * Message 3, device -> server.
- * @typedef {{device: string, vector: Vector, limit?: number|null}} PullRequest
+ * @typedef {{device: string, vector: Vector, limit?: number|null,
+ *   lists_after?: number|null}} PullRequest
  */
 /**
  * Message 4, server -> device.
- * @typedef {{changes: PassChange[], scans: Scan[], more: boolean, server_time: number}} PullAnswer
+ * @typedef {{changes: PassChange[], scans: Scan[], more: boolean, server_time: number,
+ *   lists?: DoorList[]}} PullAnswer
  */
 
 /** A record or argument the protocol refuses; `code` is a stable reason code. */
@@ -172,8 +199,16 @@ export function scanProblem(scan) {
   if (typeof s.admitted !== 'boolean') return "'admitted' must be a boolean";
   if (typeof s.door !== 'string') return "'door' must be a string";
   if (!isVector(s.vector)) return "'vector' must map origins to integers >= 0";
+  if (!strOrNull(s.list)) return "'list' must be a non-empty string or null";
   return null;
 }
+
+/**
+ * The door list a scan was made on: its `list`, or the default list when absent or null.
+ * @param {Scan} scan
+ * @returns {string}
+ */
+export const scanList = (scan) => scan.list || DEFAULT_LIST;
 
 /**
  * Say what makes a pass change unusable, or null. `tier`/`reason` may be absent.
@@ -191,5 +226,38 @@ export function changeProblem(change) {
   if (typeof c.status !== 'string') return "'status' must be a string";
   if (!strOrNull(c.tier)) return "'tier' must be a non-empty string or null";
   if (!strOrNull(c.reason)) return "'reason' must be a non-empty string or null";
+  return null;
+}
+
+/** @param {unknown} v */
+const timeOrNull = (v) => v === null || v === undefined || (isInt(v) && v >= 0);
+
+/**
+ * Say what makes a door list record unusable, or null. Only list_id, seq and name are required.
+ * @param {unknown} doorList
+ * @returns {string|null}
+ */
+export function listProblem(doorList) {
+  if (!isObject(doorList)) return 'must be an object';
+  const l = /** @type {Record<string, unknown>} */ (doorList);
+  if (typeof l.list_id !== 'string' || l.list_id === '') {
+    return "'list_id' must be a non-empty string";
+  }
+  if (!isInt(l.seq) || l.seq < 1) return "'seq' must be an integer >= 1";
+  if (typeof l.name !== 'string' || l.name === '') return "'name' must be a non-empty string";
+  const { tiers } = l;
+  if (
+    tiers !== null && tiers !== undefined &&
+    !(Array.isArray(tiers) && tiers.every((t) => typeof t === 'string' && t !== ''))
+  ) {
+    return "'tiers' must be a list of tier names or null";
+  }
+  if (!timeOrNull(l.from)) {
+    return "'from' must be an integer >= 0 (milliseconds since 1970) or null";
+  }
+  if (!timeOrNull(l.until)) {
+    return "'until' must be an integer >= 0 (milliseconds since 1970) or null";
+  }
+  if (l.reentry !== undefined && typeof l.reentry !== 'boolean') return "'reentry' must be a boolean";
   return null;
 }
