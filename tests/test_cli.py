@@ -14,6 +14,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests import pages
+
 POCTIX = [sys.executable, "-m", "api.cli"]
 
 
@@ -123,7 +125,7 @@ def _check_serving(proc: subprocess.Popen[str], port: int) -> None:
             pytest.fail("poctix run exited before serving")
         response = _get_when_up(f"http://127.0.0.1:{port}/e/full-moon")
         assert response.status_code == 200
-        assert "Full Moon Beach Party" in response.text
+        assert pages.text(response.text, "h1") == "Full Moon Beach Party"
     finally:
         proc.send_signal(signal.SIGINT)
         proc.wait(timeout=30)

@@ -21,6 +21,7 @@ from api.lan import ca
 from api.lan.serve import lan_address, plan_https
 from api.lan.terminal import qr_text
 from api.settings import Settings
+from tests import pages
 
 
 def _handshake(files: ca.Files, ca_file: Path, server_name: str) -> None:
@@ -150,7 +151,7 @@ async def test_the_ca_page_says_there_is_none_when_https_was_never_run(
 ) -> None:
     page = await client.get("/ca", headers={"Accept": "text/html"})
     assert page.status_code == 404
-    assert "poctix run --https" in page.text
+    assert "poctix run --https" in pages.text(page.text, "[data-error-message]")
     assert (await client.get("/ca.crt")).status_code == 404
 
 
@@ -161,10 +162,13 @@ async def test_the_ca_page_offers_the_certificate_with_steps_for_iphone_and_andr
     page = await client.get("/ca")
     assert page.status_code == 200
     fingerprint = hashlib.sha256(cert.public_bytes(Encoding.DER)).hexdigest().upper()
-    assert ":".join(fingerprint[i : i + 2] for i in range(0, 64, 2)) in page.text
-    assert "Certificate Trust Settings" in page.text
-    assert "Encryption &amp; credentials" in page.text  # Android
-    assert "VPN &amp; Device Management" in page.text  # iOS
+    shown = pages.text(page.text, "#ca-fingerprint")
+    assert shown == ":".join(fingerprint[i : i + 2] for i in range(0, 64, 2))
+    iphone = pages.texts(page.text, "#ca-ios li")
+    assert [step for step in iphone if "VPN & Device Management" in step]
+    assert [step for step in iphone if "Certificate Trust Settings" in step]
+    android = pages.texts(page.text, "#ca-android li")
+    assert [step for step in android if "Encryption & credentials" in step]
 
     der = await client.get("/ca.crt")
     assert der.headers["content-type"] == "application/x-x509-ca-cert"
