@@ -14,8 +14,9 @@ import { createApi, isRevoked, SyncLoop, syncOnce } from '../lib/sync-client.js'
 import { needsHttps, signatureTrouble } from '../lib/secure-context.js';
 import { message } from '../lib/sync-core.js';
 import { Camera } from './camera.js';
-import { signal, unlockAudio } from './feedback.js';
+import { Feedback } from './feedback.js';
 import { pairCodeFrom, showPairing } from './pairing.js';
+import { PhoneSettings } from './settings.js';
 import { activate, registerWorker, requestBackgroundSync } from '../lib/sw-register.js';
 import { View } from './view.js';
 import { attachWedge } from './wedge.js';
@@ -27,6 +28,8 @@ const QUIET_BEFORE_UPDATE_MS = 30 * 1000;
 
 const view = new View();
 const api = createApi();
+const settings = new PhoneSettings();
+const feedback = new Feedback({ settings: () => settings.get() });
 /** @type {Door} */
 let door;
 /** @type {SyncLoop|null} */
@@ -42,6 +45,11 @@ let scannerStarted = false;
 
 const timeZone = () => door.meta.event?.timezone;
 const online = () => navigator.onLine;
+
+function renderSound() {
+  if (!settings.get().sound) view.setSound('off');
+  else view.setSound(feedback.audible ? 'on' : 'blocked');
+}
 
 function renderStatus() {
   // A removed phone still scans offline; the banner keeps counting what it holds unsent.
@@ -113,7 +121,7 @@ async function handleCode(text) {
   const words = message(result.verdict);
   view.showVerdict(words, result.verdict, timeZone());
   performance.measure('poctix:code-to-verdict', { start });
-  signal(words.color);
+  feedback.signal(words.color);
   if (!result.saved) view.notice('A scan could not be saved to the phone yet; it is kept and retried.');
   afterScan();
 }
@@ -126,7 +134,7 @@ async function admitAnyway() {
   await door.admitAnyway(shown);
   lastScanAt = Date.now();
   view.showAdmittedAnyway();
-  signal('green');
+  feedback.signal('green');
   afterScan();
 }
 
@@ -183,11 +191,27 @@ function wireScannerInputs() {
   view.admitAnyway.addEventListener('click', () => void admitAnyway());
   attachWedge(document, (code) => void handleCode(code));
   const video = /** @type {HTMLVideoElement} */ (document.getElementById('camera-video'));
-  camera = new Camera({ video, onCode: (code) => void handleCode(code), onStatus: (t, r) => view.setCamera(t, r) });
-  const toggle = /** @type {HTMLButtonElement} */ (document.getElementById('camera-toggle'));
-  toggle.addEventListener('click', () => {
+  camera = new Camera({
+    video,
+    onCode: (code) => void handleCode(code),
+    onStatus: (t, r) => view.setCamera(t, r),
+    onControls: (controls) => view.setCameraControls(controls),
+    choice: settings.get().camera,
+    onChoice: (choice) => settings.set({ camera: choice }),
+  });
+  const $button = (/** @type {string} */ id) => /** @type {HTMLButtonElement} */ (document.getElementById(id));
+  $button('camera-toggle').addEventListener('click', () => {
     if (camera?.running) camera.stop();
     else void camera?.start();
+  });
+  $button('camera-switch').addEventListener('click', () => void camera?.switchCamera());
+  $button('camera-torch').addEventListener('click', () => void camera?.setTorch(camera.controls.torch !== true));
+  $button('sound-toggle').addEventListener('click', (event) => {
+    const button = /** @type {HTMLButtonElement} */ (event.currentTarget);
+    // "Tap for sound" asks for sound, not for silence: the tap itself lets audio start.
+    if (button.dataset.state !== 'blocked') settings.set({ sound: !settings.get().sound });
+    void feedback.unlock().then(renderSound);
+    renderSound();
   });
   window.addEventListener('online', () => {
     renderStatus();
@@ -241,7 +265,13 @@ async function main() {
     view.needsHttps(location);
     return;
   }
-  for (const type of ['pointerdown', 'keydown']) window.addEventListener(type, unlockAudio, { capture: true });
+  const unlock = (/** @type {Event} */ event) => {
+    // A tap on the sound button is read by its own handler, from the state it showed.
+    const own = event.target instanceof Element && event.target.id === 'sound-toggle';
+    void feedback.unlock().then(() => own || renderSound());
+  };
+  for (const type of ['pointerdown', 'keydown']) window.addEventListener(type, unlock, { capture: true });
+  renderSound();
   listenToWorker();
   void registerWorker({ onWaiting: updateWaiting }).then((r) => {
     registration = r;

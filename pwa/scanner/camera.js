@@ -1,6 +1,9 @@
 // @ts-check
 /**
- * The phone camera as a QR reader: rear camera, frames decoded at a steady rate from a <video>.
+ * The phone camera as a QR reader: rear camera by default, frames decoded at a steady rate from a
+ * <video>. The door can switch to the other camera (front/back where the phone says which is
+ * which, else the next camera in the list) and keeps the choice; where the camera track has a
+ * torch (`getCapabilities().torch`), it can be turned on for a dark doorway.
  *
  * Decoding uses the browser's BarcodeDetector where it reads QR codes (Chrome on Android), else
  * the vendored ZXing-wasm ponyfill, whose wasm is served from /pwa/vendor/ and precached, so
@@ -15,6 +18,39 @@ const WASM_URL = '/pwa/vendor/zxing_reader.wasm';
 const MEASURES_KEPT = 1000;
 
 /** @typedef {{detect: (source: HTMLVideoElement) => Promise<Array<{rawValue: string}>>}} Detector */
+/** @typedef {import('./settings.js').CameraChoice} CameraChoice */
+
+/**
+ * What the camera bar can offer: a switch when there is another camera, a torch when the track
+ * has one (`torch` null: none), and which way the open camera faces when the phone says.
+ * @typedef {{canSwitch: boolean, torch: boolean|null, facing: string|null, deviceId: string|null}} Controls
+ */
+
+/**
+ * getUserMedia's video constraints for a choice (null: the rear camera).
+ * @param {CameraChoice|null} choice
+ * @returns {MediaTrackConstraints}
+ */
+export function constraintsFor(choice) {
+  const size = { width: { ideal: 1280 }, height: { ideal: 720 } };
+  if (choice !== null && 'deviceId' in choice) return { deviceId: { exact: choice.deviceId }, ...size };
+  return { facingMode: { ideal: choice?.facing ?? 'environment' }, ...size };
+}
+
+/**
+ * The camera to switch to: the other facing when the open one says which way it faces, else the
+ * next camera of the list (wrapping round); null when there is no other camera.
+ * @param {ReadonlyArray<{deviceId: string}>} cameras the phone's video inputs
+ * @param {{deviceId?: string, facingMode?: string}} current the open track's settings
+ * @returns {CameraChoice|null}
+ */
+export function nextCamera(cameras, current) {
+  if (cameras.length < 2) return null;
+  if (current.facingMode === 'user') return { facing: 'environment' };
+  if (current.facingMode === 'environment') return { facing: 'user' };
+  const at = cameras.findIndex((c) => c.deviceId === current.deviceId);
+  return { deviceId: cameras[(at + 1) % cameras.length].deviceId };
+}
 
 /** @returns {Promise<Detector>} */
 export async function createDetector() {
@@ -42,12 +78,20 @@ export async function createDetector() {
 export class Camera {
   /**
    * @param {{video: HTMLVideoElement, onCode: (code: string) => void,
-   *   onStatus: (text: string, running: boolean) => void}} options
+   *   onStatus: (text: string, running: boolean) => void,
+   *   onControls?: (controls: Controls) => void,
+   *   choice?: CameraChoice|null, onChoice?: (choice: CameraChoice|null) => void}} options
    */
-  constructor({ video, onCode, onStatus }) {
+  constructor({ video, onCode, onStatus, onControls = () => {}, choice = null, onChoice = () => {} }) {
     this.video = video;
     this.onCode = onCode;
     this.onStatus = onStatus;
+    this.onControls = onControls;
+    this.onChoice = onChoice;
+    /** The camera to open: kept by the phone across reloads. @type {CameraChoice|null} */
+    this.choice = choice;
+    /** @type {Controls} */
+    this.controls = { canSwitch: false, torch: null, facing: null, deviceId: null };
     /** @type {MediaStream|null} */
     this.stream = null;
     /** @type {Detector|null} */
@@ -73,10 +117,7 @@ export class Camera {
     }
     this.onStatus('Starting camera…', false);
     try {
-      this.stream = await navigator.mediaDevices.getUserMedia({
-        audio: false,
-        video: { facingMode: { ideal: 'environment' }, width: { ideal: 1280 }, height: { ideal: 720 } },
-      });
+      this.stream = await this.open();
       this.video.srcObject = this.stream;
       await this.video.play();
       this.detector ??= await createDetector();
@@ -91,6 +132,88 @@ export class Camera {
     this.onStatus('Point the camera at a pass', true);
     this.generation += 1;
     this.schedule(this.generation);
+    await this.readControls();
+  }
+
+  /** The chosen camera; the default one when the chosen is gone (another phone, unplugged). */
+  async open() {
+    const ask = (/** @type {CameraChoice|null} */ choice) =>
+      navigator.mediaDevices.getUserMedia({ audio: false, video: constraintsFor(choice) });
+    if (this.choice === null) return ask(null);
+    try {
+      return await ask(this.choice);
+    } catch (error) {
+      const name = error instanceof Error ? error.name : '';
+      if (name !== 'OverconstrainedError' && name !== 'NotFoundError') throw error;
+      this.choice = null;
+      this.onChoice(null);
+      return ask(null);
+    }
+  }
+
+  /** @returns {MediaStreamTrack|null} */
+  get track() {
+    return this.stream?.getVideoTracks()[0] ?? null;
+  }
+
+  /** Find out what the open camera offers (torch, another camera) and tell the bar. */
+  async readControls() {
+    const track = this.track;
+    /** @type {MediaTrackSettings & {facingMode?: string}} */
+    const settings = track?.getSettings?.() ?? {};
+    /** @type {MediaTrackCapabilities & {torch?: boolean}} */
+    const capabilities = track && typeof track.getCapabilities === 'function' ? track.getCapabilities() : {};
+    const cameras = await this.cameras();
+    this.controls = {
+      canSwitch: track !== null && nextCamera(cameras, settings) !== null,
+      torch: track !== null && capabilities.torch === true ? false : null,
+      facing: settings.facingMode || null,
+      deviceId: settings.deviceId || null,
+    };
+    this.video.dataset.deviceId = this.controls.deviceId ?? '';
+    this.video.dataset.facing = this.controls.facing ?? '';
+    this.onControls(this.controls);
+  }
+
+  /** @returns {Promise<MediaDeviceInfo[]>} */
+  async cameras() {
+    try {
+      const devices = await navigator.mediaDevices.enumerateDevices();
+      return devices.filter((d) => d.kind === 'videoinput' && d.deviceId !== '');
+    } catch {
+      return [];
+    }
+  }
+
+  /** Open the other camera (front/back), and keep the choice on the phone. */
+  async switchCamera() {
+    const track = this.track;
+    if (track === null) return;
+    const next = nextCamera(await this.cameras(), track.getSettings());
+    if (next === null) return;
+    this.choice = next;
+    this.onChoice(next);
+    this.stop();
+    await this.start();
+  }
+
+  /**
+   * Torch on or off; false when the track refused.
+   * @param {boolean} on
+   */
+  async setTorch(on) {
+    const track = this.track;
+    if (track === null || this.controls.torch === null) return false;
+    try {
+      // `torch` is not in TypeScript's DOM types yet (Image Capture spec).
+      const torch = /** @type {MediaTrackConstraints} */ (/** @type {unknown} */ ({ advanced: [{ torch: on }] }));
+      await track.applyConstraints(torch);
+    } catch {
+      return false;
+    }
+    this.controls = { ...this.controls, torch: on };
+    this.onControls(this.controls);
+    return true;
   }
 
   stop() {
@@ -98,6 +221,8 @@ export class Camera {
     for (const track of this.stream?.getTracks() ?? []) track.stop();
     this.stream = null;
     this.video.srcObject = null;
+    this.controls = { canSwitch: false, torch: null, facing: null, deviceId: null };
+    this.onControls(this.controls);
     this.onStatus('Camera off', false);
   }
 

@@ -5,6 +5,7 @@
  */
 
 import { writeHttpsNotice } from '../lib/secure-context.js';
+import { verdictClass } from './feedback.js';
 import { ago, alsoAdmittedText, removedText, verdictText } from './format.js';
 
 /** @param {string} id */
@@ -70,6 +71,8 @@ export class View {
     // Restart the flash animation so two verdicts in a row are visibly two.
     void this.verdict.offsetWidth;
     this.verdict.classList.add(colour, 'flash');
+    // The class picks the shape (circle, triangle, octagon): the answer without its colour.
+    this.verdict.dataset.class = verdictClass(colour) ?? '';
   }
 
   /**
@@ -133,6 +136,27 @@ export class View {
     const banner = $('revoked');
     banner.hidden = !revoked;
     banner.textContent = revoked ? removedText(pending) : '';
+  }
+
+  /**
+   * The camera bar's torch and switch buttons, as the open camera allows.
+   * @param {import('./camera.js').Controls} controls
+   */
+  setCameraControls({ canSwitch, torch }) {
+    $('camera-switch').hidden = !canSwitch;
+    const button = $('camera-torch');
+    button.hidden = torch === null;
+    button.setAttribute('aria-pressed', String(torch === true));
+  }
+
+  /**
+   * The sound button: on, muted, or on but waiting for a tap (browsers start audio only then).
+   * @param {'on'|'off'|'blocked'} state
+   */
+  setSound(state) {
+    const button = $('sound-toggle');
+    button.dataset.state = state;
+    button.textContent = state === 'off' ? 'Sound off' : state === 'blocked' ? 'Tap for sound' : 'Sound on';
   }
 
   /** @param {string} text @param {boolean} running */
