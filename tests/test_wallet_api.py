@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.db import Order, OrderStatus, PassStatus
 from api.passes import keys, services, tokens
 from api.settings import Settings
-from tests import factories
+from tests import factories, pages
 from tests.test_accounts import ask_for_link, confirm, latest_link_token
 
 Client = AsyncTestClient[Litestar]
@@ -137,7 +137,8 @@ async def test_the_wallet_page_and_its_manifest_are_served_for_installing(client
     page = await client.get("/wallet")
     assert page.status_code == 200
     assert page.headers["cache-control"] == "no-cache"
-    assert 'href="/wallet/manifest.webmanifest"' in page.text
+    manifest_links = pages.values(page.text, 'head link[rel="manifest"]', "href")
+    assert manifest_links == ["/wallet/manifest.webmanifest"]
     manifest = await client.get("/wallet/manifest.webmanifest")
     assert manifest.headers["content-type"].startswith("application/manifest+json")
     assert manifest.json()["scope"] == "/wallet"
@@ -151,11 +152,14 @@ async def test_the_passes_page_and_account_offer_saving_to_the_phone(
     public_id = order.public_id
     await db.commit()
     passes = await client.get(f"/passes/{public_id}")
-    assert "Save to this phone" in passes.text
-    assert f'data-wallet-source="/api/v1/orders/{public_id}/passes"' in passes.text
-    assert '<script type="module" src="/pwa/wallet/save.js"></script>' in passes.text
+    save = pages.one(passes.text, "button#wallet-save")
+    assert pages.shown(save) == "Save to this phone"
+    assert save["data-wallet-source"] == f"/api/v1/orders/{public_id}/passes"
+    assert "/pwa/wallet/save.js" in pages.values(passes.text, 'script[type="module"]', "src")
     await ask_for_link(client, "buyer@example.com")
     await confirm(client, await latest_link_token(db, settings))
     account = await client.get("/account")
-    assert "Save all my passes to this phone" in account.text
-    assert 'data-wallet-source="/account/passes.json"' in account.text
+    save = pages.one(account.text, "button#wallet-save")
+    assert pages.shown(save) == "Save all my passes to this phone"
+    assert save["data-wallet-source"] == "/account/passes.json"
+    assert "/pwa/wallet/save.js" in pages.values(account.text, 'script[type="module"]', "src")

@@ -16,7 +16,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.db import Event, Order, Pass
 from api.passes import services
 from api.settings import Settings
-from tests import factories
+from tests import factories, pages
+
+
+def wallet_buttons(page: str) -> list[tuple[str, str, str]]:
+    """The passes page's wallet buttons, in page order: (wallet, link, wording) of each."""
+    return [
+        (str(link["data-wallet"]), str(link["href"]), pages.shown(link))
+        for link in pages.parse(page).select("#passes li.pass a[data-wallet]")
+    ]
 
 
 @dataclasses.dataclass(frozen=True)
