@@ -70,6 +70,8 @@ export class Door {
     /** @type {import('./scanner-store.js').Meta} */
     this.meta = {};
     this.passCount = 0;
+    /** People this device has let in (its admitted scans): the door's own count. */
+    this.admitted = 0;
     /** @type {Alert[]} */
     this.alerts = [];
     /** Scans applied in memory whose write failed; retried before each push. @type {Scan[]} */
@@ -124,10 +126,16 @@ export class Door {
     this.keys = imported.keys;
     this.badKeys = imported.failed;
     this.countPasses();
+    this.countAdmitted();
   }
 
   countPasses() {
     this.passCount = Object.keys(this.state.passes).length;
+  }
+
+  countAdmitted() {
+    const mine = this.state.scans[this.device] ?? {};
+    this.admitted = Object.values(mine).filter((scan) => scan.admitted).length;
   }
 
   /** @param {Identity} identity */
@@ -215,6 +223,7 @@ export class Door {
    */
   async record(scan) {
     applyScan(this.state, scan);
+    if (scan.admitted) this.admitted += 1;
     this.outbox.push(scan);
     this.writing += 1;
     try {

@@ -15,6 +15,7 @@ import { needsHttps, signatureTrouble } from '../lib/secure-context.js';
 import { message } from '../lib/sync-core.js';
 import { Camera } from './camera.js';
 import { Feedback } from './feedback.js';
+import { staleSyncText } from './format.js';
 import { pairCodeFrom, showPairing } from './pairing.js';
 import { PhoneSettings } from './settings.js';
 import { activate, registerWorker, requestBackgroundSync } from '../lib/sw-register.js';
@@ -55,13 +56,19 @@ function renderStatus() {
   // A removed phone still scans offline; the banner keeps counting what it holds unsent.
   if (door.meta.revoked === true) view.setRevoked(true, door.outbox.length);
   const error = loop && loop.failures > 0 && loop.lastError ? describe(loop.lastError) : null;
+  const now = door.now();
   view.setStatus({
     online: online(),
     pending: door.outbox.length,
     lastSync: door.meta.last_sync,
-    now: door.now(),
+    now,
     passes: door.passCount,
     error: online() ? error : null,
+    admitted: door.admitted,
+    inside: null,
+    // A removed phone no longer syncs, and its banner says so already.
+    stale: door.meta.revoked === true || !door.ready ? null
+      : staleSyncText({ online: online(), since: door.meta.last_sync ?? door.meta.pack?.fetched_at, now }),
   });
 }
 

@@ -45,6 +45,21 @@ export function ago(at, now) {
   return `${Math.floor(hours / 24)} d ago`;
 }
 
+/** A door that is online but has not synced for this long says so (the sync runs every 5 s). */
+export const STALE_SYNC_MS = 10 * 60 * 1000;
+
+/**
+ * The warning of a phone that thinks it is online yet has not synced for 10 minutes (a venue
+ * Wi-Fi with no way out, a captive portal, a server down), or null. Offline, the badge already
+ * says why nothing syncs. `since` is the last full sync, else when the pass list came.
+ * @param {{online: boolean, since: number|null|undefined, now: number}} status
+ * @returns {string|null}
+ */
+export function staleSyncText({ online, since, now }) {
+  if (!online || since === null || since === undefined || now - since < STALE_SYNC_MS) return null;
+  return `Not synced for ${ago(since, now).replace(/ ago$/, '')} while online: check the Wi-Fi or mobile data. Scans are kept on this phone until they upload.`;
+}
+
 /**
  * Title and detail lines for a verdict, from sync-core's message words.
  * @param {import('../lib/sync-core.js').Message} words

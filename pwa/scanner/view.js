@@ -76,16 +76,25 @@ export class View {
   }
 
   /**
+   * The door's own numbers. `inside` is null until the replica knows exits (then "Inside now").
    * @param {{online: boolean, pending: number, lastSync: number|undefined, now: number,
-   *   passes: number, error: string|null}} status
+   *   passes: number, error: string|null, admitted: number, inside: number|null,
+   *   stale: string|null}} status
    */
-  setStatus({ online, pending, lastSync, now, passes, error }) {
+  setStatus({ online, pending, lastSync, now, passes, error, admitted, inside, stale }) {
     const network = $('status-network');
     network.textContent = online ? 'Online' : 'Offline';
     network.classList.toggle('offline', !online);
+    $('status-admitted').textContent = String(admitted);
+    $('status-inside-item').hidden = inside === null;
+    $('status-inside').textContent = inside === null ? '' : String(inside);
     $('status-pending').textContent = String(pending);
     $('status-last-sync').textContent = ago(lastSync, now);
     $('status-cache').textContent = String(passes);
+    const warning = $('sync-stale');
+    // Only on a change: a role=alert element re-read every 5 s would talk over the door.
+    if (warning.textContent !== (stale ?? '')) warning.textContent = stale ?? '';
+    warning.hidden = stale === null;
     const problem = $('status-error');
     problem.hidden = error === null;
     problem.textContent = error === null ? '' : `Last sync failed: ${error}`;
