@@ -14,6 +14,7 @@ import httpx
 import pytest
 import stripe
 
+from tests import pages
 from tests.stripe_standin import StripeStandin, WebhookReceiver
 from tests.stripe_standin.fixtures import (
     stripe_client,
@@ -334,10 +335,11 @@ def test_hosted_page_pay_completes_and_redirects_to_success(
     session = stripe_client.v1.checkout.sessions.create(session_params(organizer))
     page = httpx.get(session.url)
     assert page.status_code == 200
-    assert "General admission" in page.text
-    assert "50.00 USD" in page.text
-    assert '<button id="pay"' in page.text
-    assert 'href="http://app.test/e/luau"' in page.text
+    # (item, quantity, amount) of each line
+    assert pages.rows(page.text, "tbody tr") == [["General admission", "2", "50.00 USD"]]
+    assert pages.text(page.text, "#total") == "50.00 USD"
+    assert pages.text(page.text, "button#pay") == "Pay"
+    assert pages.one(page.text, "a#cancel")["href"] == "http://app.test/e/luau"
 
     paid = httpx.post(session.url, data={"method": "card"})
     assert paid.status_code == 303
