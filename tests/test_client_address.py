@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.app import create_app
 from api.settings import Settings
 from api.web.ratelimit import forwarded_client
-from tests import factories
+from tests import factories, pages
 from tests.forms import csrf_token
 
 PROXIES = (ipaddress.ip_network("10.0.0.0/8"), ipaddress.ip_network("2001:db8:ffff::/48"))
@@ -119,7 +119,8 @@ async def test_a_sign_in_burst_gets_429_with_retry_after_and_forged_headers_do_n
     forged = await ask_for_links(direct, 1, headers={"cf-connecting-ip": "198.51.100.1"})
     assert forged[0].status_code == 429
     assert 0 < int(forged[0].headers["retry-after"]) <= 600
-    assert "Too many attempts from your network" in forged[0].text
+    message = pages.text(forged[0].text, "[data-error-message]")
+    assert message.startswith("Too many attempts from your network.")
 
 
 async def test_each_route_has_its_own_budget(direct: httpx.AsyncClient, db: AsyncSession) -> None:
@@ -160,7 +161,8 @@ async def test_rotating_cf_connecting_ip_through_our_own_proxy_changes_nothing(
         ]  # fmt: skip
         assert {a.status_code for a in answers[:20]} == {303}
         assert answers[20].status_code == 429
-        assert "Too many attempts from your network" in answers[20].text
+        message = pages.text(answers[20].text, "[data-error-message]")
+        assert message.startswith("Too many attempts from your network.")
 
 
 async def test_pairing_attempts_are_limited_with_a_json_429(direct: httpx.AsyncClient) -> None:

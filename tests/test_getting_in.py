@@ -113,7 +113,7 @@ async def test_a_wrong_operator_password_is_refused_and_guessing_is_cut_off(
 ) -> None:
     status, _, text = await operator_sign_in(site, OPERATOR[0], "guess")
     assert status == 401
-    assert "Wrong user name or password." in text
+    assert pages.text(text, "[data-error]") == "Wrong user name or password."
     answers = [(await operator_sign_in(site, OPERATOR[0], f"guess-{n}"))[0] for n in range(12)]
     assert 429 in answers
     # Even the right password waits out the window once the address is cut off.

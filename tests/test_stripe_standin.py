@@ -407,7 +407,9 @@ def test_connect_onboarding_sends_account_updated_to_the_connect_endpoint(
             "type": "account_onboarding",
         }
     )
-    assert "complete-onboarding" in httpx.get(link.url).text
+    onboarding = httpx.get(link.url).text
+    assert pages.text(onboarding, "#account") == account.id
+    assert pages.text(onboarding, "button#complete-onboarding") == "Agree and submit"
     finished = httpx.post(link.url)
     assert (finished.status_code, finished.headers["location"]) == (
         303,
