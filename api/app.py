@@ -21,17 +21,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from api import formatting
 from api.accounts.pages import AccountPages
-from api.admin.applications import ApplicationReview, ApplyPages
-from api.admin.audit import AuditPages
-from api.admin.dashboard import Dashboard
-from api.admin.door import DoorPages
-from api.admin.events import EventAdmin
-from api.admin.exports import Exports
-from api.admin.live import DoorPokes, LiveDoor
-from api.admin.members import MemberPages
-from api.admin.money import MoneyController, OnboardingReturn
-from api.admin.orders import OrderPages
-from api.admin.organizers import OrganizerPages
+from api.admin.applications import ApplyPages
+from api.admin.live import DoorPokes
+from api.admin.money import MoneyController
+from api.admin.router import admin_routers
 from api.admin.sign_in import SignInPages
 from api.checkin.controllers import ScannerController
 from api.checkout.pages import CheckoutPages
@@ -143,25 +136,15 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Lite
             EventPages,
             CheckoutPages,
             AccountPages,
-            Dashboard,
             SignInPages,
-            DoorPages,
-            Exports,
-            EventAdmin,
-            LiveDoor,
-            OrderPages,
+            *admin_routers(),
             ImageUploads,
             media,
             ScannerController,
             stripe_webhook,
             stripe_connect_webhook,
             MoneyController,
-            OnboardingReturn,
             ApplyPages,
-            ApplicationReview,
-            MemberPages,
-            OrganizerPages,
-            AuditPages,
             WalletApi,
             WalletPassLinks,
             create_pwa_router(settings.pwa_dir),

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from litestar import Controller, Request, get, post
-from litestar.exceptions import NotFoundException, PermissionDeniedException
+from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, URLEncodedBody
 from litestar.response import Redirect, Template
 from sqlalchemy import select
@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import audit
 from api.accounts.services import request_login
-from api.admin.access import SIGN_IN_FIRST, viewer
+from api.admin.access import Who, operator_only
 from api.db import Organizer, OrganizerApplication, OrganizerMember, Role, utcnow
 from api.mail.addresses import deliverable
 from api.web.deps import DB, AppSettings
@@ -200,27 +200,24 @@ def _form_page(form: ApplicationForm, *, status: int) -> Template:
 class ApplicationReview(Controller):
     """The platform operator's list of applications, with approve and decline buttons."""
 
-    path = "/admin/applications"
-    include_in_schema = False
-    exception_handlers = SIGN_IN_FIRST
+    path = "/applications"
+    guards = [operator_only]
 
     @get("/")
-    async def list_page(self, request: Request[Any, Any, Any], db: DB) -> Template:
-        await _operator(request, db)
+    async def list_page(self, db: DB) -> Template:
         return await _review_page(db, note="", status=200)
 
     @post("/{application_id:uuid}/approve", status_code=200)
     async def approve(
         self,
-        request: Request[Any, Any, Any],
         db: DB,
+        who: Who,
         settings: AppSettings,
         application_id: FromPath[uuid.UUID],
     ) -> Template:
-        actor = await _operator(request, db)
         try:
             organizer = await approve_application(
-                db, application_id=application_id, actor=actor, secret_key=settings.secret_key
+                db, application_id=application_id, actor=who.who, secret_key=settings.secret_key
             )
         except Refused as exc:
             return await _review_page(db, note=str(exc), status=409)
@@ -230,25 +227,17 @@ class ApplicationReview(Controller):
     @post("/{application_id:uuid}/decline", status_code=200)
     async def decline(
         self,
-        request: Request[Any, Any, Any],
         db: DB,
+        who: Who,
         application_id: FromPath[uuid.UUID],
         data: URLEncodedBody[dict[str, str]],
     ) -> Template:
-        actor = await _operator(request, db)
         note = _LINE_BREAKERS.sub(" ", data.get("note", "")).strip()[:1000]
         try:
-            await decline_application(db, application_id=application_id, actor=actor, note=note)
+            await decline_application(db, application_id=application_id, actor=who.who, note=note)
         except Refused as exc:
             return await _review_page(db, note=str(exc), status=409)
         return await _review_page(db, note="Declined.", status=200)
-
-
-async def _operator(request: Request[Any, Any, Any], db: AsyncSession) -> str:
-    who = await viewer(request, db)
-    if who.organizer_ids is not None:
-        raise PermissionDeniedException(detail="Only the platform operator reviews applications.")
-    return who.who
 
 
 async def _review_page(db: AsyncSession, *, note: str, status: int) -> Template:

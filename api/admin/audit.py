@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import uuid
-from typing import Any
-
-from litestar import Controller, Request, get
-from litestar.params import FromPath, FromQuery
+from litestar import Controller, get
+from litestar.params import FromQuery
 from litestar.response import Template
 from sqlalchemy import select
 
-from api.admin.access import SIGN_IN_FIRST
-from api.admin.members import owner_view
+from api.admin.access import owners_only
+from api.admin.deps import ThisOrganizer
 from api.db import AuditEntry
 from api.web.deps import DB
 
@@ -19,19 +16,16 @@ PER_PAGE = 100
 
 
 class AuditPages(Controller):
-    path = "/admin/organizers/{organizer_id:uuid}/audit"
-    include_in_schema = False
-    exception_handlers = SIGN_IN_FIRST
+    path = "/organizers/{organizer_id:uuid}/audit"
+    guards = [owners_only]
 
     @get("/")
     async def audit(
         self,
-        request: Request[Any, Any, Any],
         db: DB,
-        organizer_id: FromPath[uuid.UUID],
+        organizer: ThisOrganizer,
         page: FromQuery[int] = 1,
     ) -> Template:
-        _, organizer = await owner_view(db, request, organizer_id)
         page = min(max(page, 1), 10_000)
         rows = list(
             await db.scalars(

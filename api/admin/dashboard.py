@@ -14,10 +14,9 @@ from litestar.response import Stream, Template
 from sqlalchemy import String, cast, func, select
 
 from api import audit
-from api.admin.access import SIGN_IN_FIRST, sales_organizers, viewer, visible_organizers
+from api.admin.access import Who, sales_organizers, visible_organizers
 from api.admin.exports import csv_response
 from api.admin.figures import event_money
-from api.admin.members import owned_organizer_ids
 from api.db import Event, Order, OutboxMessage, Scan, TicketTier
 from api.web.deps import DB
 
@@ -25,13 +24,10 @@ ORDER_MAIL_KINDS = ["order_confirmation", "refund_notice", "resend_tickets"]
 
 
 class Dashboard(Controller):
-    path = "/admin"
-    include_in_schema = False
-    exception_handlers = SIGN_IN_FIRST
+    path = "/"
 
     @get("/")
-    async def home(self, request: Request[Any, Any, Any], db: DB) -> Template:
-        who = await viewer(request, db)
+    async def home(self, db: DB, who: Who) -> Template:
         organizers = await visible_organizers(db, who)
         ids = [o.id for o in organizers]
         events = list(
@@ -60,7 +56,7 @@ class Dashboard(Controller):
             template_name="admin/home.html",
             context={
                 "who": who.who,
-                "owner_ids": await owned_organizer_ids(db, who),
+                "owner_ids": who.owner_ids,
                 "organizers": organizers,
                 "events": events,
                 "tiers": tiers,
@@ -73,10 +69,9 @@ class Dashboard(Controller):
         )
 
     @get("/outbox")
-    async def outbox(self, request: Request[Any, Any, Any], db: DB) -> Template:
+    async def outbox(self, db: DB, who: Who) -> Template:
         """Messages not sent yet (or kept: no mail provider configured), for the viewer's
         organizers. Sign-in links are never shown here: they would let staff sign in as buyers."""
-        who = await viewer(request, db)
         ids = [o.id for o in await sales_organizers(db, who)]
         order_id = OutboxMessage.payload["order_id"].astext
         rows = list(
@@ -100,8 +95,7 @@ class Dashboard(Controller):
         )
 
     @get("/orders.csv")
-    async def orders_csv(self, request: Request[Any, Any, Any], db: DB) -> Stream:
-        who = await viewer(request, db)
+    async def orders_csv(self, request: Request[Any, Any, Any], db: DB, who: Who) -> Stream:
         ids = [o.id for o in await sales_organizers(db, who)]
         # One entry per organizer, as every export: each owner's audit shows who took its orders.
         for organizer_id in ids:

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import audit
-from api.admin.access import SIGN_IN_FIRST, Viewer, viewer
+from api.admin.access import Viewer, Who
 from api.admin.csvfile import BOM, csv_download, encode
 from api.checkin import services as pairings
 from api.checkin.services import create_pairing, pairing_link
@@ -46,28 +46,22 @@ async def event_for(db: AsyncSession, who: Viewer, event_id: uuid.UUID) -> Event
 class DoorPages(Controller):
     """Door pages of one event: devices and pairing, double admissions, the scans CSV."""
 
-    path = "/admin/events/{event_id:uuid}"
-    include_in_schema = False
-    exception_handlers = SIGN_IN_FIRST
+    path = "/events/{event_id:uuid}"
 
     @get("/devices")
-    async def devices(
-        self, request: Request[Any, Any, Any], db: DB, event_id: FromPath[uuid.UUID]
-    ) -> Template:
-        who = await viewer(request, db)
+    async def devices(self, db: DB, who: Who, event_id: FromPath[uuid.UUID]) -> Template:
         event = await event_for(db, who, event_id)
         return await _devices_page(db, event, link=None)
 
     @post("/devices/pairing", status_code=200)
     async def new_pairing(
         self,
-        request: Request[Any, Any, Any],
         db: DB,
+        who: Who,
         settings: AppSettings,
         event_id: FromPath[uuid.UUID],
         data: URLEncodedBody[dict[str, str]],
     ) -> Template:
-        who = await viewer(request, db)
         event = await event_for(db, who, event_id)
         door = (data.get("door") or "Door").strip()[:80] or "Door"
         uses = _uses(data.get("uses"))
@@ -79,12 +73,11 @@ class DoorPages(Controller):
     @post("/devices/pairings/{pairing_id:uuid}/revoke", status_code=303)
     async def revoke_pairing(
         self,
-        request: Request[Any, Any, Any],
         db: DB,
+        who: Who,
         event_id: FromPath[uuid.UUID],
         pairing_id: FromPath[uuid.UUID],
     ) -> Redirect:
-        who = await viewer(request, db)
         event = await event_for(db, who, event_id)
         found = await pairings.revoke_pairing(db, event=event, pairing_id=pairing_id, actor=who.who)
         if found is None:
@@ -95,12 +88,11 @@ class DoorPages(Controller):
     @post("/devices/{device_id:uuid}/revoke", status_code=303)
     async def revoke(
         self,
-        request: Request[Any, Any, Any],
         db: DB,
+        who: Who,
         event_id: FromPath[uuid.UUID],
         device_id: FromPath[uuid.UUID],
     ) -> Redirect:
-        who = await viewer(request, db)
         event = await event_for(db, who, event_id)
         found = await pairings.revoke_device(db, event=event, device_id=device_id, actor=who.who)
         if found is None:
@@ -109,10 +101,7 @@ class DoorPages(Controller):
         return Redirect(path=f"/admin/events/{event.id}/devices", status_code=303)
 
     @get("/conflicts")
-    async def conflicts(
-        self, request: Request[Any, Any, Any], db: DB, event_id: FromPath[uuid.UUID]
-    ) -> Template:
-        who = await viewer(request, db)
+    async def conflicts(self, db: DB, who: Who, event_id: FromPath[uuid.UUID]) -> Template:
         event = await event_for(db, who, event_id)
         found = await find_conflicts(db, event_id=event.id)
         rows = [
@@ -134,9 +123,8 @@ class DoorPages(Controller):
 
     @get("/scans.csv")
     async def scans_csv(
-        self, request: Request[Any, Any, Any], db: DB, event_id: FromPath[uuid.UUID]
+        self, request: Request[Any, Any, Any], db: DB, who: Who, event_id: FromPath[uuid.UUID]
     ) -> Stream:
-        who = await viewer(request, db)
         event = await event_for(db, who, event_id)
         flagged = {
             (c["other"]["device"], c["other"]["seq"]): c["kind"]

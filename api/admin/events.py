@@ -18,7 +18,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from litestar import Controller, Request, get, post
+from litestar import Controller, get, post
 from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotFoundException, PermissionDeniedException
@@ -29,7 +29,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import audit
-from api.admin.access import SIGN_IN_FIRST, Viewer, viewer, visible_organizers
+from api.admin.access import Viewer, Who, money_handlers, sales_organizers
 from api.admin.event_forms import (
     EventFields,
     FormRefused,
@@ -70,14 +70,6 @@ async def _managed_tier(
     if tier is None or tier.event_id != event.id:
         raise NotFoundException(detail="No such tier.")
     return tier
-
-
-async def _organizers(db: AsyncSession, who: Viewer) -> list[Organizer]:
-    """Organizers whose events this viewer may create; a 403 when there are none."""
-    found = [o for o in await visible_organizers(db, who) if who.may_handle_money(o.id)]
-    if not found:
-        raise PermissionDeniedException(detail="Only owners and managers can create events.")
-    return found
 
 
 def _event_form(event: Event) -> dict[str, str]:
@@ -147,22 +139,21 @@ def _audit(db: AsyncSession, who: Viewer, event: Event, action: str, **details: 
 
 
 class EventAdmin(Controller):
-    path = "/admin/events"
-    include_in_schema = False
-    exception_handlers = SIGN_IN_FIRST
+    """Owners and managers (and the operator) only: a door lead gets a 403 here."""
+
+    path = "/events"
+    guards = [money_handlers]
 
     @get("/new")
-    async def new_event(self, request: Request[Any, Any, Any], db: DB) -> Template:
-        who = await viewer(request, db)
-        organizers = await _organizers(db, who)
+    async def new_event(self, db: DB, who: Who) -> Template:
+        organizers = await sales_organizers(db, who)
         return _new_page(organizers, {}, [])
 
     @post("/new", status_code=303)
     async def create_event(
-        self, request: Request[Any, Any, Any], db: DB, settings: AppSettings, data: Form
+        self, db: DB, who: Who, settings: AppSettings, data: Form
     ) -> Template | Redirect:
-        who = await viewer(request, db)
-        organizers = await _organizers(db, who)
+        organizers = await sales_organizers(db, who)
         chosen = [o for o in organizers if str(o.id) == data.get("organizer_id", "")]
         if len(organizers) == 1:
             chosen = organizers
@@ -185,18 +176,14 @@ class EventAdmin(Controller):
         return Redirect(path=f"/admin/events/{event.id}", status_code=303)
 
     @get("/{event_id:uuid}")
-    async def edit_event(
-        self, request: Request[Any, Any, Any], db: DB, event_id: FromPath[uuid.UUID]
-    ) -> Template:
-        who = await viewer(request, db)
+    async def edit_event(self, db: DB, who: Who, event_id: FromPath[uuid.UUID]) -> Template:
         event = await _managed_event(db, who, event_id)
         return await _edit_page(db, event, _event_form(event), [])
 
     @post("/{event_id:uuid}", status_code=303)
     async def save_event(
-        self, request: Request[Any, Any, Any], db: DB, event_id: FromPath[uuid.UUID], data: Form
+        self, db: DB, who: Who, event_id: FromPath[uuid.UUID], data: Form
     ) -> Template | Redirect:
-        who = await viewer(request, db)
         event = await _managed_event(db, who, event_id)
         try:
             fields = read_event(data)
@@ -211,27 +198,22 @@ class EventAdmin(Controller):
         return Redirect(path=f"/admin/events/{event.id}?saved=1", status_code=303)
 
     @post("/{event_id:uuid}/publish", status_code=303)
-    async def publish(
-        self, request: Request[Any, Any, Any], db: DB, event_id: FromPath[uuid.UUID]
-    ) -> Redirect:
-        return await _set_published(request, db, event_id, published=True)
+    async def publish(self, db: DB, who: Who, event_id: FromPath[uuid.UUID]) -> Redirect:
+        return await _set_published(db, who, event_id, published=True)
 
     @post("/{event_id:uuid}/unpublish", status_code=303)
-    async def unpublish(
-        self, request: Request[Any, Any, Any], db: DB, event_id: FromPath[uuid.UUID]
-    ) -> Redirect:
-        return await _set_published(request, db, event_id, published=False)
+    async def unpublish(self, db: DB, who: Who, event_id: FromPath[uuid.UUID]) -> Redirect:
+        return await _set_published(db, who, event_id, published=False)
 
     @post("/{event_id:uuid}/image", status_code=303, request_max_body_size=MAX_BYTES + 64 * 1024)
     async def upload_image(
         self,
-        request: Request[Any, Any, Any],
         db: DB,
+        who: Who,
         settings: AppSettings,
         event_id: FromPath[uuid.UUID],
         data: ImageForm,
     ) -> Template | Redirect:
-        who = await viewer(request, db)
         event = await _managed_event(db, who, event_id)
         upload = data.get("image")
         try:
@@ -248,12 +230,11 @@ class EventAdmin(Controller):
     @get("/{event_id:uuid}/tiers/new")
     async def new_tier(
         self,
-        request: Request[Any, Any, Any],
         db: DB,
+        who: Who,
         settings: AppSettings,
         event_id: FromPath[uuid.UUID],
     ) -> Template:
-        who = await viewer(request, db)
         event = await _managed_event(db, who, event_id)
         form = {"currency": settings.platform_currency, "max_per_order": "10", "price": "0"}
         return _tier_page(event, None, form, [])
@@ -261,13 +242,12 @@ class EventAdmin(Controller):
     @post("/{event_id:uuid}/tiers/new", status_code=303)
     async def create_tier(
         self,
-        request: Request[Any, Any, Any],
         db: DB,
+        who: Who,
         settings: AppSettings,
         event_id: FromPath[uuid.UUID],
         data: Form,
     ) -> Template | Redirect:
-        who = await viewer(request, db)
         event = await _managed_event(db, who, event_id)
         try:
             fields = read_tier(data, zone=event.timezone)
@@ -290,12 +270,11 @@ class EventAdmin(Controller):
     @get("/{event_id:uuid}/tiers/{tier_id:uuid}")
     async def edit_tier(
         self,
-        request: Request[Any, Any, Any],
         db: DB,
+        who: Who,
         event_id: FromPath[uuid.UUID],
         tier_id: FromPath[uuid.UUID],
     ) -> Template:
-        who = await viewer(request, db)
         event = await _managed_event(db, who, event_id)
         tier = await _managed_tier(db, event, tier_id)
         return _tier_page(event, tier, _tier_form(tier, event.timezone), [])
@@ -303,14 +282,13 @@ class EventAdmin(Controller):
     @post("/{event_id:uuid}/tiers/{tier_id:uuid}", status_code=303)
     async def save_tier(
         self,
-        request: Request[Any, Any, Any],
         db: DB,
+        who: Who,
         settings: AppSettings,
         event_id: FromPath[uuid.UUID],
         tier_id: FromPath[uuid.UUID],
         data: Form,
     ) -> Template | Redirect:
-        who = await viewer(request, db)
         event = await _managed_event(db, who, event_id)
         tier = await _managed_tier(db, event, tier_id, lock=True)
         try:
@@ -351,9 +329,8 @@ async def _name_free(
 
 
 async def _set_published(
-    request: Request[Any, Any, Any], db: AsyncSession, event_id: uuid.UUID, *, published: bool
+    db: AsyncSession, who: Viewer, event_id: uuid.UUID, *, published: bool
 ) -> Redirect:
-    who = await viewer(request, db)
     event = await _managed_event(db, who, event_id, lock=True)
     if event.published != published:
         event.published = published

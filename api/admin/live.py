@@ -27,7 +27,7 @@ from litestar.response import ServerSentEvent, ServerSentEventMessage, Template
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.admin.access import SIGN_IN_FIRST, viewer
+from api.admin.access import Who
 from api.admin.door import event_for
 from api.checkin.sync_service import first_doors
 from api.db import Event, Pass, PassStatus, Scan, ScannerDevice, TicketTier, utcnow
@@ -199,15 +199,10 @@ async def live_figures(db: AsyncSession, event: Event) -> LiveFigures:
 class LiveDoor(Controller):
     """`/admin/events/{id}/door` (the page), `door.json` (the figures), `door/stream` (pokes)."""
 
-    path = "/admin/events/{event_id:uuid}"
-    include_in_schema = False
-    exception_handlers = SIGN_IN_FIRST
+    path = "/events/{event_id:uuid}"
 
     @get("/door")
-    async def page(
-        self, request: Request[Any, Any, Any], db: DB, event_id: FromPath[uuid.UUID]
-    ) -> Template:
-        who = await viewer(request, db)
+    async def page(self, db: DB, who: Who, event_id: FromPath[uuid.UUID]) -> Template:
         event = await event_for(db, who, event_id)
         figures = await live_figures(db, event)
         return Template(
@@ -217,18 +212,14 @@ class LiveDoor(Controller):
         )
 
     @get("/door.json")
-    async def figures(
-        self, request: Request[Any, Any, Any], db: DB, event_id: FromPath[uuid.UUID]
-    ) -> LiveFigures:
-        who = await viewer(request, db)
+    async def figures(self, db: DB, who: Who, event_id: FromPath[uuid.UUID]) -> LiveFigures:
         event = await event_for(db, who, event_id)
         return await live_figures(db, event)
 
     @get("/door/stream")
     async def stream(
-        self, request: Request[Any, Any, Any], db: DB, event_id: FromPath[uuid.UUID]
+        self, request: Request[Any, Any, Any], db: DB, who: Who, event_id: FromPath[uuid.UUID]
     ) -> ServerSentEvent:
-        who = await viewer(request, db)
         event = await event_for(db, who, event_id)
         pokes: DoorPokes = request.app.state.door_pokes
         return ServerSentEvent(

@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable
-from typing import Any
 
-from litestar import Controller, Request, get, post
-from litestar.exceptions import NotFoundException, PermissionDeniedException
+from litestar import Controller, get, post
+from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, URLEncodedBody
 from litestar.response import Redirect, Template
 from sqlalchemy import func, select
@@ -21,7 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import audit
 from api.accounts import sessions
-from api.admin.access import SIGN_IN_FIRST, Viewer, viewer
+from api.admin.access import Viewer, Who, owners_only
+from api.admin.deps import ThisOrganizer
 from api.admin.money import _onboarding_url
 from api.db import Organizer, OrganizerMember, Role
 from api.mail.addresses import deliverable
@@ -32,37 +32,6 @@ ROLE_NAMES = {Role.owner: "Owner", Role.manager: "Manager", Role.door_lead: "Doo
 
 class MemberRefused(Exception):
     """A change that would break a rule (the last owner); the message is for the owner."""
-
-
-async def owner_view(
-    db: AsyncSession, request: Request[Any, Any, Any], organizer_id: uuid.UUID
-) -> tuple[Viewer, Organizer]:
-    """The viewer and the organizer, if the viewer is one of its owners or the operator."""
-    who = await viewer(request, db)
-    organizer = await db.get(Organizer, organizer_id)
-    if organizer is None or not who.may_see(organizer_id):
-        raise NotFoundException(detail="No such organizer.")
-    if who.organizer_ids is not None:
-        role = await db.scalar(
-            select(OrganizerMember.role).where(
-                OrganizerMember.organizer_id == organizer_id, OrganizerMember.email == who.who
-            )
-        )
-        if role != Role.owner:
-            raise PermissionDeniedException(detail="Only the organizer's owners can see this.")
-    return who, organizer
-
-
-async def owned_organizer_ids(db: AsyncSession, who: Viewer) -> frozenset[uuid.UUID] | None:
-    """The organizers whose members and audit log `who` may manage; None means all (operator)."""
-    if who.organizer_ids is None:
-        return None
-    rows = await db.scalars(
-        select(OrganizerMember.organizer_id).where(
-            OrganizerMember.email == who.who, OrganizerMember.role == Role.owner
-        )
-    )
-    return frozenset(rows)
 
 
 async def _lock(db: AsyncSession, organizer_id: uuid.UUID) -> None:
@@ -155,26 +124,21 @@ async def remove_member(
 
 
 class MemberPages(Controller):
-    path = "/admin/organizers/{organizer_id:uuid}"
-    include_in_schema = False
-    exception_handlers = SIGN_IN_FIRST
+    path = "/organizers/{organizer_id:uuid}"
+    guards = [owners_only]
 
     @get("/members")
-    async def members(
-        self, request: Request[Any, Any, Any], db: DB, organizer_id: FromPath[uuid.UUID]
-    ) -> Template:
-        _, organizer = await owner_view(db, request, organizer_id)
+    async def members(self, db: DB, organizer: ThisOrganizer) -> Template:
         return await _members_page(db, organizer, note="", status=200)
 
     @post("/members", status_code=303)
     async def add(
         self,
-        request: Request[Any, Any, Any],
         db: DB,
-        organizer_id: FromPath[uuid.UUID],
+        who: Who,
+        organizer: ThisOrganizer,
         data: URLEncodedBody[dict[str, str]],
     ) -> Redirect | Template:
-        who, organizer = await owner_view(db, request, organizer_id)
         return await _change(
             db, organizer, who,
             add_member(db, organizer_id=organizer.id, email=data.get("email", ""),
@@ -184,13 +148,12 @@ class MemberPages(Controller):
     @post("/members/{member_id:uuid}/role", status_code=303)
     async def role(
         self,
-        request: Request[Any, Any, Any],
         db: DB,
-        organizer_id: FromPath[uuid.UUID],
+        who: Who,
+        organizer: ThisOrganizer,
         member_id: FromPath[uuid.UUID],
         data: URLEncodedBody[dict[str, str]],
     ) -> Redirect | Template:
-        who, organizer = await owner_view(db, request, organizer_id)
         return await _change(
             db, organizer, who,
             change_role(db, organizer_id=organizer.id, member_id=member_id,
@@ -200,12 +163,11 @@ class MemberPages(Controller):
     @post("/members/{member_id:uuid}/remove", status_code=303)
     async def remove(
         self,
-        request: Request[Any, Any, Any],
         db: DB,
-        organizer_id: FromPath[uuid.UUID],
+        who: Who,
+        organizer: ThisOrganizer,
         member_id: FromPath[uuid.UUID],
     ) -> Redirect | Template:
-        who, organizer = await owner_view(db, request, organizer_id)
         return await _change(
             db, organizer, who,
             remove_member(db, organizer_id=organizer.id, member_id=member_id, actor=who.who),
@@ -214,14 +176,13 @@ class MemberPages(Controller):
     @post("/stripe/onboarding", status_code=303)
     async def onboarding(
         self,
-        request: Request[Any, Any, Any],
         db: DB,
+        who: Who,
         settings: AppSettings,
         gateway: Gateway,
-        organizer_id: FromPath[uuid.UUID],
+        organizer: ThisOrganizer,
     ) -> Redirect:
         """Start (or continue) Stripe onboarding and send the owner to Stripe's page."""
-        who, organizer = await owner_view(db, request, organizer_id)
         url = await _onboarding_url(db, settings, gateway, organizer.id, actor=who.who)
         return Redirect(path=url, status_code=303)
 

@@ -9,18 +9,19 @@ are cancelled here directly.
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from typing import Annotated
 
 import msgspec
-from litestar import Controller, Request, get, post
-from litestar.exceptions import HTTPException, NotFoundException, PermissionDeniedException
-from litestar.params import Body, FromPath, FromQuery
+from litestar import Controller, get, post
+from litestar.exceptions import HTTPException, NotFoundException
+from litestar.params import Body, FromPath
 from litestar.response import Redirect, Template
 from sqlalchemy import select
 
 from api import audit
-from api.admin.access import SIGN_IN_FIRST, Viewer, viewer
+from api.admin.access import Who, money_handlers
 from api.admin.auth import OPERATOR_SECURITY, operator_guard
+from api.admin.deps import ThisOrganizer
 from api.admin.refunds import RefundRefused, organizer_of, request_refund
 from api.checkin.wire import PASS_ID_PATTERN, PassId
 from api.db import Order, Organizer
@@ -172,18 +173,12 @@ class OnboardingReturn(Controller):
     only copies Stripe's own answer; nothing the visitor chooses changes on a GET here.
     """
 
-    include_in_schema = False
-    exception_handlers = SIGN_IN_FIRST
+    path = "/"
+    guards = [money_handlers]
 
-    @get("/stripe/return")
-    async def returned(
-        self,
-        request: Request[Any, Any, Any],
-        db: DB,
-        gateway: Gateway,
-        organizer: FromQuery[uuid.UUID],
-    ) -> Redirect:
-        _, found = await _money_organizer(request, db, organizer)
+    @get("/return")
+    async def returned(self, db: DB, gateway: Gateway, organizer: ThisOrganizer) -> Redirect:
+        found = organizer
         if not found.stripe_account_id or gateway is None:
             raise NotFoundException(detail="No onboarding in progress for this organizer.")
         try:
@@ -196,44 +191,28 @@ class OnboardingReturn(Controller):
             path=f"/admin/organizers/{found.id}/members?stripe={state}", status_code=303
         )
 
-    @get("/stripe/refresh")
-    async def refresh_page(
-        self, request: Request[Any, Any, Any], db: DB, organizer: FromQuery[uuid.UUID]
-    ) -> Template:
+    @get("/refresh")
+    async def refresh_page(self, organizer: ThisOrganizer) -> Template:
         """Stripe sends the browser here when an Account Link expired or was already used.
 
         Making a new link may create the Connect account, so this GET only shows a button: a
         link or image on another site that opens this URL in a signed-in browser changes nothing.
         """
-        _, found = await _money_organizer(request, db, organizer)
         return Template(
             template_name="admin/stripe_refresh.html",
-            context={"organizer": found},
+            context={"organizer": organizer},
             headers={"Cache-Control": "no-store"},
         )
 
-    @post("/stripe/refresh", status_code=303)
+    @post("/refresh", status_code=303)
     async def refresh(
         self,
-        request: Request[Any, Any, Any],
         db: DB,
+        who: Who,
         settings: AppSettings,
         gateway: Gateway,
-        organizer: FromQuery[uuid.UUID],
+        organizer: ThisOrganizer,
     ) -> Redirect:
         """The button of the page above (CSRF-checked like every form): a new Account Link."""
-        who, found = await _money_organizer(request, db, organizer)
-        url = await _onboarding_url(db, settings, gateway, found.id, actor=who.who)
+        url = await _onboarding_url(db, settings, gateway, organizer.id, actor=who.who)
         return Redirect(path=url, status_code=303)
-
-
-async def _money_organizer(
-    request: Request[Any, Any, Any], db: DB, organizer_id: uuid.UUID
-) -> tuple[Viewer, Organizer]:
-    who = await viewer(request, db)
-    found = await db.get(Organizer, organizer_id)
-    if found is None or not who.may_see(found.id):
-        raise NotFoundException(detail="No such organizer.")
-    if not who.may_handle_money(found.id):
-        raise PermissionDeniedException(detail="Only owners and managers handle payments.")
-    return who, found

@@ -10,9 +10,7 @@ them is a 403.
 
 from __future__ import annotations
 
-from typing import Any
-
-from litestar import Controller, Request, get, post
+from litestar import Controller, get, post
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
@@ -21,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from api import audit
-from api.admin.access import SIGN_IN_FIRST, Viewer, sales_organizers, viewer
+from api.admin.access import Viewer, Who, sales_organizers
 from api.admin.refunds import VOIDED, RefundRefused, request_refund, void_passes
 from api.db import AuditEntry, Event, Order, OutboxMessage, PassStatus, Refund
 from api.mail.outbox import NothingToSend, queue_resend
@@ -105,15 +103,10 @@ async def _detail_page(db: AsyncSession, who: Viewer, public_id: str, *, note: s
 
 
 class OrderPages(Controller):
-    path = "/admin/orders"
-    include_in_schema = False
-    exception_handlers = SIGN_IN_FIRST
+    path = "/orders"
 
     @get("/")
-    async def search(
-        self, request: Request[Any, Any, Any], db: DB, q: FromQuery[str] = ""
-    ) -> Template:
-        who = await viewer(request, db)
+    async def search(self, db: DB, who: Who, q: FromQuery[str] = "") -> Template:
         ids = [o.id for o in await sales_organizers(db, who)]
         query = (
             select(Order)
@@ -137,23 +130,19 @@ class OrderPages(Controller):
         return Template(template_name="admin/orders.html", context={"orders": orders, "q": term})
 
     @get("/{public_id:str}")
-    async def detail(
-        self, request: Request[Any, Any, Any], db: DB, public_id: FromPath[str]
-    ) -> Template:
-        who = await viewer(request, db)
+    async def detail(self, db: DB, who: Who, public_id: FromPath[str]) -> Template:
         return await _detail_page(db, who, public_id, note="")
 
     @post("/{public_id:str}/refund", status_code=200)
     async def refund(
         self,
-        request: Request[Any, Any, Any],
         db: DB,
+        who: Who,
         gateway: Gateway,
         public_id: FromPath[str],
         data: URLEncodedBody[dict[str, str | list[str]]],
     ) -> Template:
         """The whole order, or (with `pass` fields, the ticked boxes) only those passes."""
-        who = await viewer(request, db)
         order = await _order(db, who, public_id)
         chosen, reason = _ticked_and_reason(data)
         partial = data.get("scope") == "passes"
@@ -172,13 +161,12 @@ class OrderPages(Controller):
     @post("/{public_id:str}/void", status_code=200)
     async def void(
         self,
-        request: Request[Any, Any, Any],
         db: DB,
+        who: Who,
         public_id: FromPath[str],
         data: URLEncodedBody[dict[str, str | list[str]]],
     ) -> Template:
         """Void the ticked passes without refunding anything; a reason is required."""
-        who = await viewer(request, db)
         order = await _order(db, who, public_id)
         chosen, reason = _ticked_and_reason(data)
         try:
@@ -192,10 +180,7 @@ class OrderPages(Controller):
         return await _detail_page(db, who, public_id, note=note)
 
     @post("/{public_id:str}/resend", status_code=303)
-    async def resend(
-        self, request: Request[Any, Any, Any], db: DB, public_id: FromPath[str]
-    ) -> Redirect:
-        who = await viewer(request, db)
+    async def resend(self, db: DB, who: Who, public_id: FromPath[str]) -> Redirect:
         order = await _order(db, who, public_id)
         try:
             await queue_resend(db, order_id=order.id)

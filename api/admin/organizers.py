@@ -10,7 +10,6 @@ Managers and door leads get 403, another organizer's id 404, as everywhere in /a
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any
@@ -18,16 +17,16 @@ from typing import Annotated, Any
 from litestar import Controller, Request, get, post
 from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromPath, URLEncodedBody
+from litestar.params import Body, URLEncodedBody
 from litestar.response import Redirect, Template
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import audit
-from api.admin.access import SIGN_IN_FIRST
+from api.admin.access import Who, owners_only
+from api.admin.deps import ThisOrganizer
 from api.admin.event_forms import SLUG
-from api.admin.members import owner_view
 from api.db import Organizer
 from api.mail.addresses import deliverable
 from api.media.images import MAX_BYTES, ImageError, store_image
@@ -130,27 +129,22 @@ LogoForm = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_P
 
 
 class OrganizerPages(Controller):
-    path = "/admin/organizers/{organizer_id:uuid}"
-    include_in_schema = False
-    exception_handlers = SIGN_IN_FIRST
+    path = "/organizers/{organizer_id:uuid}"
+    guards = [owners_only]
 
     @get("/")
-    async def profile(
-        self, request: Request[Any, Any, Any], db: DB, organizer_id: FromPath[uuid.UUID]
-    ) -> Template:
-        _, organizer = await owner_view(db, request, organizer_id)
+    async def profile(self, request: Request[Any, Any, Any], organizer: ThisOrganizer) -> Template:
         saved = request.query_params.get("saved") == "1"
         return _page(organizer, form=None, problems=[], saved=saved, status=200)
 
     @post("/", status_code=303)
     async def save(
         self,
-        request: Request[Any, Any, Any],
         db: DB,
-        organizer_id: FromPath[uuid.UUID],
+        who: Who,
+        organizer: ThisOrganizer,
         data: URLEncodedBody[dict[str, str]],
     ) -> Redirect | Template:
-        who, organizer = await owner_view(db, request, organizer_id)
         try:
             profile = read_profile(data)
             await update_profile(db, organizer=organizer, profile=profile, actor=who.who)
@@ -162,13 +156,12 @@ class OrganizerPages(Controller):
     @post("/logo", status_code=303, request_max_body_size=MAX_BYTES + 64 * 1024)
     async def logo(
         self,
-        request: Request[Any, Any, Any],
         db: DB,
+        who: Who,
         settings: AppSettings,
-        organizer_id: FromPath[uuid.UUID],
+        organizer: ThisOrganizer,
         data: LogoForm,
     ) -> Redirect | Template:
-        who, organizer = await owner_view(db, request, organizer_id)
         upload = data.get("logo")
         try:
             if not isinstance(upload, UploadFile):
