@@ -49,7 +49,7 @@ const CODE_CHARS = 200;
 /**
  * The store the door writes through: `ScannerStore`, or a stand-in in tests.
  * @typedef {Pick<import('./scanner-store.js').ScannerStore,
- *   'load'|'pair'|'saveBootstrap'|'recordScan'|'acknowledge'|'saveMerge'|'setMeta'|'saveAlerts'>}
+ *   'load'|'pair'|'unpair'|'saveBootstrap'|'recordScan'|'acknowledge'|'saveMerge'|'setMeta'|'saveAlerts'>}
  *   DoorStore
  */
 
@@ -142,6 +142,14 @@ export class Door {
   async pair(identity) {
     await this.store.pair(identity);
     await this.load();
+  }
+
+  /** Forget the pairing; unsent scans stay on the phone (the store's archive). */
+  async unpair() {
+    await this.idle();
+    await this.store.unpair();
+    await this.load();
+    this.recent = null;
   }
 
   /**

@@ -122,11 +122,21 @@ export class ScannerStore {
    * @param {Identity} identity
    */
   async pair(identity) {
+    await this.startOver(identity);
+  }
+
+  /** Forget the pairing (the door unpaired the phone): as `pair`, with no identity after it. */
+  async unpair() {
+    await this.startOver(null);
+  }
+
+  /** @param {Identity|null} identity */
+  async startOver(identity) {
     const tx = this.db.transaction([...REPLICA_STORES, 'archive'], 'readwrite');
     const unsent = await tx.objectStore('outbox').getAll();
     for (const scan of unsent) tx.objectStore('archive').put(scan);
     for (const name of REPLICA_STORES) tx.objectStore(name).clear();
-    tx.objectStore('meta').put(identity, 'identity');
+    if (identity !== null) tx.objectStore('meta').put(identity, 'identity');
     await tx.done;
   }
 

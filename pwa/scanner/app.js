@@ -14,10 +14,13 @@ import { createApi, isRevoked, SyncLoop, syncOnce } from '../lib/sync-client.js'
 import { needsHttps, signatureTrouble } from '../lib/secure-context.js';
 import { message } from '../lib/sync-core.js';
 import { Camera } from './camera.js';
+import { wireCamera, wireSound } from './controls.js';
 import { Feedback } from './feedback.js';
 import { staleSyncText } from './format.js';
 import { pairCodeFrom, showPairing } from './pairing.js';
+import { PinLock } from './pin.js';
 import { PhoneSettings } from './settings.js';
+import { SettingsPanel } from './settings-panel.js';
 import { activate, registerWorker, requestBackgroundSync } from '../lib/sw-register.js';
 import { View } from './view.js';
 import { attachWedge } from './wedge.js';
@@ -31,6 +34,19 @@ const view = new View();
 const api = createApi();
 const settings = new PhoneSettings();
 const feedback = new Feedback({ settings: () => settings.get() });
+const lock = new PinLock({ settings });
+const panel = new SettingsPanel({
+  settings,
+  lock,
+  show: (name) => view.show(name),
+  paired: () => (door?.identity ? {
+    door: door.doorName,
+    event: door.meta.event?.name ?? door.identity.event_name,
+    pending: door.outbox.length,
+  } : null),
+  onUnpair: unpair,
+  onClose: () => view.show(door?.identity ? 'scanner' : 'pairing'),
+});
 /** @type {Door} */
 let door;
 /** @type {SyncLoop|null} */
@@ -46,11 +62,6 @@ let scannerStarted = false;
 
 const timeZone = () => door.meta.event?.timezone;
 const online = () => navigator.onLine;
-
-function renderSound() {
-  if (!settings.get().sound) view.setSound('off');
-  else view.setSound(feedback.audible ? 'on' : 'blocked');
-}
 
 function renderStatus() {
   // A removed phone still scans offline; the banner keeps counting what it holds unsent.
@@ -114,6 +125,8 @@ function becameReady() {
 
 /** @param {string} text */
 async function handleCode(text) {
+  // A pass at the door comes first: the settings screen gives way (and locks again).
+  panel.close();
   if (!door.ready) {
     view.notice('The pass list is not downloaded yet: connect to the network once.');
     return;
@@ -197,29 +210,7 @@ function wireScannerInputs() {
   });
   view.admitAnyway.addEventListener('click', () => void admitAnyway());
   attachWedge(document, (code) => void handleCode(code));
-  const video = /** @type {HTMLVideoElement} */ (document.getElementById('camera-video'));
-  camera = new Camera({
-    video,
-    onCode: (code) => void handleCode(code),
-    onStatus: (t, r) => view.setCamera(t, r),
-    onControls: (controls) => view.setCameraControls(controls),
-    choice: settings.get().camera,
-    onChoice: (choice) => settings.set({ camera: choice }),
-  });
-  const $button = (/** @type {string} */ id) => /** @type {HTMLButtonElement} */ (document.getElementById(id));
-  $button('camera-toggle').addEventListener('click', () => {
-    if (camera?.running) camera.stop();
-    else void camera?.start();
-  });
-  $button('camera-switch').addEventListener('click', () => void camera?.switchCamera());
-  $button('camera-torch').addEventListener('click', () => void camera?.setTorch(camera.controls.torch !== true));
-  $button('sound-toggle').addEventListener('click', (event) => {
-    const button = /** @type {HTMLButtonElement} */ (event.currentTarget);
-    // "Tap for sound" asks for sound, not for silence: the tap itself lets audio start.
-    if (button.dataset.state !== 'blocked') settings.set({ sound: !settings.get().sound });
-    void feedback.unlock().then(renderSound);
-    renderSound();
-  });
+  camera = wireCamera({ view, settings, onCode: (code) => void handleCode(code) });
   window.addEventListener('online', () => {
     renderStatus();
     void loop?.trigger({ now: true });
@@ -237,8 +228,8 @@ function startScanner() {
   if (!scannerStarted) {
     scannerStarted = true;
     wireScannerInputs();
-    void camera?.start();
   }
+  void camera?.start();
   loop = new SyncLoop({
     round,
     isOnline: online,
@@ -272,13 +263,7 @@ async function main() {
     view.needsHttps(location);
     return;
   }
-  const unlock = (/** @type {Event} */ event) => {
-    // A tap on the sound button is read by its own handler, from the state it showed.
-    const own = event.target instanceof Element && event.target.id === 'sound-toggle';
-    void feedback.unlock().then(() => own || renderSound());
-  };
-  for (const type of ['pointerdown', 'keydown']) window.addEventListener(type, unlock, { capture: true });
-  renderSound();
+  wireSound({ view, settings, feedback });
   listenToWorker();
   void registerWorker({ onWaiting: updateWaiting }).then((r) => {
     registration = r;
@@ -295,17 +280,52 @@ async function main() {
   door = new Door({ store });
   await door.load();
   const code = pairCodeFrom(location.hash);
-  const pair = (/** @type {string|null} */ c) => {
-    view.show('pairing');
-    showPairing({ code: c, pairWith, pairedAs: door.identity?.door ?? null });
-  };
   window.addEventListener('hashchange', () => {
     const next = pairCodeFrom(location.hash);
-    if (next !== null) pair(next);
+    if (next !== null) void pairFromLink(next);
   });
-  if (code !== null) pair(code);
-  else if (door.identity === null) pair(null);
+  if (code !== null) await pairFromLink(code);
+  else if (door.identity === null) showPairingFor(null);
   else startScanner();
+}
+
+/** @param {string|null} code */
+function showPairingFor(code) {
+  view.show('pairing');
+  showPairing({ code, pairWith, pairedAs: door.identity?.door ?? null });
+}
+
+/**
+ * A pairing link opened on a paired phone: pairing again is unpairing, so with a PIN set the
+ * PIN comes first; going back to scanning instead drops the link.
+ * @param {string} code
+ */
+async function pairFromLink(code) {
+  if (door.identity !== null && lock.enabled) {
+    const ok = await panel.requestUnlock('Enter this phone\u2019s PIN to pair it again.');
+    if (!ok) {
+      history.replaceState(null, '', location.pathname + location.search);
+      if (!scannerStarted) startScanner();
+      return;
+    }
+    panel.leave();
+  }
+  showPairingFor(code);
+}
+
+/** The settings screen unpaired the phone: stop syncing, keep unsent scans, ask for a link. */
+async function unpair() {
+  loop?.stop();
+  loop = null;
+  camera?.stop();
+  await door.unpair();
+  lastShown = null;
+  view.setReady(false);
+  view.setRevoked(false, 0);
+  view.notice(null);
+  view.setAlerts([], undefined);
+  renderStatus();
+  showPairingFor(null);
 }
 
 void main().catch((error) => {

@@ -1,7 +1,7 @@
 // @ts-check
 /**
  * What this phone remembers about itself, apart from the door's data: sound, vibration, which
- * camera. Kept in localStorage under one key, so it survives a reload and
+ * camera, the optional PIN lock (pin.js). Kept in localStorage under one key, so it survives a reload and
  * a new pairing (the IndexedDB replica is wiped on pairing; the phone's own choices are not).
  *
  * Nothing here is a secret the server knows or needs. A browser that refuses localStorage
@@ -15,13 +15,25 @@ export const SETTINGS_KEY = 'poctix-scanner-settings';
  * @typedef {{facing: 'user'|'environment'} | {deviceId: string}} CameraChoice
  */
 
-/** @typedef {{sound: boolean, vibrate: boolean, camera: CameraChoice|null}} Settings */
+/**
+ * The PIN as kept: PBKDF2-SHA-256 of the digits with a random salt (pin.js), base64.
+ * @typedef {{salt: string, hash: string, iterations: number}} PinRecord
+ */
+
+/**
+ * `pinFailures`: wrong PINs in a row; `pinBlockedUntil`: no PIN is checked before this time (ms).
+ * @typedef {{sound: boolean, vibrate: boolean, camera: CameraChoice|null, pin: PinRecord|null,
+ *   pinFailures: number, pinBlockedUntil: number}} Settings
+ */
 
 /** @type {Readonly<Settings>} */
 export const DEFAULTS = Object.freeze({
   sound: true,
   vibrate: true,
   camera: null,
+  pin: null,
+  pinFailures: 0,
+  pinBlockedUntil: 0,
 });
 
 /** @typedef {Pick<Storage, 'getItem'|'setItem'>} KeyValueStore */
@@ -42,6 +54,21 @@ function cameraOf(value) {
 }
 
 /**
+ * @param {unknown} value
+ * @returns {PinRecord|null}
+ */
+function pinOf(value) {
+  if (!isObject(value)) return null;
+  const v = /** @type {Record<string, unknown>} */ (value);
+  if (typeof v.salt !== 'string' || typeof v.hash !== 'string') return null;
+  if (typeof v.iterations !== 'number' || !Number.isInteger(v.iterations) || v.iterations < 1) return null;
+  return { salt: v.salt, hash: v.hash, iterations: v.iterations };
+}
+
+/** @param {unknown} v */
+const count = (v) => (typeof v === 'number' && Number.isInteger(v) && v >= 0 ? v : 0);
+
+/**
  * Settings from whatever was stored: every field checked, anything odd replaced by its default
  * (an older or damaged record never stops the door).
  * @param {unknown} raw
@@ -53,6 +80,9 @@ export function settingsFrom(raw) {
     sound: typeof v.sound === 'boolean' ? v.sound : DEFAULTS.sound,
     vibrate: typeof v.vibrate === 'boolean' ? v.vibrate : DEFAULTS.vibrate,
     camera: cameraOf(v.camera),
+    pin: pinOf(v.pin),
+    pinFailures: count(v.pinFailures),
+    pinBlockedUntil: count(v.pinBlockedUntil),
   };
 }
 

@@ -13,7 +13,7 @@ const $ = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
 
 export class View {
   constructor() {
-    this.sections = { loading: $('loading'), pairing: $('pairing'), scanner: $('scanner') };
+    this.sections = { loading: $('loading'), pairing: $('pairing'), scanner: $('scanner'), settings: $('settings') };
     this.verdict = $('verdict');
     this.title = $('verdict-title');
     this.detail = $('verdict-detail');
@@ -21,7 +21,7 @@ export class View {
     this.count = 0;
   }
 
-  /** @param {'loading'|'pairing'|'scanner'} name */
+  /** @param {'loading'|'pairing'|'scanner'|'settings'} name */
   show(name) {
     for (const [key, element] of Object.entries(this.sections)) element.hidden = key !== name;
   }

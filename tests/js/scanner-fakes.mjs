@@ -43,9 +43,13 @@ export class MemoryStore {
 
   /** @param {any} identity */
   async pair(identity) {
+    await this.unpair();
+    this.meta.identity = structuredClone(identity);
+  }
+
+  async unpair() {
     this.archive.push(...this.outbox.values());
     Object.assign(this, new MemoryStore(), { archive: this.archive });
-    this.meta.identity = structuredClone(identity);
   }
 
   /** @param {any} boot */

@@ -145,7 +145,9 @@ class MemoryStorage {
 test('keeps sound on and vibration on by default, and remembers a change across a reload', () => {
   const storage = new MemoryStorage();
   const first = new PhoneSettings(storage);
-  assert.deepEqual(first.get(), { sound: true, vibrate: true, camera: null });
+  assert.deepEqual(first.get(), { ...DEFAULTS });
+  assert.equal(first.get().sound, true);
+  assert.equal(first.get().vibrate, true);
   first.set({ sound: false, camera: { facing: 'user' } });
   const reloaded = new PhoneSettings(storage);
   assert.equal(reloaded.get().sound, false);
