@@ -8,9 +8,12 @@ on-sale spike that loop is busy with a hundred other requests, and the sale ran 
 time at the speed of the busiest worker (bench/README.md, "On-sale spike").
 
 Here the seats, the order and its lines — and for a free order its passes, their sync changes
-and the confirmation email — are one statement of data-modifying CTEs, sent on a connection in
-autocommit: PostgreSQL commits it as it finishes, and the hot rows are locked for the
-statement's own execution (well under a millisecond), never for a round trip to the app.
+and the confirmation email (`api.passes.services.ISSUE`, the text a paid order's fulfilment
+runs too) — are one statement of data-modifying CTEs, sent on a connection in autocommit:
+PostgreSQL commits it as it finishes, and the hot rows are locked for the statement's own
+execution (well under a millisecond), never for a round trip to the app. The passes are signed
+by the event's active key, read in the statement, so no process keeps a copy to go stale when
+the key rotates.
 
 The seats are taken without a `WHERE sold + held + n <= capacity`: past capacity the tier's
 CHECK `never_oversold` fails, and that error undoes the whole statement (every tier, the order,
@@ -26,17 +29,17 @@ one statement it cannot see an order committed by another checkout after the sta
 
 from __future__ import annotations
 
-import json
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import text
+from sqlalchemy import TextClause, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.checkout import holds
 from api.db import Order, OrderStatus, TicketTier, uuid7
-from api.passes import keys, tokens
+from api.passes import keys
+from api.passes import services as passes
 
 OVERSOLD = "ck_ticket_tier_never_oversold"
 OVER_CAP = "ck_hold_allowance_within_cap"
@@ -67,33 +70,6 @@ _WANTED = """
         SELECT w.line_id, placed.id, w.tier_id, w.quantity, w.price FROM wanted AS w, placed
     )"""
 
-_ISSUED = """,
-    seq AS (
-        UPDATE event SET change_seq = change_seq + :pass_count WHERE id = :event_id
-        RETURNING change_seq
-    ),
-    issued AS (
-        INSERT INTO "pass" (id, pass_key, order_id, event_id, tier_id, key_id, status,
-                            change_seq, created_at)
-        SELECT p.id, p.pass_key, placed.id, :event_id, p.tier_id, :key_id, 'valid',
-               seq.change_seq - :pass_count + p.n, now()
-        FROM unnest(CAST(:pass_ids AS uuid[]), CAST(:pass_keys AS bytea[]),
-                    CAST(:pass_tiers AS uuid[])) WITH ORDINALITY AS p(id, pass_key, tier_id, n),
-             seq, placed
-        RETURNING id, change_seq
-    ),
-    changes AS (
-        INSERT INTO pass_change (event_id, seq, pass_id, status, reason, changed_at)
-        SELECT :event_id, issued.change_seq, issued.id, 'valid', 'issued', now() FROM issued
-    ),
-    mail AS (
-        INSERT INTO outbox_message (id, kind, payload, status, attempts, available_at,
-                                    created_at)
-        SELECT :outbox_id, 'order_confirmation', CAST(:payload AS jsonb), 'pending', 0, now(),
-               now()
-        FROM placed
-    )"""
-
 # Joined with the finished `seats`, so an allowance row is only ever locked after the tiers'
 # rows, in the same order as a hold's release (tiers, then allowances): no deadlock between them.
 _ALLOWANCE = """,
@@ -109,7 +85,9 @@ _ALLOWANCE = """,
 
 _RESULT = "\nSELECT count(*) FROM seats"
 
-FREE_SALE = text("WITH" + _WANTED.format(counter="sold", paid_at="now()") + _ISSUED + _RESULT)
+FREE_SALE = text(
+    "WITH" + _WANTED.format(counter="sold", paid_at="now()") + "," + passes.ISSUE + _RESULT
+)
 """A free order: the seats sold, the order paid, its passes issued and its email queued."""
 
 HOLD = text("WITH" + _WANTED.format(counter="held", paid_at="NULL") + _ALLOWANCE + _RESULT)
@@ -149,39 +127,21 @@ class Line:
         return cls(tier.id, tier.name, tier.price_minor, quantity)
 
 
-_KEYED: dict[uuid.UUID, uuid.UUID] = {}
-"""Event id → the id of a signing key it had active (an event with an active key always keeps
-one: rotation retires the old key and adds the new one in the same transaction, and passes
-signed by a retired key keep verifying)."""
-
-
-async def signing_key_id(
-    session: AsyncSession, *, event_id: uuid.UUID, secret_key: str
-) -> uuid.UUID:
-    """The event's active signing key (created on the first sale), remembered per process.
-    Commits `session` when it has to look."""
-    known = _KEYED.get(event_id)
-    if known is not None:
-        return known
-    key = await keys.active_key(session, event_id=event_id, secret_key=secret_key)
-    await session.commit()
-    _KEYED[event_id] = key.id
-    return key.id
-
-
 async def place(
     session: AsyncSession,
     *,
     order: Order,
     lines: list[Line],
-    key_id: uuid.UUID | None,
+    free: bool,
+    secret_key: str,
     client: str | None = None,
 ) -> Order:
     """Write `order` (a new, unsaved Order) with its `lines` in one committed statement.
 
-    With `key_id` the order is free: it is written paid, with its passes, their sync changes
-    and the confirmation email. Without, the seats are held for a paid checkout, counted
-    against the allowances of `client` (its address key) and the buyer's email.
+    `free`: the order is written paid, with its passes, their sync changes and the
+    confirmation email (an event with no signing key yet gets one, made with `secret_key`).
+    Otherwise the seats are held for a paid checkout, counted against the allowances of
+    `client` (its address key) and the buyer's email.
     Raises SoldOut or OverHoldCap (and writes nothing) when a tier has not enough seats left
     or a holder would pass its cap.
 
@@ -189,7 +149,6 @@ async def place(
     otherwise it joins the caller's transaction, which is then committed (or rolled back).
     """
     order.id = order.id or uuid7()
-    free = key_id is not None
     # Every order takes its tiers' rows in the same order (by id), so two orders of the same
     # tiers queue behind each other instead of deadlocking.
     lines = sorted(lines, key=lambda line: line.tier_id)
@@ -213,16 +172,11 @@ async def place(
         "hold_client": None,
     }
     if free:
-        pass_tiers = [line.tier_id for line in lines for _ in range(line.quantity)]
-        params |= {
-            "pass_count": len(pass_tiers),
-            "pass_ids": [uuid7() for _ in pass_tiers],
-            "pass_keys": [tokens.new_pass_key() for _ in pass_tiers],
-            "pass_tiers": pass_tiers,
-            "key_id": key_id,
-            "outbox_id": uuid7(),
-            "payload": json.dumps({"order_id": str(order.id)}),
-        }
+        params |= passes.issue_params(
+            order_id=order.id,
+            event_id=order.event_id,
+            lines=[(line.tier_id, line.quantity) for line in lines],
+        )
     else:
         seats = sum(line.quantity for line in lines)
         order.hold_client = client or "unknown"
@@ -232,23 +186,57 @@ async def place(
             "cap": holds.hold_cap(seats),
             "holders": holds.holders(email=order.buyer_email, client=order.hold_client),
         }
+    statement = FREE_SALE if free else HOLD
+    if free and session.in_transaction():
+        # A failed statement would undo the caller's transaction: make sure of the key first.
+        await keys.active_key(session, event_id=order.event_id, secret_key=secret_key)
+    if not await _run(session, statement, params, order=order, lines=lines):
+        # An event made before events got their key at creation: make it (once, whatever the
+        # race: keys.active_key), then sell.
+        await keys.active_key(session, event_id=order.event_id, secret_key=secret_key)
+        await session.commit()
+        if not await _run(session, statement, params, order=order, lines=lines):
+            raise LookupError(f"event {order.event_id} has no active signing key")
+    await session.commit()
+    return order
+
+
+async def _run(
+    session: AsyncSession,
+    statement: TextClause,
+    params: dict[str, object],
+    *,
+    order: Order,
+    lines: list[Line],
+) -> bool:
+    """Run the order's statement; False when the event has no signing key (nothing written).
+    Raises SoldOut or OverHoldCap when refused."""
     if session.in_transaction():
         connection = await session.connection()
     else:
         connection = await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
     try:
-        await connection.execute(FREE_SALE if free else HOLD, params)
+        await connection.execute(statement, params)
     except IntegrityError as exc:
         await session.rollback()
-        constraint = _constraint(exc)
-        if constraint == OVER_CAP:
-            seats = sum(line.quantity for line in lines)
-            raise await _over_cap(session, order, seats=seats) from exc
-        if constraint != OVERSOLD:
-            raise
-        raise SoldOut(await _short_tiers(session, lines)) from exc
-    await session.commit()
-    return order
+        if passes.missing_key(exc):
+            return False
+        raise await _refusal(session, exc, order, lines) from exc
+    return True
+
+
+async def _refusal(
+    session: AsyncSession, exc: IntegrityError, order: Order, lines: list[Line]
+) -> SoldOut | OverHoldCap:
+    """What the statement's failure (rolled back) means for the buyer; raises `exc` again
+    when it is no refusal."""
+    constraint = _constraint(exc)
+    if constraint == OVER_CAP:
+        seats = sum(line.quantity for line in lines)
+        return await _over_cap(session, order, seats=seats)
+    if constraint == OVERSOLD:
+        return SoldOut(await _short_tiers(session, lines))
+    raise exc
 
 
 def _constraint(exc: IntegrityError) -> str | None:

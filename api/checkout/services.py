@@ -135,17 +135,13 @@ async def start_checkout(
         source_site=clean_source_site(form.source_site),
         hold_expires_at=now + HOLD_FOR + SESSION_MARGIN if paid else None,
     )
-    key_id = None
-    if not paid:
-        key_id = await placement.signing_key_id(
-            session, event_id=event.id, secret_key=settings.secret_key
-        )
     try:
         await placement.place(
             session,
             order=order,
             lines=[placement.Line.of(tier, quantity) for tier, quantity in wanted],
-            key_id=key_id,
+            free=not paid,
+            secret_key=settings.secret_key,
             client=form.client,
         )
     except placement.SoldOut as exc:

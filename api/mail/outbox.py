@@ -2,7 +2,8 @@
 
 Kinds and their payloads (`order_id` is the order's UUID as text):
 
-    order_confirmation  written by `api.checkout.fulfilment` when an order is paid (or free)
+    order_confirmation  written with the order's passes (`api.passes.services.ISSUE`, built by
+                        `order_confirmation` here) when an order is paid, or placed free
     refund_notice       written by `api.checkout.fulfilment` when a refund is recorded
     resend_tickets      written by `queue_resend` (the buyer or the organizer asks again)
     login_link          written by `api.accounts.services.request_login`: `email` and the
@@ -32,7 +33,22 @@ from api.mail.message import Draft, build
 from api.mail.providers import Mailer
 from api.settings import Settings
 
-KINDS = ("order_confirmation", "refund_notice", "resend_tickets", "login_link")
+ORDER_CONFIRMATION = "order_confirmation"
+KINDS = (ORDER_CONFIRMATION, "refund_notice", "resend_tickets", "login_link")
+
+
+@dataclass(frozen=True)
+class Job:
+    """An outbox row to write: its kind and its JSON payload."""
+
+    kind: str
+    payload: dict[str, str]
+
+
+def order_confirmation(order_id: uuid.UUID) -> Job:
+    """The email of an order's passes, queued in the statement that issues them (every sale,
+    free or paid, writes it through `api.passes.services.ISSUE`)."""
+    return Job(ORDER_CONFIRMATION, {"order_id": str(order_id)})
 
 
 class NothingToSend(Exception):
@@ -101,7 +117,7 @@ async def _draft(
         if dedupe and (nothing or described == await _last_refund_described(session, order_id)):
             return None, {"described": described}
         return draft, {"described": described}
-    if kind in ("order_confirmation", "resend_tickets"):
+    if kind in (ORDER_CONFIRMATION, "resend_tickets"):
         draft = await content.tickets(
             session, order_id=order_id, settings=settings, resend=kind == "resend_tickets"
         )

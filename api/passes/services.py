@@ -4,20 +4,120 @@ Every change is also a server-origin sync change: the event's `change_seq` is in
 UPDATE … RETURNING in the same transaction, which locks the event row until commit. Changes of
 one event therefore commit in seq order, and a scanner that pulled up to seq N can never later
 miss a change numbered at or below N.
+
+Issuing an order's passes is one SQL text, `ISSUE`: the counter, the passes (signed by the
+event's active key, read in the statement), their `issued` changes and the confirmation email
+(`api.mail.outbox.order_confirmation`). A free checkout embeds it in its one autocommitted
+statement (api/checkout/placement.py); fulfilment of a paid order and the demo run it inside
+their transaction (`issue`). One text, so the two sale paths cannot drift apart.
 """
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
-from api.db import Event, EventKey, Order, Pass, PassChange, PassStatus, TicketTier, utcnow
+from api.db import Event, EventKey, Order, Pass, PassChange, PassStatus, TicketTier, utcnow, uuid7
+from api.mail import outbox  # the module: api.mail.content imports this one
 from api.passes import keys, tokens
 from api.passes.wording import VoidWording, void_wording
+
+ISSUE = """
+    issue_seq AS (
+        UPDATE event SET change_seq = change_seq + :pass_count WHERE id = :event_id
+        RETURNING change_seq
+    ),
+    issued AS (
+        INSERT INTO "pass" (id, pass_key, order_id, event_id, tier_id, key_id, status,
+                            change_seq, created_at)
+        SELECT p.id, p.pass_key, :order_id, :event_id, p.tier_id,
+               (SELECT k.id FROM event_key AS k WHERE k.event_id = :event_id AND k.active),
+               'valid', issue_seq.change_seq - :pass_count + p.n, now()
+        FROM unnest(CAST(:pass_ids AS uuid[]), CAST(:pass_keys AS bytea[]),
+                    CAST(:pass_tiers AS uuid[])) WITH ORDINALITY AS p(id, pass_key, tier_id, n),
+             issue_seq
+        RETURNING id, change_seq
+    ),
+    issued_changes AS (
+        INSERT INTO pass_change (event_id, seq, pass_id, status, reason, changed_at)
+        SELECT :event_id, issued.change_seq, issued.id, 'valid', 'issued', now() FROM issued
+    ),
+    confirmation AS (
+        INSERT INTO outbox_message (id, kind, payload, status, attempts, available_at,
+                                    created_at)
+        SELECT :mail_id, :mail_kind, CAST(:mail_payload AS jsonb), 'pending', 0, now(), now()
+        WHERE CAST(:confirm AS boolean)
+    )"""
+"""Data-modifying CTEs (to follow `WITH` or a comma) that issue the passes of order
+`:order_id` of event `:event_id`, with parameters from `issue_params`. The passes are signed
+by the event's active key (one at most: a unique partial index); an event with none (made
+before events got theirs) fails the statement on `pass.key_id` NOT NULL: make the key
+(`keys.active_key`) and run it again."""
+
+_ISSUE_STATEMENT = text("WITH" + ISSUE + "\nSELECT id, change_seq FROM issued ORDER BY change_seq")
+
+
+def issue_params(
+    *,
+    order_id: uuid.UUID,
+    event_id: uuid.UUID,
+    lines: Sequence[tuple[uuid.UUID, int]],
+    confirm: bool = True,
+) -> dict[str, object]:
+    """The parameters of `ISSUE`: one pass per seat of each `(tier id, count)` line, in that
+    order, and with `confirm` the order's confirmation email."""
+    pass_tiers = [tier_id for tier_id, count in lines for _ in range(count)]
+    job = outbox.order_confirmation(order_id)
+    return {
+        "order_id": order_id,
+        "event_id": event_id,
+        "pass_count": len(pass_tiers),
+        "pass_ids": [uuid7() for _ in pass_tiers],
+        "pass_keys": [tokens.new_pass_key() for _ in pass_tiers],
+        "pass_tiers": pass_tiers,
+        "mail_id": uuid7(),
+        "mail_kind": job.kind,
+        "mail_payload": json.dumps(job.payload),
+        "confirm": confirm,
+    }
+
+
+def missing_key(exc: Exception) -> bool:
+    """Whether `exc` (an IntegrityError of `ISSUE`) says the event has no active key yet."""
+    orig = getattr(exc, "orig", None)
+    cause = getattr(orig, "__cause__", None)
+    return getattr(cause, "column_name", None) == "key_id" or (
+        "key_id" in str(orig) and "not-null" in str(orig)
+    )
+
+
+async def issue(
+    session: AsyncSession,
+    *,
+    order: Order,
+    lines: Sequence[tuple[uuid.UUID, int]],
+    secret_key: str,
+    confirm: bool = True,
+) -> list[uuid.UUID]:
+    """Issue the passes of `order` (`lines`: `(tier id, count)`), their sync changes and, with
+    `confirm`, its confirmation email, in the caller's transaction (the caller commits).
+    Returns the new passes' ids in issue order."""
+    # An event made before events got their key at creation gets it here (once, race-free).
+    await keys.active_key(session, event_id=order.event_id, secret_key=secret_key)
+    await session.flush()
+    params = issue_params(order_id=order.id, event_id=order.event_id, lines=lines, confirm=confirm)
+    rows = (await session.execute(_ISSUE_STATEMENT, params)).all()
+    # The counter moved under the ORM: keep a loaded Event saying so, as an ORM update would.
+    event = session.identity_map.get(session.identity_key(Event, order.event_id))
+    if event is not None and rows:
+        set_committed_value(event, "change_seq", rows[-1].change_seq)
+    return [row.id for row in rows]
 
 
 async def _next_seqs(session: AsyncSession, *, event_id: uuid.UUID, count: int) -> range:
@@ -35,36 +135,13 @@ async def _next_seqs(session: AsyncSession, *, event_id: uuid.UUID, count: int) 
 async def issue_passes(
     session: AsyncSession, *, order: Order, tier_id: uuid.UUID, count: int, secret_key: str
 ) -> list[Pass]:
-    """Create `count` valid passes of one tier for a paid (or free) order."""
-    key = await keys.active_key(session, event_id=order.event_id, secret_key=secret_key)
-    now = utcnow()
-    passes = []
-    for seq in await _next_seqs(session, event_id=order.event_id, count=count):
-        item = Pass(
-            pass_key=tokens.new_pass_key(),
-            order_id=order.id,
-            event_id=order.event_id,
-            tier_id=tier_id,
-            key_id=key.id,
-            status=PassStatus.valid,
-            change_seq=seq,
-        )
-        passes.append(item)
-    session.add_all(passes)
-    await session.flush()
-    session.add_all(
-        PassChange(
-            event_id=order.event_id,
-            seq=item.change_seq,
-            pass_id=item.id,
-            status=PassStatus.valid,
-            reason="issued",
-            changed_at=now,
-        )
-        for item in passes
+    """`count` valid passes of one tier for `order`, with no confirmation email (test data;
+    a sale issues through `issue` or `ISSUE`)."""
+    ids = await issue(
+        session, order=order, lines=[(tier_id, count)], secret_key=secret_key, confirm=False
     )
-    await session.flush()
-    return passes
+    rows = await session.scalars(select(Pass).where(Pass.id.in_(ids)).order_by(Pass.change_seq))
+    return list(rows)
 
 
 async def set_status(
