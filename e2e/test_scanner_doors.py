@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
+from datetime import datetime
 from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.async_api import Browser, BrowserContext, async_playwright, expect
 
 from api.checkin import sync_service
+from api.passes.tokens import pass_key_text
 from e2e import door
 from e2e.airplane import airplane_mode, network_back
 from e2e.conftest import CHROMIUM_ARGS, LiveApp, chromium_path
@@ -31,10 +36,19 @@ async def test_two_doors_offline_admitting_one_pass_report_one_true_conflict(
             await door.enter(page, token)
             await expect(page.locator("#verdict")).to_have_attribute("data-code", "admit")
         await network_back(live_app, *phones)
-        gate_a, gate_b = pages
-        await expect(gate_a.locator("#alerts li")).to_contain_text("Also admitted", timeout=30_000)
-        await expect(gate_a.locator("#alerts li")).to_contain_text("Gate B")
-        await expect(gate_b.locator("#alerts li")).to_contain_text("Gate A", timeout=30_000)
+        # Each phone names the pass (its reference, as the dashboard shows it) and both doors
+        # with their times, Gate A's first.
+        reference = pass_key_text(await door.pass_key_of(token))
+        said = re.compile(
+            rf"^Double admission: pass {reference} — "
+            r"Gate A \d{1,2}:\d\d [AP]M and Gate B \d{1,2}:\d\d [AP]M$"
+        )
+        shown = []
+        for page in pages:
+            alert = page.locator("#alerts li")
+            await expect(alert).to_have_text(said, timeout=30_000)
+            await expect(alert).to_have_attribute("data-pass-id", reference)
+            shown.append(await alert.text_content())
     finally:
         for phone in phones:
             await phone.close()
@@ -47,6 +61,15 @@ async def test_two_doors_offline_admitting_one_pass_report_one_true_conflict(
     assert conflict["kind"] == "conflict"
     assert {conflict["first"]["door"], conflict["other"]["door"]} == {"Gate A", "Gate B"}
     assert conflict["first"]["scanned_at"] <= conflict["other"]["scanned_at"]
+    # The phones' times are the server's, in the event's time zone.
+    zone = ZoneInfo(event.timezone)
+
+    def at(side: dict[str, Any]) -> str:
+        when = datetime.fromtimestamp(side["scanned_at"] / 1000, tz=zone)
+        return f"{side['door']} {when.strftime('%I:%M %p').lstrip('0')}"
+
+    both = f"{at(conflict['first'])} and {at(conflict['other'])}"
+    assert shown == [f"Double admission: pass {reference} — {both}"] * 2
 
 
 async def test_scans_queued_offline_survive_the_page_closing_and_upload_once_in_order(

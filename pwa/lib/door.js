@@ -121,7 +121,11 @@ export class Door {
     merge(this.state, saved.changes.filter((c) => changeProblem(c) === null));
     merge(this.state, saved.scans.filter((s) => scanProblem(s) === null));
     this.outbox = [...saved.outbox].sort((a, b) => a.seq - b.seq);
-    this.alerts = [...saved.alerts].sort((a, b) => b.scanned_at - a.scanned_at);
+    // Alerts kept by an older version lack this door's side: read it from the replica.
+    this.alerts = saved.alerts
+      .map((alert) => (alert.here || alert.kind || !alert.pass_id ? alert
+        : { ...alert, here: this.admissionHere(alert.pass_id, alert.scanned_at) ?? undefined }))
+      .sort((a, b) => b.scanned_at - a.scanned_at);
     const imported = await importKeys(saved.meta.keys ?? []);
     this.keys = imported.keys;
     this.badKeys = imported.failed;
@@ -329,13 +333,32 @@ export class Door {
         const id = `${ref.device}:${ref.seq}`;
         if (!pulled.has(id) || known.has(id)) continue;
         known.add(id);
-        alerts.push({ id, pass_id: passId, ...ref });
+        const here = this.admissionHere(passId, ref.scanned_at);
+        alerts.push({ id, pass_id: passId, ...ref, ...(here === null ? {} : { here }) });
       }
     }
     if (changes.length > 0) this.countPasses();
     this.alerts = [...alerts, ...this.alerts].sort((a, b) => b.scanned_at - a.scanned_at);
     await this.store.saveMerge({ changes, scans, vector: this.state.vector, offset: this.offset, alerts });
     return { stored, alerts };
+  }
+
+  /**
+   * This device's admission of the pass nearest in time to `at` (the other door's), for the
+   * alert to name both doors; null when it has none.
+   * @param {string} passId
+   * @param {number} at
+   * @returns {{door: string, scanned_at: number}|null}
+   */
+  admissionHere(passId, at) {
+    const seqs = this.admittedHere(passId) ? this.state.admissions[passId][this.device] : [];
+    /** @type {Scan|null} */
+    let nearest = null;
+    for (const seq of seqs) {
+      const scan = this.state.scans[this.device]?.[String(seq)];
+      if (scan && (nearest === null || Math.abs(scan.scanned_at - at) < Math.abs(nearest.scanned_at - at))) nearest = scan;
+    }
+    return nearest === null ? null : { door: nearest.door, scanned_at: nearest.scanned_at };
   }
 
   /**

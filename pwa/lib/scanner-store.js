@@ -37,10 +37,12 @@ const REPLICA_STORES = ['meta', 'pack', 'changes', 'scans', 'outbox', 'alerts'];
 /** @typedef {{count: number, server_seq: number, chunks: number, fetched_at: number}} PackInfo */
 
 /**
- * One notice kept for the door: another device's admission of a pass this device admitted, or
- * (`kind: 'refused'`, with its words in `text`) scans of this device the server could not store.
+ * One notice kept for the door: another device's admission of a pass this device admitted (with
+ * `here`, this device's own admission of it), or (`kind: 'refused'`, with its words in `text`)
+ * scans of this device the server could not store.
  * @typedef {{id: string, pass_id: string, device: string, seq: number, scanned_at: number,
- *   door: string, kind?: 'refused', text?: string}} Alert
+ *   door: string, here?: {door: string, scanned_at: number}, kind?: 'refused',
+ *   text?: string}} Alert
  */
 
 /**

@@ -6,7 +6,7 @@
 
 import { writeHttpsNotice } from '../lib/secure-context.js';
 import { verdictClass } from './feedback.js';
-import { ago, alsoAdmittedText, removedText, verdictText } from './format.js';
+import { ago, doubleAdmissionText, removedText, verdictText } from './format.js';
 
 /** @param {string} id */
 const $ = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
@@ -110,7 +110,7 @@ export class View {
       ...alerts.map((alert) => {
         const item = document.createElement('li');
         // A note of scans the server could not store carries its own words (door.noteRefused).
-        item.textContent = alert.text ?? alsoAdmittedText(alert, timeZone);
+        item.textContent = alert.text ?? doubleAdmissionText(alert, timeZone);
         item.dataset.kind = alert.kind ?? 'also_admitted';
         if (alert.pass_id) {
           item.dataset.passId = alert.pass_id;

@@ -9,7 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 
-import { ago, alsoAdmittedText, clockTime, removedText, verdictText } from '../../pwa/scanner/format.js';
+import { ago, clockTime, removedText, verdictText } from '../../pwa/scanner/format.js';
 import { pairCodeFrom } from '../../pwa/scanner/pairing.js';
 import { WedgeBuffer } from '../../pwa/scanner/wedge.js';
 import { message } from '../../pwa/lib/sync-core.js';
@@ -61,7 +61,6 @@ test('writes times as hour and minute in the event zone, with a plain space befo
   const at = Date.UTC(2026, 6, 4, 23, 34);
   assert.equal(clockTime(at, 'America/New_York'), '7:34 PM');
   assert.equal(clockTime(at, 'Pacific/Honolulu'), '1:34 PM');
-  assert.equal(alsoAdmittedText({ scanned_at: at + 40 * 60000, door: 'Gate B' }, 'America/New_York'), 'Also admitted 8:14 PM at Gate B');
   assert.match(clockTime(at, 'Not/AZone'), /^\d{1,2}:34 (AM|PM)$/);
 });
 
