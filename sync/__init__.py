@@ -12,6 +12,7 @@ every record verbatim.
     push       upload and acknowledgement (validate_push, ack_outbox)
     verdicts   what the door shows (verdict, new_scan, scan_key)
     messages   the human words for a verdict (message)
+    movements  exits, re-entry and who is inside (movements, is_inside, inside_counts)
     conflicts  double admissions (canonical_first, classify, conflicts, also_admitted)
     clock      clock correction (clock_offset, corrected_now)
 
@@ -28,6 +29,7 @@ from sync.conflicts import also_admitted, canonical_first, classify, conflicts
 from sync.dots import contiguous_high, covers, merge_vectors
 from sync.lists import apply_list, door_list, lists_high, merge_lists
 from sync.messages import Message, message
+from sync.movements import inside_counts, is_inside, movements
 from sync.push import ack_outbox, validate_push
 from sync.replica import (
     apply_pass_change,
@@ -41,10 +43,14 @@ from sync.replica import (
 from sync.verdicts import DEBOUNCE_MS, new_scan, scan_key, verdict
 from sync.wire import (
     DEFAULT_LIST,
+    IN,
+    OUT,
     SERVER,
     AdmissionRef,
     Conflict,
     DoorList,
+    InsideCount,
+    MovementRef,
     Page,
     PassChange,
     PassStatus,
@@ -59,11 +65,15 @@ from sync.wire import (
 __all__ = [
     "DEBOUNCE_MS",
     "DEFAULT_LIST",
+    "IN",
+    "OUT",
     "SERVER",
     "AdmissionRef",
     "Conflict",
     "DoorList",
+    "InsideCount",
     "Message",
+    "MovementRef",
     "Page",
     "PassChange",
     "PassStatus",
@@ -89,11 +99,14 @@ __all__ = [
     "covers",
     "door_list",
     "held_high",
+    "inside_counts",
+    "is_inside",
     "lists_high",
     "merge",
     "merge_lists",
     "merge_vectors",
     "message",
+    "movements",
     "new_scan",
     "new_state",
     "scan_key",

@@ -1,7 +1,8 @@
 """Double admissions: which admission of a pass came first, and how the others relate to it.
 
 An admission is a scan with `admitted: true` (the person went in). Each scan carries its device's
-version vector at scan time, which says which other scans that door had seen. For one pass:
+version vector at scan time, which says which other scans that door had seen. For one pass on
+one door list, with no exits:
 
 - a *root* admission is one whose vector covers no other admission of the pass: the door knew of
   no earlier entry;
@@ -10,6 +11,11 @@ version vector at scan time, which says which other scans that door had seen. Fo
 - every other admission is an `override` when its vector covers another admission of the pass
   (the door knew and let the person in anyway, including after its own earlier admission) and a
   `conflict` otherwise (two doors admitted the same pass, neither knowing of the other).
+
+With exits (`sync.movements`), the pass's admissions and exits are put in one order and cut into
+stays at each exit: the rule above applies within each stay. A double admission is two
+admissions with no exit between them; an admission after an exit is a re-entry and is not
+listed. The canonical first is the first admission of the first stay.
 
 The answer depends only on the set of scans held, never on the order they arrived in, so the
 server, the dashboard and every device agree once they hold the same scans. A scan's own device
@@ -23,8 +29,8 @@ pass on different lists are never compared.
 
 from __future__ import annotations
 
-from sync.dots import covers
-from sync.wire import DEFAULT_LIST, AdmissionRef, Conflict, Scan, State, scan_list
+from sync.movements import is_exit, movements_by_list, order_key, saw, stays
+from sync.wire import DEFAULT_LIST, AdmissionRef, Conflict, Scan, State
 
 
 def _admissions(state: State, pass_id: str) -> list[Scan]:
@@ -36,29 +42,6 @@ def _admissions(state: State, pass_id: str) -> list[Scan]:
     ]
 
 
-def _by_list(admissions: list[Scan]) -> dict[str, list[Scan]]:
-    """The admissions grouped by door list, lists in code-point order of their ids."""
-    out: dict[str, list[Scan]] = {}
-    for scan in admissions:
-        out.setdefault(scan_list(scan), []).append(scan)
-    return dict(sorted(out.items()))
-
-
-def _order(scan: Scan) -> tuple[int, str, int]:
-    return (scan["scanned_at"], scan["device"], scan["seq"])
-
-
-def _saw(scan: Scan, other: Scan) -> bool:
-    """True when `scan`'s door had seen `other` when it scanned."""
-    if scan["device"] == other["device"]:
-        return other["seq"] < scan["seq"]
-    return covers(scan["vector"], other["device"], other["seq"])
-
-
-def _saw_any(scan: Scan, admissions: list[Scan]) -> bool:
-    return any(_saw(scan, other) for other in admissions if other is not scan)
-
-
 def _ref(scan: Scan) -> AdmissionRef:
     return {
         "device": scan["device"],
@@ -68,52 +51,46 @@ def _ref(scan: Scan) -> AdmissionRef:
     }
 
 
-def _first(admissions: list[Scan]) -> Scan | None:
-    if not admissions:
-        return None
-    roots = [a for a in admissions if not _saw_any(a, admissions)]
-    # Honest histories always have a root (causality has no cycles). Vectors from a buggy client
-    # could form one; fall back to the plain order rather than report no first at all.
-    return min(roots or admissions, key=_order)
-
-
 def canonical_first(
     state: State, pass_id: str, *, list_id: str = DEFAULT_LIST
 ) -> AdmissionRef | None:
     """The admission every replica calls first for this pass on this door list, or None."""
-    admissions = [a for a in _admissions(state, pass_id) if scan_list(a) == list_id]
-    first = _first(admissions)
+    moves = movements_by_list(state, pass_id).get(list_id, [])
+    first = next((move for move in moves if not is_exit(move)), None)
     return None if first is None else _ref(first)
 
 
-def _classify_list(pass_id: str, list_id: str, admissions: list[Scan]) -> list[Conflict]:
-    first = _first(admissions)
-    out: list[Conflict] = []
-    for other in sorted(admissions, key=_order):
-        if other is first or first is None:
-            continue
-        entry: Conflict = {
-            "pass_id": pass_id,
-            "first": _ref(first),
-            "other": _ref(other),
-            "kind": "override" if _saw_any(other, admissions) else "conflict",
-        }
-        if list_id != DEFAULT_LIST:
-            entry["list"] = list_id
-        out.append(entry)
-    return out
+def _classify_list(pass_id: str, list_id: str, moves: list[Scan]) -> list[Conflict]:
+    out: list[tuple[Scan, Conflict]] = []
+    for stay in stays(moves):
+        first = stay[0]
+        for other in stay[1:]:
+            knew = any(saw(other, admission) for admission in stay if admission is not other)
+            entry: Conflict = {
+                "pass_id": pass_id,
+                "first": _ref(first),
+                "other": _ref(other),
+                "kind": "override" if knew else "conflict",
+            }
+            if list_id != DEFAULT_LIST:
+                entry["list"] = list_id
+            out.append((other, entry))
+    return [entry for _, entry in sorted(out, key=lambda item: order_key(item[0]))]
 
 
 def classify(state: State, pass_id: str) -> list[Conflict]:
-    """Every admission of the pass after the canonical first of its door list.
+    """Every admission of the pass after the first of its stay, on every door list.
 
-    Lists in code-point order of their ids, then by `(scanned_at, device, seq)`; an entry names
-    its `list` unless it is the default list.
+    Lists in code-point order of their ids, then by the other admission's
+    `(scanned_at, device, seq)`; an entry names its `list` unless it is the default list.
     """
+    by_device = state["admissions"].get(pass_id, {})
+    if sum(len(seqs) for seqs in by_device.values()) < 2:
+        return []  # one admission or none: nothing to classify, whatever the exits
     return [
         entry
-        for list_id, admissions in _by_list(_admissions(state, pass_id)).items()
-        for entry in _classify_list(pass_id, list_id, admissions)
+        for list_id, moves in movements_by_list(state, pass_id).items()
+        for entry in _classify_list(pass_id, list_id, moves)
     ]
 
 
@@ -130,6 +107,6 @@ def also_admitted(state: State, pass_id: str, *, device: str) -> list[AdmissionR
     on every door list."""
     return [
         _ref(scan)
-        for scan in sorted(_admissions(state, pass_id), key=_order)
+        for scan in sorted(_admissions(state, pass_id), key=order_key)
         if scan["device"] != device
     ]

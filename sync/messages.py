@@ -63,6 +63,11 @@ def _words(verdict: Verdict) -> tuple[str | None, str, str | None]:
             f"Check the ticket — {_list_name(verdict)} only",
             "Validly signed; sold after this scanner's last sync",
         )
+    if code == "exit":
+        return "green", "Exit", verdict["tier"]
+    if code == "not_inside":
+        door = verdict["door"]
+        return "amber", "Not inside", None if not door else f"Went out at {door}"
     if code == "void":
         reason = verdict["reason"]
         title = VOID_TITLES.get(reason or "", "Void — do not admit")

@@ -1,6 +1,6 @@
 """A replica: what one device or the server knows about one event, and how it learns more.
 
-A replica holds two logs, keyed by dot, and two indexes over them:
+A replica holds two logs, keyed by dot, indexes over them, and the door lists it was sent:
 
     {
       "vector":     {"server": 41, "3f1c...": 17},          # section 4: gap-free highs
@@ -8,6 +8,8 @@ A replica holds two logs, keyed by dot, and two indexes over them:
       "scans":      {"3f1c...": {"17": Scan, ...}, ...},    # every scan held, by device then seq
       "passes":     {"P7QK...": {"status", "tier", "reason", "seq"}},   # latest change per pass
       "admissions": {"P7QK...": {"3f1c...": [4, 17]}},      # admitted scans per pass and device
+      "exits":      {"P7QK...": {"9a0e...": [8]}},          # exits, likewise (once there is one)
+      "lists":      {"vip-deck": DoorList},                 # latest door list records (sync.lists)
     }
 
 Seqs are written as decimal strings where they are object keys (JSON keys are strings) and as
@@ -36,6 +38,7 @@ from typing import Any, cast
 
 from sync.dots import advance, covers
 from sync.wire import (
+    OUT,
     SERVER,
     Page,
     PassChange,
@@ -129,8 +132,11 @@ def _store_scan(state: State, scan: Scan) -> bool:
         return False
     held[str(seq)] = clone(scan)
     pass_id = scan["pass_id"]
-    if scan["admitted"] and pass_id is not None:
-        seqs = state["admissions"].setdefault(pass_id, {}).setdefault(device, [])
+    if pass_id is not None and (scan["admitted"] or scan.get("direction") == OUT):
+        # An admission whatever its direction (old replicas read `admitted` alone); an exit is
+        # a scan on the way out that let nobody in.
+        index = state["admissions"] if scan["admitted"] else state.setdefault("exits", {})
+        seqs = index.setdefault(pass_id, {}).setdefault(device, [])
         bisect.insort(seqs, seq)
     advance(state["vector"], device, lambda s: str(s) in held)
     return True

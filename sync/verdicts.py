@@ -11,10 +11,18 @@ door list the device is bound to, and answers with a stable reason code, checked
     5. wrong_list       the door's list does not admit the pass's tier ("Wrong door")
     6. not_yet          the list's window has not opened
     7. closed           the list's window has closed
-    8. already_scanned  this replica holds an admission of the pass on this list
+    8. already_scanned  the pass is inside on this list, or went in and the list has no re-entry
     9. tier_unknown     the list admits some tiers only, and the pass's tier is not cached
    10. not_in_cache     validly signed, but no pass change for it has reached this replica
-   11. admit            valid pass, first admission
+   11. admit            valid pass, not inside (first admission, or re-entry after an exit)
+
+A door scanning out (`direction="out"`) checks 1-3, then:
+
+    4. not_inside       the pass is not inside on this list (never went in, or went out last)
+    5. exit             the pass is inside: it goes out
+
+Exits ignore the pass's status, the list's tiers and its window: nobody is held in, and the exit
+is recorded whatever was shown (`sync.movements`), so "inside" stays right.
 
 A void pass stays red even if it was admitted earlier: the admission stands, later scans are red.
 A pass missing from the cache but already admitted here is amber, not green again. Red (the pass
@@ -31,9 +39,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sync.conflicts import canonical_first
 from sync.lists import door_list
-from sync.wire import DEFAULT_LIST, Recent, Scan, State, Verdict, is_int
+from sync.movements import is_exit, movements_by_list, stays
+from sync.wire import DEFAULT_LIST, IN, OUT, Recent, Scan, State, Verdict, is_int
 
 DEBOUNCE_MS = 2000
 """A repeat within this many milliseconds of the last shown verdict is ignored."""
@@ -90,11 +98,15 @@ def verdict(
     now: int,
     recent: Recent | None,
     list_id: str = DEFAULT_LIST,
+    direction: str = IN,
 ) -> Verdict:
     """Decide what the door shows for one scanned code (see the module docstring).
 
     `list_id` is the door list the device is bound to; list verdicts carry its `list_name`.
+    `direction` is "in", or "out" on a door scanning people out.
     """
+    if direction not in (IN, OUT):
+        raise ValueError('\'direction\' must be "in" or "out"')
     key = scan_key(token)
     pass_id = token.get("pass_id") if token.get("ok") is True else None
     if is_repeat(recent, key=key, device=device, now=now):
@@ -108,6 +120,9 @@ def verdict(
         return _verdict("wrong_event", pass_id)
     status = state["passes"].get(pass_id)
     tier = None if status is None else status["tier"]
+    moves = movements_by_list(state, pass_id).get(list_id, [])
+    if direction == OUT:
+        return _way_out(pass_id, tier, moves)
     if status is not None and status["status"] != "valid":
         # Fail closed: a status this replica does not know is treated as void.
         return _verdict("void", pass_id, tier=tier, reason=status["reason"])
@@ -120,8 +135,10 @@ def verdict(
         return _verdict("not_yet", pass_id, tier=tier, at=opens, list_name=name)
     if closes is not None and now >= closes:
         return _verdict("closed", pass_id, tier=tier, at=closes, list_name=name)
-    first = canonical_first(state, pass_id, list_id=list_id)
-    if first is not None:
+    went_in = stays(moves)
+    if went_in and (not is_exit(moves[-1]) or not rules["reentry"]):
+        # Inside now, or out on a list without re-entry: when the (latest) stay began.
+        first = went_in[-1][0]
         return _verdict(
             "already_scanned", pass_id, tier=tier, at=first["scanned_at"], door=first["door"]
         )
@@ -134,6 +151,18 @@ def verdict(
     return _verdict("admit", pass_id, tier=tier)
 
 
+def _way_out(pass_id: str, tier: str | None, moves: list[Scan]) -> Verdict:
+    if moves and not is_exit(moves[-1]):
+        came_in = stays(moves)[-1][0]
+        return _verdict("exit", pass_id, tier=tier, at=came_in["scanned_at"], door=came_in["door"])
+    went_out = next((move for move in reversed(moves) if is_exit(move)), None)
+    if went_out is None:
+        return _verdict("not_inside", pass_id, tier=tier)
+    return _verdict(
+        "not_inside", pass_id, tier=tier, at=went_out["scanned_at"], door=went_out["door"]
+    )
+
+
 def new_scan(
     state: State,
     *,
@@ -143,12 +172,14 @@ def new_scan(
     scanned_at: int,
     admitted: bool | None = None,
     list_id: str = DEFAULT_LIST,
+    direction: str = IN,
 ) -> Scan:
     """The scan record for a shown verdict; store it with `apply_scan` and queue it for push.
 
     `admitted` defaults to the verdict's colour (admit, not_in_cache); pass True when door
     staff let the person in anyway after an amber verdict. `list_id` is the door list the
-    device is bound to, written as `list` unless it is the default list.
+    device is bound to, written as `list` unless it is the default list; `direction` is
+    written only when it is "out", and such a scan is never an admission.
     """
     if verdict["code"] == "ignored":
         raise ValueError("an ignored verdict records no scan")
@@ -156,6 +187,10 @@ def new_scan(
         raise ValueError("'scanned_at' must be an integer")
     if not isinstance(list_id, str) or list_id == "":
         raise ValueError("'list_id' must be a non-empty string")
+    if direction not in (IN, OUT):
+        raise ValueError('\'direction\' must be "in" or "out"')
+    if direction == OUT and admitted:
+        raise ValueError("a scan on the way out admits nobody")
     held = state["scans"].get(device, {})
     seq = max((int(k) for k in held), default=0) + 1
     vector = {origin: n for origin, n in state["vector"].items() if origin != device}
@@ -173,4 +208,6 @@ def new_scan(
     }
     if list_id != DEFAULT_LIST:
         scan["list"] = list_id
+    if direction == OUT:
+        scan["direction"] = OUT
     return scan

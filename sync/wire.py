@@ -23,6 +23,10 @@ SERVER = "server"
 DEFAULT_LIST = "default"
 """The id of the door list every event has: every tier, any time. A scan without `list` is on it."""
 
+IN = "in"
+OUT = "out"
+"""A scan's `direction`: absent (or anything but "out") is the way in, like every older scan."""
+
 MAX_SAFE_INT = 2**53 - 1
 
 
@@ -59,6 +63,8 @@ class Scan(TypedDict):
     vector: dict[str, int]
     list: NotRequired[str]
     """The door list the device was bound to; absent (or null) on the default list."""
+    direction: NotRequired[str]
+    """"out" on a door scanning people out; absent on the way in."""
 
 
 DoorList = TypedDict(
@@ -88,13 +94,15 @@ class PassStatus(TypedDict):
 
 
 class State(TypedDict):
-    """A replica (PROTOCOL.md section 7). `passes` and `admissions` are indexes of the logs."""
+    """A replica (PROTOCOL.md section 7). `passes`, `admissions` and `exits` index the logs;
+    `exits` and `lists` appear once the replica holds an exit or a door list."""
 
     vector: dict[str, int]
     changes: dict[str, PassChange]
     passes: dict[str, PassStatus]
     scans: dict[str, dict[str, Scan]]
     admissions: dict[str, dict[str, list[int]]]
+    exits: NotRequired[dict[str, dict[str, list[int]]]]
     lists: NotRequired[dict[str, DoorList]]
 
 
@@ -146,6 +154,24 @@ class Conflict(TypedDict):
     list: NotRequired[str]
 
 
+class MovementRef(TypedDict):
+    """One admission or exit of a pass: which door, when, and which way."""
+
+    device: str
+    seq: int
+    scanned_at: int
+    door: str
+    direction: str
+
+
+class InsideCount(TypedDict):
+    """How many passes of one tier are inside on one door list."""
+
+    list: str
+    tier: str | None
+    inside: int
+
+
 class PushError(TypedDict):
     """Why a push was refused as a whole. `expected` is the seq the server wanted, if any."""
 
@@ -195,6 +221,9 @@ def scan_problem(scan: object) -> str | None:
         return "'vector' must map origins to integers >= 0"
     if not _str_or_null(scan.get("list")):
         return "'list' must be a non-empty string or null"
+    direction = scan.get("direction")
+    if direction is not None and not isinstance(direction, str):
+        return "'direction' must be a string or null"
     return None
 
 

@@ -19,6 +19,7 @@
  *     push       upload and acknowledgement (validatePush, ackOutbox)
  *     verdicts   what the door shows (verdict, newScan, scanKey)
  *     messages   the human words for a verdict (message)
+ *     movements  exits, re-entry and who is inside (movements, isInside, insideCounts)
  *     conflicts  double admissions (canonicalFirst, classify, conflicts, alsoAdmitted)
  *     clock      clock correction (clockOffset, correctedNow)
  *
@@ -31,6 +32,7 @@ export { alsoAdmitted, canonicalFirst, classify, conflicts } from './sync/confli
 export { contiguousHigh, covers, mergeVectors } from './sync/dots.js';
 export { DEFAULT_NAME, applyList, doorList, listsHigh, mergeLists } from './sync/lists.js';
 export { message } from './sync/messages.js';
+export { insideCounts, isExit, isInside, movements } from './sync/movements.js';
 export { ackOutbox, validatePush } from './sync/push.js';
 export {
   applyPassChange,
@@ -45,6 +47,8 @@ export {
 export { DEBOUNCE_MS, GREEN_CODES, isRepeat, newScan, scanKey, verdict } from './sync/verdicts.js';
 export {
   DEFAULT_LIST,
+  IN,
+  OUT,
   SERVER,
   SyncError,
   changeProblem,
@@ -63,6 +67,8 @@ export {
 /** @typedef {import('./sync/wire.js').Conflict} Conflict */
 /** @typedef {import('./sync/wire.js').DoorList} DoorList */
 /** @typedef {import('./sync/wire.js').DoorRules} DoorRules */
+/** @typedef {import('./sync/wire.js').InsideCount} InsideCount */
+/** @typedef {import('./sync/wire.js').MovementRef} MovementRef */
 /** @typedef {import('./sync/wire.js').Page} Page */
 /** @typedef {import('./sync/wire.js').PassChange} PassChange */
 /** @typedef {import('./sync/wire.js').PassStatus} PassStatus */

@@ -260,3 +260,138 @@ test('pulls that name lists_after bring a phone every list change once', () => {
     assert.deepStrictEqual(pull(), { changes: [], scans: [], more: false, lists: [] }, `seed ${seed}`);
   }
 });
+
+const LISTS = ['default', 'vip'];
+
+/**
+ * Admissions and exits on two door lists, each scan knowing only what came before it.
+ * @param {ReturnType<typeof prng>} r
+ * @returns {Array<any>}
+ */
+function doorHistory(r) {
+  /** @type {Array<any>} */
+  const records = [
+    { origin: 'server', seq: 1, pass_id: 'P1', status: 'valid', tier: 'GA', reason: null },
+    { origin: 'server', seq: 2, pass_id: 'P2', status: 'valid', tier: 'VIP', reason: null },
+  ];
+  /** @type {Record<string, number>} */
+  const counts = { 'gate-a': 0, 'gate-b': 0, 'gate-c': 0 };
+  const scans = r.int(0, 16);
+  for (let i = 0; i < scans; i++) {
+    const device = r.pick(DEVICES);
+    counts[device] += 1;
+    const seq = counts[device];
+    /** @type {Record<string, number>} */
+    const vector = { server: 2 };
+    for (const other of DEVICES) {
+      const known = other === device ? seq - 1 : r.int(0, counts[other]);
+      if (known > 0) vector[other] = known;
+    }
+    const wayOut = r.int(0, 1) === 1;
+    const listId = r.pick(LISTS);
+    records.push({
+      device,
+      seq,
+      pass_id: r.pick(['P1', 'P2', 'P3']),
+      scanned_at: T0 + r.int(0, 5) * 1000,
+      verdict: wayOut ? 'exit' : 'admit',
+      admitted: !wayOut && r.int(0, 1) === 1,
+      door: r.pick(['North', 'South']),
+      vector,
+      ...(wayOut ? { direction: 'out' } : {}),
+      ...(listId === 'default' ? {} : { list: listId }),
+    });
+  }
+  return records;
+}
+
+test('exits in any order and duplication give the same movements and inside counts', () => {
+  for (let seed = 1; seed <= RUNS; seed++) {
+    const r = prng(seed);
+    const records = doorHistory(r);
+    const reference = fresh(records);
+    const dups = Array.from({ length: r.int(0, 4) }, () => r.pick(records));
+    const state = core.newState();
+    for (const record of r.shuffle([...records, ...dups])) core.merge(state, [structuredClone(record)]);
+    assert.deepStrictEqual(state, reference, `seed ${seed}`);
+    assert.deepStrictEqual(core.conflicts(state), core.conflicts(reference), `seed ${seed}`);
+    assert.deepStrictEqual(core.insideCounts(state), core.insideCounts(reference), `seed ${seed}`);
+    for (const passId of ['P1', 'P2', 'P3']) {
+      for (const listId of LISTS) {
+        assert.deepStrictEqual(
+          core.movements(state, passId, { listId }),
+          core.movements(reference, passId, { listId }),
+          `seed ${seed}`,
+        );
+      }
+    }
+  }
+});
+
+test('the order of movements never puts a movement before one its door had seen', () => {
+  for (let seed = 1; seed <= RUNS; seed++) {
+    const state = fresh(doorHistory(prng(seed)));
+    for (const passId of ['P1', 'P2', 'P3']) {
+      for (const listId of LISTS) {
+        const order = core.movements(state, passId, { listId }).map((m) => state.scans[m.device][String(m.seq)]);
+        order.forEach((earlier, i) => {
+          for (const later of order.slice(i + 1)) {
+            if (later.device === earlier.device) assert.ok(earlier.seq < later.seq, `seed ${seed}`);
+            else assert.ok(!core.covers(earlier.vector, later.device, later.seq), `seed ${seed}`);
+          }
+        });
+      }
+    }
+  }
+});
+
+test('a double admission is two admissions with no exit between them, and inside counts agree', () => {
+  for (let seed = 1; seed <= RUNS; seed++) {
+    const state = fresh(doorHistory(prng(seed)));
+    /** @type {Map<string, number>} */
+    const want = new Map();
+    for (const passId of ['P1', 'P2', 'P3']) {
+      const listed = core.classify(state, passId);
+      for (const listId of LISTS) {
+        const order = core.movements(state, passId, { listId });
+        const ways = order.map((m) => m.direction);
+        const position = new Map(order.map((m, i) => [`${m.device}:${m.seq}`, i]));
+        const mine = listed.filter((c) => (c.list ?? 'default') === listId);
+        const stays = ways.filter((w, i) => w === 'in' && (i === 0 || ways[i - 1] === 'out')).length;
+        assert.equal(mine.length, ways.filter((w) => w === 'in').length - stays, `seed ${seed}`);
+        for (const entry of mine) {
+          const first = /** @type {number} */ (position.get(`${entry.first.device}:${entry.first.seq}`));
+          const other = /** @type {number} */ (position.get(`${entry.other.device}:${entry.other.seq}`));
+          assert.ok(first < other, `seed ${seed}`);
+          assert.ok(!ways.slice(first, other).includes('out'), `seed ${seed}: an exit between`);
+        }
+        const inside = ways.length > 0 && ways[ways.length - 1] === 'in';
+        assert.equal(core.isInside(state, passId, { listId }), inside, `seed ${seed}`);
+        if (inside) {
+          const tier = Object.hasOwn(state.passes, passId) ? state.passes[passId].tier : null;
+          const key = JSON.stringify([listId, tier]);
+          want.set(key, (want.get(key) ?? 0) + 1);
+        }
+      }
+    }
+    const got = new Map(core.insideCounts(state).map((row) => [JSON.stringify([row.list, row.tier]), row.inside]));
+    assert.deepStrictEqual(got, want, `seed ${seed}`);
+  }
+});
+
+test('a scan on the way out admits nobody', () => {
+  const state = core.newState();
+  /** @type {import('../../pwa/lib/sync-core.js').Verdict} */
+  const shown = { code: 'exit', pass_id: 'P1', tier: null, reason: null, at: null, door: null };
+  const scan = core.newScan(state, { device: 'gate-a', verdict: shown, door: 'North', scannedAt: T0, direction: 'out' });
+  assert.equal(scan.admitted, false);
+  assert.equal(scan.direction, 'out');
+  assert.throws(
+    () => core.newScan(state, { device: 'gate-a', verdict: shown, door: 'North', scannedAt: T0, direction: 'out', admitted: true }),
+    /admits nobody/,
+  );
+  assert.throws(
+    () => core.verdict(state, { token: { ok: true, pass_id: 'P1' }, device: 'gate-a', now: T0, recent: null, direction: 'sideways' }),
+    /direction/,
+  );
+});

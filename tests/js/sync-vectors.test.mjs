@@ -111,7 +111,11 @@ class Run {
     const recent = 'recent' in s ? s.recent : replica.recent;
     const device = s.device ?? s.at;
     const listId = s.list ?? core.DEFAULT_LIST;
-    this.check(s, core.verdict(replica.state, { token: s.token, device, now: s.now, recent, listId }));
+    const direction = s.direction ?? core.IN;
+    this.check(
+      s,
+      core.verdict(replica.state, { token: s.token, device, now: s.now, recent, listId, direction }),
+    );
   }
 
   /** @param {Record<string, any>} s */
@@ -121,7 +125,8 @@ class Run {
     const now = s.now ?? core.correctedNow(s.device_now, replica.offset);
     const recent = 'recent' in s ? s.recent : replica.recent;
     const listId = s.list ?? core.DEFAULT_LIST;
-    const shown = core.verdict(replica.state, { token: s.token, device, now, recent, listId });
+    const direction = s.direction ?? core.IN;
+    const shown = core.verdict(replica.state, { token: s.token, device, now, recent, listId, direction });
     this.check(s, shown);
     this.check(s, core.message(shown), 'expect_message');
     if (shown.code === 'ignored') {
@@ -135,6 +140,7 @@ class Run {
       scannedAt: now,
       admitted: s.admit_anyway ? true : null,
       listId,
+      direction,
     });
     this.check(s, scan, 'expect_scan');
     assert.ok(core.applyScan(replica.state, scan));
@@ -257,6 +263,23 @@ class Run {
   /** @param {Record<string, any>} s */
   op_also_admitted(s) {
     this.check(s, core.alsoAdmitted(this.at(s.at).state, s.pass_id, { device: s.device }));
+  }
+
+  /** @param {Record<string, any>} s */
+  op_movements(s) {
+    const listId = s.list ?? core.DEFAULT_LIST;
+    this.check(s, core.movements(this.at(s.at).state, s.pass_id, { listId }));
+  }
+
+  /** @param {Record<string, any>} s */
+  op_is_inside(s) {
+    const listId = s.list ?? core.DEFAULT_LIST;
+    this.check(s, core.isInside(this.at(s.at).state, s.pass_id, { listId }));
+  }
+
+  /** @param {Record<string, any>} s */
+  op_inside_counts(s) {
+    this.check(s, core.insideCounts(this.at(s.at).state));
   }
 
   /** @param {Record<string, any>} s */

@@ -13,6 +13,7 @@ import copy
 from collections.abc import Sequence
 from typing import Any, cast
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -405,3 +406,199 @@ def test_pulls_that_name_lists_after_bring_a_phone_every_list_change_once(
     assert phone == server
     again = sync.changes_since(server, phone["vector"], lists_after=sync.lists_high(phone))
     assert again == {"changes": [], "scans": [], "more": False, "lists": []}
+
+
+LISTS = ("default", "vip")
+
+
+@st.composite
+def door_histories(draw: st.DrawFn, *, max_scans: int = 16) -> list[Record]:
+    """Admissions and exits on two door lists, each scan knowing only what came before it."""
+    records: list[Record] = [
+        {"origin": "server", "seq": n, "pass_id": p, "status": "valid", "tier": t, "reason": None}
+        for n, (p, t) in enumerate([("P1", "GA"), ("P2", "VIP")], start=1)
+    ]
+    counts = dict.fromkeys(DEVICES, 0)
+    for _ in range(draw(st.integers(0, max_scans))):
+        device = draw(st.sampled_from(DEVICES))
+        counts[device] += 1
+        seq = counts[device]
+        vector = {"server": 2}
+        for other in DEVICES:
+            vector[other] = seq - 1 if other == device else draw(st.integers(0, counts[other]))
+        way_out = draw(st.booleans())
+        list_id = draw(st.sampled_from(LISTS))
+        records.append(
+            {
+                "device": device,
+                "seq": seq,
+                "pass_id": draw(st.sampled_from(["P1", "P2", "P3"])),
+                "scanned_at": T0 + draw(st.integers(0, 5)) * 1000,
+                "verdict": "exit" if way_out else "admit",
+                "admitted": not way_out and draw(st.booleans()),
+                "door": draw(st.sampled_from(["North", "South"])),
+                "vector": {k: v for k, v in vector.items() if v > 0},
+                **({"direction": "out"} if way_out else {}),
+                **({"list": list_id} if list_id != "default" else {}),
+            }
+        )
+    return records
+
+
+def _moves(history: Sequence[Record], pass_id: str, list_id: str) -> list[Record]:
+    return [
+        r
+        for r in history
+        if r.get("pass_id") == pass_id
+        and r.get("list", "default") == list_id
+        and (r.get("admitted") is True or r.get("direction") == "out")
+    ]
+
+
+@NO_DEADLINE
+@given(data=st.data(), history=door_histories())
+def test_exits_in_any_order_and_duplication_give_the_same_movements_and_inside_counts(
+    data: st.DataObject, history: list[Record]
+) -> None:
+    reference = fresh(history)
+    duplicates = data.draw(st.lists(st.sampled_from(history), max_size=4))
+    delivery = data.draw(st.permutations(history + duplicates))
+    state = sync.new_state()
+    for record in delivery:
+        sync.merge(state, [copy.deepcopy(record)])
+    assert state == reference
+    assert sync.conflicts(state) == sync.conflicts(reference)
+    assert sync.inside_counts(state) == sync.inside_counts(reference)
+    for pass_id in ("P1", "P2", "P3"):
+        for list_id in LISTS:
+            got = sync.movements(state, pass_id, list_id=list_id)
+            assert got == sync.movements(reference, pass_id, list_id=list_id)
+
+
+@NO_DEADLINE
+@given(history=door_histories())
+def test_the_order_of_movements_never_puts_a_movement_before_one_its_door_had_seen(
+    history: list[Record],
+) -> None:
+    state = fresh(history)
+    for pass_id in ("P1", "P2", "P3"):
+        for list_id in LISTS:
+            order = sync.movements(state, pass_id, list_id=list_id)
+            assert len(order) == len(_moves(history, pass_id, list_id))
+            scans = [state["scans"][m["device"]][str(m["seq"])] for m in order]
+            for i, earlier in enumerate(scans):
+                for later in scans[i + 1 :]:
+                    assert not (
+                        later["device"] != earlier["device"]
+                        and sync.covers(earlier["vector"], later["device"], later["seq"])
+                    ), "a movement came before one its door had seen"
+                    if later["device"] == earlier["device"]:
+                        assert earlier["seq"] < later["seq"]
+
+
+@NO_DEADLINE
+@given(history=door_histories())
+def test_a_double_admission_is_two_admissions_with_no_exit_between_them(
+    history: list[Record],
+) -> None:
+    state = fresh(history)
+    counts: dict[tuple[str, str | None], int] = {}
+    for pass_id in ("P1", "P2", "P3"):
+        listed = sync.classify(state, pass_id)
+        for list_id in LISTS:
+            order = sync.movements(state, pass_id, list_id=list_id)
+            ways = [m["direction"] for m in order]
+            position = {(m["device"], m["seq"]): i for i, m in enumerate(order)}
+            mine = [c for c in listed if c.get("list", "default") == list_id]
+            stays = sum(
+                1 for i, w in enumerate(ways) if w == "in" and (i == 0 or ways[i - 1] == "out")
+            )
+            # Each admission is the first of its stay or listed once against that first.
+            assert len(mine) == ways.count("in") - stays
+            for entry in mine:
+                first = position[(entry["first"]["device"], entry["first"]["seq"])]
+                other = position[(entry["other"]["device"], entry["other"]["seq"])]
+                assert first < other
+                assert "out" not in ways[first:other], "an exit lies between the two admissions"
+                assert first == 0 or ways[first - 1] == "out"
+            inside = bool(ways) and ways[-1] == "in"
+            assert sync.is_inside(state, pass_id, list_id=list_id) == inside
+            if inside:
+                status = state["passes"].get(pass_id)
+                tier = None if status is None else status["tier"]
+                counts[(list_id, tier)] = counts.get((list_id, tier), 0) + 1
+    got = {(row["list"], row["tier"]): row["inside"] for row in sync.inside_counts(state)}
+    assert got == counts
+
+
+@NO_DEADLINE
+@given(history=histories())
+def test_without_exits_the_stays_rule_is_the_rule_of_old(history: list[Record]) -> None:
+    """One stay per pass: the first is the smallest root, others override or conflict as before."""
+    state = fresh(history)
+    for pass_id in PASSES:
+        admissions = [
+            r for r in history if r.get("pass_id") == pass_id and r.get("admitted") is True
+        ]
+        if not admissions:
+            continue
+
+        def saw_any(scan: Record, admissions: list[Record] = admissions) -> bool:
+            return any(
+                (o["device"] == scan["device"] and o["seq"] < scan["seq"])
+                or (
+                    o["device"] != scan["device"]
+                    and sync.covers(scan["vector"], o["device"], o["seq"])
+                )
+                for o in admissions
+                if o is not scan
+            )
+
+        def key(scan: Record) -> tuple[int, str, int]:
+            return (scan["scanned_at"], scan["device"], scan["seq"])
+
+        roots = [a for a in admissions if not saw_any(a)]
+        first = min(roots or admissions, key=key)
+        want = [
+            (o["device"], o["seq"], "override" if saw_any(o) else "conflict")
+            for o in sorted(admissions, key=key)
+            if o is not first
+        ]
+        got = [
+            (c["other"]["device"], c["other"]["seq"], c["kind"])
+            for c in sync.classify(state, pass_id)
+        ]
+        assert got == want
+        assert sync.canonical_first(state, pass_id) == {
+            "device": first["device"],
+            "seq": first["seq"],
+            "scanned_at": first["scanned_at"],
+            "door": first["door"],
+        }
+
+
+def test_a_scan_on_the_way_out_admits_nobody() -> None:
+    state = sync.new_state()
+    shown: sync.Verdict = {
+        "code": "exit", "pass_id": "P1", "tier": None, "reason": None, "at": None, "door": None
+    }  # fmt: skip
+    scan = sync.new_scan(
+        state, device="gate-a", verdict=shown, door="North", scanned_at=T0, direction="out"
+    )
+    assert scan["admitted"] is False
+    assert scan["direction"] == "out"
+    with pytest.raises(ValueError, match="admits nobody"):
+        sync.new_scan(
+            state,
+            device="gate-a",
+            verdict=shown,
+            door="North",
+            scanned_at=T0,
+            direction="out",
+            admitted=True,
+        )
+    with pytest.raises(ValueError, match="direction"):
+        sync.verdict(
+            state, token={"ok": True, "pass_id": "P1"}, device="gate-a", now=T0, recent=None,
+            direction="sideways",
+        )  # fmt: skip

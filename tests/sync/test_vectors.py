@@ -7,6 +7,7 @@ story, so a broken rule reads as the story it breaks.
 
 from __future__ import annotations
 
+import itertools
 import json
 import random
 import shutil
@@ -97,6 +98,7 @@ class Run:
             now=step["now"],
             recent=recent,
             list_id=step.get("list", sync.DEFAULT_LIST),
+            direction=step.get("direction", sync.IN),
         )
         self.check(step, got)
 
@@ -108,6 +110,7 @@ class Run:
             now = sync.corrected_now(step["device_now"], replica.offset)
         recent = step.get("recent", replica.recent)
         list_id = step.get("list", sync.DEFAULT_LIST)
+        direction = step.get("direction", sync.IN)
         shown = sync.verdict(
             replica.state,
             token=step["token"],
@@ -115,6 +118,7 @@ class Run:
             now=now,
             recent=recent,
             list_id=list_id,
+            direction=direction,
         )
         self.check(step, shown)
         self.check(step, sync.message(shown), "expect_message")
@@ -129,6 +133,7 @@ class Run:
             scanned_at=now,
             admitted=True if step.get("admit_anyway") else None,
             list_id=list_id,
+            direction=direction,
         )
         self.check(step, scan, "expect_scan")
         assert sync.apply_scan(replica.state, scan)
@@ -228,6 +233,19 @@ class Run:
         state = self.at(step["at"]).state
         self.check(step, sync.also_admitted(state, step["pass_id"], device=step["device"]))
 
+    def op_movements(self, step: dict[str, Any]) -> None:
+        state = self.at(step["at"]).state
+        list_id = step.get("list", sync.DEFAULT_LIST)
+        self.check(step, sync.movements(state, step["pass_id"], list_id=list_id))
+
+    def op_is_inside(self, step: dict[str, Any]) -> None:
+        state = self.at(step["at"]).state
+        list_id = step.get("list", sync.DEFAULT_LIST)
+        self.check(step, sync.is_inside(state, step["pass_id"], list_id=list_id))
+
+    def op_inside_counts(self, step: dict[str, Any]) -> None:
+        self.check(step, sync.inside_counts(self.at(step["at"]).state))
+
     def op_message(self, step: dict[str, Any]) -> None:
         self.check(step, sync.message(cast(Verdict, step["verdict"])))
 
@@ -288,12 +306,18 @@ const out = inputs.map((input) => {
   for (const batch of input.list_batches) core.mergeLists(state, batch);
   const { vector, for_device: forDevice, limit, lists_after: listsAfter } = input.pull;
   const verdicts = input.verdicts.map((v) => core.verdict(state, {
-    token: v.token, device: v.device, now: v.now, recent: v.recent, listId: v.list_id }));
+    token: v.token, device: v.device, now: v.now, recent: v.recent, listId: v.list_id,
+    direction: v.direction }));
   return {
     state,
     conflicts: core.conflicts(state),
     also: core.alsoAdmitted(state, 'P1', { device: 'gate-a' }),
     firsts: input.list_ids.map((listId) => core.canonicalFirst(state, 'P1', { listId })),
+    moves: ['P1', 'P2', 'P3'].flatMap((passId) => input.list_ids.map((listId) =>
+      core.movements(state, passId, { listId }))),
+    inside: ['P1', 'P2', 'P3'].flatMap((passId) => input.list_ids.map((listId) =>
+      core.isInside(state, passId, { listId }))),
+    counts: core.insideCounts(state),
     rules: input.list_ids.map((listId) => core.doorList(state, listId)),
     lists_high: core.listsHigh(state),
     page: core.changesSince(state, vector, { forDevice, limit, listsAfter }),
@@ -301,7 +325,8 @@ const out = inputs.map((input) => {
     messages: verdicts.map((v) => core.message(v)),
     scans: verdicts.flatMap((v, i) => v.code === 'ignored' ? [] : [
       core.newScan(state, { device: 'gate-a', verdict: v, door: 'North', scannedAt: 7,
-                            listId: input.verdicts[i].list_id })]),
+                            listId: input.verdicts[i].list_id,
+                            direction: input.verdicts[i].direction })]),
     push: core.validatePush({ device: input.push.device, heldHigh: input.push.held_high,
                               scans: input.push.scans }),
     ack: core.ackOutbox(input.ack.outbox, input.ack.acked_seq),
@@ -356,18 +381,22 @@ def generated_input(rng: random.Random) -> dict[str, Any]:
         vector = {o: rng.randint(0, n) for o, n in counts.items() if o != device}
         vector["server"] = rng.randint(0, changes + 1)
         vector[device] = counts[device] - 1
+        way_out = rng.random() < 0.35
         records.append(
             {
                 "device": device,
                 "seq": counts[device],
                 "pass_id": rng.choice(["P1", "P2", "P3", None]),
                 "scanned_at": T0 + rng.randint(0, 4) * 1000,
-                "verdict": "admit",
-                "admitted": rng.random() < 0.7,
+                "verdict": "exit" if way_out else "admit",
+                # An exit that admitted (a buggy or future client) is an admission all the same.
+                "admitted": rng.random() < (0.1 if way_out else 0.7),
                 "door": rng.choice(["North", "South"]),
                 "vector": {o: n for o, n in vector.items() if n > 0},
                 **({"app_version": "9.9"} if rng.random() < 0.2 else {}),
                 **({"list": rng.choice([None, *LIST_IDS])} if rng.random() < 0.5 else {}),
+                **({"direction": "out"} if way_out else {}),
+                **({"direction": rng.choice([None, "in"])} if rng.random() < 0.1 else {}),
             }
         )
     rng.shuffle(records)
@@ -392,9 +421,15 @@ def generated_input(rng: random.Random) -> dict[str, Any]:
         )
         if recent is not None:
             recent["at"] = now + rng.choice([-2001, -2000, -1999, 0, 1999, 2000])
-        list_id = rng.choice(LIST_IDS)
         verdicts.append(
-            {"token": token, "device": "gate-a", "now": now, "recent": recent, "list_id": list_id}
+            {
+                "token": token,
+                "device": "gate-a",
+                "now": now,
+                "recent": recent,
+                "list_id": rng.choice(LIST_IDS),
+                "direction": rng.choice(["in", "in", "out"]),
+            }
         )
     scans = sorted(
         (r for r in records if r.get("device") == "gate-b"), key=lambda r: cast(int, r["seq"])
@@ -432,12 +467,16 @@ def python_output(case: dict[str, Any]) -> dict[str, Any]:
     for batch in case["list_batches"]:
         sync.merge_lists(state, batch)
     pull = case["pull"]
+    pairs = [(p, i) for p in ("P1", "P2", "P3") for i in case["list_ids"]]
     verdicts = [sync.verdict(state, **v) for v in case["verdicts"]]
     return {
         "state": state,
         "conflicts": sync.conflicts(state),
         "also": sync.also_admitted(state, "P1", device="gate-a"),
         "firsts": [sync.canonical_first(state, "P1", list_id=i) for i in case["list_ids"]],
+        "moves": [sync.movements(state, p, list_id=i) for p, i in pairs],
+        "inside": [sync.is_inside(state, p, list_id=i) for p, i in pairs],
+        "counts": sync.inside_counts(state),
         "rules": [sync.door_list(state, i) for i in case["list_ids"]],
         "lists_high": sync.lists_high(state),
         "page": sync.changes_since(
@@ -457,6 +496,7 @@ def python_output(case: dict[str, Any]) -> dict[str, Any]:
                 door="North",
                 scanned_at=7,
                 list_id=spec["list_id"],
+                direction=spec["direction"],
             )
             for v, spec in zip(verdicts, case["verdicts"], strict=True)
             if v["code"] != "ignored"
@@ -464,6 +504,12 @@ def python_output(case: dict[str, Any]) -> dict[str, Any]:
         "push": sync.validate_push(**case["push"]),
         "ack": sync.ack_outbox(case["ack"]["outbox"], case["ack"]["acked_seq"]),
     }
+
+
+def _reentered(moves: list[sync.MovementRef]) -> bool:
+    """True when an admission follows an exit: a stay after the first."""
+    ways = [m["direction"] for m in moves]
+    return any(a == "out" and b == "in" for a, b in itertools.pairwise(ways))
 
 
 def test_javascript_mirror_agrees_with_python_on_generated_histories(tmp_path: Path) -> None:
@@ -484,15 +530,24 @@ def test_javascript_mirror_agrees_with_python_on_generated_histories(tmp_path: P
     from_js = json.loads(done.stdout)
     assert len(from_js) == len(inputs)
     codes = set()
+    shapes = set()
     for index, (case, js) in enumerate(zip(inputs, from_js, strict=True)):
         py = json.loads(json.dumps(python_output(case)))
         for key in py:
             assert js[key] == py[key], f"input {index}: {key} differs"
         codes |= {v["code"] for v in py["verdicts"]}
         codes.add(py["push"]["code"] if py["push"] else "pushed")
+        kinds = {c["kind"] + ("@list" if "list" in c else "") for c in py["conflicts"]}
+        shapes |= kinds | {"re-entry" for m in py["moves"] if _reentered(m)}
+        shapes |= {"inside" for flag in py["inside"] if flag} | {"counted" for _ in py["counts"]}
+    # Exits and lists must shape the histories: re-entries, stays ended by exits, conflicts and
+    # overrides on the default list and on others, passes inside.
+    assert shapes >= {
+        "re-entry", "inside", "counted", "conflict", "override", "conflict@list", "override@list"
+    }  # fmt: skip
     # The generator must reach every verdict and every push outcome, or the check proves little.
     assert codes >= {
         "admit", "already_scanned", "void", "invalid", "wrong_event", "not_in_cache", "ignored",
-        "wrong_list", "not_yet", "closed", "tier_unknown",
+        "wrong_list", "not_yet", "closed", "tier_unknown", "exit", "not_inside",
         "bad_type", "wrong_device", "bad_seq", "seq_gap", "pushed",
     }  # fmt: skip

@@ -1,16 +1,19 @@
 // @ts-check
 /**
  * Double admissions, which admission of a pass came first and how the others relate to it: the
- * mirror of sync/conflicts.py (sync/PROTOCOL.md section 13).
+ * mirror of sync/conflicts.py (sync/PROTOCOL.md section 14).
  *
- * The canonical first is the smallest root admission (one whose door knew of no other) by
- * (scanned_at, device by code point, seq); every other admission is an override (its door knew)
- * or a conflict (it could not). The answer depends only on the scans held, never on their order.
- * All of it is per door list: admissions of one pass on different lists are never compared.
+ * Per door list, a pass's admissions and exits are put in one order and cut into stays at each
+ * exit (./movements.js). Within a stay the first admission let the person in; every other one is
+ * an override (its door had seen another admission of the stay) or a conflict (it could not): two
+ * admissions with no exit between them. An admission after an exit is a re-entry, not listed.
+ * With no exits this is the canonical first, the smallest root admission by (scanned_at, device
+ * by code point, seq). The answer depends only on the scans held, never on their order, and
+ * admissions of one pass on different lists are never compared.
  */
 
-import { covers } from './dots.js';
-import { DEFAULT_LIST, compareStrings, has, scanList, sortedStrings } from './wire.js';
+import { isExit, movementsByList, orderKey, saw, stays } from './movements.js';
+import { DEFAULT_LIST, has, sortedStrings } from './wire.js';
 
 /** @typedef {import('./wire.js').AdmissionRef} AdmissionRef */
 /** @typedef {import('./wire.js').Conflict} Conflict */
@@ -25,46 +28,6 @@ function admissionsOf(state, passId) {
   );
 }
 
-/**
- * The admissions grouped by door list, lists in code-point order of their ids.
- * @param {Scan[]} admissions
- * @returns {Array<[string, Scan[]]>}
- */
-function byList(admissions) {
-  /** @type {Map<string, Scan[]>} */
-  const out = new Map();
-  for (const scan of admissions) {
-    const listId = scanList(scan);
-    const group = out.get(listId);
-    if (group === undefined) out.set(listId, [scan]);
-    else group.push(scan);
-  }
-  return sortedStrings(out.keys()).map((listId) => [listId, /** @type {Scan[]} */ (out.get(listId))]);
-}
-
-/**
- * The canonical order of admissions: (scanned_at, device by code point, seq).
- * @param {Scan} a
- * @param {Scan} b
- */
-function byOrder(a, b) {
-  if (a.scanned_at !== b.scanned_at) return a.scanned_at < b.scanned_at ? -1 : 1;
-  return compareStrings(a.device, b.device) || a.seq - b.seq;
-}
-
-/**
- * True when `scan`'s door had seen `other` when it scanned.
- * @param {Scan} scan
- * @param {Scan} other
- */
-function saw(scan, other) {
-  if (scan.device === other.device) return other.seq < scan.seq;
-  return covers(scan.vector, other.device, other.seq);
-}
-
-/** @param {Scan} scan @param {Scan[]} admissions */
-const sawAny = (scan, admissions) => admissions.some((o) => o !== scan && saw(scan, o));
-
 /** @param {Scan} scan @returns {AdmissionRef} */
 const ref = (scan) => ({
   device: scan.device,
@@ -72,14 +35,6 @@ const ref = (scan) => ({
   scanned_at: scan.scanned_at,
   door: scan.door,
 });
-
-/** @param {Scan[]} admissions @returns {Scan|null} */
-function firstOf(admissions) {
-  if (admissions.length === 0) return null;
-  const roots = admissions.filter((a) => !sawAny(a, admissions));
-  // Honest histories always have a root; fall back to plain order if a buggy client made a cycle.
-  return [...(roots.length > 0 ? roots : admissions)].sort(byOrder)[0];
-}
 
 /**
  * The admission every replica calls first for this pass on this door list, or null.
@@ -89,46 +44,52 @@ function firstOf(admissions) {
  * @returns {AdmissionRef|null}
  */
 export function canonicalFirst(state, passId, { listId = DEFAULT_LIST } = {}) {
-  const first = firstOf(admissionsOf(state, passId).filter((a) => scanList(a) === listId));
-  return first === null ? null : ref(first);
+  const moves = movementsByList(state, passId).get(listId) ?? [];
+  const first = moves.find((move) => !isExit(move));
+  return first === undefined ? null : ref(first);
 }
 
 /**
  * @param {string} passId
  * @param {string} listId
- * @param {Scan[]} admissions
+ * @param {Scan[]} moves
  * @returns {Conflict[]}
  */
-function classifyList(passId, listId, admissions) {
-  const first = firstOf(admissions);
-  if (first === null) return [];
-  return [...admissions]
-    .sort(byOrder)
-    .filter((other) => other !== first)
-    .map((other) => {
+function classifyList(passId, listId, moves) {
+  /** @type {Array<[Scan, Conflict]>} */
+  const out = [];
+  for (const stay of stays(moves)) {
+    const [first, ...others] = stay;
+    for (const other of others) {
+      const knew = stay.some((admission) => admission !== other && saw(other, admission));
       /** @type {Conflict} */
       const entry = {
         pass_id: passId,
         first: ref(first),
         other: ref(other),
-        kind: sawAny(other, admissions) ? 'override' : 'conflict',
+        kind: knew ? 'override' : 'conflict',
       };
       if (listId !== DEFAULT_LIST) entry.list = listId;
-      return entry;
-    });
+      out.push([other, entry]);
+    }
+  }
+  return out.sort(([a], [b]) => orderKey(a, b)).map(([, entry]) => entry);
 }
 
 /**
- * Every admission of the pass after the canonical first of its door list: lists in code-point
- * order of their ids, then by (scanned_at, device, seq); an entry names its `list` unless it is
- * the default list.
+ * Every admission of the pass after the first of its stay, on every door list: lists in
+ * code-point order of their ids, then by the other admission's (scanned_at, device, seq); an
+ * entry names its `list` unless it is the default list.
  * @param {State} state
  * @param {string} passId
  * @returns {Conflict[]}
  */
 export function classify(state, passId) {
-  return byList(admissionsOf(state, passId)).flatMap(([listId, admissions]) =>
-    classifyList(passId, listId, admissions),
+  const byDevice = has(state.admissions, passId) ? state.admissions[passId] : {};
+  // One admission or none: nothing to classify, whatever the exits.
+  if (Object.values(byDevice).reduce((n, seqs) => n + seqs.length, 0) < 2) return [];
+  return [...movementsByList(state, passId)].flatMap(([listId, moves]) =>
+    classifyList(passId, listId, moves),
   );
 }
 
@@ -151,7 +112,7 @@ export function conflicts(state) {
  */
 export function alsoAdmitted(state, passId, { device }) {
   return admissionsOf(state, passId)
-    .sort(byOrder)
+    .sort(orderKey)
     .filter((scan) => scan.device !== device)
     .map(ref);
 }

@@ -52,6 +52,12 @@ export function message(shown) {
         "Validly signed; sold after this scanner's last sync",
       ];
       break;
+    case 'exit':
+      words = ['green', 'Exit', shown.tier];
+      break;
+    case 'not_inside':
+      words = ['amber', 'Not inside', shown.door ? `Went out at ${shown.door}` : null];
+      break;
     case 'void': {
       words = ['red', voidWording(shown.reason).door, null];
       break;

@@ -2,14 +2,15 @@
 /**
  * A replica and how it learns: the mirror of sync/replica.py (sync/PROTOCOL.md sections 7-10).
  *
- * {vector, changes, scans, passes, admissions}: two logs keyed by dot (first copy wins) and two
- * indexes over them, kept up to date in the same call, so merging is idempotent and order-free
- * and a verdict looks a pass up without replaying anything. These functions mutate the state
- * they are given (a 50,000-pass replica is too big to copy per scan).
+ * {vector, changes, scans, passes, admissions, exits?, lists?}: two logs keyed by dot (first copy
+ * wins), indexes over them kept up to date in the same call, and the door lists held, so merging
+ * is idempotent and order-free and a verdict looks a pass up without replaying anything. These
+ * functions mutate the state they are given (a 50,000-pass replica is too big to copy per scan).
  */
 
 import { advance, covers } from './dots.js';
 import {
+  OUT,
   SERVER,
   SyncError,
   changeProblem,
@@ -122,9 +123,13 @@ function storeScan(state, scan) {
   const held = state.scans[device];
   if (has(held, String(seq))) return false;
   held[String(seq)] = clone(scan);
-  if (scan.admitted && passId !== null) {
-    if (!has(state.admissions, passId)) state.admissions[passId] = {};
-    const byDevice = state.admissions[passId];
+  if (passId !== null && (scan.admitted || scan.direction === OUT)) {
+    // An admission whatever its direction (old replicas read `admitted` alone); an exit is a scan
+    // on the way out that let nobody in.
+    if (!scan.admitted && state.exits === undefined) state.exits = {};
+    const index = scan.admitted ? state.admissions : state.exits ?? {};
+    if (!has(index, passId)) index[passId] = {};
+    const byDevice = index[passId];
     if (!has(byDevice, device)) byDevice[device] = [];
     const seqs = byDevice[device];
     let at = seqs.length;

@@ -2,13 +2,14 @@
 /**
  * Scanner verdicts, the one rule for what the door shows: the mirror of sync/verdicts.py
  * (sync/PROTOCOL.md section 12). Order: ignored, invalid, wrong_event, void, wrong_list, not_yet,
- * closed, already_scanned, tier_unknown, not_in_cache, admit. `newScan` turns a shown verdict
- * into the scan record the device stores and uploads; the human words live in ./messages.js.
+ * closed, already_scanned, tier_unknown, not_in_cache, admit; on the way out: ignored, invalid,
+ * wrong_event, not_inside, exit. `newScan` turns a shown verdict into the scan record the device
+ * stores and uploads; the human words live in ./messages.js.
  */
 
-import { canonicalFirst } from './conflicts.js';
 import { doorList } from './lists.js';
-import { DEFAULT_LIST, has, isInt, sortedStrings } from './wire.js';
+import { isExit, movementsByList, stays } from './movements.js';
+import { DEFAULT_LIST, IN, OUT, has, isInt, sortedStrings } from './wire.js';
 
 /** @typedef {import('./wire.js').Recent} Recent */
 /** @typedef {import('./wire.js').Scan} Scan */
@@ -74,14 +75,37 @@ function makeVerdict(code, passId = null, facts = {}) {
 }
 
 /**
- * Decide what the door shows for one scanned code (sync/PROTOCOL.md section 12). `listId` is
- * the door list the device is bound to; list verdicts carry its `list_name`.
- * @param {State} state
- * @param {{token: Token, device: string, now: number, recent: Recent|null,
- *   listId?: string}} options
+ * The verdict on the way out: `exit` with when the stay began, or `not_inside` with the last exit.
+ * @param {string} passId
+ * @param {string|null} tier
+ * @param {Scan[]} moves
  * @returns {Verdict}
  */
-export function verdict(state, { token, device, now, recent, listId = DEFAULT_LIST }) {
+function wayOut(passId, tier, moves) {
+  if (moves.length > 0 && !isExit(moves[moves.length - 1])) {
+    const stayed = stays(moves);
+    const cameIn = stayed[stayed.length - 1][0];
+    return makeVerdict('exit', passId, { tier, at: cameIn.scanned_at, door: cameIn.door });
+  }
+  const wentOut = [...moves].reverse().find(isExit);
+  if (wentOut === undefined) return makeVerdict('not_inside', passId, { tier });
+  return makeVerdict('not_inside', passId, { tier, at: wentOut.scanned_at, door: wentOut.door });
+}
+
+/**
+ * Decide what the door shows for one scanned code (sync/PROTOCOL.md section 12). `listId` is
+ * the door list the device is bound to; list verdicts carry its `list_name`. `direction` is
+ * "in", or "out" on a door scanning people out.
+ * @param {State} state
+ * @param {{token: Token, device: string, now: number, recent: Recent|null,
+ *   listId?: string, direction?: string}} options
+ * @returns {Verdict}
+ */
+export function verdict(
+  state,
+  { token, device, now, recent, listId = DEFAULT_LIST, direction = IN },
+) {
+  if (direction !== IN && direction !== OUT) throw new RangeError('\'direction\' must be "in" or "out"');
   const key = scanKey(token);
   const passId = token.ok === true ? token.pass_id : undefined;
   if (isRepeat(recent, { key, device, now })) {
@@ -94,6 +118,8 @@ export function verdict(state, { token, device, now, recent, listId = DEFAULT_LI
   if (token.event_ok === false) return makeVerdict('wrong_event', passId);
   const status = has(state.passes, passId) ? state.passes[passId] : null;
   const tier = status === null ? null : status.tier;
+  const moves = movementsByList(state, passId).get(listId) ?? [];
+  if (direction === OUT) return wayOut(passId, tier, moves);
   if (status !== null && status.status !== 'valid') {
     // Fail closed: a status this replica does not know is treated as void.
     return makeVerdict('void', passId, { tier, reason: status.reason });
@@ -109,8 +135,10 @@ export function verdict(state, { token, device, now, recent, listId = DEFAULT_LI
   if (rules.until !== null && now >= rules.until) {
     return makeVerdict('closed', passId, { tier, at: rules.until, listName });
   }
-  const first = canonicalFirst(state, passId, { listId });
-  if (first !== null) {
+  const wentIn = stays(moves);
+  if (wentIn.length > 0 && (!isExit(moves[moves.length - 1]) || !rules.reentry)) {
+    // Inside now, or out on a list without re-entry: when the (latest) stay began.
+    const first = wentIn[wentIn.length - 1][0];
     return makeVerdict('already_scanned', passId, { tier, at: first.scanned_at, door: first.door });
   }
   // The signature proves the pass, not its tier: a door admitting some tiers only checks it.
@@ -122,21 +150,32 @@ export function verdict(state, { token, device, now, recent, listId = DEFAULT_LI
 /**
  * The scan record for a shown verdict; store it with applyScan and queue it for push.
  * `admitted` defaults to the verdict's colour; pass true for "admit anyway" after amber.
- * `listId` is the door list the device is bound to, written as `list` unless it is the default.
+ * `listId` is the door list the device is bound to, written as `list` unless it is the default;
+ * `direction` is written only when it is "out", and such a scan is never an admission.
  * @param {State} state
  * @param {{device: string, verdict: Verdict, door: string, scannedAt: number,
- *   admitted?: boolean|null, listId?: string}} options
+ *   admitted?: boolean|null, listId?: string, direction?: string}} options
  * @returns {Scan}
  */
 export function newScan(
   state,
-  { device, verdict: shown, door, scannedAt, admitted = null, listId = DEFAULT_LIST },
+  {
+    device,
+    verdict: shown,
+    door,
+    scannedAt,
+    admitted = null,
+    listId = DEFAULT_LIST,
+    direction = IN,
+  },
 ) {
   if (shown.code === 'ignored') throw new Error('an ignored verdict records no scan');
   if (!isInt(scannedAt)) throw new RangeError("'scanned_at' must be an integer");
   if (typeof listId !== 'string' || listId === '') {
     throw new RangeError("'list_id' must be a non-empty string");
   }
+  if (direction !== IN && direction !== OUT) throw new RangeError('\'direction\' must be "in" or "out"');
+  if (direction === OUT && admitted) throw new RangeError('a scan on the way out admits nobody');
   const held = has(state.scans, device) ? state.scans[device] : {};
   const seq = Object.keys(held).reduce((m, k) => Math.max(m, Number(k)), 0) + 1;
   /** @type {Vector} */
@@ -158,5 +197,6 @@ export function newScan(
     vector,
   };
   if (listId !== DEFAULT_LIST) scan.list = listId;
+  if (direction === OUT) scan.direction = OUT;
   return scan;
 }

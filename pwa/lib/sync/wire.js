@@ -17,6 +17,10 @@ export const SERVER = 'server';
 /** The id of the door list every event has: every tier, any time. A scan without `list` is on it. */
 export const DEFAULT_LIST = 'default';
 
+/** A scan's `direction`: absent (or anything but "out") is the way in. */
+export const IN = 'in';
+export const OUT = 'out';
+
 /** @typedef {Record<string, number>} Vector origin -> highest gap-free seq held (missing = 0) */
 
 /**
@@ -27,10 +31,11 @@ export const DEFAULT_LIST = 'default';
 
 /**
  * One scan on one device; `scanned_at` is corrected time. `list` is the door list the device was
- * bound to (absent or null: the default list). Unknown extra fields are kept.
+ * bound to (absent or null: the default list); `direction` is "out" on a door scanning people out
+ * (absent on the way in). Unknown extra fields are kept.
  * @typedef {{device: string, seq: number, pass_id: string|null, scanned_at: number,
  *   verdict: string, admitted: boolean, door: string, vector: Vector, list?: string|null,
- *   [extra: string]: unknown}} Scan
+ *   direction?: string|null, [extra: string]: unknown}} Scan
  */
 
 /**
@@ -57,6 +62,7 @@ export const DEFAULT_LIST = 'default';
  *   scans: Record<string, Record<string, Scan>>,
  *   passes: Record<string, PassStatus>,
  *   admissions: Record<string, Record<string, number[]>>,
+ *   exits?: Record<string, Record<string, number[]>>,
  *   lists?: Record<string, DoorList>}} State
  */
 
@@ -74,6 +80,17 @@ export const DEFAULT_LIST = 'default';
  */
 
 /** @typedef {{device: string, seq: number, scanned_at: number, door: string}} AdmissionRef */
+
+/**
+ * One admission or exit of a pass: which door, when, and which way ("in" or "out").
+ * @typedef {{device: string, seq: number, scanned_at: number, door: string,
+ *   direction: string}} MovementRef
+ */
+
+/**
+ * How many passes of one tier (null: not cached) are inside on one door list.
+ * @typedef {{list: string, tier: string|null, inside: number}} InsideCount
+ */
 
 /**
  * `list` names the door list, absent for the default list.
@@ -200,6 +217,9 @@ export function scanProblem(scan) {
   if (typeof s.door !== 'string') return "'door' must be a string";
   if (!isVector(s.vector)) return "'vector' must map origins to integers >= 0";
   if (!strOrNull(s.list)) return "'list' must be a non-empty string or null";
+  if (s.direction !== undefined && s.direction !== null && typeof s.direction !== 'string') {
+    return "'direction' must be a string or null";
+  }
   return null;
 }
 
