@@ -14,7 +14,7 @@ from litestar.exceptions import HTTPException, NotAuthorizedException
 from litestar.handlers.base import BaseRouteHandler
 from litestar.params import JSONBody
 
-from api.checkin import guests, services, sync_service, wire
+from api.checkin import door_lists, guests, services, sync_service, wire
 from api.db import ScannerDevice, utcnow
 from api.web import ratelimit
 from api.web.deps import DB
@@ -41,6 +41,8 @@ class PairResponse(msgspec.Struct):
     event_name: str
     door: str
     may_search: bool = False
+    list: str = "default"
+    """The door list this phone applies (sync/PROTOCOL.md section 18)."""
     """This phone may download the guest list (`GET /guests`): a "scan and search" link."""
 
 
@@ -103,6 +105,7 @@ class ScannerController(Controller):
             event_name=paired.event.name,
             door=paired.device.name,
             may_search=paired.device.may_search,
+            list=door_lists.wire_list_id(paired.device.door_list_id),
         )
 
     @get(
@@ -185,12 +188,16 @@ class ScannerController(Controller):
         changes, scans, more = await sync_service.pull(
             db, device=device, vector=data.vector, limit=data.limit
         )
+        lists: list[dict[str, Any]] | msgspec.UnsetType = msgspec.UNSET
+        if data.lists_after is not None:
+            lists = await door_lists.records(db, event_id=device.event_id, after=data.lists_after)
         await db.commit()
         return wire.PullResponse(
             changes=[msgspec.convert(c, wire.WirePassChange) for c in changes],
             scans=scans,
             more=more,
             server_time=_now(),
+            lists=lists,
         )
 
     @get(

@@ -18,7 +18,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import audit
-from api.db import Event, ScannerDevice, ScannerPairing, utcnow
+from api.db import DoorList, Event, ScannerDevice, ScannerPairing, utcnow
 
 PAIRING_TTL = timedelta(days=7)
 MAX_USES = 50
@@ -71,11 +71,16 @@ async def create_pairing(
     actor: str = "system",
     ttl: timedelta = PAIRING_TTL,
     may_search: bool = False,
+    door_list_id: uuid.UUID | None = None,
 ) -> Pairing:
     """A new link pairing up to `uses` phones (1..MAX_USES), audited as made by `actor`;
     with `may_search` ("scan and search") its phones may download guest names."""
     if not 1 <= uses <= MAX_USES:
         raise ValueError(f"A pairing link pairs 1 to {MAX_USES} phones, not {uses}.")
+    if door_list_id is not None:
+        door_list = await session.get(DoorList, door_list_id)
+        if door_list is None or door_list.event_id != event_id:
+            raise ValueError("This door list is not one of this event's.")
     code = secrets.token_urlsafe(32)
     pairing = ScannerPairing(
         event_id=event_id,
@@ -85,6 +90,7 @@ async def create_pairing(
         max_uses=uses,
         uses_left=uses,
         may_search=may_search,
+        door_list_id=door_list_id,
     )
     session.add(pairing)
     await session.flush()
@@ -100,6 +106,7 @@ async def create_pairing(
             "event_id": str(event_id),
             "uses": uses,
             "may_search": may_search,
+            "door_list_id": None if door_list_id is None else str(door_list_id),
         },
     )
     return Pairing(code=code, door=door)
@@ -129,13 +136,14 @@ async def pair_device(session: AsyncSession, *, code: str, name: str) -> PairedD
                 ScannerPairing.event_id,
                 ScannerPairing.door,
                 ScannerPairing.may_search,
+                ScannerPairing.door_list_id,
             )
             .execution_options(synchronize_session=False)
         )
     ).one_or_none()
     if taken is None:
         raise PairingError(await _refusal(session, code))
-    pairing_id, event_id, door, may_search = taken
+    pairing_id, event_id, door, may_search, door_list_id = taken
     token = secrets.token_urlsafe(32)
     device = ScannerDevice(
         event_id=event_id,
@@ -143,6 +151,7 @@ async def pair_device(session: AsyncSession, *, code: str, name: str) -> PairedD
         token_hash=digest(token),
         pairing_id=pairing_id,
         may_search=may_search,
+        door_list_id=door_list_id,
     )
     session.add(device)
     await session.flush()

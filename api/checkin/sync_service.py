@@ -32,7 +32,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import sync
-from api.checkin import storable, wire
+from api.checkin import door_lists, storable, wire
 from api.db import Event, EventKey, Scan, ScannerDevice, TicketTier, utcnow, uuid7
 from api.passes.tokens import parse_pass_key_text, pass_key_text
 
@@ -89,7 +89,9 @@ async def bootstrap(
     """The device's snapshot: the answer with an empty `passes.data`, and the packed passes.
     The JSON endpoint sends the pack in base64 inside the answer; the binary one after it
     (`wire.frame_bootstrap`)."""
-    device_info = wire.DeviceInfo(id=device.id, door=device.name)
+    device_info = wire.DeviceInfo(
+        id=device.id, door=device.name, list=door_lists.wire_list_id(device.door_list_id)
+    )
     event_id = device.event_id
     # A fresh REPEATABLE READ transaction: the pass list and the change counter are one snapshot.
     await session.rollback()
@@ -119,6 +121,7 @@ async def bootstrap(
         passes=wire.PassPack(count=count, data=""),
         vector={sync.SERVER: event.change_seq},
         server_time=millis(utcnow()),
+        lists=await door_lists.records(session, event_id=event.id),
     )
     return answer, bytes(pack)
 

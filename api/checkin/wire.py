@@ -42,6 +42,8 @@ class EventInfo(msgspec.Struct):
 class DeviceInfo(msgspec.Struct):
     id: uuid.UUID
     door: str
+    list: str = "default"
+    """The door list this phone applies (`list_id` of a record in `Bootstrap.lists`)."""
 
 
 class PublicKey(msgspec.Struct):
@@ -72,6 +74,8 @@ class Bootstrap(msgspec.Struct):
     vector: Vector
     """The snapshot's knowledge: `{"server": n}`; scans come by pull."""
     server_time: Millis
+    lists: list[dict[str, Any]] = msgspec.field(default_factory=list)
+    """Every door list record of the event (sync/PROTOCOL.md section 18)."""
 
 
 BOOTSTRAP_MAGIC = b"PXB1"
@@ -139,6 +143,12 @@ class PushResponse(msgspec.Struct):
 class PullRequest(msgspec.Struct, forbid_unknown_fields=False):
     vector: Vector
     limit: Annotated[int, msgspec.Meta(ge=1, le=5000)] = 2000
+    # The schema generator drops the bounds of an optional integer: restated for the schema.
+    lists_after: Annotated[
+        Annotated[int, msgspec.Meta(ge=0, le=2**53)] | None,
+        msgspec.Meta(extra_json_schema={"extra": {"minimum": 0, "maximum": 2**53}}),
+    ] = None
+    """The highest door list change this phone holds; asks for `lists` in the answer."""
 
 
 class PullResponse(msgspec.Struct):
@@ -148,6 +158,8 @@ class PullResponse(msgspec.Struct):
     more: bool
     """True when `limit` cut the answer short: pull again with the merged vector."""
     server_time: Millis
+    lists: list[dict[str, Any]] | msgspec.UnsetType = msgspec.UNSET
+    """Door lists changed after the request's `lists_after`; absent when it named none."""
 
 
 class AdmissionWire(msgspec.Struct):

@@ -1,7 +1,7 @@
 """The data model: one module per area, all sharing `Base.metadata` (what Alembic compares)."""
 
 from api.db.base import Base, utcnow, uuid7
-from api.db.checkin import Scan, ScannerDevice, ScannerPairing
+from api.db.checkin import DoorList, Scan, ScannerDevice, ScannerPairing
 from api.db.events import Event, EventKey, TicketTier
 from api.db.orders import (
     HoldAllowance,
@@ -26,6 +26,7 @@ from api.db.system import (
 __all__ = [
     "AuditEntry",
     "Base",
+    "DoorList",
     "Event",
     "EventKey",
     "HoldAllowance",

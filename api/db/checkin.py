@@ -21,14 +21,43 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    Uuid,
     func,
 )
 from sqlalchemy import false as sa_false
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from api.db.base import Base, CreatedAt, UUIDPrimaryKey
 from api.db.events import Event
+
+
+class DoorList(UUIDPrimaryKey, CreatedAt, Base):
+    """Which passes a door admits, and when ("VIP deck: VIP only, from 7 PM").
+
+    Phones bound to it receive it as a list record (sync/PROTOCOL.md section 18) whose
+    `list_id` is this row's id; `seq` is the number of its latest change from the event's
+    `list_seq`. Phones bound to no list are on the default list: every tier, any time.
+    """
+
+    __tablename__ = "door_list"
+    __table_args__ = (
+        UniqueConstraint("event_id", "name"),
+        CheckConstraint("closes_at IS NULL OR opens_at IS NULL OR closes_at > opens_at",
+                        name="closes_after_opening"),
+    )  # fmt: skip
+
+    event_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("event.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(80))
+    tier_ids: Mapped[list[uuid.UUID] | None] = mapped_column(ARRAY(Uuid))
+    """The tiers it admits; NULL: every tier."""
+    opens_at: Mapped[datetime | None]
+    closes_at: Mapped[datetime | None]
+    reentry: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
+    """A pass scanned out may come back in."""
+    seq: Mapped[int] = mapped_column(BigInteger)
 
 
 class ScannerPairing(UUIDPrimaryKey, CreatedAt, Base):
@@ -56,6 +85,10 @@ class ScannerPairing(UUIDPrimaryKey, CreatedAt, Base):
     """Phones it may still pair, taken by one conditional UPDATE per pairing (race-safe)."""
     may_search: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
     """"Scan and search": the phones it pairs may download guest names (else "scan only")."""
+    door_list_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("door_list.id", ondelete="SET NULL")
+    )
+    """The door list its phones are bound to; NULL: the default list."""
 
 
 class ScannerDevice(UUIDPrimaryKey, CreatedAt, Base):
@@ -79,6 +112,10 @@ class ScannerDevice(UUIDPrimaryKey, CreatedAt, Base):
     clock_offset_ms: Mapped[int | None] = mapped_column(BigInteger)
     may_search: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
     """Copied from its pairing link: this phone may download guest names to search them."""
+    door_list_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("door_list.id", ondelete="SET NULL")
+    )
+    """The door list this phone applies (from its pairing link); NULL: the default list."""
 
     event: Mapped[Event] = relationship()
 

@@ -50,6 +50,9 @@ class Event(UUIDPrimaryKey, CreatedAt, Base):
     published: Mapped[bool] = mapped_column(default=False, server_default="false")
     change_seq: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     """Last sequence number of the server origin's pass changes for this event (see sync/)."""
+    list_seq: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    """Last number of the event's door list changes, a counter apart from `change_seq`
+    (sync/PROTOCOL.md section 18.2)."""
 
     organizer: Mapped[Organizer] = relationship()
     tiers: Mapped[list[TicketTier]] = relationship(
