@@ -27,14 +27,27 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Select, Text, cast, func, literal, select, text
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Select,
+    Text,
+    and_,
+    cast,
+    func,
+    literal,
+    or_,
+    select,
+    text,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import sync
 from api.checkin import door_lists, storable, wire
-from api.db import Event, EventKey, Scan, ScannerDevice, TicketTier, utcnow, uuid7
+from api.db import Event, EventKey, Pass, Scan, ScannerDevice, TicketTier, utcnow, uuid7
 from api.passes.tokens import parse_pass_key_text, pass_key_text
+from sync.movements import movements_by_list
 
 _KNOWN_SCAN_FIELDS = {
     "device", "seq", "pass_id", "scanned_at", "verdict", "admitted", "door", "vector", "code"
@@ -305,25 +318,38 @@ async def pull(
     return changes, scans, len(rows) > budget
 
 
-def _admitted_passes(event_id: uuid.UUID, *, twice: bool) -> Select[bytes | None]:
-    """The pass keys of the event admitted once (`twice=False`) or more than once."""
-    admissions = func.count()
-    return (
-        select(Scan.pass_key)
-        .where(Scan.event_id == event_id, Scan.admitted, Scan.pass_key.is_not(None))
-        .group_by(Scan.pass_key)
-        .having(admissions > 1 if twice else admissions == 1)
+_EXIT = Scan.extra["direction"].astext == sync.OUT
+_LIST = func.coalesce(Scan.extra["list"].astext, sync.DEFAULT_LIST)
+
+
+def _movement(event_id: uuid.UUID) -> ColumnElement[bool]:
+    """Scans of the event that move a pass: admissions, and exits (`sync.movements`)."""
+    return and_(
+        Scan.event_id == event_id,
+        Scan.pass_key.is_not(None),
+        or_(Scan.admitted, and_(_EXIT, Scan.admitted.is_(False))),
     )
 
 
-async def _double_admissions(session: AsyncSession, event_id: uuid.UUID) -> sync.State:
-    """A sync state holding only the admissions of passes admitted twice or more."""
+def _simple_passes(event_id: uuid.UUID, *, simple: bool) -> Select[bytes | None]:
+    """The pass keys of the event with one admission and no exit (`simple`), or with more
+    movements: only the second kind needs the protocol's order to be counted."""
+    moves = func.count()
+    exits = func.count().filter(_EXIT)
+    query = select(Scan.pass_key).where(_movement(event_id)).group_by(Scan.pass_key)
+    if simple:
+        return query.having(and_(moves == 1, exits == 0))
+    return query.having(or_(moves > 1, exits > 0))
+
+
+async def _moved_more_than_once(session: AsyncSession, event_id: uuid.UUID) -> sync.State:
+    """A sync state holding the admissions and exits of every pass that has more than one
+    movement, or an exit: the passes whose double admissions, first door and whereabouts need
+    the protocol's order (sync/PROTOCOL.md sections 14 and 19)."""
     rows = (
         await session.scalars(
             select(Scan).where(
-                Scan.event_id == event_id,
-                Scan.admitted,
-                Scan.pass_key.in_(_admitted_passes(event_id, twice=True)),
+                _movement(event_id), Scan.pass_key.in_(_simple_passes(event_id, simple=False))
             )
         )
     ).all()
@@ -334,26 +360,79 @@ async def _double_admissions(session: AsyncSession, event_id: uuid.UUID) -> sync
 
 async def conflicts(session: AsyncSession, *, event_id: uuid.UUID) -> list[sync.Conflict]:
     """Every double admission of the event, classified by `sync.conflicts`."""
-    return sync.conflicts(await _double_admissions(session, event_id))
+    return sync.conflicts(await _moved_more_than_once(session, event_id))
+
+
+def _lists_of(state: sync.State, pass_id: str) -> list[str]:
+    """The door lists the pass moved on."""
+    return list(movements_by_list(state, pass_id))
 
 
 async def first_doors(session: AsyncSession, *, event_id: uuid.UUID) -> dict[str, int]:
-    """Door name -> passes it admitted first. A pass admitted once counts at that door (in SQL:
-    there is nothing to rank); one admitted more often at the door of `sync.canonical_first`,
-    the admission the conflicts page and every phone call first (PROTOCOL.md section 14.3)."""
+    """Door name -> passes it admitted first, on each door list. A pass admitted once counts at
+    that door (in SQL: there is nothing to rank); one moved more often at the door of
+    `sync.canonical_first` on each list, the admission the conflicts page and every phone call
+    first (PROTOCOL.md section 14.3)."""
     once = await session.execute(
         select(Scan.door, func.count())
         .where(
-            Scan.event_id == event_id,
+            _movement(event_id),
             Scan.admitted,
-            Scan.pass_key.in_(_admitted_passes(event_id, twice=False)),
+            Scan.pass_key.in_(_simple_passes(event_id, simple=True)),
         )
         .group_by(Scan.door)
     )
     counts = Counter({door: int(n) for door, n in once.all()})
-    state = await _double_admissions(session, event_id)
-    for pass_id in state["admissions"]:
-        first = sync.canonical_first(state, pass_id)
-        if first is not None:
-            counts[first["door"]] += 1
+    state = await _moved_more_than_once(session, event_id)
+    for pass_id in _moved(state):
+        for list_id in _lists_of(state, pass_id):
+            first = sync.canonical_first(state, pass_id, list_id=list_id)
+            if first is not None:
+                counts[first["door"]] += 1
+    return dict(counts)
+
+
+def _moved(state: sync.State) -> set[str]:
+    return {*state["admissions"], *state.get("exits", {})}
+
+
+async def inside_now(session: AsyncSession, *, event_id: uuid.UUID) -> dict[tuple[str, str], int]:
+    """(door list id, tier name) -> passes inside now, by the protocol's rule
+    (`sync.is_inside`): a pass admitted once and never scanned out is inside in SQL; the
+    others are put in the protocol's order first."""
+    tier = select(TicketTier.name).where(TicketTier.id == Pass.tier_id).scalar_subquery()
+    simple = await session.execute(
+        select(_LIST, tier, func.count())
+        .select_from(Scan)
+        .join(Pass, and_(Pass.event_id == Scan.event_id, Pass.pass_key == Scan.pass_key))
+        .where(
+            _movement(event_id),
+            Scan.admitted,
+            Scan.pass_key.in_(_simple_passes(event_id, simple=True)),
+        )
+        .group_by(_LIST, tier)
+    )
+    counts: Counter[tuple[str, str]] = Counter(
+        {(list_id, name): int(n) for list_id, name, n in simple.all()}
+    )
+    state = await _moved_more_than_once(session, event_id)
+    moved = sorted(_moved(state))
+    if moved:
+        tiers = dict(
+            (
+                await session.execute(
+                    select(Pass.pass_key, TicketTier.name)
+                    .join(TicketTier, TicketTier.id == Pass.tier_id)
+                    .where(
+                        Pass.event_id == event_id,
+                        Pass.pass_key.in_([parse_pass_key_text(p) for p in moved]),
+                    )
+                )
+            ).all()
+        )
+        for pass_id in moved:
+            name = tiers.get(parse_pass_key_text(pass_id) or b"", "")
+            for list_id in _lists_of(state, pass_id):
+                if sync.is_inside(state, pass_id, list_id=list_id):
+                    counts[(list_id, name)] += 1
     return dict(counts)
