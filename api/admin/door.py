@@ -18,8 +18,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import audit
-from api.admin.access import Viewer, Who
+from api.admin.access import Who
 from api.admin.csvfile import BOM, csv_download, encode
+from api.admin.deps import ThisEvent
 from api.checkin import services as pairings
 from api.checkin.services import create_pairing, pairing_link
 from api.checkin.sync_service import conflicts as find_conflicts
@@ -36,21 +37,13 @@ SCAN_COLUMNS = [
 ]  # fmt: skip
 
 
-async def event_for(db: AsyncSession, who: Viewer, event_id: uuid.UUID) -> Event:
-    event = await db.get(Event, event_id)
-    if event is None or not who.may_see(event.organizer_id):
-        raise NotFoundException(detail="No such event.")
-    return event
-
-
 class DoorPages(Controller):
     """Door pages of one event: devices and pairing, double admissions, the scans CSV."""
 
     path = "/events/{event_id:uuid}"
 
     @get("/devices")
-    async def devices(self, db: DB, who: Who, event_id: FromPath[uuid.UUID]) -> Template:
-        event = await event_for(db, who, event_id)
+    async def devices(self, db: DB, event: ThisEvent) -> Template:
         return await _devices_page(db, event, link=None)
 
     @post("/devices/pairing", status_code=200)
@@ -59,10 +52,9 @@ class DoorPages(Controller):
         db: DB,
         who: Who,
         settings: AppSettings,
-        event_id: FromPath[uuid.UUID],
+        event: ThisEvent,
         data: URLEncodedBody[dict[str, str]],
     ) -> Template:
-        event = await event_for(db, who, event_id)
         door = (data.get("door") or "Door").strip()[:80] or "Door"
         uses = _uses(data.get("uses"))
         pairing = await create_pairing(db, event_id=event.id, door=door, uses=uses, actor=who.who)
@@ -75,10 +67,9 @@ class DoorPages(Controller):
         self,
         db: DB,
         who: Who,
-        event_id: FromPath[uuid.UUID],
+        event: ThisEvent,
         pairing_id: FromPath[uuid.UUID],
     ) -> Redirect:
-        event = await event_for(db, who, event_id)
         found = await pairings.revoke_pairing(db, event=event, pairing_id=pairing_id, actor=who.who)
         if found is None:
             raise NotFoundException(detail="No such pairing link.")
@@ -90,10 +81,9 @@ class DoorPages(Controller):
         self,
         db: DB,
         who: Who,
-        event_id: FromPath[uuid.UUID],
+        event: ThisEvent,
         device_id: FromPath[uuid.UUID],
     ) -> Redirect:
-        event = await event_for(db, who, event_id)
         found = await pairings.revoke_device(db, event=event, device_id=device_id, actor=who.who)
         if found is None:
             raise NotFoundException(detail="No such device.")
@@ -101,8 +91,7 @@ class DoorPages(Controller):
         return Redirect(path=f"/admin/events/{event.id}/devices", status_code=303)
 
     @get("/conflicts")
-    async def conflicts(self, db: DB, who: Who, event_id: FromPath[uuid.UUID]) -> Template:
-        event = await event_for(db, who, event_id)
+    async def conflicts(self, db: DB, event: ThisEvent) -> Template:
         found = await find_conflicts(db, event_id=event.id)
         rows = [
             {
@@ -123,9 +112,8 @@ class DoorPages(Controller):
 
     @get("/scans.csv")
     async def scans_csv(
-        self, request: Request[Any, Any, Any], db: DB, who: Who, event_id: FromPath[uuid.UUID]
+        self, request: Request[Any, Any, Any], db: DB, who: Who, event: ThisEvent
     ) -> Stream:
-        event = await event_for(db, who, event_id)
         flagged = {
             (c["other"]["device"], c["other"]["seq"]): c["kind"]
             for c in await find_conflicts(db, event_id=event.id)

@@ -21,8 +21,7 @@ from typing import Annotated, Any
 from litestar import Controller, get, post
 from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
-from litestar.exceptions import NotFoundException, PermissionDeniedException
-from litestar.params import Body, FromPath, URLEncodedBody
+from litestar.params import Body, URLEncodedBody
 from litestar.response import Redirect, Template
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -30,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import audit
 from api.admin.access import Viewer, Who, money_handlers, sales_organizers
+from api.admin.deps import ThisEvent, ThisTier
 from api.admin.event_forms import (
     EventFields,
     FormRefused,
@@ -50,26 +50,6 @@ from api.web.deps import DB, AppSettings
 Form = URLEncodedBody[dict[str, str]]
 ImageForm = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]
 NO_STORE = {"Cache-Control": "no-store"}
-
-
-async def _managed_event(
-    db: AsyncSession, who: Viewer, event_id: uuid.UUID, *, lock: bool = False
-) -> Event:
-    event = await db.get(Event, event_id, with_for_update=lock)
-    if event is None or not who.may_see(event.organizer_id):
-        raise NotFoundException(detail="No such event.")
-    if not who.may_handle_money(event.organizer_id):
-        raise PermissionDeniedException(detail="Only owners and managers can change events.")
-    return event
-
-
-async def _managed_tier(
-    db: AsyncSession, event: Event, tier_id: uuid.UUID, *, lock: bool = False
-) -> TicketTier:
-    tier = await db.get(TicketTier, tier_id, with_for_update=lock)
-    if tier is None or tier.event_id != event.id:
-        raise NotFoundException(detail="No such tier.")
-    return tier
 
 
 def _event_form(event: Event) -> dict[str, str]:
@@ -176,15 +156,13 @@ class EventAdmin(Controller):
         return Redirect(path=f"/admin/events/{event.id}", status_code=303)
 
     @get("/{event_id:uuid}")
-    async def edit_event(self, db: DB, who: Who, event_id: FromPath[uuid.UUID]) -> Template:
-        event = await _managed_event(db, who, event_id)
+    async def edit_event(self, db: DB, who: Who, event: ThisEvent) -> Template:
         return await _edit_page(db, event, _event_form(event), [])
 
     @post("/{event_id:uuid}", status_code=303)
     async def save_event(
-        self, db: DB, who: Who, event_id: FromPath[uuid.UUID], data: Form
+        self, db: DB, who: Who, event: ThisEvent, data: Form
     ) -> Template | Redirect:
-        event = await _managed_event(db, who, event_id)
         try:
             fields = read_event(data)
             if await _slug_taken(db, fields.slug, other_than=event.id):
@@ -192,18 +170,18 @@ class EventAdmin(Controller):
             _apply_event(event, fields)
             await _flush_slug(db, fields.slug)
         except FormRefused as exc:
-            event = await _managed_event(db, who, event_id)
+            await db.refresh(event)  # the failed save's changes are undone
             return await _edit_page(db, event, data, exc.messages)
         await db.commit()
         return Redirect(path=f"/admin/events/{event.id}?saved=1", status_code=303)
 
     @post("/{event_id:uuid}/publish", status_code=303)
-    async def publish(self, db: DB, who: Who, event_id: FromPath[uuid.UUID]) -> Redirect:
-        return await _set_published(db, who, event_id, published=True)
+    async def publish(self, db: DB, who: Who, event: ThisEvent) -> Redirect:
+        return await _set_published(db, who, event, published=True)
 
     @post("/{event_id:uuid}/unpublish", status_code=303)
-    async def unpublish(self, db: DB, who: Who, event_id: FromPath[uuid.UUID]) -> Redirect:
-        return await _set_published(db, who, event_id, published=False)
+    async def unpublish(self, db: DB, who: Who, event: ThisEvent) -> Redirect:
+        return await _set_published(db, who, event, published=False)
 
     @post("/{event_id:uuid}/image", status_code=303, request_max_body_size=MAX_BYTES + 64 * 1024)
     async def upload_image(
@@ -211,10 +189,9 @@ class EventAdmin(Controller):
         db: DB,
         who: Who,
         settings: AppSettings,
-        event_id: FromPath[uuid.UUID],
+        event: ThisEvent,
         data: ImageForm,
     ) -> Template | Redirect:
-        event = await _managed_event(db, who, event_id)
         upload = data.get("image")
         try:
             if not isinstance(upload, UploadFile):
@@ -233,9 +210,8 @@ class EventAdmin(Controller):
         db: DB,
         who: Who,
         settings: AppSettings,
-        event_id: FromPath[uuid.UUID],
+        event: ThisEvent,
     ) -> Template:
-        event = await _managed_event(db, who, event_id)
         form = {"currency": settings.platform_currency, "max_per_order": "10", "price": "0"}
         return _tier_page(event, None, form, [])
 
@@ -245,10 +221,9 @@ class EventAdmin(Controller):
         db: DB,
         who: Who,
         settings: AppSettings,
-        event_id: FromPath[uuid.UUID],
+        event: ThisEvent,
         data: Form,
     ) -> Template | Redirect:
-        event = await _managed_event(db, who, event_id)
         try:
             fields = read_tier(data, zone=event.timezone)
             _tier_rules(fields, settings=settings, tier=None)
@@ -272,11 +247,9 @@ class EventAdmin(Controller):
         self,
         db: DB,
         who: Who,
-        event_id: FromPath[uuid.UUID],
-        tier_id: FromPath[uuid.UUID],
+        event: ThisEvent,
+        tier: ThisTier,
     ) -> Template:
-        event = await _managed_event(db, who, event_id)
-        tier = await _managed_tier(db, event, tier_id)
         return _tier_page(event, tier, _tier_form(tier, event.timezone), [])
 
     @post("/{event_id:uuid}/tiers/{tier_id:uuid}", status_code=303)
@@ -285,12 +258,11 @@ class EventAdmin(Controller):
         db: DB,
         who: Who,
         settings: AppSettings,
-        event_id: FromPath[uuid.UUID],
-        tier_id: FromPath[uuid.UUID],
+        event: ThisEvent,
+        tier: ThisTier,
         data: Form,
     ) -> Template | Redirect:
-        event = await _managed_event(db, who, event_id)
-        tier = await _managed_tier(db, event, tier_id, lock=True)
+        await db.refresh(tier, with_for_update=True)  # a checkout waits until this is saved
         try:
             fields = read_tier(data, zone=event.timezone)
             _tier_rules(fields, settings=settings, tier=tier)
@@ -329,9 +301,9 @@ async def _name_free(
 
 
 async def _set_published(
-    db: AsyncSession, who: Viewer, event_id: uuid.UUID, *, published: bool
+    db: AsyncSession, who: Viewer, event: Event, *, published: bool
 ) -> Redirect:
-    event = await _managed_event(db, who, event_id, lock=True)
+    await db.refresh(event, with_for_update=True)
     if event.published != published:
         event.published = published
         _audit(db, who, event, "event.published" if published else "event.unpublished",

@@ -22,13 +22,12 @@ from typing import Any
 
 import msgspec
 from litestar import Controller, Request, get
-from litestar.params import FromPath
 from litestar.response import ServerSentEvent, ServerSentEventMessage, Template
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.admin.access import Who
-from api.admin.door import event_for
+from api.admin.deps import ThisEvent
 from api.checkin.sync_service import first_doors
 from api.db import Event, Pass, PassStatus, Scan, ScannerDevice, TicketTier, utcnow
 from api.db.listen import Listener
@@ -202,8 +201,7 @@ class LiveDoor(Controller):
     path = "/events/{event_id:uuid}"
 
     @get("/door")
-    async def page(self, db: DB, who: Who, event_id: FromPath[uuid.UUID]) -> Template:
-        event = await event_for(db, who, event_id)
+    async def page(self, db: DB, who: Who, event: ThisEvent) -> Template:
         figures = await live_figures(db, event)
         return Template(
             template_name="admin/door_live.html",
@@ -212,15 +210,11 @@ class LiveDoor(Controller):
         )
 
     @get("/door.json")
-    async def figures(self, db: DB, who: Who, event_id: FromPath[uuid.UUID]) -> LiveFigures:
-        event = await event_for(db, who, event_id)
+    async def figures(self, db: DB, event: ThisEvent) -> LiveFigures:
         return await live_figures(db, event)
 
     @get("/door/stream")
-    async def stream(
-        self, request: Request[Any, Any, Any], db: DB, who: Who, event_id: FromPath[uuid.UUID]
-    ) -> ServerSentEvent:
-        event = await event_for(db, who, event_id)
+    async def stream(self, request: Request[Any, Any, Any], event: ThisEvent) -> ServerSentEvent:
         pokes: DoorPokes = request.app.state.door_pokes
         return ServerSentEvent(
             pokes.pokes(event.id),

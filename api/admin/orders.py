@@ -11,8 +11,7 @@ them is a 403.
 from __future__ import annotations
 
 from litestar import Controller, get, post
-from litestar.exceptions import NotFoundException
-from litestar.params import FromPath, FromQuery, URLEncodedBody
+from litestar.params import FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,23 +19,13 @@ from sqlalchemy.orm import selectinload
 
 from api import audit
 from api.admin.access import Viewer, Who, sales_organizers
+from api.admin.deps import ThisOrder
 from api.admin.refunds import VOIDED, RefundRefused, request_refund, void_passes
 from api.db import AuditEntry, Event, Order, OutboxMessage, PassStatus, Refund
 from api.mail.outbox import NothingToSend, queue_resend
 from api.passes.services import order_passes
 from api.passes.tokens import pass_key_text
 from api.web.deps import DB, Gateway
-
-
-async def _order(db: AsyncSession, who: Viewer, public_id: str) -> Order:
-    """The order, if this viewer handles its money (owners, managers, the operator): door leads
-    and other organizers' staff get a 404, for every page and action on it."""
-    order = await db.scalar(
-        select(Order).where(Order.public_id == public_id).options(selectinload(Order.event))
-    )
-    if order is None or not who.may_handle_money(order.event.organizer_id):
-        raise NotFoundException(detail="No such order.")  # door leads see no orders
-    return order
 
 
 def _ticked_and_reason(data: dict[str, str | list[str]]) -> tuple[list[str], str]:
@@ -49,8 +38,8 @@ def _ticked_and_reason(data: dict[str, str | list[str]]) -> tuple[list[str], str
     )
 
 
-async def _detail_page(db: AsyncSession, who: Viewer, public_id: str, *, note: str) -> Template:
-    order = await _order(db, who, public_id)
+async def _detail_page(db: AsyncSession, who: Viewer, order: Order, *, note: str) -> Template:
+    await db.refresh(order)  # as it stands now, after whatever the page's button did
     passes = await order_passes(db, order_id=order.id)
     emails = list(
         await db.scalars(
@@ -130,8 +119,8 @@ class OrderPages(Controller):
         return Template(template_name="admin/orders.html", context={"orders": orders, "q": term})
 
     @get("/{public_id:str}")
-    async def detail(self, db: DB, who: Who, public_id: FromPath[str]) -> Template:
-        return await _detail_page(db, who, public_id, note="")
+    async def detail(self, db: DB, who: Who, order: ThisOrder) -> Template:
+        return await _detail_page(db, who, order, note="")
 
     @post("/{public_id:str}/refund", status_code=200)
     async def refund(
@@ -139,15 +128,14 @@ class OrderPages(Controller):
         db: DB,
         who: Who,
         gateway: Gateway,
-        public_id: FromPath[str],
+        order: ThisOrder,
         data: URLEncodedBody[dict[str, str | list[str]]],
     ) -> Template:
         """The whole order, or (with `pass` fields, the ticked boxes) only those passes."""
-        order = await _order(db, who, public_id)
         chosen, reason = _ticked_and_reason(data)
         partial = data.get("scope") == "passes"
         if partial and not chosen:
-            return await _detail_page(db, who, public_id, note="Tick the passes to refund.")
+            return await _detail_page(db, who, order, note="Tick the passes to refund.")
         try:
             started = await request_refund(
                 db, gateway, order=order, amount=None, passes=chosen if partial else [],
@@ -156,18 +144,17 @@ class OrderPages(Controller):
             note = started.detail
         except RefundRefused as exc:
             note = exc.message
-        return await _detail_page(db, who, public_id, note=note)
+        return await _detail_page(db, who, order, note=note)
 
     @post("/{public_id:str}/void", status_code=200)
     async def void(
         self,
         db: DB,
         who: Who,
-        public_id: FromPath[str],
+        order: ThisOrder,
         data: URLEncodedBody[dict[str, str | list[str]]],
     ) -> Template:
         """Void the ticked passes without refunding anything; a reason is required."""
-        order = await _order(db, who, public_id)
         chosen, reason = _ticked_and_reason(data)
         try:
             note = await void_passes(
@@ -177,11 +164,11 @@ class OrderPages(Controller):
         except RefundRefused as exc:
             await db.rollback()
             note = exc.message
-        return await _detail_page(db, who, public_id, note=note)
+        return await _detail_page(db, who, order, note=note)
 
     @post("/{public_id:str}/resend", status_code=303)
-    async def resend(self, db: DB, who: Who, public_id: FromPath[str]) -> Redirect:
-        order = await _order(db, who, public_id)
+    async def resend(self, db: DB, who: Who, order: ThisOrder) -> Redirect:
+        back = Redirect(path=f"/admin/orders/{order.public_id}", status_code=303)
         try:
             await queue_resend(db, order_id=order.id)
             audit.record(db, organizer_id=order.event.organizer_id, actor=who.who,
@@ -189,4 +176,4 @@ class OrderPages(Controller):
             await db.commit()
         except NothingToSend:
             await db.rollback()
-        return Redirect(path=f"/admin/orders/{public_id}", status_code=303)
+        return back
