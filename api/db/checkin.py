@@ -23,6 +23,7 @@ from sqlalchemy import (
     UniqueConstraint,
     Uuid,
     func,
+    text,
 )
 from sqlalchemy import false as sa_false
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
@@ -93,7 +94,15 @@ class ScannerPairing(UUIDPrimaryKey, CreatedAt, Base):
 
 class ScannerDevice(UUIDPrimaryKey, CreatedAt, Base):
     __tablename__ = "scanner_device"
-    __table_args__ = (CheckConstraint("pending_count >= 0", name="pending_nonnegative"),)
+    __table_args__ = (
+        CheckConstraint("pending_count >= 0", name="pending_nonnegative"),
+        Index(
+            "uq_scanner_device_dashboard_event_id",
+            "event_id",
+            unique=True,
+            postgresql_where=text("dashboard"),
+        ),
+    )
 
     event_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("event.id", ondelete="CASCADE"), index=True
@@ -116,6 +125,9 @@ class ScannerDevice(UUIDPrimaryKey, CreatedAt, Base):
         ForeignKey("door_list.id", ondelete="SET NULL")
     )
     """The door list this phone applies (from its pairing link); NULL: the default list."""
+    dashboard: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
+    """The event's server-side device for check-ins from the dashboard (one per event); it
+    holds no token anyone has."""
 
     event: Mapped[Event] = relationship()
 
