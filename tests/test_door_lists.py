@@ -112,3 +112,25 @@ async def test_renaming_a_tier_resends_the_lists_that_name_it(db: AsyncSession) 
     await door_lists.tier_renamed(db, tier=vip)
     [record] = await door_lists.records(db, event_id=event.id, after=1)
     assert (record["seq"], record["tiers"]) == (2, ["VIP lounge"])
+
+
+async def test_each_sync_call_records_the_scanner_version_the_phone_runs(
+    client: Client, db: AsyncSession
+) -> None:
+    from api.db import ScannerDevice
+
+    event = await factories.event(db)
+    pairing = await create_pairing(db, event_id=event.id, door="Gate")
+    await db.commit()
+    paired = (await client.post("/api/v1/scanner/pair", json={"code": pairing.code})).json()
+    auth = {"authorization": f"Bearer {paired['token']}"}
+    for version, shown in (("3f9a2c1d", "3f9a2c1d"), ("x" * 41, "3f9a2c1d"), ("4b0e", "4b0e")):
+        response = await client.post(
+            "/api/v1/scanner/pull",
+            json={"vector": {}},
+            headers={**auth, "x-poctix-app": version},
+        )
+        assert response.status_code == 200
+        device = await db.get(ScannerDevice, paired["device_id"], populate_existing=True)
+        assert device is not None
+        assert device.app_version == shown

@@ -77,6 +77,16 @@ def provide_device(request: Request[Any, Any, Any]) -> ScannerDevice:
 Device = NamedDependency[ScannerDevice]
 
 
+APP_HEADER = "x-poctix-app"
+"""The scanner version a phone runs, sent on every sync call (shown on the device list)."""
+
+
+def app_version(request: Request[Any, Any, Any]) -> str | None:
+    """The `X-Poctix-App` header, if it looks like a version (printable, at most 40)."""
+    value = request.headers.get(APP_HEADER, "").strip()
+    return value if value and len(value) <= 40 and value.isprintable() else None
+
+
 def _now() -> int:
     return sync_service.millis(utcnow())
 
@@ -155,11 +165,19 @@ class ScannerController(Controller):
         summary="Upload this device's scans in seq order; answers the highest seq held",
     )
     async def push(
-        self, db: DB, device: Device, data: JSONBody[wire.PushRequest]
+        self,
+        request: Request[Any, Any, Any],
+        db: DB,
+        device: Device,
+        data: JSONBody[wire.PushRequest],
     ) -> wire.PushResponse:
         try:
             acked, refused = await sync_service.push(
-                db, device=device, scans=data.scans, pending=data.pending
+                db,
+                device=device,
+                scans=data.scans,
+                pending=data.pending,
+                app_version=app_version(request),
             )
         except sync_service.PushRefused as exc:
             await db.rollback()
@@ -183,10 +201,18 @@ class ScannerController(Controller):
         summary="Pass changes and other devices' scans not covered by a version vector",
     )
     async def pull(
-        self, db: DB, device: Device, data: JSONBody[wire.PullRequest]
+        self,
+        request: Request[Any, Any, Any],
+        db: DB,
+        device: Device,
+        data: JSONBody[wire.PullRequest],
     ) -> wire.PullResponse:
         changes, scans, more = await sync_service.pull(
-            db, device=device, vector=data.vector, limit=data.limit
+            db,
+            device=device,
+            vector=data.vector,
+            limit=data.limit,
+            app_version=app_version(request),
         )
         lists: list[dict[str, Any]] | msgspec.UnsetType = msgspec.UNSET
         if data.lists_after is not None:

@@ -166,6 +166,7 @@ async def push(
     device: ScannerDevice,
     scans: Sequence[Mapping[str, Any]],
     pending: int | None,
+    app_version: str | None = None,
 ) -> tuple[int, list[wire.RefusedScan]]:
     """Store a device's scans; return the highest gap-free seq held for it, and the scans
     of the batch kept only as placeholders (`api.checkin.storable`), with the reason."""
@@ -193,6 +194,8 @@ async def push(
         await _insert_scans(session, device=device, scans=fresh)
     acked = max(held, max((int(s["seq"]) for s in scans), default=0))
     locked.last_sync_at = utcnow()
+    if app_version:
+        locked.app_version = app_version
     if pending is not None:
         locked.pending_count = min(max(pending, 0), PENDING_MAX)
     return acked, refused
@@ -277,7 +280,12 @@ def _is_uuid(text: str) -> bool:
 
 
 async def pull(
-    session: AsyncSession, *, device: ScannerDevice, vector: Mapping[str, int], limit: int
+    session: AsyncSession,
+    *,
+    device: ScannerDevice,
+    vector: Mapping[str, int],
+    limit: int,
+    app_version: str | None = None,
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], bool]:
     """(pass changes, scans, more): what `vector` does not cover, as `sync.changes_since`."""
     changes: list[dict[str, Any]] = []
@@ -315,6 +323,8 @@ async def pull(
     scans = [scan_to_wire(row) for row in rows[:budget]]
     device_row = await session.get_one(ScannerDevice, device.id)
     device_row.last_sync_at = utcnow()
+    if app_version:
+        device_row.app_version = app_version
     return changes, scans, len(rows) > budget
 
 

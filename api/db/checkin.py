@@ -125,6 +125,8 @@ class ScannerDevice(UUIDPrimaryKey, CreatedAt, Base):
         ForeignKey("door_list.id", ondelete="SET NULL")
     )
     """The door list this phone applies (from its pairing link); NULL: the default list."""
+    app_version: Mapped[str | None] = mapped_column(String(40))
+    """The scanner version the phone last synced with (its `X-Poctix-App` header)."""
     dashboard: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
     """The event's server-side device for check-ins from the dashboard (one per event); it
     holds no token anyone has."""
