@@ -173,13 +173,16 @@ def new_scan(
     admitted: bool | None = None,
     list_id: str = DEFAULT_LIST,
     direction: str = IN,
+    source: str | None = None,
 ) -> Scan:
     """The scan record for a shown verdict; store it with `apply_scan` and queue it for push.
 
     `admitted` defaults to the verdict's colour (admit, not_in_cache); pass True when door
     staff let the person in anyway after an amber verdict. `list_id` is the door list the
     device is bound to, written as `list` unless it is the default list; `direction` is
-    written only when it is "out", and such a scan is never an admission.
+    written only when it is "out", and such a scan is never an admission. `source` says how the
+    pass was found when it was not a scanned code ("search": by name on the phone), written
+    only when given.
     """
     if verdict["code"] == "ignored":
         raise ValueError("an ignored verdict records no scan")
@@ -191,6 +194,8 @@ def new_scan(
         raise ValueError('\'direction\' must be "in" or "out"')
     if direction == OUT and admitted:
         raise ValueError("a scan on the way out admits nobody")
+    if source is not None and (not isinstance(source, str) or source == ""):
+        raise ValueError("'source' must be a non-empty string or None")
     held = state["scans"].get(device, {})
     seq = max((int(k) for k in held), default=0) + 1
     vector = {origin: n for origin, n in state["vector"].items() if origin != device}
@@ -210,4 +215,6 @@ def new_scan(
         scan["list"] = list_id
     if direction == OUT:
         scan["direction"] = OUT
+    if source is not None:
+        scan["source"] = source
     return scan

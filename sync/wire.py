@@ -65,6 +65,9 @@ class Scan(TypedDict):
     """The door list the device was bound to; absent (or null) on the default list."""
     direction: NotRequired[str]
     """"out" on a door scanning people out; absent on the way in."""
+    source: NotRequired[str]
+    """How the pass was found: absent for a scanned code, "search" (by name on the phone),
+    "dashboard" (checked in from the dashboard)."""
 
 
 DoorList = TypedDict(
@@ -224,6 +227,9 @@ def scan_problem(scan: object) -> str | None:
     direction = scan.get("direction")
     if direction is not None and not isinstance(direction, str):
         return "'direction' must be a string or null"
+    source = scan.get("source")
+    if source is not None and not isinstance(source, str):
+        return "'source' must be a string or null"
     return None
 
 

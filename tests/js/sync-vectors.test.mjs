@@ -141,6 +141,7 @@ class Run {
       admitted: s.admit_anyway ? true : null,
       listId,
       direction,
+      source: s.source ?? null,
     });
     this.check(s, scan, 'expect_scan');
     assert.ok(core.applyScan(replica.state, scan));

@@ -134,6 +134,7 @@ class Run:
             admitted=True if step.get("admit_anyway") else None,
             list_id=list_id,
             direction=direction,
+            source=step.get("source"),
         )
         self.check(step, scan, "expect_scan")
         assert sync.apply_scan(replica.state, scan)

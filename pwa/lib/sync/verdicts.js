@@ -151,10 +151,12 @@ export function verdict(
  * The scan record for a shown verdict; store it with applyScan and queue it for push.
  * `admitted` defaults to the verdict's colour; pass true for "admit anyway" after amber.
  * `listId` is the door list the device is bound to, written as `list` unless it is the default;
- * `direction` is written only when it is "out", and such a scan is never an admission.
+ * `direction` is written only when it is "out", and such a scan is never an admission. `source`
+ * says how the pass was found when it was not a scanned code ("search": by name on the phone),
+ * written only when given.
  * @param {State} state
  * @param {{device: string, verdict: Verdict, door: string, scannedAt: number,
- *   admitted?: boolean|null, listId?: string, direction?: string}} options
+ *   admitted?: boolean|null, listId?: string, direction?: string, source?: string|null}} options
  * @returns {Scan}
  */
 export function newScan(
@@ -167,6 +169,7 @@ export function newScan(
     admitted = null,
     listId = DEFAULT_LIST,
     direction = IN,
+    source = null,
   },
 ) {
   if (shown.code === 'ignored') throw new Error('an ignored verdict records no scan');
@@ -176,6 +179,9 @@ export function newScan(
   }
   if (direction !== IN && direction !== OUT) throw new RangeError('\'direction\' must be "in" or "out"');
   if (direction === OUT && admitted) throw new RangeError('a scan on the way out admits nobody');
+  if (source !== null && (typeof source !== 'string' || source === '')) {
+    throw new RangeError("'source' must be a non-empty string or null");
+  }
   const held = has(state.scans, device) ? state.scans[device] : {};
   const seq = Object.keys(held).reduce((m, k) => Math.max(m, Number(k)), 0) + 1;
   /** @type {Vector} */
@@ -198,5 +204,6 @@ export function newScan(
   };
   if (listId !== DEFAULT_LIST) scan.list = listId;
   if (direction === OUT) scan.direction = OUT;
+  if (source !== null) scan.source = source;
   return scan;
 }

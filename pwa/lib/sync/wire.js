@@ -32,10 +32,12 @@ export const OUT = 'out';
 /**
  * One scan on one device; `scanned_at` is corrected time. `list` is the door list the device was
  * bound to (absent or null: the default list); `direction` is "out" on a door scanning people out
- * (absent on the way in). Unknown extra fields are kept.
+ * (absent on the way in); `source` says how the pass was found when it was not a scanned code
+ * ("search": by name on the phone, "dashboard": checked in from the dashboard). Unknown extra
+ * fields are kept.
  * @typedef {{device: string, seq: number, pass_id: string|null, scanned_at: number,
  *   verdict: string, admitted: boolean, door: string, vector: Vector, list?: string|null,
- *   direction?: string|null, [extra: string]: unknown}} Scan
+ *   direction?: string|null, source?: string|null, [extra: string]: unknown}} Scan
  */
 
 /**
@@ -219,6 +221,9 @@ export function scanProblem(scan) {
   if (!strOrNull(s.list)) return "'list' must be a non-empty string or null";
   if (s.direction !== undefined && s.direction !== null && typeof s.direction !== 'string') {
     return "'direction' must be a string or null";
+  }
+  if (s.source !== undefined && s.source !== null && typeof s.source !== 'string') {
+    return "'source' must be a string or null";
   }
   return null;
 }
