@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from litestar import Controller, Request, get, post
-from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, URLEncodedBody
 from litestar.response import Redirect, Template
 from sqlalchemy import select
@@ -25,6 +24,7 @@ from api import audit
 from api.accounts.services import request_login
 from api.admin.access import Who, operator_only
 from api.db import Organizer, OrganizerApplication, OrganizerMember, Role, utcnow
+from api.errors import NotFound, Refused
 from api.mail.addresses import deliverable
 from api.web.deps import DB, AppSettings
 from api.web.ratelimit import rate_limit
@@ -37,10 +37,6 @@ LIMITS = {"organizer_name": 200, "contact_name": 200, "contact_email": 254, "web
 _LINE_BREAKERS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 _TEXT_BREAKERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _WEBSITE = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
-
-
-class Refused(Exception):
-    """A decision that cannot be made (already decided); the message is for the operator."""
 
 
 @dataclass
@@ -104,7 +100,7 @@ async def _pending(db: AsyncSession, application_id: uuid.UUID) -> OrganizerAppl
         .with_for_update()
     )
     if application is None:
-        raise NotFoundException(detail="No such application.")
+        raise NotFound("No such application.")
     if application.status != "pending":
         message = (
             f"The application from {application.organizer_name} was already "

@@ -20,19 +20,12 @@ from decimal import Decimal, InvalidOperation
 from functools import cache
 from zoneinfo import ZoneInfo, available_timezones
 
+from api.errors import Invalid
 from api.formatting import _ZERO_DECIMAL  # the one list of currencies without minor units
 
 SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
 CURRENCY = re.compile(r"[A-Z]{3}")
 LOCAL_FORMATS = ("%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S")
-
-
-class FormRefused(ValueError):
-    """The form cannot be saved; `messages` say why, one per problem."""
-
-    def __init__(self, messages: list[str]) -> None:
-        super().__init__("; ".join(messages))
-        self.messages = messages
 
 
 @dataclass(frozen=True)
@@ -97,7 +90,7 @@ def read_event(data: Mapping[str, str]) -> EventFields:
     if starts_at and ends_at and ends_at <= starts_at:
         problems.append("The event must end after it starts.")
     if problems:
-        raise FormRefused(problems)
+        raise Invalid(*problems)
     assert starts_at is not None
     assert ends_at is not None
     return EventFields(
@@ -123,7 +116,7 @@ def read_tier(data: Mapping[str, str], *, zone: str) -> TierFields:
     if sales_start and sales_end and sales_end <= sales_start:
         problems.append("Sales must end after they start.")
     if problems:
-        raise FormRefused(problems)
+        raise Invalid(*problems)
     assert price_minor is not None
     assert capacity is not None
     assert most is not None

@@ -32,7 +32,6 @@ from api.admin.access import Viewer, Who, money_handlers, sales_organizers
 from api.admin.deps import ThisEvent, ThisTier
 from api.admin.event_forms import (
     EventFields,
-    FormRefused,
     TierFields,
     local_input,
     price_input,
@@ -41,7 +40,8 @@ from api.admin.event_forms import (
     zone_names,
 )
 from api.db import Event, Organizer, TicketTier
-from api.events.tiers import TierError, check_tier
+from api.errors import Invalid
+from api.events.tiers import check_tier
 from api.media.images import MAX_BYTES, ImageError, store_image
 from api.passes import keys
 from api.settings import Settings
@@ -96,21 +96,19 @@ def _tier_rules(fields: TierFields, *, settings: Settings, tier: TicketTier | No
     """The currency, platform-fee and sold-ticket rules, then held tickets, then a change of
     currency."""
     sold, held = (tier.sold, tier.held) if tier is not None else (0, 0)
-    try:
-        check_tier(
-            name=fields.name, price_minor=fields.price_minor, capacity=fields.capacity,
-            currency=fields.currency, fee_minor=settings.platform_fee_cents,
-            platform_currency=settings.platform_currency, sold=sold,
-        )  # fmt: skip
-    except TierError as exc:
-        raise FormRefused([str(exc)]) from exc
+    # TierError is an Invalid: the form shows it like its own problems.
+    check_tier(
+        name=fields.name, price_minor=fields.price_minor, capacity=fields.capacity,
+        currency=fields.currency, fee_minor=settings.platform_fee_cents,
+        platform_currency=settings.platform_currency, sold=sold,
+    )  # fmt: skip
     if fields.capacity < sold + held:
-        raise FormRefused(
-            [f"Capacity cannot be below the {sold + held} tickets already taken"
-             f" ({sold} sold, {held} held in checkouts right now)."]
-        )  # fmt: skip
+        raise Invalid(
+            f"Capacity cannot be below the {sold + held} tickets already taken"
+            f" ({sold} sold, {held} held in checkouts right now)."
+        )
     if tier is not None and sold + held and fields.currency != tier.currency:
-        raise FormRefused(["The currency cannot change once tickets are sold or held."])
+        raise Invalid("The currency cannot change once tickets are sold or held.")
 
 
 def _audit(db: AsyncSession, who: Viewer, event: Event, action: str, **details: Any) -> None:
@@ -139,15 +137,15 @@ class EventAdmin(Controller):
             chosen = organizers
         try:
             if not chosen:
-                raise FormRefused(["Pick the organizer this event belongs to."])
+                raise Invalid("Pick the organizer this event belongs to.")
             fields = read_event(data)
             if await _slug_taken(db, fields.slug, other_than=None):
-                raise FormRefused([f"The address /e/{fields.slug} is taken; pick another."])
+                raise Invalid(f"The address /e/{fields.slug} is taken; pick another.")
             event = Event(organizer_id=chosen[0].id, published=False)
             _apply_event(event, fields)
             db.add(event)
             await _flush_slug(db, fields.slug)
-        except FormRefused as exc:
+        except Invalid as exc:
             return _new_page(organizers, data, exc.messages)
         # The signing key is made with the event, so its first buyers never race to make one.
         await keys.active_key(db, event_id=event.id, secret_key=settings.secret_key)
@@ -166,10 +164,10 @@ class EventAdmin(Controller):
         try:
             fields = read_event(data)
             if await _slug_taken(db, fields.slug, other_than=event.id):
-                raise FormRefused([f"The address /e/{fields.slug} is taken; pick another."])
+                raise Invalid(f"The address /e/{fields.slug} is taken; pick another.")
             _apply_event(event, fields)
             await _flush_slug(db, fields.slug)
-        except FormRefused as exc:
+        except Invalid as exc:
             await db.refresh(event)  # the failed save's changes are undone
             return await _edit_page(db, event, data, exc.messages)
         await db.commit()
@@ -228,7 +226,7 @@ class EventAdmin(Controller):
             fields = read_tier(data, zone=event.timezone)
             _tier_rules(fields, settings=settings, tier=None)
             await _name_free(db, event, fields.name, other_than=None)
-        except FormRefused as exc:
+        except Invalid as exc:
             return _tier_page(event, None, data, exc.messages)
         last = await db.scalar(
             select(func.max(TicketTier.position)).where(TicketTier.event_id == event.id)
@@ -267,7 +265,7 @@ class EventAdmin(Controller):
             fields = read_tier(data, zone=event.timezone)
             _tier_rules(fields, settings=settings, tier=tier)
             await _name_free(db, event, fields.name, other_than=tier.id)
-        except FormRefused as exc:
+        except Invalid as exc:
             return _tier_page(event, tier, data, exc.messages)
         before = (tier.price_minor, tier.capacity)
         _apply_tier(tier, fields)
@@ -287,7 +285,7 @@ async def _flush_slug(db: AsyncSession, slug: str) -> None:
         await db.flush()
     except IntegrityError as exc:
         await db.rollback()
-        raise FormRefused([f"The address /e/{slug} is taken; pick another."]) from exc
+        raise Invalid(f"The address /e/{slug} is taken; pick another.") from exc
 
 
 async def _name_free(
@@ -297,7 +295,7 @@ async def _name_free(
     if other_than is not None:
         query = query.where(TicketTier.id != other_than)
     if await db.scalar(query) is not None:
-        raise FormRefused([f"This event already has a tier called “{name}”."])
+        raise Invalid(f"This event already has a tier called “{name}”.")
 
 
 async def _set_published(

@@ -12,7 +12,6 @@ import uuid
 from collections.abc import Awaitable
 
 from litestar import Controller, get, post
-from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, URLEncodedBody
 from litestar.response import Redirect, Template
 from sqlalchemy import func, select
@@ -24,14 +23,11 @@ from api.admin.access import Viewer, Who, owners_only
 from api.admin.deps import ThisOrganizer
 from api.admin.money import _onboarding_url
 from api.db import Organizer, OrganizerMember, Role
+from api.errors import NotFound, Refused
 from api.mail.addresses import deliverable
 from api.web.deps import DB, AppSettings, Gateway
 
 ROLE_NAMES = {Role.owner: "Owner", Role.manager: "Manager", Role.door_lead: "Door lead"}
-
-
-class MemberRefused(Exception):
-    """A change that would break a rule (the last owner); the message is for the owner."""
 
 
 async def _lock(db: AsyncSession, organizer_id: uuid.UUID) -> None:
@@ -43,7 +39,7 @@ async def _member(
 ) -> OrganizerMember:
     member = await db.get(OrganizerMember, member_id)
     if member is None or member.organizer_id != organizer_id:
-        raise NotFoundException(detail="No such member.")
+        raise NotFound("No such member.")
     return member
 
 
@@ -57,7 +53,7 @@ async def _refuse_if_last_owner(db: AsyncSession, member: OrganizerMember, doing
         )
     )
     if (owners or 0) <= 1:
-        raise MemberRefused(
+        raise Refused(
             f"{member.email} is the last owner and cannot be {doing}. "
             "Make someone else an owner first."
         )
@@ -67,7 +63,7 @@ def _role(value: str) -> Role:
     try:
         return Role(value)
     except ValueError:
-        raise MemberRefused("Choose a role: owner, manager or door lead.") from None
+        raise Refused("Choose a role: owner, manager or door lead.") from None
 
 
 async def add_member(
@@ -75,7 +71,7 @@ async def add_member(
 ) -> None:
     address = email.strip().lower()
     if not deliverable(address):
-        raise MemberRefused("That does not look like an email address.")
+        raise Refused("That does not look like an email address.")
     chosen = _role(role)
     await _lock(db, organizer_id)
     existing = await db.scalar(
@@ -84,7 +80,7 @@ async def add_member(
         )
     )
     if existing is not None:
-        raise MemberRefused(f"{address} is already a member; change their role below.")
+        raise Refused(f"{address} is already a member; change their role below.")
     db.add(OrganizerMember(organizer_id=organizer_id, email=address, role=chosen))
     audit.record(db, organizer_id=organizer_id, actor=actor, action="member.added",
                  target=address, details={"role": chosen.value})  # fmt: skip
@@ -194,7 +190,7 @@ async def _change(
     organizer_id = organizer.id
     try:
         await change
-    except MemberRefused as exc:
+    except Refused as exc:
         await db.rollback()
         await db.refresh(organizer)
         return await _members_page(db, organizer, note=str(exc), status=409)

@@ -13,7 +13,7 @@ from typing import Annotated
 
 import msgspec
 from litestar import Controller, get, post
-from litestar.exceptions import HTTPException, NotFoundException
+from litestar.exceptions import NotFoundException
 from litestar.params import Body, FromPath
 from litestar.response import Redirect, Template
 from sqlalchemy import select
@@ -22,9 +22,10 @@ from api import audit
 from api.admin.access import Who, money_handlers
 from api.admin.auth import OPERATOR_SECURITY, operator_guard
 from api.admin.deps import ThisOrganizer
-from api.admin.refunds import RefundRefused, organizer_of, request_refund
+from api.payments.refunds import organizer_of, request_refund
 from api.checkin.wire import PASS_ID_PATTERN, PassId
 from api.db import Order, Organizer
+from api.errors import NotFound, Refused, Unavailable
 from api.mail.outbox import NothingToSend, queue_resend
 from api.payments.gateway import PaymentsUnavailable, StripeGateway
 from api.web.deps import DB, AppSettings, Gateway
@@ -89,13 +90,10 @@ class MoneyController(Controller):
         order = await db.scalar(select(Order).where(Order.public_id == public_id))
         if order is None:
             raise NotFoundException(detail="No such order.")
-        try:
-            started = await request_refund(
-                db, gateway, order=order, amount=data.amount, passes=data.passes,
-                reason=data.reason, actor="operator",
-            )  # fmt: skip
-        except RefundRefused as exc:
-            raise HTTPException(status_code=exc.status, detail=exc.message) from exc
+        started = await request_refund(
+            db, gateway, order=order, amount=data.amount, passes=data.passes,
+            reason=data.reason, actor="operator",
+        )  # fmt: skip
         return RefundAccepted(
             status=started.status, refund_id=started.refund_id, detail=started.detail
         )
@@ -113,7 +111,7 @@ class MoneyController(Controller):
         try:
             await queue_resend(db, order_id=order.id)
         except NothingToSend as exc:
-            raise HTTPException(status_code=409, detail=f"Nothing to resend: {exc}.") from exc
+            raise Refused(f"Nothing to resend: {exc}.") from exc
         audit.record(db, organizer_id=await organizer_of(db, order), actor="operator",
                      action="tickets.resent", target=str(order.id))  # fmt: skip
         await db.commit()
@@ -141,9 +139,9 @@ async def _onboarding_url(
 ) -> str:
     organizer = await db.get(Organizer, organizer_id)
     if organizer is None:
-        raise NotFoundException(detail="No such organizer.")
+        raise NotFound("No such organizer.")
     if gateway is None:
-        raise HTTPException(status_code=409, detail="Stripe is not configured on this site.")
+        raise Refused("Stripe is not configured on this site.")
     base = settings.base_url.rstrip("/")
     try:
         if not organizer.stripe_account_id:
@@ -161,7 +159,7 @@ async def _onboarding_url(
             return_url=f"{base}/stripe/return?organizer={organizer.id}",
         )
     except PaymentsUnavailable as exc:
-        raise HTTPException(status_code=502, detail=f"Stripe refused: {exc}") from exc
+        raise Unavailable(f"Stripe refused: {exc}") from exc
 
 
 class OnboardingReturn(Controller):
@@ -180,11 +178,11 @@ class OnboardingReturn(Controller):
     async def returned(self, db: DB, gateway: Gateway, organizer: ThisOrganizer) -> Redirect:
         found = organizer
         if not found.stripe_account_id or gateway is None:
-            raise NotFoundException(detail="No onboarding in progress for this organizer.")
+            raise NotFound("No onboarding in progress for this organizer.")
         try:
             found.charges_enabled = await gateway.account_charges_enabled(found.stripe_account_id)
         except PaymentsUnavailable as exc:
-            raise HTTPException(status_code=502, detail=f"Stripe refused: {exc}") from exc
+            raise Unavailable(f"Stripe refused: {exc}") from exc
         await db.commit()
         state = "ready" if found.charges_enabled else "pending"
         return Redirect(

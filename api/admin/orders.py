@@ -20,8 +20,9 @@ from sqlalchemy.orm import selectinload
 from api import audit
 from api.admin.access import Viewer, Who, sales_organizers
 from api.admin.deps import ThisOrder
-from api.admin.refunds import VOIDED, RefundRefused, request_refund, void_passes
+from api.payments.refunds import VOIDED, request_refund, void_passes
 from api.db import AuditEntry, Event, Order, OutboxMessage, PassStatus, Refund
+from api.errors import DomainError
 from api.mail.outbox import NothingToSend, queue_resend
 from api.passes.services import order_passes
 from api.passes.tokens import pass_key_text
@@ -142,7 +143,7 @@ class OrderPages(Controller):
                 reason=reason, actor=who.who,
             )  # fmt: skip
             note = started.detail
-        except RefundRefused as exc:
+        except DomainError as exc:
             note = exc.message
         return await _detail_page(db, who, order, note=note)
 
@@ -161,7 +162,7 @@ class OrderPages(Controller):
                 db, order=order, organizer_id=order.event.organizer_id, passes=chosen,
                 reason=reason, actor=who.who,
             )  # fmt: skip
-        except RefundRefused as exc:
+        except DomainError as exc:
             await db.rollback()
             note = exc.message
         return await _detail_page(db, who, order, note=note)

@@ -28,6 +28,7 @@ from api.admin.access import Who, owners_only
 from api.admin.deps import ThisOrganizer
 from api.admin.event_forms import SLUG
 from api.db import Organizer
+from api.errors import Invalid
 from api.mail.addresses import deliverable
 from api.media.images import MAX_BYTES, ImageError, store_image
 from api.web.deps import DB, AppSettings
@@ -39,14 +40,6 @@ SLUG_RULE = (
 )
 
 
-class ProfileRefused(ValueError):
-    """The profile cannot be saved; `messages` say why, one per problem."""
-
-    def __init__(self, messages: list[str]) -> None:
-        super().__init__("; ".join(messages))
-        self.messages = messages
-
-
 @dataclass(frozen=True)
 class Profile:
     name: str
@@ -55,7 +48,7 @@ class Profile:
 
 
 def read_profile(data: Mapping[str, str]) -> Profile:
-    """The form's fields, checked; ProfileRefused lists every problem at once."""
+    """The form's fields, checked; Invalid lists every problem at once."""
     problems: list[str] = []
     name = " ".join(data.get("name", "").split())
     if not name:
@@ -72,7 +65,7 @@ def read_profile(data: Mapping[str, str]) -> Profile:
     if not SLUG.fullmatch(slug):
         problems.append(SLUG_RULE)
     if problems:
-        raise ProfileRefused(problems)
+        raise Invalid(*problems)
     return Profile(name=name, contact_email=email, slug=slug)
 
 
@@ -84,7 +77,7 @@ async def update_profile(
         select(Organizer.id).where(Organizer.slug == profile.slug, Organizer.id != organizer.id)
     )
     if taken is not None:
-        raise ProfileRefused([f"The address /o/{profile.slug} is taken; pick another."])
+        raise Invalid(f"The address /o/{profile.slug} is taken; pick another.")
     changed = []
     for field in ("name", "contact_email", "slug"):
         before, after = getattr(organizer, field), getattr(profile, field)
@@ -97,7 +90,7 @@ async def update_profile(
         await db.commit()
     except IntegrityError as exc:  # another owner took the slug since the check above
         await db.rollback()
-        raise ProfileRefused([f"The address /o/{profile.slug} is taken; pick another."]) from exc
+        raise Invalid(f"The address /o/{profile.slug} is taken; pick another.") from exc
     return changed
 
 
@@ -108,7 +101,7 @@ async def replace_logo(
     try:
         name = store_image(raw, data_dir=settings.data_dir)
     except ImageError as exc:
-        raise ProfileRefused([str(exc)]) from exc
+        raise Invalid(str(exc)) from exc
     before, organizer.logo_path = organizer.logo_path, name
     _audit(db, organizer, actor, "logo", before, name)
     await db.commit()
@@ -148,7 +141,7 @@ class OrganizerPages(Controller):
         try:
             profile = read_profile(data)
             await update_profile(db, organizer=organizer, profile=profile, actor=who.who)
-        except ProfileRefused as exc:
+        except Invalid as exc:
             await db.refresh(organizer)
             return _page(organizer, form=data, problems=exc.messages, saved=False, status=400)
         return Redirect(path=f"/admin/organizers/{organizer.id}?saved=1", status_code=303)
@@ -165,10 +158,10 @@ class OrganizerPages(Controller):
         upload = data.get("logo")
         try:
             if not isinstance(upload, UploadFile):
-                raise ProfileRefused(["Choose an image file for the logo."])
+                raise Invalid("Choose an image file for the logo.")
             raw = await upload.read(MAX_BYTES + 1)
             await replace_logo(db, organizer=organizer, raw=raw, settings=settings, actor=who.who)
-        except ProfileRefused as exc:
+        except Invalid as exc:
             return _page(organizer, form=None, problems=exc.messages, saved=False, status=400)
         return Redirect(path=f"/admin/organizers/{organizer.id}?saved=1", status_code=303)
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from api.errors import Invalid
 from api.formatting import money
 
 
-class TierError(ValueError):
+class TierError(Invalid, ValueError):
     """A tier that cannot be saved; the message says why."""
 
 

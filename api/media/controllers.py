@@ -16,6 +16,7 @@ from litestar.params import Body, FromPath
 from api import audit
 from api.admin.auth import OPERATOR_SECURITY, operator_guard
 from api.db import Event, Organizer
+from api.errors import Invalid
 from api.media.images import MAX_BYTES, ImageError, media_dir, store_image
 from api.web.deps import DB, AppSettings
 from api.web.errors import error_responses
@@ -60,7 +61,7 @@ async def _read(data: dict[str, Any]) -> bytes:
     ]
     upload = next((part for part in parts if isinstance(part, UploadFile)), None)
     if upload is None:
-        raise HTTPException(status_code=400, detail="Send the image as a multipart file upload.")
+        raise Invalid("Send the image as a multipart file upload.")
     raw = await upload.read(MAX_BYTES + 1)
     return raw
 

@@ -14,6 +14,8 @@ from pathlib import Path
 
 from PIL import Image, UnidentifiedImageError
 
+from api.errors import Invalid
+
 MAX_BYTES = 5 * 1024 * 1024
 MAX_SIDE = 2000
 MAX_PIXELS = 40_000_000
@@ -24,7 +26,7 @@ ALLOWED = {"PNG": "png", "JPEG": "jpg", "WEBP": "webp"}
 Image.MAX_IMAGE_PIXELS = MAX_PIXELS
 
 
-class ImageError(ValueError):
+class ImageError(Invalid, ValueError):
     """The upload is not an image we accept; the message says why."""
 
 

@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api import audit
+from api import audit, errors
 from api.accounts.services import login_url, new_login_token
 from api.admin.applications import unique_slug
-from api.admin.members import MemberRefused, add_member
+from api.admin.members import add_member
 from api.db import Organizer, OrganizerMember, Role
 from api.mail.addresses import deliverable
 
@@ -93,7 +93,7 @@ async def add_organizer_member(
             role=ROLES[role].value,
             actor=actor,
         )
-    except MemberRefused as exc:
+    except errors.Refused as exc:
         raise Refused(str(exc)) from exc
     return organizer
 

@@ -1,5 +1,7 @@
 """One exception-handler map: JSON for API clients, an HTML page for people.
 
+A domain error (`api.errors`: NotFound, NotAllowed, Invalid, Refused, Unavailable) is answered
+with its status and its sentence, so services never speak HTTP.
 A client error keeps Litestar's message (and validation details) so the caller can act on it;
 anything unexpected is logged with the request id and answered with a plain 500 that names the
 request id and nothing else: no stack trace ever reaches a user.
@@ -18,6 +20,7 @@ from litestar.response import Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from sqlalchemy.exc import DBAPIError
 
+from api.errors import DomainError
 from api.web.observability import request_id
 
 log = logging.getLogger(__name__)
@@ -112,6 +115,10 @@ def http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) 
     return _error_response(request, status, message, exc.extra, exc.headers)
 
 
+def domain_error_handler(request: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
+    return _error_response(request, exc.status, exc.message)
+
+
 # SQLSTATE class 22 "data exception" caused by what a client sent: a NUL byte (22021), a value
 # out of range (22003), text that is not a number (22P02)... The client can act on it.
 _CLIENT_DATA_ERRORS = {"22021", "22P05", "22003", "22P02", "22007", "22008"}
@@ -155,6 +162,7 @@ def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> R
 
 EXCEPTION_HANDLERS: Any = {
     HTTPException: http_exception_handler,
+    DomainError: domain_error_handler,
     DBAPIError: database_error_handler,
     Exception: internal_error_handler,
 }

@@ -24,19 +24,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api import audit
 from api.checkout import fulfilment
 from api.db import Event, Order, OrderStatus, Pass, PassStatus
+from api.errors import Invalid, Refused, Unavailable
 from api.passes.tokens import pass_key_text
 from api.payments.gateway import PaymentsUnavailable, StripeGateway
 from api.payments.refund_records import record_refund
 
 VOIDED = "voided"
 """The void reason (and door reason code) of a pass voided without a refund."""
-
-
-class RefundRefused(Exception):
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
 
 
 @dataclass(frozen=True)
@@ -54,10 +48,10 @@ async def _named(db: AsyncSession, order: Order, passes: list[str]) -> dict[str,
     known = {pass_key_text(p.pass_key): p for p in items}
     unknown = [p for p in passes if p not in known]
     if unknown:
-        raise RefundRefused(409, f"Not passes of this order: {unknown}.")
+        raise Refused(f"Not passes of this order: {unknown}.")
     void = [p for p in passes if known[p].status != PassStatus.valid]
     if void:
-        raise RefundRefused(409, f"Already void, not voided again: {', '.join(void)}.")
+        raise Refused(f"Already void, not voided again: {', '.join(void)}.")
     return known
 
 
@@ -85,7 +79,7 @@ async def request_refund(
     if order.total_minor == 0:
         return await _void_unpaid(db, order, known, passes, reason=reason, actor=actor)
     if order.status not in (OrderStatus.paid, OrderStatus.partially_refunded):
-        raise RefundRefused(409, f"An order that is {order.status} cannot be refunded.")
+        raise Refused(f"An order that is {order.status} cannot be refunded.")
     if amount is None and passes:
         prices = await fulfilment.unit_prices(db, order)
         amount = sum(prices[known[p].tier_id] for p in passes)
@@ -94,9 +88,9 @@ async def request_refund(
         # Free passes of a paid order, or what is left once all the money went back.
         return await _void_unpaid(db, order, known, passes, reason=reason, actor=actor)
     if gateway is None or not order.stripe_payment_intent_id:
-        raise RefundRefused(409, "This order has no Stripe payment.")
+        raise Refused("This order has no Stripe payment.")
     if amount is not None and amount > remaining:
-        raise RefundRefused(409, f"At most {remaining} can still be refunded.")
+        raise Refused(f"At most {remaining} can still be refunded.")
     fingerprint = hashlib.sha256(
         f"{amount}|{','.join(sorted(passes))}|{order.refunded_minor}".encode()
     ).hexdigest()[:16]
@@ -113,7 +107,7 @@ async def request_refund(
             idempotency_key=f"refund-{order_id}-{fingerprint}",
         )
     except PaymentsUnavailable as exc:
-        raise RefundRefused(502, f"Stripe refused: {exc}") from exc
+        raise Unavailable(f"Stripe refused: {exc}") from exc
     # The webhook may have recorded this refund already: the upsert adds who and why.
     await record_refund(
         db, order_id=order_id, stripe_refund_id=refund_id,
@@ -158,9 +152,9 @@ async def void_passes(
     """Void passes without refunding anything; returns what to tell the organizer."""
     reason = reason.strip()
     if not passes:
-        raise RefundRefused(400, "Tick the passes to void.")
+        raise Invalid("Tick the passes to void.")
     if not reason:
-        raise RefundRefused(400, "Say why these passes are voided without a refund.")
+        raise Invalid("Say why these passes are voided without a refund.")
     known = await _named(db, order, passes)
     audit.record(
         db, organizer_id=organizer_id, actor=actor, action="passes.voided",
