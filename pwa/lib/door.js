@@ -12,6 +12,7 @@
 import { packChunks, snapshotOf } from './pass-pack.js';
 import { coreToken, importKeys, verifyToken } from './pass-token.js';
 import {
+  DEFAULT_LIST,
   SERVER,
   ackOutbox,
   alsoAdmitted,
@@ -20,7 +21,10 @@ import {
   changeProblem,
   clockOffset,
   correctedNow,
+  doorList,
+  listProblem,
   merge,
+  mergeLists,
   newScan,
   newState,
   scanKey,
@@ -37,11 +41,13 @@ const CODE_CHARS = 200;
 /** @typedef {import('./scanner-store.js').Identity} Identity */
 
 /**
- * The bootstrap answer (GET /api/v1/scanner/bootstrap).
- * @typedef {{event: import('./scanner-store.js').EventInfo, device: {id: string, door: string},
+ * The bootstrap answer (GET /api/v1/scanner/bootstrap). `device.list` is the door list this
+ * phone applies and `lists` every list of the event (absent from servers before door lists).
+ * @typedef {{event: import('./scanner-store.js').EventInfo,
+ *   device: {id: string, door: string, list?: string},
  *   keys: import('./pass-token.js').WireKey[], tiers: string[],
  *   passes: import('./pass-pack.js').WirePassPack, vector: import('./sync-core.js').Vector,
- *   server_time: number}} Bootstrap
+ *   server_time: number, lists?: import('./sync-core.js').DoorList[]}} Bootstrap
  */
 
 /** @typedef {{verdict: Verdict, scan: Scan, saved: boolean}} Scanned */
@@ -94,6 +100,21 @@ export class Door {
     return this.meta.identity?.door ?? '';
   }
 
+  /**
+   * The door list this phone applies (sync/PROTOCOL.md section 18): the bootstrap's word, else
+   * the pairing's, else the default list.
+   */
+  get listId() {
+    return this.meta.list ?? this.meta.identity?.list ?? DEFAULT_LIST;
+  }
+
+  /** The name of this phone's list for the door to see, or null on the default list. */
+  get listName() {
+    const held = this.state.lists ?? {};
+    if (this.listId === DEFAULT_LIST || !Object.hasOwn(held, this.listId)) return null;
+    return doorList(this.state, this.listId).name;
+  }
+
   /** True once the door holds keys and a pass pack: it can scan with no network. */
   get ready() {
     return this.identity !== null && this.meta.pack !== undefined && this.meta.keys !== undefined;
@@ -118,6 +139,7 @@ export class Door {
       applySnapshot(this.state, { serverSeq: saved.meta.pack.server_seq, passes });
     }
     // A record the core refuses (an older app's bug, a damaged disk) must not stop the door.
+    mergeLists(this.state, (saved.meta.lists ?? []).filter((l) => listProblem(l) === null));
     merge(this.state, saved.changes.filter((c) => changeProblem(c) === null));
     merge(this.state, saved.scans.filter((s) => scanProblem(s) === null));
     this.outbox = [...saved.outbox].sort((a, b) => a.seq - b.seq);
@@ -174,6 +196,23 @@ export class Door {
     await this.store.saveBootstrap({ ...record, vector: this.state.vector });
     Object.assign(this.meta, { event: boot.event, keys: boot.keys, tiers: boot.tiers, pack });
     this.countPasses();
+    await this.saveLists(boot.lists ?? []);
+    const list = boot.device.list ?? DEFAULT_LIST;
+    if (list !== this.meta.list) {
+      // Bound to another list (the organizer rebound the phone): a new reading of every pass.
+      this.meta.list = list;
+      this.recent = null;
+      await this.store.setMeta('list', list);
+    }
+  }
+
+  /**
+   * Store door list records (a bootstrap's, a pull's) and keep the ones held on the phone.
+   * @param {ReadonlyArray<import('./sync-core.js').DoorList>} lists
+   */
+  async saveLists(lists) {
+    if (mergeLists(this.state, lists) === 0) return;
+    await this.store.setMeta('lists', Object.values(this.state.lists ?? {}));
   }
 
   /**
@@ -199,9 +238,10 @@ export class Door {
       const token = coreToken(check, code);
       const now = this.now();
       const device = this.device;
-      const shown = verdict(this.state, { token, device, now, recent: this.recent });
+      const listId = this.listId;
+      const shown = verdict(this.state, { token, device, now, recent: this.recent, listId });
       if (shown.code === 'ignored') return null;
-      const scan = newScan(this.state, { device, verdict: shown, door: this.doorName, scannedAt: now });
+      const scan = newScan(this.state, { device, verdict: shown, door: this.doorName, scannedAt: now, listId });
       if (!check.ok) scan.code = code.slice(0, CODE_CHARS);
       const saved = await this.record(scan);
       const key = scanKey(token);
@@ -223,6 +263,7 @@ export class Door {
         door: this.doorName,
         scannedAt: this.now(),
         admitted: true,
+        listId: this.listId,
       });
       const saved = await this.record(scan);
       return { verdict: shown, scan, saved };
@@ -315,11 +356,14 @@ export class Door {
 
   /**
    * Merge one pull answer, persist it, and return the new "also admitted" alerts.
-   * @param {{changes: import('./sync-core.js').PassChange[], scans: Scan[]}} page
+   * @param {{changes: import('./sync-core.js').PassChange[], scans: Scan[],
+   *   lists?: import('./sync-core.js').DoorList[]}} page
    * @returns {Promise<{stored: number, alerts: Alert[]}>}
    */
-  async applyPull({ changes, scans }) {
+  async applyPull({ changes, scans, lists }) {
     const me = this.device;
+    // Lists first: the scans of this page are read by the rules they now carry.
+    if (lists) await this.saveLists(lists);
     const stored = merge(this.state, [...changes, ...scans]);
     /** @type {Map<string, Scan>} */
     const pulled = new Map(scans.map((s) => [`${s.device}:${s.seq}`, s]));

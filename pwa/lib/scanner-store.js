@@ -5,7 +5,8 @@
  * Stores (version 1):
  *
  *     meta     key = name      identity, event, keys, tiers, pack, seq, vector, offset,
- *                              last_sync, revoked (one record each)
+ *                              last_sync, revoked, list (this phone's door list id), lists
+ *                              (the door list records held) (one record each)
  *     pack     key = chunk #   the bootstrap pass pack, ArrayBuffers of 5,000 passes × 13 bytes
  *     changes  keyPath seq     pass changes pulled after the pack (origin "server")
  *     scans    keyPath [device, seq]   the replica's scans: this device's and other devices'
@@ -24,9 +25,10 @@ const DB_VERSION = 1;
 const REPLICA_STORES = ['meta', 'pack', 'changes', 'scans', 'outbox', 'alerts'];
 
 /**
- * What the pairing answer gives the device.
+ * What the pairing answer gives the device: `list` the door list it applies, `may_search`
+ * whether it may download the guest list (absent from servers before them).
  * @typedef {{device_id: string, token: string, event_id: string, event_name: string,
- *   door: string}} Identity
+ *   door: string, list?: string, may_search?: boolean}} Identity
  */
 
 /**
@@ -49,7 +51,8 @@ const REPLICA_STORES = ['meta', 'pack', 'changes', 'scans', 'outbox', 'alerts'];
  * @typedef {{identity?: Identity, event?: EventInfo,
  *   keys?: import('./pass-token.js').WireKey[], tiers?: string[], pack?: PackInfo,
  *   seq?: number, vector?: import('./sync-core.js').Vector, offset?: number,
- *   last_sync?: number, revoked?: boolean}} Meta
+ *   last_sync?: number, revoked?: boolean, list?: string,
+ *   lists?: import('./sync-core.js').DoorList[]}} Meta
  */
 
 /**

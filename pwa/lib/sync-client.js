@@ -15,7 +15,7 @@
 /** @typedef {{code: string, name: string}} PairRequest */
 /**
  * @typedef {{device_id: string, token: string, event_id: string, event_name: string,
- *   door: string, server_time?: number}} PairAnswer
+ *   door: string, server_time?: number, list?: string, may_search?: boolean}} PairAnswer
  */
 /** @typedef {{scans: Scan[], pending: number}} PushBody */
 /**
@@ -23,15 +23,16 @@
  * @typedef {{acked: number, server_time: number,
  *   refused?: Array<{seq: number, code: string, reason: string}>}} PushAnswer
  */
-/** @typedef {{vector: Vector, limit: number}} PullBody */
+/** @typedef {{vector: Vector, limit: number, lists_after?: number}} PullBody */
 /**
  * @typedef {{changes: import('./sync-core.js').PassChange[], scans: Scan[], more: boolean,
- *   server_time: number}} PullAnswer
+ *   server_time: number, lists?: import('./sync-core.js').DoorList[]}} PullAnswer
  */
 /** @typedef {{conflicts: import('./sync-core.js').Conflict[], server_time: number}} ConflictsAnswer */
 /** @template T @typedef {{data: T, sentAt: number, receivedAt: number}} Exchange */
 
 import { BOOTSTRAP_MEDIA_TYPE, readBootstrap } from './pass-pack.js';
+import { listsHigh } from './sync-core.js';
 
 export const PUSH_LIMIT = 1000;
 export const PULL_LIMIT = 2000;
@@ -159,7 +160,9 @@ export async function syncOnce({ door, api }) {
     }
   }
   for (;;) {
-    const exchange = await api.pull(token, { vector: { ...door.state.vector }, limit: PULL_LIMIT });
+    // lists_after: door list changes reach the phone at its next pull (PROTOCOL.md 18.3).
+    const body = { vector: { ...door.state.vector }, limit: PULL_LIMIT, lists_after: listsHigh(door.state) };
+    const exchange = await api.pull(token, body);
     door.noteExchange(times(exchange));
     const merged = await door.applyPull(exchange.data);
     alerts = alerts.concat(merged.alerts);

@@ -110,11 +110,16 @@ async function round() {
   }
   // No beep for alerts: a sound now would read as the verdict of the pass in front of the door.
   if (alerts.length > 0) view.setAlerts(door.alerts, timeZone());
+  if (door.ready) showWhere(); // a pull may have brought this door's list, or renamed it
   renderStatus();
 }
 
+function showWhere() {
+  view.where(door.meta.event?.name ?? door.identity?.event_name ?? '', door.doorName, door.listName);
+}
+
 function becameReady() {
-  view.where(door.meta.event?.name ?? door.identity?.event_name ?? '', door.doorName);
+  showWhere();
   const trouble = signatureTrouble({ secure: !needsHttps(window), unreadableKeys: door.badKeys.length });
   if (trouble === 'needs_https') view.needsHttps(location);
   else view.notice(trouble === 'no_ed25519' ? 'This browser cannot check pass signatures (no Ed25519). Update the browser.' : null);
@@ -192,6 +197,8 @@ async function pairWith(code, name) {
     event_id: data.event_id,
     event_name: data.event_name,
     door: data.door,
+    list: data.list ?? 'default',
+    may_search: data.may_search === true,
   });
   history.replaceState(null, '', location.pathname + location.search);
   view.setRevoked(false, 0);

@@ -60,6 +60,9 @@ export function staleSyncText({ online, since, now }) {
   return `Not synced for ${ago(since, now).replace(/ ago$/, '')} while online: check the Wi-Fi or mobile data. Scans are kept on this phone until they upload.`;
 }
 
+/** Verdicts whose title ends on a time (PROTOCOL.md section 13): "Not yet — opens 7:00 PM". */
+const TIMED = new Set(['already_scanned', 'not_yet', 'closed']);
+
 /**
  * Title and detail lines for a verdict, from sync-core's message words.
  * @param {import('../lib/sync-core.js').Message} words
@@ -71,7 +74,7 @@ export function verdictText(words, shown, timeZone) {
   let { title } = words;
   /** @type {string[]} */
   const details = [];
-  if (shown.code === 'already_scanned' && shown.at !== null) title = `${title} ${clockTime(shown.at, timeZone)}`;
+  if (TIMED.has(shown.code) && shown.at !== null) title = `${title} ${clockTime(shown.at, timeZone)}`;
   if (words.detail) details.push(words.detail);
   if (shown.tier && !details.includes(shown.tier)) details.push(shown.tier);
   return { title, detail: details.join(' · ') };

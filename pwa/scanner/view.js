@@ -32,10 +32,15 @@ export class View {
     else delete document.body.dataset.ready;
   }
 
-  /** @param {string} eventName @param {string} door */
-  where(eventName, door) {
+  /**
+   * The header: event, door, and the door list when the phone is bound to one (not default).
+   * @param {string} eventName @param {string} door @param {string|null} [listName]
+   */
+  where(eventName, door, listName = null) {
     $('event-name').textContent = eventName;
     $('door-name').textContent = door;
+    $('list-name-item').hidden = listName === null;
+    $('list-name').textContent = listName ?? '';
   }
 
   /**

@@ -114,10 +114,14 @@ export class FakeServer {
     this.passes = [];
     /** @type {Map<string, string>} device id -> token */
     this.devices = new Map();
+    /** @type {Map<string, string>} device id -> the door list it applies */
+    this.deviceLists = new Map();
     this.revoked = new Set();
     this.offline = false;
     /** @type {any[]} every push body, for assertions */
     this.pushes = [];
+    /** @type {any[]} every pull body, for assertions */
+    this.pulls = [];
     /**
      * What this server cannot store (PROTOCOL.md 9.4): a reason, or null to store the scan.
      * @type {(scan: any) => string|null}
@@ -182,12 +186,26 @@ export class FakeServer {
     return { data: { ...data, server_time: at }, sentAt: at, receivedAt: at };
   }
 
-  /** @param {{code: string, name: string}} body */
-  async pair({ name }) {
+  /**
+   * A door list record (PROTOCOL.md section 18), as the organizer saves it.
+   * @param {any} record
+   */
+  saveList(record) {
+    core.applyList(this.state, record);
+  }
+
+  /**
+   * Pair a phone; `list` and `maySearch` stand for what the pairing link says.
+   * @param {{code: string, name: string}} body
+   * @param {{list?: string, maySearch?: boolean}} [link]
+   */
+  async pair({ name }, { list = 'default', maySearch = false } = {}) {
     const device = `device-${this.devices.size + 1}`;
     const token = `token-${device}`;
     this.devices.set(device, token);
-    return this.answer({ device_id: device, token, event_id: 'event-1', event_name: 'Demo', door: name || 'Main gate' });
+    this.deviceLists.set(device, list);
+    return this.answer({ device_id: device, token, event_id: 'event-1', event_name: 'Demo',
+      door: name || 'Main gate', list, may_search: maySearch });
   }
 
   /** @param {string} token */
@@ -201,7 +219,8 @@ export class FakeServer {
     });
     return this.answer({
       event: { id: 'event-1', name: 'Demo', venue: 'Hall', timezone: 'America/New_York', starts_at: 0, ends_at: 1 },
-      device: { id: device, door: 'Main gate' },
+      device: { id: device, door: 'Main gate', list: this.deviceLists.get(device) ?? 'default' },
+      lists: Object.values(this.state.lists ?? {}),
       keys: this.wireKeys,
       tiers: this.tiers,
       passes: { count: this.passes.length, data: bytes.toString('base64') },
@@ -228,9 +247,11 @@ export class FakeServer {
     return this.answer({ acked: core.heldHigh(this.state, device), refused });
   }
 
-  /** @param {string} token @param {{vector: any, limit: number}} body */
+  /** @param {string} token @param {{vector: any, limit: number, lists_after?: number}} body */
   async pull(token, body) {
     const device = this.deviceOf(token);
-    return this.answer(core.changesSince(this.state, body.vector, { forDevice: device, limit: body.limit }));
+    this.pulls.push(structuredClone(body));
+    const listsAfter = body.lists_after ?? null;
+    return this.answer(core.changesSince(this.state, body.vector, { forDevice: device, limit: body.limit, listsAfter }));
   }
 }
