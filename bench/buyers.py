@@ -42,14 +42,18 @@ def address(n: int) -> str:
     return f"10.{rest % 256}.{c}.{d + 1}"
 
 
-def client(max_connections: int = 1000, timeout: float = 60.0) -> httpx.AsyncClient:
+def client(
+    max_connections: int = 1000, timeout: float = 60.0, keepalive: int = 200
+) -> httpx.AsyncClient:
     """One pool for all buyers, with a cookie jar that keeps nothing (cookies go per buyer).
 
     Idle connections are dropped after 3 s, before uvicorn's 5 s keep-alive timeout: with equal
     timeouts the server sometimes closed a connection just as a POST went out on it (a
     `ReadError` on 1 of 1,000 buyers), which browsers retry but httpx does not."""
     limits = httpx.Limits(
-        max_connections=max_connections, max_keepalive_connections=200, keepalive_expiry=3.0
+        max_connections=max_connections,
+        max_keepalive_connections=keepalive,
+        keepalive_expiry=3.0,
     )
     jar = CookieJar(policy=DefaultCookiePolicy(allowed_domains=[]))
     return httpx.AsyncClient(limits=limits, timeout=timeout, follow_redirects=False, cookies=jar)
@@ -60,43 +64,67 @@ def _cookies(response: httpx.Response) -> str:
     return "; ".join(pairs)
 
 
-async def buy(
-    http: httpx.AsyncClient, base: str, slug: str, tier_id: str, n: int, *, run: str = ""
-) -> Outcome:
-    """Buyer number `n`: event page, then checkout of one ticket."""
-    forwarded = {"X-Forwarded-For": address(n)}
+@dataclass(frozen=True)
+class Visit:
+    """A buyer who has the event page: the form's CSRF token and the cookies to send back."""
+
+    n: int
+    token: str
+    cookies: str
+    get_s: float
+
+
+async def visit(http: httpx.AsyncClient, base: str, slug: str, n: int) -> Visit | Outcome:
+    """Buyer number `n` opens the event page; an Outcome (`error`) when it could not."""
     started = time.perf_counter()
     try:
-        page = await http.get(f"{base}/e/{slug}", headers=forwarded)
+        page = await http.get(f"{base}/e/{slug}", headers={"X-Forwarded-For": address(n)})
     except httpx.HTTPError as exc:
         return Outcome("error", detail=f"GET {type(exc).__name__}", done_at=time.monotonic())
-    got = time.perf_counter()
+    got = time.perf_counter() - started
     match = TOKEN.search(page.text) if page.status_code == 200 else None
     if match is None:
         return Outcome(
-            "error", get_s=got - started, detail=f"GET {page.status_code}", done_at=time.monotonic()
+            "error", get_s=got, detail=f"GET {page.status_code}", done_at=time.monotonic()
         )
+    return Visit(n, match.group(1), _cookies(page), got)
+
+
+async def check_out(
+    http: httpx.AsyncClient, base: str, slug: str, tier_id: str, buyer: Visit, *, run: str = ""
+) -> Outcome:
+    """The buyer who opened the page POSTs the checkout of one ticket."""
     form = {
-        "_csrf_token": match.group(1),
+        "_csrf_token": buyer.token,
         f"qty-{tier_id}": "1",
-        "email": f"buyer{n}{run}@example.com",
+        "email": f"buyer{buyer.n}{run}@example.com",
     }
-    headers = dict(forwarded, Cookie=_cookies(page))
+    headers = {"X-Forwarded-For": address(buyer.n), "Cookie": buyer.cookies}
     posted = time.perf_counter()
     try:
         answer = await http.post(f"{base}/e/{slug}/checkout", data=form, headers=headers)
     except httpx.HTTPError as exc:
         return Outcome(
-            "error", get_s=got - started, detail=f"POST {type(exc).__name__}",
+            "error", get_s=buyer.get_s, detail=f"POST {type(exc).__name__}",
             done_at=time.monotonic(),
         )  # fmt: skip
     post_s = time.perf_counter() - posted
     done = time.monotonic()
     if answer.status_code == 303 and "/passes/" in answer.headers.get("location", ""):
-        return Outcome("sold", got - started, post_s, done)
+        return Outcome("sold", buyer.get_s, post_s, done)
     if answer.status_code == 422 and SOLD_OUT in answer.text:
-        return Outcome("sold_out", got - started, post_s, done)
-    return Outcome("error", got - started, post_s, done, detail=f"POST {answer.status_code}")
+        return Outcome("sold_out", buyer.get_s, post_s, done)
+    return Outcome("error", buyer.get_s, post_s, done, detail=f"POST {answer.status_code}")
+
+
+async def buy(
+    http: httpx.AsyncClient, base: str, slug: str, tier_id: str, n: int, *, run: str = ""
+) -> Outcome:
+    """Buyer number `n`: event page, then checkout of one ticket."""
+    buyer = await visit(http, base, slug, n)
+    if isinstance(buyer, Outcome):
+        return buyer
+    return await check_out(http, base, slug, tier_id, buyer, run=run)
 
 
 def percentile(values: list[float], share: float) -> float:

@@ -7,10 +7,12 @@ had sold before kept signing new passes with the retired key.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from typing import Any
 
-from sqlalchemy import select, update
+import pytest
+from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.checkout import fulfilment, services
@@ -25,6 +27,7 @@ from api.db import (
     PassChange,
     TicketTier,
 )
+from api.db.engine import create_engine, session_factory
 from api.events.services import published_event
 from api.passes import keys
 from api.settings import Settings
@@ -129,3 +132,94 @@ async def test_a_sale_after_the_key_rotated_is_signed_with_the_new_key(
     assert signed_by[first.id] != {new.id}
     active = select(EventKey.id).where(EventKey.event_id == event.id, EventKey.active)
     assert list(await db.scalars(active)) == [new.id]
+
+
+async def _refused_without_waiting(
+    db: AsyncSession,
+    settings: Settings,
+    event: Event,
+    quantities: dict[uuid.UUID, int],
+    *,
+    sold_out: TicketTier,
+    held: TicketTier,
+) -> tuple[str, bool]:
+    """A buyer loads the event page; then `sold_out` sells its last seats, and while another
+    transaction holds `held`'s row (an organizer's edit, a sale in flight), the buyer checks
+    out. Returns the refusal and whether the checkout was ever seen waiting for a lock
+    (pg_locks, polled until it answered: no clock involved)."""
+    assert settings.database_url
+    engine = create_engine(settings.database_url, pool_size=2)
+    sessions = session_factory(engine)
+    try:
+        async with sessions() as buyer, engine.connect() as holder:
+            page = await published_event(buyer, slug=event.slug)
+            assert page is not None
+            await buyer.commit()
+            await db.execute(
+                update(TicketTier)
+                .where(TicketTier.id == sold_out.id)
+                .values(sold=TicketTier.capacity)
+            )
+            await db.commit()
+            await holder.begin()
+            await holder.execute(
+                update(TicketTier).where(TicketTier.id == held.id).values(name=TicketTier.name)
+            )
+            form = services.CheckoutForm(quantities=quantities, email="late@example.com")
+            checkout = asyncio.ensure_future(
+                services.start_checkout(
+                    buyer, event=page, form=form, settings=settings, gateway=None
+                )
+            )
+            waited = False
+            while not checkout.done() and not waited:
+                waiting = "SELECT count(*) FROM pg_locks WHERE NOT granted"
+                waited = bool(await db.scalar(text(waiting)))
+                await db.rollback()
+            await holder.rollback()  # lets a waiting checkout go on, so the test ends either way
+            with pytest.raises(services.CheckoutError) as refused:
+                await checkout
+            return str(refused.value), waited
+    finally:
+        await engine.dispose()
+
+
+async def test_a_refusal_for_a_sold_out_tier_does_not_wait_for_a_transaction_holding_its_row(
+    db: AsyncSession, settings: Settings
+) -> None:
+    """The page said 2 left; both sold since. An organizer's edit of the tier is in flight
+    (its row locked): the buyer is told "Sold out" without waiting for it."""
+    event = await factories.event(db, secret_key=settings.secret_key)
+    tier = await factories.tier(db, event=event, name="Floor", capacity=2)
+    await db.commit()
+
+    refusal, waited = await _refused_without_waiting(
+        db, settings, event, {tier.id: 1}, sold_out=tier, held=tier
+    )
+
+    assert refusal == "Sold out: not enough Floor tickets left."
+    assert not waited
+
+
+async def test_an_order_naming_a_sold_out_tier_does_not_wait_for_its_other_tiers_rows(
+    db: AsyncSession, settings: Settings
+) -> None:
+    """Floor and balcony in one order; the balcony sold out since the page was loaded, and a
+    sale of floor seats is in flight. The order is refused at once, naming the balcony (it
+    used to take the floor's row first and wait for that sale), and writes nothing."""
+    event = await factories.event(db, secret_key=settings.secret_key)
+    floor = await factories.tier(db, event=event, name="Floor", capacity=10)
+    balcony = await factories.tier(db, event=event, name="Balcony", capacity=2)
+    await db.commit()
+    floor_id = floor.id
+
+    refusal, waited = await _refused_without_waiting(
+        db, settings, event, {floor.id: 2, balcony.id: 1}, sold_out=balcony, held=floor
+    )
+
+    assert refusal == "Sold out: not enough Balcony tickets left."
+    assert not waited
+    db.expire_all()
+    assert (await db.get_one(TicketTier, floor_id)).sold == 0
+    for table in (Order, Pass, OutboxMessage):
+        assert await db.scalar(select(func.count()).select_from(table)) == 0

@@ -20,6 +20,15 @@ CHECK `never_oversold` fails, and that error undoes the whole statement (every t
 the passes), so an order of several tiers is all or nothing. The CHECK was already the last line
 of defence against overselling; here it is the arbiter.
 
+A refusal does not queue behind the sales in flight when it need not: the statement first reads
+the tiers' committed counts without a lock (`short`), and when one of them already cannot seat
+its line, it writes nothing, takes no row and answers with that tier at once (a row another
+transaction holds would otherwise keep it waiting, only to fail the CHECK or block an order's
+other tiers). A tier that still shows seats is taken, and the CHECK decides: a line the seats
+in flight leave short waits for them, then fails. Once a tier is sold out, its refusals touch
+no row at all, and in a burst of buyers for the last seats they drain at once instead of one
+at a time behind each sale's commit (bench/README.md, "Sold-out burst").
+
 A paid order also takes its seats from its holders' allowances (the client address and the
 buyer's email, api/checkout/holds.py) in the same statement, the same way: an upsert that
 queues behind a concurrent checkout of the same holder and re-reads its row, and a CHECK
@@ -51,18 +60,23 @@ _WANTED = """
             CAST(:quantities AS integer[]), CAST(:prices AS integer[])
         ) AS w(line_id, tier_id, quantity, price)
     ),
+    short AS (
+        SELECT t.id FROM ticket_tier AS t JOIN wanted AS w ON t.id = w.tier_id
+        WHERE t.sold + t.held + w.quantity > t.capacity
+    ),
     seats AS (
         UPDATE ticket_tier AS t SET {counter} = t.{counter} + w.quantity
         FROM wanted AS w
-        WHERE t.id = w.tier_id
+        WHERE t.id = w.tier_id AND NOT EXISTS (SELECT FROM short)
         RETURNING t.id
     ),
     placed AS (
         INSERT INTO "order" (id, public_id, event_id, buyer_email, buyer_name, status,
                              currency, total_minor, fee_minor, refunded_minor, source_site,
                              hold_expires_at, hold_client, paid_at, created_at)
-        VALUES (:order_id, :public_id, :event_id, :email, :name, :status, :currency, :total,
-                :fee, 0, :source_site, :hold_expires_at, :hold_client, {paid_at}, now())
+        SELECT :order_id, :public_id, :event_id, :email, :name, :status, :currency, :total,
+               :fee, 0, :source_site, :hold_expires_at, :hold_client, {paid_at}, now()
+        WHERE NOT EXISTS (SELECT FROM short)
         RETURNING id
     ),
     lines AS (
@@ -78,12 +92,13 @@ _ALLOWANCE = """,
         SELECT h.holder, :held_seats, :cap
         FROM unnest(CAST(:holders AS text[])) WITH ORDINALITY AS h(holder, n),
              (SELECT count(*) FROM seats) AS taken
+        WHERE NOT EXISTS (SELECT FROM short)
         ORDER BY h.n
         ON CONFLICT (holder) DO UPDATE
             SET seats = hold_allowance.seats + EXCLUDED.seats, cap = EXCLUDED.cap
     )"""
 
-_RESULT = "\nSELECT count(*) FROM seats"
+_RESULT = "\nSELECT (SELECT count(*) FROM seats) AS seated, ARRAY(SELECT id FROM short) AS short"
 
 FREE_SALE = text(
     "WITH" + _WANTED.format(counter="sold", paid_at="now()") + "," + passes.ISSUE + _RESULT
@@ -190,13 +205,18 @@ async def place(
     if free and session.in_transaction():
         # A failed statement would undo the caller's transaction: make sure of the key first.
         await keys.active_key(session, event_id=order.event_id, secret_key=secret_key)
-    if not await _run(session, statement, params, order=order, lines=lines):
+    short = await _run(session, statement, params, order=order, lines=lines)
+    if short is None:
         # An event made before events got their key at creation: make it (once, whatever the
         # race: keys.active_key), then sell.
         await keys.active_key(session, event_id=order.event_id, secret_key=secret_key)
         await session.commit()
-        if not await _run(session, statement, params, order=order, lines=lines):
+        short = await _run(session, statement, params, order=order, lines=lines)
+        if short is None:
             raise LookupError(f"event {order.event_id} has no active signing key")
+    if short:
+        await session.rollback()
+        raise SoldOut([line.tier_name for line in lines if line.tier_id in short])
     await session.commit()
     return order
 
@@ -208,21 +228,22 @@ async def _run(
     *,
     order: Order,
     lines: list[Line],
-) -> bool:
-    """Run the order's statement; False when the event has no signing key (nothing written).
-    Raises SoldOut or OverHoldCap when refused."""
+) -> set[uuid.UUID] | None:
+    """Run the order's statement: the tiers it found short without waiting (nothing written
+    then; none when the order was written), or None when the event has no signing key (nothing
+    written). Raises SoldOut or OverHoldCap when a constraint refused it."""
     if session.in_transaction():
         connection = await session.connection()
     else:
         connection = await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
     try:
-        await connection.execute(statement, params)
+        result = (await connection.execute(statement, params)).one()
     except IntegrityError as exc:
         await session.rollback()
         if passes.missing_key(exc):
-            return False
+            return None
         raise await _refusal(session, exc, order, lines) from exc
-    return True
+    return set(result.short)
 
 
 async def _refusal(
@@ -234,9 +255,11 @@ async def _refusal(
     if constraint == OVER_CAP:
         seats = sum(line.quantity for line in lines)
         return await _over_cap(session, order, seats=seats)
-    if constraint == OVERSOLD:
-        return SoldOut(await _short_tiers(session, lines))
-    raise exc
+    if constraint != OVERSOLD:
+        raise exc
+    if len(lines) == 1:  # the one tier it names is the one short: no need to ask which
+        return SoldOut([lines[0].tier_name])
+    return SoldOut(await _short_tiers(session, lines))
 
 
 def _constraint(exc: IntegrityError) -> str | None:

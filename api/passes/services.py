@@ -30,18 +30,19 @@ from api.passes.wording import VoidWording, void_wording
 
 ISSUE = """
     issue_seq AS (
-        UPDATE event SET change_seq = change_seq + :pass_count WHERE id = :event_id
+        UPDATE event SET change_seq = change_seq + :pass_count
+        FROM placed WHERE event.id = :event_id
         RETURNING change_seq
     ),
     issued AS (
         INSERT INTO "pass" (id, pass_key, order_id, event_id, tier_id, key_id, status,
                             change_seq, created_at)
-        SELECT p.id, p.pass_key, :order_id, :event_id, p.tier_id,
+        SELECT p.id, p.pass_key, placed.id, :event_id, p.tier_id,
                (SELECT k.id FROM event_key AS k WHERE k.event_id = :event_id AND k.active),
                'valid', issue_seq.change_seq - :pass_count + p.n, now()
         FROM unnest(CAST(:pass_ids AS uuid[]), CAST(:pass_keys AS bytea[]),
                     CAST(:pass_tiers AS uuid[])) WITH ORDINALITY AS p(id, pass_key, tier_id, n),
-             issue_seq
+             issue_seq, placed
         RETURNING id, change_seq
     ),
     issued_changes AS (
@@ -52,15 +53,17 @@ ISSUE = """
         INSERT INTO outbox_message (id, kind, payload, status, attempts, available_at,
                                     created_at)
         SELECT :mail_id, :mail_kind, CAST(:mail_payload AS jsonb), 'pending', 0, now(), now()
-        WHERE CAST(:confirm AS boolean)
+        FROM placed WHERE CAST(:confirm AS boolean)
     )"""
-"""Data-modifying CTEs (to follow `WITH` or a comma) that issue the passes of order
-`:order_id` of event `:event_id`, with parameters from `issue_params`. The passes are signed
-by the event's active key (one at most: a unique partial index); an event with none (made
-before events got theirs) fails the statement on `pass.key_id` NOT NULL: make the key
-(`keys.active_key`) and run it again."""
+"""Data-modifying CTEs (to follow a comma) that issue the passes of the order in a CTE
+`placed` (its `id`, one row; none issues nothing) of event `:event_id`, with parameters from
+`issue_params`. The passes are signed by the event's active key (one at most: a unique partial
+index); an event with none (made before events got theirs) fails the statement on
+`pass.key_id` NOT NULL: make the key (`keys.active_key`) and run it again."""
 
-_ISSUE_STATEMENT = text("WITH" + ISSUE + "\nSELECT id, change_seq FROM issued ORDER BY change_seq")
+_ORDER = "WITH placed AS (SELECT CAST(:order_id AS uuid) AS id),"
+_ISSUED = "\nSELECT id, change_seq FROM issued ORDER BY change_seq"
+_ISSUE_STATEMENT = text(_ORDER + ISSUE + _ISSUED)
 
 
 def issue_params(
