@@ -21,9 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from api import formatting
 from api.accounts.pages import AccountPages
-from api.admin.applications import ApplyPages
 from api.admin.live import DoorPokes
-from api.admin.money import MoneyController
 from api.admin.router import admin_routers
 from api.admin.sign_in import SignInPages
 from api.checkin.controllers import ScannerController
@@ -33,7 +31,8 @@ from api.events.cache import EventCache
 from api.events.pages import EventPages, RenderedPages
 from api.health import healthz
 from api.lan.pages import LocalCAPages
-from api.media.controllers import ImageUploads, media
+from api.media.controllers import media
+from api.organizers.pages import ApplyPages
 from api.payments.gateway import StripeGateway, gateway_for
 from api.payments.webhooks import stripe_connect_webhook, stripe_webhook
 from api.settings import Settings
@@ -138,12 +137,10 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Lite
             AccountPages,
             SignInPages,
             *admin_routers(),
-            ImageUploads,
             media,
             ScannerController,
             stripe_webhook,
             stripe_connect_webhook,
-            MoneyController,
             ApplyPages,
             WalletApi,
             WalletPassLinks,

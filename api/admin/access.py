@@ -96,10 +96,10 @@ async def find_viewer(connection: Connection, session: AsyncSession) -> Viewer:
                 owner_ids=frozenset(r[0] for r in rows if r[1] == Role.owner),
             )
     if who == sessions.OPERATOR and operator_session(connection):
-        return Viewer(who="operator", organizer_ids=None)
+        return OPERATOR
     if connection.headers.get("authorization", "").lower().startswith("basic "):
         await operator_guard(connection, connection.route_handler)  # raises on bad credentials
-        return Viewer(who="operator", organizer_ids=None)
+        return OPERATOR
     raise NotSignedIn(detail="Sign in to see the dashboard.")
 
 
@@ -116,6 +116,14 @@ def viewer_of(connection: Connection) -> Viewer:
 
 def provide_viewer(request: Request[Any, Any, Any]) -> Viewer:
     return viewer_of(request)
+
+
+OPERATOR = Viewer(who="operator", organizer_ids=None)
+"""The platform operator, as the operator's API (HTTP Basic, `operator_guard`) acts."""
+
+
+def provide_operator() -> Viewer:
+    return OPERATOR
 
 
 Who: TypeAlias = NamedDependency[SkipValidation[Viewer]]

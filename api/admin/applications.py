@@ -1,215 +1,40 @@
-"""Organizer applications: the public form at /apply and the operator's review.
-
-Approving creates the organizer, makes the applicant its owner and emails them an ordinary
-sign-in link (`api.accounts.services.request_login`), all in one transaction with the decision
-and its audit entry. The application row is locked while it is decided, so two operators
-clicking "approve" at once make one organizer, and the second gets a clear refusal.
-"""
+"""The platform operator's review of organizer applications: the list, with approve and decline
+buttons (`api.organizers.applications` decides). A decision already made by someone else comes
+back as the list with the reason and status 409."""
 
 from __future__ import annotations
 
-import re
-import unicodedata
 import uuid
-from dataclasses import dataclass, field
-from typing import Any
 
-from litestar import Controller, Request, get, post
+from litestar import Controller, get, post
 from litestar.params import FromPath, URLEncodedBody
-from litestar.response import Redirect, Template
-from sqlalchemy import select
+from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api import audit
-from api.accounts.services import request_login
 from api.admin.access import Who, operator_only
-from api.db import Organizer, OrganizerApplication, OrganizerMember, Role, utcnow
-from api.errors import NotFound, Refused
-from api.mail.addresses import deliverable
+from api.errors import Refused
+from api.organizers.applications import (
+    applications,
+    approve_application,
+    decision_note,
+    decline_application,
+)
 from api.web.deps import DB, AppSettings
-from api.web.ratelimit import rate_limit
 
-APPLY_PER_HOUR = 5
-APPLY_LIMIT = rate_limit("apply", per_window=APPLY_PER_HOUR, window_seconds=3600)
-FIELDS = ("organizer_name", "contact_name", "contact_email", "website", "message")
-LIMITS = {"organizer_name": 200, "contact_name": 200, "contact_email": 254, "website": 500,
-          "message": 4000}  # fmt: skip
-_LINE_BREAKERS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
-_TEXT_BREAKERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_WEBSITE = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
-
-
-@dataclass
-class ApplicationForm:
-    values: dict[str, str]
-    errors: list[str] = field(default_factory=list)
-
-
-def read_form(data: dict[str, str]) -> ApplicationForm:
-    """The submitted fields, trimmed, with every problem as a sentence for the applicant."""
-    values = {name: str(data.get(name, "")).strip() for name in FIELDS}
-    values["contact_email"] = values["contact_email"].lower()
-    form = ApplicationForm(values=values)
-    labels = {"organizer_name": "Organizer name", "contact_name": "Your name",
-              "contact_email": "Email", "website": "Website", "message": "Message"}  # fmt: skip
-    for name in FIELDS:
-        value = values[name]
-        breakers = _TEXT_BREAKERS if name == "message" else _LINE_BREAKERS
-        if breakers.search(value):
-            form.errors.append(f"{labels[name]} contains characters that cannot be accepted.")
-            values[name] = breakers.sub(" ", value)
-        elif len(value) > LIMITS[name]:
-            form.errors.append(f"{labels[name]} is longer than {LIMITS[name]} characters.")
-    for name in ("organizer_name", "contact_name", "contact_email"):
-        if not values[name]:
-            form.errors.append(f"{labels[name]} is required.")
-    email = values["contact_email"]
-    if email and not deliverable(email):
-        form.errors.append("Email does not look like an email address.")
-    if values["website"] and not _WEBSITE.match(values["website"]):
-        form.errors.append("Website should start with https:// (or http://).")
-    return form
-
-
-def slug_base(name: str) -> str:
-    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
-    base = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")[:50].strip("-")
-    return base or "organizer"
-
-
-async def unique_slug(db: AsyncSession, name: str) -> str:
-    base = slug_base(name)
-    taken = set(
-        await db.scalars(
-            select(Organizer.slug).where(
-                (Organizer.slug == base) | Organizer.slug.like(f"{base}-%")
-            )
-        )
-    )
-    slug, n = base, 1
-    while slug in taken:
-        n += 1
-        slug = f"{base}-{n}"
-    return slug
-
-
-async def _pending(db: AsyncSession, application_id: uuid.UUID) -> OrganizerApplication:
-    application = await db.scalar(
-        select(OrganizerApplication)
-        .where(OrganizerApplication.id == application_id)
-        .with_for_update()
-    )
-    if application is None:
-        raise NotFound("No such application.")
-    if application.status != "pending":
-        message = (
-            f"The application from {application.organizer_name} was already "
-            f"{application.status}; nothing was changed."
-        )
-        await db.rollback()
-        raise Refused(message)
-    return application
-
-
-async def approve_application(
-    db: AsyncSession, *, application_id: uuid.UUID, actor: str, secret_key: str
-) -> Organizer:
-    """Create the organizer with the applicant as owner and email them a sign-in link."""
-    application = await _pending(db, application_id)
-    organizer = Organizer(
-        name=application.organizer_name,
-        slug=await unique_slug(db, application.organizer_name),
-        contact_email=application.contact_email,
-    )
-    db.add(organizer)
-    await db.flush()
-    db.add(
-        OrganizerMember(organizer_id=organizer.id, email=application.contact_email, role=Role.owner)
-    )
-    application.status = "approved"
-    application.decided_by = actor
-    application.decided_at = utcnow()
-    application.organizer_id = organizer.id
-    audit.record(
-        db, organizer_id=organizer.id, actor=actor, action="organizer.approved",
-        target=application.contact_email,
-        details={"application": str(application.id), "slug": organizer.slug},
-    )  # fmt: skip
-    # Commits everything above together with the sign-in link.
-    await request_login(
-        db, email=application.contact_email, secret_key=secret_key, next_path="/admin"
-    )
-    await db.commit()
-    return organizer
-
-
-async def decline_application(
-    db: AsyncSession, *, application_id: uuid.UUID, actor: str, note: str
-) -> None:
-    application = await _pending(db, application_id)
-    application.status = "declined"
-    application.decided_by = actor
-    application.decided_at = utcnow()
-    application.decision_note = note
-    # No organizer was created: the operator's decision is the platform's own record.
-    audit.record_platform(
-        db, actor=actor, action="application.declined", target=application.contact_email,
-        details={"application": str(application.id), "note": note},
-    )  # fmt: skip
-    await db.commit()
-
-
-class ApplyPages(Controller):
-    """The public form: "Sell tickets with POCtix"."""
-
-    path = "/apply"
-    include_in_schema = False
-
-    @get("/")
-    async def form(self) -> Template:
-        return _form_page(ApplicationForm(values=dict.fromkeys(FIELDS, "")), status=200)
-
-    @post("/", status_code=303, guards=[APPLY_LIMIT])
-    async def submit(
-        self, request: Request[Any, Any, Any], db: DB, data: URLEncodedBody[dict[str, str]]
-    ) -> Redirect | Template:
-        form = read_form(data)
-        if form.errors:
-            return _form_page(form, status=400)
-        db.add(OrganizerApplication(**form.values))
-        await db.commit()
-        return Redirect(path="/apply/thanks", status_code=303)
-
-    @get("/thanks")
-    async def thanks(self) -> Template:
-        return Template(template_name="apply_thanks.html")
-
-
-def _form_page(form: ApplicationForm, *, status: int) -> Template:
-    return Template(
-        template_name="apply.html",
-        context={"values": form.values, "errors": form.errors},
-        status_code=status,
-    )
+ApplicationId = FromPath[uuid.UUID]
 
 
 class ApplicationReview(Controller):
-    """The platform operator's list of applications, with approve and decline buttons."""
-
     path = "/applications"
     guards = [operator_only]
 
     @get("/")
     async def list_page(self, db: DB) -> Template:
-        return await _review_page(db, note="", status=200)
+        return await _review_page(db, note="")
 
     @post("/{application_id:uuid}/approve", status_code=200)
     async def approve(
-        self,
-        db: DB,
-        who: Who,
-        settings: AppSettings,
-        application_id: FromPath[uuid.UUID],
+        self, db: DB, who: Who, settings: AppSettings, application_id: ApplicationId
     ) -> Template:
         try:
             organizer = await approve_application(
@@ -218,31 +43,22 @@ class ApplicationReview(Controller):
         except Refused as exc:
             return await _review_page(db, note=str(exc), status=409)
         note = f"Approved: {organizer.name} ({organizer.slug}). The owner was emailed a link."
-        return await _review_page(db, note=note, status=200)
+        return await _review_page(db, note=note)
 
     @post("/{application_id:uuid}/decline", status_code=200)
     async def decline(
-        self,
-        db: DB,
-        who: Who,
-        application_id: FromPath[uuid.UUID],
-        data: URLEncodedBody[dict[str, str]],
+        self, db: DB, who: Who, application_id: ApplicationId, data: URLEncodedBody[dict[str, str]]
     ) -> Template:
-        note = _LINE_BREAKERS.sub(" ", data.get("note", "")).strip()[:1000]
+        note = decision_note(data.get("note", ""))
         try:
             await decline_application(db, application_id=application_id, actor=who.who, note=note)
         except Refused as exc:
             return await _review_page(db, note=str(exc), status=409)
-        return await _review_page(db, note="Declined.", status=200)
+        return await _review_page(db, note="Declined.")
 
 
-async def _review_page(db: AsyncSession, *, note: str, status: int) -> Template:
-    db.expire_all()
-    rows = list(
-        await db.scalars(
-            select(OrganizerApplication).order_by(OrganizerApplication.created_at.desc())
-        )
-    )
+async def _review_page(db: AsyncSession, *, note: str, status: int = 200) -> Template:
+    rows = await applications(db)
     return Template(
         template_name="admin/applications.html",
         context={

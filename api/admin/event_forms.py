@@ -5,50 +5,26 @@ zone), so a time is read together with the zone and stored in UTC. A wall time t
 exist in that zone (the hour skipped when clocks go forward) is refused rather than shifted
 silently. Prices are typed in major units ("25.00") and stored in minor units.
 
-Every problem is collected, so the re-rendered form lists them all at once. Rules that need the
-database (sold and held tickets, duplicate slugs and names) and the platform-fee rule
-(`api.events.tiers.check_tier`) are applied by the controller.
+Every problem is collected, so the re-rendered form lists them all at once (an `Invalid`). Rules
+that need the database (sold and held tickets, duplicate slugs and names) and the platform-fee
+rule (`api.events.tiers.check_tier`) are applied by `api.events.editing`.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from functools import cache
 from zoneinfo import ZoneInfo, available_timezones
 
 from api.errors import Invalid
+from api.events.editing import SLUG, EventFields, TierFields
 from api.formatting import _ZERO_DECIMAL  # the one list of currencies without minor units
 
-SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
 CURRENCY = re.compile(r"[A-Z]{3}")
 LOCAL_FORMATS = ("%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S")
-
-
-@dataclass(frozen=True)
-class EventFields:
-    name: str
-    slug: str
-    description: str
-    venue: str
-    timezone: str
-    starts_at: datetime
-    ends_at: datetime
-
-
-@dataclass(frozen=True)
-class TierFields:
-    name: str
-    description: str
-    price_minor: int
-    currency: str
-    capacity: int
-    sales_start: datetime | None
-    sales_end: datetime | None
-    max_per_order: int
 
 
 @cache

@@ -2,10 +2,11 @@
 before any handler runs and whose dependencies (`api.admin.deps`) resolve what the path names.
 A browser with no session opening one of its pages is sent to `/admin/sign-in` (SIGN_IN_FIRST).
 
-`/admin/sign-in` itself is outside it (it is where people sign in), as are `/apply` (public) and
-the operator's JSON API under `/api/v1/admin` (HTTP Basic on every request). Stripe sends staff
-back from onboarding to `/stripe/return` and `/stripe/refresh`, addresses Stripe already holds:
-a second router with the same guard and dependencies serves them.
+`/admin/sign-in` itself is outside it (it is where people sign in). Stripe sends staff back from
+onboarding to `/stripe/return` and `/stripe/refresh`, addresses Stripe already holds: a second
+router with the same guard and dependencies serves them. The operator's JSON API under
+`/api/v1/admin` takes HTTP Basic on every request (`operator_guard`) and the same dependencies,
+with the operator as `who`.
 """
 
 from __future__ import annotations
@@ -18,9 +19,11 @@ from litestar.di import Provide
 from litestar.types import ASGIApp, Empty, Receive, Scope, Send
 from litestar.utils.scope.state import ScopeState
 
-from api.admin.access import SIGN_IN_FIRST, signed_in
+from api.admin.access import SIGN_IN_FIRST, provide_operator, signed_in
 from api.admin.applications import ApplicationReview
 from api.admin.audit import AuditPages
+from api.admin.auth import OPERATOR_SECURITY, operator_guard
+from api.admin.controllers import ImageUploads, MoneyController
 from api.admin.dashboard import Dashboard
 from api.admin.deps import DEPENDENCIES, provide_organizer_in_query
 from api.admin.door import DoorPages
@@ -28,7 +31,7 @@ from api.admin.events import EventAdmin
 from api.admin.exports import Exports
 from api.admin.live import LiveDoor
 from api.admin.members import MemberPages
-from api.admin.money import OnboardingReturn
+from api.admin.onboarding import OnboardingReturn
 from api.admin.orders import OrderPages
 from api.admin.organizers import OrganizerPages
 
@@ -62,7 +65,8 @@ def _staff_router(path: str, handlers: list[Any], dependencies: dict[str, Any]) 
 
 
 def admin_routers() -> list[Router]:
-    """`/admin` (every back-office page) and `/stripe` (where Stripe sends staff back)."""
+    """`/admin` (every back-office page), `/stripe` (where Stripe sends staff back) and
+    `/api/v1/admin` (the operator's JSON API)."""
     pages = [
         Dashboard, Exports, EventAdmin, DoorPages, LiveDoor, OrderPages, MemberPages,
         OrganizerPages, AuditPages, ApplicationReview,
@@ -71,4 +75,12 @@ def admin_routers() -> list[Router]:
     return [
         _staff_router("/admin", pages, DEPENDENCIES),
         _staff_router("/stripe", [OnboardingReturn], stripe),
+        Router(
+            "/api/v1/admin",
+            route_handlers=[MoneyController, ImageUploads],
+            guards=[operator_guard],
+            dependencies={**DEPENDENCIES, "who": Provide(provide_operator, sync_to_thread=False)},
+            security=OPERATOR_SECURITY,
+            tags=["admin"],
+        ),
     ]

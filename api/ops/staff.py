@@ -18,10 +18,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import audit, errors
 from api.accounts.services import login_url, new_login_token
-from api.admin.applications import unique_slug
-from api.admin.members import add_member
 from api.db import Organizer, OrganizerMember, Role
 from api.mail.addresses import deliverable
+from api.organizers.applications import unique_slug
+from api.organizers.services import add_member
 
 ROLES = {"owner": Role.owner, "manager": Role.manager, "door": Role.door_lead}
 """What `--role` accepts on the command line, and the member role each one is."""

@@ -1,0 +1,1 @@
+"""Who sells: organizers' applications, their members and roles, their public profile."""
