@@ -27,6 +27,7 @@ import {
   mergeLists,
   newScan,
   newState,
+  passCount,
   scanKey,
   scanProblem,
   verdict,
@@ -156,7 +157,7 @@ export class Door {
   }
 
   countPasses() {
-    this.passCount = Object.keys(this.state.passes).length;
+    this.passCount = passCount(this.state);
   }
 
   countAdmitted() {

@@ -7,12 +7,18 @@
  *
  * Why chunks: IndexedDB costs ~66 µs per `put`, so one record per pass makes a 50,000-pass
  * cold start take seconds. The pack is stored as a few ArrayBuffers of CHUNK_PASSES records
- * each (one put per chunk) and turned into the in-memory pass index at start-up, which takes
- * tens of milliseconds. Status objects are shared between passes with the same status and tier,
- * so the snapshot for 50,000 passes holds a handful of objects besides its keys.
+ * each (one put per chunk).
+ *
+ * Why a `PackIndex` and not an object of pass ids: turning 200,000 keys into base32 ids and
+ * inserting them into a dictionary took about a second of a phone's main thread at every start
+ * (and as much again in garbage). The index keeps the records as they came and hashes the keys'
+ * bytes into one typed array (a few milliseconds); a lookup decodes the scanned id back to its
+ * 11 bytes. The sync core keeps it as the snapshot (`applySnapshot` with a map, PROTOCOL.md
+ * section 7.3) instead of copying it. Status objects are shared between passes with the same
+ * status and tier.
  */
 
-import { PASS_KEY_BYTES, passIdOf } from './base32.js';
+import { PASS_ID_CHARS, PASS_KEY_BYTES, decodeBase32, passIdOf } from './base32.js';
 
 export const RECORD_BYTES = PASS_KEY_BYTES + 2;
 export const CHUNK_PASSES = 5000;
@@ -101,35 +107,147 @@ export function readBootstrap(body) {
   return answer;
 }
 
+/** Status byte and tier index of a record, as one number (the shared entry's key). */
+const kindAt = (/** @type {Uint8Array} */ bytes, /** @type {number} */ at) =>
+  (bytes[at + PASS_KEY_BYTES] << 8) | bytes[at + PASS_KEY_BYTES + 1];
+
 /**
- * Build the snapshot sync-core's `applySnapshot` takes: pass id -> {status, tier, reason}.
- * A null-prototype object, so lookups are a hash probe and no pass id can hit a prototype key.
- * @param {ReadonlyArray<ArrayBuffer>} chunks
- * @param {ReadonlyArray<string>} tiers
- * @returns {{passes: Record<string, SnapshotEntry>, count: number}}
+ * Hash of the 11-byte key at `at` (FNV-1a; the keys are random, this only spreads them).
+ * @param {Uint8Array} bytes
+ * @param {number} at
  */
-export function snapshotOf(chunks, tiers) {
-  /** @type {Record<string, SnapshotEntry>} */
-  const passes = Object.create(null);
-  /** @type {Map<number, SnapshotEntry>} */
-  const shared = new Map();
-  let count = 0;
-  for (const chunk of chunks) {
-    const bytes = new Uint8Array(chunk);
-    const end = bytes.length - (bytes.length % RECORD_BYTES);
-    for (let at = 0; at < end; at += RECORD_BYTES) {
-      const statusByte = bytes[at + PASS_KEY_BYTES];
-      const tierIndex = bytes[at + PASS_KEY_BYTES + 1];
-      const kind = (statusByte << 8) | tierIndex;
-      let entry = shared.get(kind);
-      if (entry === undefined) {
-        const { status, reason } = statusOf(statusByte);
-        entry = Object.freeze({ status, tier: tiers[tierIndex] ?? null, reason });
-        shared.set(kind, entry);
+function hashKey(bytes, at) {
+  let hash = 0x811c9dc5;
+  for (let i = at; i < at + PASS_KEY_BYTES; i++) hash = Math.imul(hash ^ bytes[i], 0x01000193);
+  return hash >>> 0;
+}
+
+/**
+ * Every pass of a pack, found by pass id without a string per pass: open addressing over the
+ * records (linear probing, at most half full). Answers like a read-only `Map` of pass id ->
+ * {status, tier, reason} (`get`, `has`, `size`), which is what the sync core's snapshot takes.
+ */
+export class PackIndex {
+  /**
+   * @param {ReadonlyArray<ArrayBuffer>} chunks stored pack chunks (whole records each)
+   * @param {ReadonlyArray<string>} tiers
+   */
+  constructor(chunks, tiers) {
+    let length = 0;
+    for (const chunk of chunks) length += chunk.byteLength - (chunk.byteLength % RECORD_BYTES);
+    /** The records, one after another. */
+    this.records = new Uint8Array(length);
+    let at = 0;
+    for (const chunk of chunks) {
+      const whole = chunk.byteLength - (chunk.byteLength % RECORD_BYTES);
+      this.records.set(new Uint8Array(chunk, 0, whole), at);
+      at += whole;
+    }
+    const count = length / RECORD_BYTES;
+    let slots = 16;
+    while (slots < count * 2) slots *= 2;
+    this.mask = slots - 1;
+    /** Slot -> record number + 1 (0: empty). */
+    this.slots = new Int32Array(slots);
+    /** @type {Map<number, SnapshotEntry>} */
+    this.entries = new Map();
+    this.tiers = tiers;
+    this.size = 0;
+    for (let record = 0; record < count; record++) this.insert(record);
+  }
+
+  /** @param {number} record */
+  insert(record) {
+    const { records, slots, mask } = this;
+    const at = record * RECORD_BYTES;
+    for (let slot = hashKey(records, at) & mask; ; slot = (slot + 1) & mask) {
+      const held = slots[slot];
+      if (held === 0) {
+        slots[slot] = record + 1;
+        this.size += 1;
+        return;
       }
-      passes[passIdOf(bytes, at)] = entry;
-      count += 1;
+      if (sameKey(records, (held - 1) * RECORD_BYTES, records, at)) {
+        slots[slot] = record + 1; // the same pass twice: the later record wins, as in a Map
+        return;
+      }
     }
   }
-  return { passes, count };
+
+  /**
+   * Where the record of a pass key starts, or -1.
+   * @param {Uint8Array} key 11 bytes
+   */
+  find(key) {
+    const { records, slots, mask } = this;
+    for (let slot = hashKey(key, 0) & mask; ; slot = (slot + 1) & mask) {
+      const held = slots[slot];
+      if (held === 0) return -1;
+      const at = (held - 1) * RECORD_BYTES;
+      if (sameKey(records, at, key, 0)) return at;
+    }
+  }
+
+  /**
+   * The pass's entry, or undefined (also for text that is no pass id).
+   * @param {string} passId
+   * @returns {SnapshotEntry|undefined}
+   */
+  get(passId) {
+    if (typeof passId !== 'string' || passId.length !== PASS_ID_CHARS) return undefined;
+    const key = decodeBase32(passId);
+    if (key === null) return undefined;
+    const at = this.find(key);
+    return at < 0 ? undefined : this.entryOf(kindAt(this.records, at));
+  }
+
+  /** @param {string} passId */
+  has(passId) {
+    return this.get(passId) !== undefined;
+  }
+
+  /**
+   * The shared entry of a status byte and tier index.
+   * @param {number} kind
+   */
+  entryOf(kind) {
+    let entry = this.entries.get(kind);
+    if (entry === undefined) {
+      const { status, reason } = statusOf(kind >> 8);
+      entry = Object.freeze({ status, tier: this.tiers[kind & 0xff] ?? null, reason });
+      this.entries.set(kind, entry);
+    }
+    return entry;
+  }
+
+  /** Every pass id (a string each: for tests and tools, not the door's start). */
+  *keys() {
+    for (let at = 0; at < this.records.length; at += RECORD_BYTES) {
+      const key = this.records.subarray(at, at + PASS_KEY_BYTES);
+      if (this.find(key) === at) yield passIdOf(this.records, at);
+    }
+  }
+}
+
+/**
+ * @param {Uint8Array} a
+ * @param {number} atA
+ * @param {Uint8Array} b
+ * @param {number} atB
+ */
+function sameKey(a, atA, b, atB) {
+  for (let i = 0; i < PASS_KEY_BYTES; i++) if (a[atA + i] !== b[atB + i]) return false;
+  return true;
+}
+
+/**
+ * The snapshot sync-core's `applySnapshot` takes, from stored chunks: a `PackIndex`, and how
+ * many passes it holds.
+ * @param {ReadonlyArray<ArrayBuffer>} chunks
+ * @param {ReadonlyArray<string>} tiers
+ * @returns {{passes: PackIndex, count: number}}
+ */
+export function snapshotOf(chunks, tiers) {
+  const passes = new PackIndex(chunks, tiers);
+  return { passes, count: passes.size };
 }

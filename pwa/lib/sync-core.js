@@ -43,6 +43,8 @@ export {
   isPassChange,
   merge,
   newState,
+  passCount,
+  passStatus,
 } from './sync/replica.js';
 export { DEBOUNCE_MS, GREEN_CODES, isRepeat, newScan, scanKey, verdict } from './sync/verdicts.js';
 export {
@@ -71,6 +73,7 @@ export {
 /** @typedef {import('./sync/wire.js').MovementRef} MovementRef */
 /** @typedef {import('./sync/wire.js').Page} Page */
 /** @typedef {import('./sync/wire.js').PassChange} PassChange */
+/** @typedef {import('./sync/wire.js').PassMap} PassMap */
 /** @typedef {import('./sync/wire.js').PassStatus} PassStatus */
 /** @typedef {import('./sync/wire.js').PullAnswer} PullAnswer */
 /** @typedef {import('./sync/wire.js').PullRequest} PullRequest */

@@ -12,6 +12,7 @@
  */
 
 import { covers } from './dots.js';
+import { passStatus } from './replica.js';
 import { DEFAULT_LIST, IN, OUT, compareStrings, has, scanList, sortedStrings } from './wire.js';
 
 /** @typedef {import('./wire.js').InsideCount} InsideCount */
@@ -172,7 +173,7 @@ export function insideCounts(state) {
   const counts = new Map();
   const exits = state.exits ?? {};
   for (const [passId, byDevice] of Object.entries(state.admissions)) {
-    const status = has(state.passes, passId) ? state.passes[passId] : null;
+    const status = passStatus(state, passId);
     const tier = status === null ? null : status.tier;
     const devices = Object.keys(byDevice);
     /** @type {string[]} */

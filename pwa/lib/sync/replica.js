@@ -27,6 +27,8 @@ import {
 
 /** @typedef {import('./wire.js').Page} Page */
 /** @typedef {import('./wire.js').PassChange} PassChange */
+/** @typedef {import('./wire.js').PassMap} PassMap */
+/** @typedef {import('./wire.js').SnapshotEntry} SnapshotEntry */
 /** @typedef {import('./wire.js').PassStatus} PassStatus */
 /** @typedef {import('./wire.js').Scan} Scan */
 /** @typedef {import('./wire.js').State} State */
@@ -144,15 +146,43 @@ function storeScan(state, scan) {
  * Install the server's pass index as of `serverSeq` (a bootstrap) without its log. Each entry
  * counts as a change numbered `serverSeq`: it replaces an older entry and loses to a newer one.
  * The vector jumps to `serverSeq`; changes after it arrive by pull as usual.
+ *
+ * `passes` is a record (checked, then copied into `state.passes`) or, on the door, a map: any
+ * object with Map's `get` and `size`, such as the 200,000-pass `PackIndex`, which is kept as it
+ * is in `state.snapshots` and consulted by `passStatus` (copying it would cost the phone a
+ * second at every start). A map's entries are the caller's to vouch for: they are not checked.
+ * A map applied after another with a seq at least as high takes its place (the older map's
+ * passes the new one lacks are copied into `state.passes`).
  * @param {State} state
- * @param {{serverSeq: number, passes: Record<string, {status: string, tier?: string|null,
- *   reason?: string|null}>}} snapshot
+ * @param {{serverSeq: number, passes: Record<string, SnapshotEntry> | PassMap}} snapshot
  */
 export function applySnapshot(state, { serverSeq, passes }) {
-  const ids = Object.keys(passes);
-  if (!isInt(serverSeq) || serverSeq < (ids.length > 0 ? 1 : 0)) {
-    throw new SyncError('bad_type', "'server_seq' must be an integer >= 1 (0 if no passes)");
+  if (isPassMap(passes)) {
+    checkServerSeq(serverSeq, passes.size);
+    /** @type {Array<{seq: number, passes: PassMap}>} */
+    const kept = [];
+    for (const older of state.snapshots ?? []) {
+      if (older.seq > serverSeq) {
+        kept.push(older);
+        continue;
+      }
+      // A bootstrap again (the door refreshes its pack): the older map gives way, its passes
+      // the new one lacks become index entries, so the replica holds one map again.
+      for (const passId of older.passes.keys()) {
+        if (passes.get(passId) !== undefined) continue;
+        const entry = /** @type {SnapshotEntry} */ (older.passes.get(passId));
+        const current = has(state.passes, passId) ? state.passes[passId] : undefined;
+        if (current === undefined || current.seq < older.seq) {
+          state.passes[passId] = { ...wordsOf(entry), seq: older.seq };
+        }
+      }
+    }
+    state.snapshots = [...kept, { seq: serverSeq, passes }];
+    jumpTo(state, serverSeq);
+    return;
   }
+  const ids = Object.keys(passes);
+  checkServerSeq(serverSeq, ids.length);
   /** @type {Record<string, PassStatus>} */
   const entries = {};
   for (const passId of ids) {
@@ -171,10 +201,80 @@ export function applySnapshot(state, { serverSeq, passes }) {
     const current = has(state.passes, passId) ? state.passes[passId] : undefined;
     if (current === undefined || current.seq < serverSeq) state.passes[passId] = entry;
   }
+  jumpTo(state, serverSeq);
+}
+
+/**
+ * @param {unknown} passes
+ * @returns {passes is PassMap}
+ */
+const isPassMap = (passes) =>
+  isObject(passes) && typeof (/** @type {any} */ (passes).get) === 'function'
+  && isInt(/** @type {any} */ (passes).size);
+
+/** @param {unknown} serverSeq @param {number} count */
+function checkServerSeq(serverSeq, count) {
+  if (!isInt(serverSeq) || /** @type {number} */ (serverSeq) < (count > 0 ? 1 : 0)) {
+    throw new SyncError('bad_type', "'server_seq' must be an integer >= 1 (0 if no passes)");
+  }
+}
+
+/** @param {State} state @param {number} serverSeq */
+function jumpTo(state, serverSeq) {
   if (heldHigh(state, SERVER) < serverSeq) state.vector[SERVER] = serverSeq;
   const { changes } = state;
   advance(state.vector, SERVER, (s) => has(changes, String(s)));
 }
+
+/**
+ * The latest status the replica holds for a pass, or null: its index entry (`state.passes`)
+ * or a snapshot kept as a map, whichever is numbered higher (the index on a tie). Every rule
+ * that reads a pass's status reads it here.
+ * @param {State} state
+ * @param {string} passId
+ * @returns {PassStatus|null}
+ */
+export function passStatus(state, passId) {
+  /** @type {PassStatus|null} */
+  let found = has(state.passes, passId) ? state.passes[passId] : null;
+  for (const { seq, passes } of state.snapshots ?? []) {
+    if (found !== null && found.seq >= seq) continue;
+    const entry = passes.get(passId);
+    if (entry !== undefined) found = { ...wordsOf(entry), seq };
+  }
+  return found;
+}
+
+/**
+ * How many passes the replica knows: its index's and its snapshot maps', each pass once.
+ * @param {State} state
+ */
+export function passCount(state) {
+  const snapshots = state.snapshots ?? [];
+  const known = (/** @type {string} */ passId) => snapshots.some(({ passes }) => passes.get(passId) !== undefined);
+  let count = Object.keys(state.passes).filter((passId) => !known(passId)).length;
+  /** @type {Set<string>} */
+  const seen = new Set();
+  for (const [i, { passes }] of snapshots.entries()) {
+    if (i === snapshots.length - 1) {
+      count += passes.size;
+    } else {
+      // Only while an older bootstrap outranks a newer one (rare): ids, one string each.
+      for (const passId of passes.keys()) {
+        if (!seen.has(passId) && !snapshots.slice(i + 1).some((later) => later.passes.get(passId) !== undefined)) count += 1;
+        seen.add(passId);
+      }
+    }
+  }
+  return count;
+}
+
+/**
+ * A snapshot entry's status words, absent fields null.
+ * @param {SnapshotEntry} entry
+ * @returns {{status: string, tier: string|null, reason: string|null}}
+ */
+const wordsOf = (entry) => ({ status: entry.status, tier: entry.tier ?? null, reason: entry.reason ?? null });
 
 /**
  * Highest gap-free seq held for `origin`: what the server acknowledges after a push.

@@ -9,6 +9,7 @@
 
 import { doorList } from './lists.js';
 import { isExit, movementsByList, stays } from './movements.js';
+import { passStatus } from './replica.js';
 import { DEFAULT_LIST, IN, OUT, has, isInt, sortedStrings } from './wire.js';
 
 /** @typedef {import('./wire.js').Recent} Recent */
@@ -116,7 +117,7 @@ export function verdict(
   }
   if (typeof passId !== 'string' || !passId) return makeVerdict('invalid');
   if (token.event_ok === false) return makeVerdict('wrong_event', passId);
-  const status = has(state.passes, passId) ? state.passes[passId] : null;
+  const status = passStatus(state, passId);
   const tier = status === null ? null : status.tier;
   const moves = movementsByList(state, passId).get(listId) ?? [];
   if (direction === OUT) return wayOut(passId, tier, moves);

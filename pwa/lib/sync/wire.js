@@ -57,12 +57,22 @@ export const OUT = 'out';
 
 /** @typedef {{status: string, tier: string|null, reason: string|null, seq: number}} PassStatus */
 
+/** @typedef {{status: string, tier?: string|null, reason?: string|null}} SnapshotEntry */
+
+/**
+ * A bootstrap snapshot kept as it came (section 7.3; the door's `PackIndex`): pass id -> entry,
+ * read like a Map.
+ * @typedef {{size: number, get: (passId: string) => SnapshotEntry|undefined,
+ *   keys: () => Iterable<string>}} PassMap
+ */
+
 /**
  * A replica. Seqs are decimal-string keys in `changes` and `scans`, integers elsewhere.
  * @typedef {{vector: Vector,
  *   changes: Record<string, PassChange>,
  *   scans: Record<string, Record<string, Scan>>,
  *   passes: Record<string, PassStatus>,
+ *   snapshots?: Array<{seq: number, passes: PassMap}>,
  *   admissions: Record<string, Record<string, number[]>>,
  *   exits?: Record<string, Record<string, number[]>>,
  *   lists?: Record<string, DoorList>}} State
