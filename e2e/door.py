@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import io
 import secrets
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import datetime
 from pathlib import Path
 
 import qrcode
@@ -16,6 +18,7 @@ from playwright.async_api import BrowserContext, Page, expect
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.checkin.door_lists import ListFields, save_list
 from api.checkin.services import create_pairing
 from api.db import Event, Order, OrderLine, OrderStatus, Pass, PassStatus, Scan, TicketTier
 from api.db.engine import create_engine, session_factory
@@ -103,12 +106,67 @@ def other_event_token() -> str:
     )
 
 
-async def pairing_url(app: LiveApp, door: str = "Door", *, uses: int = 1) -> str:
+async def pairing_url(
+    app: LiveApp,
+    door: str = "Door",
+    *,
+    uses: int = 1,
+    door_list_id: uuid.UUID | None = None,
+    may_search: bool = False,
+) -> str:
+    """A pairing link for the demo event: for `uses` phones, bound to a door list (default: the
+    default list), "scan and search" with `may_search`."""
     async with session_for(app) as session:
         event = await demo_event(session)
-        pairing = await create_pairing(session, event_id=event.id, door=door, uses=uses)
+        pairing = await create_pairing(
+            session,
+            event_id=event.id,
+            door=door,
+            uses=uses,
+            door_list_id=door_list_id,
+            may_search=may_search,
+        )
         await session.commit()
         return f"{app.url}/scan#pair={pairing.code}"
+
+
+async def door_list(
+    app: LiveApp,
+    name: str,
+    *,
+    tiers: list[str] | None = None,
+    reentry: bool = False,
+    opens_at: datetime | None = None,
+    closes_at: datetime | None = None,
+    list_id: uuid.UUID | None = None,
+) -> uuid.UUID:
+    """A door list of the demo event as the organizer saves it (a new one, or a change to
+    `list_id`): the tiers it admits by name (None: every tier), its window, and whether a pass
+    that went out may come back in."""
+    async with session_for(app) as session:
+        event = await demo_event(session)
+        tier_ids = None
+        if tiers is not None:
+            found = await session.execute(
+                select(TicketTier.name, TicketTier.id).where(TicketTier.event_id == event.id)
+            )
+            by_name = {name: tier_id for name, tier_id in found.all()}
+            tier_ids = [by_name[tier] for tier in tiers]
+        saved = await save_list(
+            session,
+            event=event,
+            fields=ListFields(name, tier_ids, opens_at, closes_at, reentry),
+            actor="e2e",
+            list_id=list_id,
+        )
+        await session.commit()
+        return saved.id
+
+
+async def scan_way(page: Page, direction: str) -> None:
+    """Switch the scanner's In/Out toggle ("in" or "out")."""
+    await page.locator(f"#direction-{direction}").click()
+    await expect(page.locator(f"#direction-{direction}")).to_have_attribute("aria-pressed", "true")
 
 
 async def stored_scans(app: LiveApp) -> list[Scan]:

@@ -1,6 +1,6 @@
-"""The scanner's own numbers: people this phone let in, scans waiting to upload, the last sync,
-and a warning when the phone believes it is online but has not synced for 10 minutes (a venue
-Wi-Fi with no way out). Time moves by the page clock, never by sleeping."""
+"""The scanner's own numbers: people this phone let in, inside now, scans waiting to upload, the
+last sync, and a warning when the phone believes it is online but has not synced for 10 minutes
+(a venue Wi-Fi with no way out). Time moves by the page clock, never by sleeping."""
 
 from __future__ import annotations
 
@@ -22,11 +22,13 @@ async def test_a_phone_online_but_cut_off_for_10_minutes_says_so_and_counts_its_
     pending = page.locator("#status-pending")
     synced = page.locator("#status-last-sync")
     warning = page.locator("#sync-stale")
+    inside = page.locator("#status-inside")
     await expect(admitted).to_have_text("0")
-    await expect(page.locator("#status-inside-item")).to_be_hidden()
+    await expect(inside).to_have_text("0")
 
     await door.enter(page, first)
     await expect(admitted).to_have_text("1")
+    await expect(inside).to_have_text("1")
     await expect(pending).to_have_text("0", timeout=20_000)
     await expect(synced).to_have_text("just now")
 
@@ -57,5 +59,6 @@ async def test_a_phone_online_but_cut_off_for_10_minutes_says_so_and_counts_its_
     await expect(synced).to_have_text("just now")
     await expect(warning).to_be_hidden()
     await expect(admitted).to_have_text("2")
+    await expect(inside).to_have_text("2")
     scans = await door.stored_scans(live_app)
     assert [(s.seq, s.admitted) for s in scans] == [(1, True), (2, True)]

@@ -7,21 +7,29 @@
  * Scans are serialised through one queue: two codes read 50 ms apart must not both take seq n.
  * A scan is applied to the in-memory replica, then written (scan + outbox + seq in one
  * transaction), and only then handed back for display.
+ *
+ * The door scans in or out (`direction`, the phone's toggle) on its door list; "inside now" on
+ * that list is counted once at load and then kept by the passes each scan or pull touches, so
+ * a 50,000-pass door does not recount everyone per scan.
  */
 
 import { packChunks, snapshotOf } from './pass-pack.js';
 import { coreToken, importKeys, verifyToken } from './pass-token.js';
 import {
   DEFAULT_LIST,
+  IN,
+  OUT,
   SERVER,
   ackOutbox,
-  alsoAdmitted,
   applyScan,
   applySnapshot,
   changeProblem,
+  classify,
   clockOffset,
   correctedNow,
   doorList,
+  insideCounts,
+  isInside,
   listProblem,
   merge,
   mergeLists,
@@ -79,6 +87,10 @@ export class Door {
     this.passCount = 0;
     /** People this device has let in (its admitted scans): the door's own count. */
     this.admitted = 0;
+    /** Passes inside now on this phone's list, by every scan this replica holds. */
+    this.inside = 0;
+    /** Which way the door scans: "in", or "out" (the phone's In/Out toggle). */
+    this.direction = IN;
     /** @type {Alert[]} */
     this.alerts = [];
     /** Scans applied in memory whose write failed; retried before each push. @type {Scan[]} */
@@ -154,10 +166,47 @@ export class Door {
     this.badKeys = imported.failed;
     this.countPasses();
     this.countAdmitted();
+    this.countInside();
   }
 
   countPasses() {
     this.passCount = passCount(this.state);
+  }
+
+  /** "Inside now" on this phone's list, from the whole replica (PROTOCOL.md 19.4). */
+  countInside() {
+    const listId = this.listId;
+    this.inside = insideCounts(this.state)
+      .filter((row) => row.list === listId)
+      .reduce((sum, row) => sum + row.inside, 0);
+  }
+
+  /**
+   * Apply `change` to the replica and move "inside now" by what it did to `passIds`.
+   * @template T
+   * @param {Iterable<string>} passIds
+   * @param {() => T} change
+   * @returns {T}
+   */
+  tracking(passIds, change) {
+    const listId = this.listId;
+    const ids = [...new Set(passIds)];
+    const before = ids.filter((passId) => isInside(this.state, passId, { listId })).length;
+    const result = change();
+    this.inside += ids.filter((passId) => isInside(this.state, passId, { listId })).length - before;
+    return result;
+  }
+
+  /**
+   * Scan in or out from now on. A deliberate new reading: the same pass may be scanned again at
+   * once (the debounce forgets the last verdict, PROTOCOL.md 12.2).
+   * @param {string} direction "in" or "out"
+   */
+  setDirection(direction) {
+    if (direction !== IN && direction !== OUT) throw new RangeError('direction must be "in" or "out"');
+    if (direction === this.direction) return;
+    this.direction = direction;
+    this.recent = null;
   }
 
   countAdmitted() {
@@ -203,6 +252,7 @@ export class Door {
       // Bound to another list (the organizer rebound the phone): a new reading of every pass.
       this.meta.list = list;
       this.recent = null;
+      this.countInside();
       await this.store.setMeta('list', list);
     }
   }
@@ -212,7 +262,11 @@ export class Door {
    * @param {ReadonlyArray<import('./sync-core.js').DoorList>} lists
    */
   async saveLists(lists) {
+    const mine = () => this.state.lists?.[this.listId]?.seq;
+    const before = mine();
     if (mergeLists(this.state, lists) === 0) return;
+    // This door's rules changed: the pass just shown may be read again at once.
+    if (mine() !== before) this.recent = null;
     await this.store.setMeta('lists', Object.values(this.state.lists ?? {}));
   }
 
@@ -239,10 +293,10 @@ export class Door {
       const token = coreToken(check, code);
       const now = this.now();
       const device = this.device;
-      const listId = this.listId;
-      const shown = verdict(this.state, { token, device, now, recent: this.recent, listId });
+      const { listId, direction } = this;
+      const shown = verdict(this.state, { token, device, now, recent: this.recent, listId, direction });
       if (shown.code === 'ignored') return null;
-      const scan = newScan(this.state, { device, verdict: shown, door: this.doorName, scannedAt: now, listId });
+      const scan = newScan(this.state, { device, verdict: shown, door: this.doorName, scannedAt: now, listId, direction });
       if (!check.ok) scan.code = code.slice(0, CODE_CHARS);
       const saved = await this.record(scan);
       const key = scanKey(token);
@@ -276,7 +330,7 @@ export class Door {
    * @param {Scan} scan
    */
   async record(scan) {
-    applyScan(this.state, scan);
+    this.tracking(scan.pass_id === null ? [] : [scan.pass_id], () => applyScan(this.state, scan));
     if (scan.admitted) this.admitted += 1;
     this.outbox.push(scan);
     this.writing += 1;
@@ -365,27 +419,44 @@ export class Door {
     const me = this.device;
     // Lists first: the scans of this page are read by the rules they now carry.
     if (lists) await this.saveLists(lists);
-    const stored = merge(this.state, [...changes, ...scans]);
-    /** @type {Map<string, Scan>} */
-    const pulled = new Map(scans.map((s) => [`${s.device}:${s.seq}`, s]));
-    /** @type {Alert[]} */
-    const alerts = [];
-    const known = new Set(this.alerts.map((a) => a.id));
-    const passIds = new Set(scans.filter((s) => s.admitted && s.pass_id && s.device !== me).map((s) => s.pass_id));
-    for (const passId of passIds) {
-      if (passId === null || !this.admittedHere(passId)) continue;
-      for (const ref of alsoAdmitted(this.state, passId, { device: me })) {
-        const id = `${ref.device}:${ref.seq}`;
-        if (!pulled.has(id) || known.has(id)) continue;
-        known.add(id);
-        const here = this.admissionHere(passId, ref.scanned_at);
-        alerts.push({ id, pass_id: passId, ...ref, ...(here === null ? {} : { here }) });
-      }
-    }
+    // Passes another door moved (let in or out): their "inside" and double admissions may change.
+    const moved = new Set(scans.filter((s) => s.pass_id !== null && s.device !== me).map((s) => /** @type {string} */ (s.pass_id)));
+    const stored = this.tracking(moved, () => merge(this.state, [...changes, ...scans]));
+    const alerts = this.doubleAdmissions(moved);
     if (changes.length > 0) this.countPasses();
     this.alerts = [...alerts, ...this.alerts].sort((a, b) => b.scanned_at - a.scanned_at);
     await this.store.saveMerge({ changes, scans, vector: this.state.vector, offset: this.offset, alerts });
     return { stored, alerts };
+  }
+
+  /**
+   * New alerts for the passes given: each double admission (PROTOCOL.md 14.3: two admissions of
+   * one stay that neither door knew of) between this door's admission and another door's. A
+   * re-entry after an exit starts a new stay and is none; neither is an admission made knowing
+   * of the other (an override, "admit anyway").
+   * @param {Iterable<string>} passIds
+   * @returns {Alert[]}
+   */
+  doubleAdmissions(passIds) {
+    const me = this.device;
+    const known = new Set(this.alerts.map((a) => a.id));
+    /** @type {Alert[]} */
+    const alerts = [];
+    for (const passId of passIds) {
+      if (!this.admittedHere(passId)) continue;
+      for (const { first, other, kind } of classify(this.state, passId)) {
+        if (kind !== 'conflict' || (first.device === me) === (other.device === me)) continue;
+        const [here, there] = first.device === me ? [first, other] : [other, first];
+        const id = `${there.device}:${there.seq}`;
+        if (known.has(id)) continue;
+        known.add(id);
+        alerts.push({
+          id, pass_id: passId, device: there.device, seq: there.seq, scanned_at: there.scanned_at,
+          door: there.door, here: { door: here.door, scanned_at: here.scanned_at },
+        });
+      }
+    }
+    return alerts;
   }
 
   /**

@@ -14,7 +14,7 @@ import { createApi, isRevoked, SyncLoop, syncOnce } from '../lib/sync-client.js'
 import { needsHttps, signatureTrouble } from '../lib/secure-context.js';
 import { message } from '../lib/sync-core.js';
 import { Camera } from './camera.js';
-import { wireCamera, wireSound } from './controls.js';
+import { wireCamera, wireDirection, wireSound } from './controls.js';
 import { Feedback } from './feedback.js';
 import { staleSyncText } from './format.js';
 import { pairCodeFrom, showPairing } from './pairing.js';
@@ -76,7 +76,7 @@ function renderStatus() {
     passes: door.passCount,
     error: online() ? error : null,
     admitted: door.admitted,
-    inside: null,
+    inside: door.ready ? door.inside : null,
     // A removed phone no longer syncs, and its banner says so already.
     stale: door.meta.revoked === true || !door.ready ? null
       : staleSyncText({ online: online(), since: door.meta.last_sync ?? door.meta.pack?.fetched_at, now }),
@@ -218,6 +218,15 @@ function wireScannerInputs() {
   view.admitAnyway.addEventListener('click', () => void admitAnyway());
   attachWedge(document, (code) => void handleCode(code));
   camera = wireCamera({ view, settings, onCode: (code) => void handleCode(code) });
+  wireDirection({
+    view,
+    settings,
+    onChange: (direction) => {
+      door.setDirection(direction);
+      lastShown = null; // "Admit anyway" belongs to a verdict on the way in
+      view.admitAnyway.hidden = true;
+    },
+  });
   window.addEventListener('online', () => {
     renderStatus();
     void loop?.trigger({ now: true });

@@ -47,6 +47,24 @@ export function wireSound(parts) {
 }
 
 /**
+ * The In/Out toggle: kept on the phone, shown on the page, handed to the door.
+ * @param {{view: View, settings: PhoneSettings, onChange: (direction: 'in'|'out') => void}} parts
+ */
+export function wireDirection({ view, settings, onChange }) {
+  /** @param {'in'|'out'} direction */
+  const choose = (direction) => {
+    settings.set({ direction });
+    view.setDirection(direction);
+    onChange(direction);
+  };
+  $button('direction-in').addEventListener('click', () => choose('in'));
+  $button('direction-out').addEventListener('click', () => choose('out'));
+  const { direction } = settings.get();
+  view.setDirection(direction);
+  onChange(direction);
+}
+
+/**
  * The camera, opened as the phone last chose, with its bar's buttons wired.
  * @param {{view: View, settings: PhoneSettings, onCode: (code: string) => void}} parts
  * @returns {Camera}

@@ -1,7 +1,7 @@
 // @ts-check
 /**
  * What this phone remembers about itself, apart from the door's data: sound, vibration, which
- * camera, the optional PIN lock (pin.js). Kept in localStorage under one key, so it survives a reload and
+ * camera, whether it scans people in or out, the optional PIN lock (pin.js). Kept in localStorage under one key, so it survives a reload and
  * a new pairing (the IndexedDB replica is wiped on pairing; the phone's own choices are not).
  *
  * Nothing here is a secret the server knows or needs. A browser that refuses localStorage
@@ -21,9 +21,10 @@ export const SETTINGS_KEY = 'poctix-scanner-settings';
  */
 
 /**
+ * `direction`: the In/Out toggle (a door scanning people out stays so across a reload);
  * `pinFailures`: wrong PINs in a row; `pinBlockedUntil`: no PIN is checked before this time (ms).
  * @typedef {{sound: boolean, vibrate: boolean, camera: CameraChoice|null, pin: PinRecord|null,
- *   pinFailures: number, pinBlockedUntil: number}} Settings
+ *   pinFailures: number, pinBlockedUntil: number, direction: 'in'|'out'}} Settings
  */
 
 /** @type {Readonly<Settings>} */
@@ -34,6 +35,7 @@ export const DEFAULTS = Object.freeze({
   pin: null,
   pinFailures: 0,
   pinBlockedUntil: 0,
+  direction: 'in',
 });
 
 /** @typedef {Pick<Storage, 'getItem'|'setItem'>} KeyValueStore */
@@ -83,6 +85,7 @@ export function settingsFrom(raw) {
     pin: pinOf(v.pin),
     pinFailures: count(v.pinFailures),
     pinBlockedUntil: count(v.pinBlockedUntil),
+    direction: v.direction === 'out' ? 'out' : 'in',
   };
 }
 

@@ -70,6 +70,16 @@ export class View {
     this.admitAnyway.hidden = true;
   }
 
+  /**
+   * The In/Out toggle as the door scans now; "Out" is marked on the whole page.
+   * @param {'in'|'out'} direction
+   */
+  setDirection(direction) {
+    $('direction-in').setAttribute('aria-pressed', String(direction === 'in'));
+    $('direction-out').setAttribute('aria-pressed', String(direction === 'out'));
+    document.body.dataset.direction = direction;
+  }
+
   /** @param {string} colour */
   paint(colour) {
     this.verdict.classList.remove('green', 'amber', 'red', 'flash');
@@ -81,7 +91,8 @@ export class View {
   }
 
   /**
-   * The door's own numbers. `inside` is null until the replica knows exits (then "Inside now").
+   * The door's own numbers. `inside` ("Inside now" on this phone's list) is null until the door
+   * holds its pass list.
    * @param {{online: boolean, pending: number, lastSync: number|undefined, now: number,
    *   passes: number, error: string|null, admitted: number, inside: number|null,
    *   stale: string|null}} status
