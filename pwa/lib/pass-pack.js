@@ -144,32 +144,32 @@ export class PackIndex {
       at += whole;
     }
     const count = length / RECORD_BYTES;
-    let slots = 16;
-    while (slots < count * 2) slots *= 2;
-    this.mask = slots - 1;
+    let size = 16;
+    while (size < count * 2) size *= 2;
+    this.mask = size - 1;
     /** Slot -> record number + 1 (0: empty). */
-    this.slots = new Int32Array(slots);
+    this.slots = new Int32Array(size);
+    /** Slot -> hash of its key: a probe compares keys only when the hashes agree. */
+    this.hashes = new Uint32Array(size);
     /** @type {Map<number, SnapshotEntry>} */
     this.entries = new Map();
     this.tiers = tiers;
     this.size = 0;
-    for (let record = 0; record < count; record++) this.insert(record);
-  }
-
-  /** @param {number} record */
-  insert(record) {
-    const { records, slots, mask } = this;
-    const at = record * RECORD_BYTES;
-    for (let slot = hashKey(records, at) & mask; ; slot = (slot + 1) & mask) {
-      const held = slots[slot];
-      if (held === 0) {
-        slots[slot] = record + 1;
-        this.size += 1;
-        return;
-      }
-      if (sameKey(records, (held - 1) * RECORD_BYTES, records, at)) {
-        slots[slot] = record + 1; // the same pass twice: the later record wins, as in a Map
-        return;
+    const { records, slots, hashes, mask } = this;
+    for (let record = 0, at = 0; record < count; record++, at += RECORD_BYTES) {
+      const hash = hashKey(records, at);
+      for (let slot = hash & mask; ; slot = (slot + 1) & mask) {
+        const held = slots[slot];
+        if (held === 0) {
+          slots[slot] = record + 1;
+          hashes[slot] = hash;
+          this.size += 1;
+          break;
+        }
+        if (hashes[slot] === hash && sameKey(records, (held - 1) * RECORD_BYTES, records, at)) {
+          slots[slot] = record + 1; // the same pass twice: the later record wins, as in a Map
+          break;
+        }
       }
     }
   }
@@ -179,12 +179,13 @@ export class PackIndex {
    * @param {Uint8Array} key 11 bytes
    */
   find(key) {
-    const { records, slots, mask } = this;
-    for (let slot = hashKey(key, 0) & mask; ; slot = (slot + 1) & mask) {
+    const { records, slots, hashes, mask } = this;
+    const hash = hashKey(key, 0);
+    for (let slot = hash & mask; ; slot = (slot + 1) & mask) {
       const held = slots[slot];
       if (held === 0) return -1;
       const at = (held - 1) * RECORD_BYTES;
-      if (sameKey(records, at, key, 0)) return at;
+      if (hashes[slot] === hash && sameKey(records, at, key, 0)) return at;
     }
   }
 
