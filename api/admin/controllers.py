@@ -118,6 +118,9 @@ class MoneyController(Controller):
         return OnboardingLink(url=url)
 
 
+UPLOAD_ERRORS = error_responses(400, 401, 403, 404, 413, 415, 429)
+
+
 class ImageUploads(Controller):
     path = "/"
     request_max_body_size = UPLOAD_LIMIT
@@ -125,7 +128,7 @@ class ImageUploads(Controller):
     @put(
         "/organizers/{organizer_id:uuid}/logo",
         summary="Upload the organizer's logo",
-        responses=error_responses(400, 401, 403, 404, 413, 415, 429),
+        responses=UPLOAD_ERRORS,
     )
     async def logo(
         self, db: DB, who: Who, settings: AppSettings, organizer: ThisOrganizer, data: UploadForm
@@ -139,7 +142,7 @@ class ImageUploads(Controller):
     @put(
         "/events/{event_id:uuid}/image",
         summary="Upload the event's image",
-        responses=error_responses(400, 401, 403, 404, 413, 415, 429),
+        responses=UPLOAD_ERRORS,
     )
     async def event_image(
         self, db: DB, who: Who, settings: AppSettings, event: ThisEvent, data: UploadForm

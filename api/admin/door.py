@@ -1,17 +1,17 @@
-"""The door, for organizers: every scan as CSV, and the double admissions found after sync.
+"""The door, for organizers: pairing links and devices, every scan as CSV, and the double
+admissions found after sync.
 
 Conflicts are classified by the sync core (`sync.conflicts`), the same rule the phones use; the
-scans CSV flags every admission that is a true conflict or an override of another.
+scans CSV (`api.admin.exports`) flags every admission that is a true conflict or an override of
+another.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 from litestar import Controller, Request, get, post
-from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, URLEncodedBody
 from litestar.response import Redirect, Stream, Template
 from sqlalchemy import select
@@ -19,22 +19,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import audit
 from api.admin.access import Who
-from api.admin.csvfile import BOM, csv_download, encode
 from api.admin.deps import ThisEvent
+from api.admin.exports import event_scans_response
 from api.checkin import services as pairings
 from api.checkin.services import create_pairing, pairing_link
 from api.checkin.sync_service import conflicts as find_conflicts
 from api.checkin.sync_service import from_millis
-from api.db import Event, Scan, ScannerDevice, ScannerPairing, utcnow
+from api.db import Event, ScannerDevice, ScannerPairing, utcnow
 from api.formatting import clock
 from api.passes.qr import qr_svg
-from api.passes.tokens import pass_key_text
 from api.web.deps import DB, AppSettings
-
-SCAN_COLUMNS = [
-    "device", "door", "seq", "pass_id", "verdict", "admitted", "scanned_at_device",
-    "received_at_server", "double_admission",
-]  # fmt: skip
 
 
 class DoorPages(Controller):
@@ -64,31 +58,17 @@ class DoorPages(Controller):
 
     @post("/devices/pairings/{pairing_id:uuid}/revoke", status_code=303)
     async def revoke_pairing(
-        self,
-        db: DB,
-        who: Who,
-        event: ThisEvent,
-        pairing_id: FromPath[uuid.UUID],
+        self, db: DB, who: Who, event: ThisEvent, pairing_id: FromPath[uuid.UUID]
     ) -> Redirect:
-        found = await pairings.revoke_pairing(db, event=event, pairing_id=pairing_id, actor=who.who)
-        if found is None:
-            raise NotFoundException(detail="No such pairing link.")
-        await db.commit()
-        return Redirect(path=f"/admin/events/{event.id}/devices", status_code=303)
+        await pairings.revoke_pairing(db, event=event, pairing_id=pairing_id, actor=who.who)
+        return await _to_devices(db, event)
 
     @post("/devices/{device_id:uuid}/revoke", status_code=303)
     async def revoke(
-        self,
-        db: DB,
-        who: Who,
-        event: ThisEvent,
-        device_id: FromPath[uuid.UUID],
+        self, db: DB, who: Who, event: ThisEvent, device_id: FromPath[uuid.UUID]
     ) -> Redirect:
-        found = await pairings.revoke_device(db, event=event, device_id=device_id, actor=who.who)
-        if found is None:
-            raise NotFoundException(detail="No such device.")
-        await db.commit()
-        return Redirect(path=f"/admin/events/{event.id}/devices", status_code=303)
+        await pairings.revoke_device(db, event=event, device_id=device_id, actor=who.who)
+        return await _to_devices(db, event)
 
     @get("/conflicts")
     async def conflicts(self, db: DB, event: ThisEvent) -> Template:
@@ -114,16 +94,16 @@ class DoorPages(Controller):
     async def scans_csv(
         self, request: Request[Any, Any, Any], db: DB, who: Who, event: ThisEvent
     ) -> Stream:
-        flagged = {
-            (c["other"]["device"], c["other"]["seq"]): c["kind"]
-            for c in await find_conflicts(db, event_id=event.id)
-        }
         audit.record(db, organizer_id=event.organizer_id, actor=who.who,
                      action="export.scans", target=str(event.id))  # fmt: skip
         await db.commit()
-        return csv_download(
-            _scan_rows(request.app.state.sessions, event.id, flagged), f"scans-{event.slug}.csv"
-        )
+        return event_scans_response(request.app.state.sessions, event)
+
+
+async def _to_devices(db: AsyncSession, event: Event) -> Redirect:
+    """Commit the change and go back to the event's devices page."""
+    await db.commit()
+    return Redirect(path=f"/admin/events/{event.id}/devices", status_code=303)
 
 
 def _uses(text: str | None) -> int:
@@ -168,28 +148,3 @@ async def _devices_page(
                  "links": [(p, _link_state(p), paired_by[p.id]) for p in links]},
         headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"},
     )  # fmt: skip
-
-
-async def _scan_rows(
-    sessions: Any, event_id: uuid.UUID, flagged: dict[tuple[str, int], str]
-) -> AsyncIterator[bytes]:
-    yield BOM + encode([SCAN_COLUMNS])
-    async with sessions() as db:
-        query = (
-            select(Scan, ScannerDevice.name)
-            .join(ScannerDevice, ScannerDevice.id == Scan.device_id)
-            .where(Scan.event_id == event_id)
-            .order_by(Scan.scanned_at, Scan.device_id, Scan.seq)
-            .execution_options(yield_per=1000)
-        )
-        result = await db.stream(query)
-        async for partition in result.partitions():
-            yield encode(
-                [
-                    str(scan.device_id), scan.door or device_name, scan.seq,
-                    pass_key_text(scan.pass_key) if scan.pass_key else "", scan.verdict,
-                    "yes" if scan.admitted else "no", scan.scanned_at.isoformat(),
-                    scan.received_at.isoformat(), flagged.get((str(scan.device_id), scan.seq), ""),
-                ]
-                for scan, device_name in partition
-            )  # fmt: skip

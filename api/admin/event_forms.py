@@ -61,10 +61,10 @@ def read_event(data: Mapping[str, str]) -> EventFields:
     if zone not in zone_names() and zone not in available_timezones():
         problems.append(f"Pick a time zone from the list (e.g. Pacific/Honolulu), not “{zone}”.")
         zone = ""
-    starts_at = _moment(data, "starts_at", "start", zone, problems, required=True)
-    ends_at = _moment(data, "ends_at", "end", zone, problems, required=True)
-    if starts_at and ends_at and ends_at <= starts_at:
-        problems.append("The event must end after it starts.")
+    starts_at, ends_at = _span(
+        data, ("starts_at", "start"), ("ends_at", "end"), zone, problems, required=True,
+        backwards="The event must end after it starts.",
+    )  # fmt: skip
     if problems:
         raise Invalid(*problems)
     assert starts_at is not None
@@ -87,10 +87,10 @@ def read_tier(data: Mapping[str, str], *, zone: str) -> TierFields:
     price_minor = _price(data.get("price", ""), currency, problems)
     capacity = _whole(data, "capacity", "Capacity", problems, low=0, high=1_000_000)
     most = _whole(data, "max_per_order", "Tickets per order", problems, low=1, high=100)
-    sales_start = _moment(data, "sales_start", "sales start", zone, problems, required=False)
-    sales_end = _moment(data, "sales_end", "sales end", zone, problems, required=False)
-    if sales_start and sales_end and sales_end <= sales_start:
-        problems.append("Sales must end after they start.")
+    sales_start, sales_end = _span(
+        data, ("sales_start", "sales start"), ("sales_end", "sales end"), zone, problems,
+        required=False, backwards="Sales must end after they start.",
+    )  # fmt: skip
     if problems:
         raise Invalid(*problems)
     assert price_minor is not None
@@ -147,6 +147,18 @@ def _whole(
         problems.append(f"{label} must be between {low} and {high:,}.")
         return None
     return value
+
+
+def _span(
+    data: Mapping[str, str], start: tuple[str, str], end: tuple[str, str], zone: str,
+    problems: list[str], *, required: bool, backwards: str,
+) -> tuple[datetime | None, datetime | None]:  # fmt: skip
+    """Two times, each (field, label), of which the second must come after the first."""
+    first = _moment(data, *start, zone, problems, required=required)
+    last = _moment(data, *end, zone, problems, required=required)
+    if first and last and last <= first:
+        problems.append(backwards)
+    return first, last
 
 
 def _moment(

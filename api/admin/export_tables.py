@@ -48,10 +48,12 @@ REFUND_COLUMNS = [
 PASS_COLUMNS = [
     "pass_id", "order_id", "event", "tier", "buyer_email", "status", "void_reason", "issued_at",
 ]  # fmt: skip
-SCAN_COLUMNS = [
-    "event", "device", "door", "seq", "pass_id", "verdict", "admitted", "scanned_at_device",
+EVENT_SCAN_COLUMNS = [
+    "device", "door", "seq", "pass_id", "verdict", "admitted", "scanned_at_device",
     "received_at_server", "double_admission",
 ]  # fmt: skip
+"""One event's scans CSV (the door page's download); the export's scans table adds the event."""
+SCAN_COLUMNS = ["event", *EVENT_SCAN_COLUMNS]
 EVENT_COLUMNS = [
     "event_id", "organizer", "slug", "name", "venue", "starts_at", "ends_at", "timezone",
     "published", "created_at",
@@ -142,30 +144,36 @@ async def pass_rows(db: AsyncSession, scope: Scope) -> Rows:
 
 
 async def scan_rows(db: AsyncSession, scope: Scope) -> Rows:
-    """Event by event, each scan flagged when it is a double admission (as in the event's own
-    scans CSV: the sync core's verdict, `conflict` or `override`)."""
+    """Event by event, the rows of `event_scans` after the event's name."""
     events = (await db.execute(_scoped(select(Event.id, Event.name), scope))).all()
     for event_id, event_name in sorted(events, key=lambda row: (row[1], row[0])):
-        flagged = {
-            (c["other"]["device"], c["other"]["seq"]): c["kind"]
-            for c in await find_conflicts(db, event_id=event_id)
-        }
-        query = (
-            select(Scan, ScannerDevice.name)
-            .join(ScannerDevice, ScannerDevice.id == Scan.device_id)
-            .where(Scan.event_id == event_id)
-            .order_by(Scan.scanned_at, Scan.device_id, Scan.seq)
-        )
-        async for partition in _partitions(db, query):
-            yield [
-                [
-                    event_name, str(scan.device_id), scan.door or device_name, scan.seq,
-                    pass_key_text(scan.pass_key) if scan.pass_key else "", scan.verdict,
-                    "yes" if scan.admitted else "no", _at(scan.scanned_at),
-                    _at(scan.received_at), flagged.get((str(scan.device_id), scan.seq), ""),
-                ]
-                for scan, device_name in partition
-            ]  # fmt: skip
+        async for partition in event_scans(db, event_id):
+            yield [[event_name, *row] for row in partition]
+
+
+async def event_scans(db: AsyncSession, event_id: uuid.UUID) -> Rows:
+    """One event's scans, each flagged when it is a double admission: the sync core's verdict,
+    `conflict` or `override` (`sync.conflicts`, the rule the phones use)."""
+    flagged = {
+        (c["other"]["device"], c["other"]["seq"]): c["kind"]
+        for c in await find_conflicts(db, event_id=event_id)
+    }
+    query = (
+        select(Scan, ScannerDevice.name)
+        .join(ScannerDevice, ScannerDevice.id == Scan.device_id)
+        .where(Scan.event_id == event_id)
+        .order_by(Scan.scanned_at, Scan.device_id, Scan.seq)
+    )
+    async for partition in _partitions(db, query):
+        yield [
+            [
+                str(scan.device_id), scan.door or device_name, scan.seq,
+                pass_key_text(scan.pass_key) if scan.pass_key else "", scan.verdict,
+                "yes" if scan.admitted else "no", _at(scan.scanned_at),
+                _at(scan.received_at), flagged.get((str(scan.device_id), scan.seq), ""),
+            ]
+            for scan, device_name in partition
+        ]  # fmt: skip
 
 
 async def event_rows(db: AsyncSession, scope: Scope) -> Rows:

@@ -14,7 +14,7 @@ refunds are money: only owners and managers get them, and only of the organizers
 from __future__ import annotations
 
 import zipfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from litestar import Controller, Request, get
@@ -24,30 +24,46 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api import audit
 from api.admin.access import Viewer, Who, money_handlers, sales_organizers
 from api.admin.csvfile import BOM, csv_download, encode
-from api.admin.export_tables import TABLES, Scope
-from api.db import utcnow
+from api.admin.export_tables import EVENT_SCAN_COLUMNS, TABLES, Rows, Scope, event_scans
+from api.db import Event, utcnow
 from api.web.deps import DB
 
 ZIP_ORDER = ["orders", "refunds", "passes", "scans", "events", "tiers", "audit"]
 
 
-async def csv_chunks(db: AsyncSession, table: str, scope: Scope) -> AsyncIterator[bytes]:
-    """One table as UTF-8 CSV with a BOM and a header, written by `api.admin.csvfile` (which
-    keeps every cell from running as a formula)."""
+def csv_chunks(db: AsyncSession, table: str, scope: Scope) -> AsyncIterator[bytes]:
+    """One table of the export as CSV."""
     columns, rows = TABLES[table]
+    return _csv(columns, rows(db, scope))
+
+
+async def _csv(columns: list[str], rows: Rows) -> AsyncIterator[bytes]:
+    """UTF-8 CSV with a BOM and a header, written by `api.admin.csvfile` (which keeps every cell
+    from running as a formula)."""
     yield BOM + encode([columns])
-    async for partition in rows(db, scope):
+    async for partition in rows:
         yield encode(partition)
 
 
-async def stream_csv(sessions: Any, table: str, scope: Scope) -> AsyncIterator[bytes]:
+async def _streamed(
+    sessions: Any, columns: list[str], rows: Callable[[AsyncSession], Rows]
+) -> AsyncIterator[bytes]:
+    """A CSV read through a session of its own, closed when the last byte is out."""
     async with sessions() as db:
-        async for chunk in csv_chunks(db, table, scope):
+        async for chunk in _csv(columns, rows(db)):
             yield chunk
 
 
 def csv_response(sessions: Any, table: str, scope: Scope, filename: str) -> Stream:
-    return csv_download(stream_csv(sessions, table, scope), filename)
+    columns, rows = TABLES[table]
+    return csv_download(_streamed(sessions, columns, lambda db: rows(db, scope)), filename)
+
+
+def event_scans_response(sessions: Any, event: Event) -> Stream:
+    """One event's scans (the door page's download): the export's scans, without the event."""
+    event_id = event.id
+    chunks = _streamed(sessions, EVENT_SCAN_COLUMNS, lambda db: event_scans(db, event_id))
+    return csv_download(chunks, f"scans-{event.slug}.csv")
 
 
 class _Sink:

@@ -19,10 +19,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.admin.access import Viewer, Who, owners_only
 from api.admin.deps import ThisOrganizer
+from api.admin.onboarding import to_stripe
 from api.db import Organizer, Role
 from api.errors import Refused
 from api.organizers import services as members
-from api.payments.onboarding import onboarding_link
 from api.web.deps import DB, AppSettings, Gateway
 
 ROLE_NAMES = {Role.owner: "Owner", Role.manager: "Manager", Role.door_lead: "Door lead"}
@@ -72,10 +72,7 @@ class MemberPages(Controller):
         self, db: DB, who: Who, settings: AppSettings, gateway: Gateway, organizer: ThisOrganizer
     ) -> Redirect:
         """Start (or continue) Stripe onboarding and send the owner to Stripe's page."""
-        url = await onboarding_link(
-            db, gateway, organizer=organizer, base_url=settings.base_url, actor=who.who
-        )
-        return Redirect(path=url, status_code=303)
+        return await to_stripe(db, gateway, organizer, base_url=settings.base_url, actor=who.who)
 
 
 async def _change(

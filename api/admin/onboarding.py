@@ -11,9 +11,12 @@ from __future__ import annotations
 
 from litestar import Controller, get, post
 from litestar.response import Redirect, Template
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.admin.access import Who, money_handlers
 from api.admin.deps import ThisOrganizer
+from api.db import Organizer
+from api.payments.gateway import StripeGateway
 from api.payments.onboarding import onboarding_link, refresh_charges
 from api.web.deps import DB, AppSettings, Gateway
 
@@ -48,7 +51,14 @@ class OnboardingReturn(Controller):
         self, db: DB, who: Who, settings: AppSettings, gateway: Gateway, organizer: ThisOrganizer
     ) -> Redirect:
         """The button of the page above (CSRF-checked like every form): a new Account Link."""
-        url = await onboarding_link(
-            db, gateway, organizer=organizer, base_url=settings.base_url, actor=who.who
-        )
-        return Redirect(path=url, status_code=303)
+        return await to_stripe(db, gateway, organizer, base_url=settings.base_url, actor=who.who)
+
+
+async def to_stripe(
+    db: AsyncSession, gateway: StripeGateway | None, organizer: Organizer, *, base_url: str,
+    actor: str,
+) -> Redirect:  # fmt: skip
+    """Off to Stripe's onboarding pages (an Account Link, the account made on the first ask):
+    the members page's button and the refresh page's."""
+    url = await onboarding_link(db, gateway, organizer=organizer, base_url=base_url, actor=actor)
+    return Redirect(path=url, status_code=303)

@@ -13,16 +13,20 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any, TypeVar
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import audit
 from api.db import DoorList, Event, ScannerDevice, ScannerPairing, utcnow
+from api.errors import NotFound
 
 PAIRING_TTL = timedelta(days=7)
 MAX_USES = 50
 """The most phones one link may pair: a door team, not a crowd."""
+
+Revocable = TypeVar("Revocable", ScannerPairing, ScannerDevice)
 
 UNKNOWN = "This pairing link is unknown. Ask the organizer for a new one."
 REVOKED = "This pairing link was revoked — ask the organizer for a new one."
@@ -175,42 +179,46 @@ async def _refusal(session: AsyncSession, code: str) -> str:
 
 async def revoke_pairing(
     session: AsyncSession, *, event: Event, pairing_id: uuid.UUID, actor: str
-) -> ScannerPairing | None:
-    """Stop a link pairing more phones (the phones it paired keep working); None if unknown."""
-    pairing = await session.get(ScannerPairing, pairing_id)
-    if pairing is None or pairing.event_id != event.id:
-        return None
-    if pairing.revoked_at is None:
-        pairing.revoked_at = utcnow()
-        audit.record(
-            session,
-            organizer_id=event.organizer_id,
-            actor=actor,
-            action="device.pairing_revoked",
-            target=pairing.door,
-            details={"pairing_id": str(pairing.id), "event_id": str(event.id)},
-        )
-    return pairing
+) -> ScannerPairing:
+    """Stop a link pairing more phones (the phones it paired keep working)."""
+    return await _revoke(session, ScannerPairing, event=event, row_id=pairing_id, actor=actor)
 
 
 async def revoke_device(
     session: AsyncSession, *, event: Event, device_id: uuid.UUID, actor: str
-) -> ScannerDevice | None:
-    """Remove a phone from the door: its token stops working at once; None if unknown."""
-    device = await session.get(ScannerDevice, device_id)
-    if device is None or device.event_id != event.id:
-        return None
-    if device.revoked_at is None:
-        device.revoked_at = utcnow()
+) -> ScannerDevice:
+    """Remove a phone from the door: its token stops working at once."""
+    return await _revoke(session, ScannerDevice, event=event, row_id=device_id, actor=actor)
+
+
+_REVOKED: dict[type[Any], tuple[str, str, str]] = {
+    ScannerPairing: ("device.pairing_revoked", "pairing_id", "No such pairing link."),
+    ScannerDevice: ("device.revoked", "device_id", "No such device."),
+}
+"""Per kind: its audit action, the detail naming it, the refusal for one not of the event."""
+
+
+async def _revoke(
+    session: AsyncSession, kind: type[Revocable], *, event: Event, row_id: uuid.UUID, actor: str
+) -> Revocable:
+    """Revoke a link or a device of `event` once (audited, not committed); NotFound for one of
+    another event, or none."""
+    action, key, missing = _REVOKED[kind]
+    row = await session.get(kind, row_id)
+    if row is None or row.event_id != event.id:
+        raise NotFound(missing)
+    if row.revoked_at is None:
+        row.revoked_at = utcnow()
+        target = row.door if isinstance(row, ScannerPairing) else row.name
         audit.record(
             session,
             organizer_id=event.organizer_id,
             actor=actor,
-            action="device.revoked",
-            target=device.name,
-            details={"device_id": str(device.id), "event_id": str(event.id)},
+            action=action,
+            target=target,
+            details={key: str(row.id), "event_id": str(event.id)},
         )
-    return device
+    return row
 
 
 async def device_for_token(session: AsyncSession, *, token: str) -> ScannerDevice | None:
