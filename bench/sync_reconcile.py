@@ -1,129 +1,264 @@
-"""Server reconciliation: 20 door devices push 2,500 scans each, concurrently, with 5% of the
-admissions being the same pass at two doors (true conflicts). Measures the wall time from the
-first push to the conflicts list, and checks the list counts exactly the injected duplicates.
+"""Server reconciliation at stadium scale: 50 door phones push 2,000 scans each, all at once, with
+exits, re-entries and two door lists, and the conflicts list must be exactly what the Python
+reference (`sync.conflicts`) finds in the same scans.
 
-    python -m bench.sync_reconcile [--devices 20] [--scans 2500] [--dup 0.05]
+    python -m bench.sync_reconcile [--devices 50] [--scans 2000] [--passes 200000] [--seed 7]
+
+Each pass's movements are a story told by one or more phones, all offline (each phone's vector
+covers only its own earlier scans):
+
+- once: admitted at one door;
+- out / back: admitted, scanned out, (back: and in again) at the same door;
+- cross_back: admitted at A, out at B, in again at C: a re-entry, no double admission;
+- double: admitted at A and at B, neither knowing: a conflict;
+- double_after_exit: in and out at A, then admitted at B and at C: one conflict (the stay after
+  the exit), the first admission is not part of it;
+- two_lists: admitted on the main floor and on the VIP deck: one admission per list, no conflict.
+
+A tenth of the phones are bound to a "VIP deck" list (their scans carry `list`); exits carry
+`direction: "out"`. Each phone pushes its scans in batches of 1,000 (the API's limit), every
+phone at once; the request bodies are encoded before the clock starts. Measured: first push ->
+conflicts list answered (GET /api/v1/scanner/conflicts). Checked: the server's conflicts equal
+the reference's, entry for entry (pass, kind, first and other admission), and the reference
+counts exactly the conflicts the stories inject.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import base64
+import json
 import random
 import statistics
 import time
+from dataclasses import dataclass, field
+from typing import Any
 
 import httpx
+from sqlalchemy import select
 
+import sync
+from api.checkin import door_lists
+from api.checkin.services import create_pairing
+from api.db import Event, Pass, TicketTier
+from api.db.engine import create_engine, session_factory
 from api.passes.tokens import pass_key_text
-from bench.harness import create_big_event, database, pairing_code, server
+from bench.harness import create_big_event, database, server
 
 BATCH = 1000
 T0 = 1_900_000_000_000
+HOURS = 3 * 3600 * 1000
+
+# Story kind -> (share of stories, doors per move: the same letter is the same phone, "V" a VIP
+# deck phone, directions), and the conflicts each story adds.
+STORIES: dict[str, tuple[float, str, str, int]] = {
+    "double": (0.05, "AB", "ii", 1),
+    "double_after_exit": (0.01, "AABC", "ioii", 1),
+    "out": (0.06, "AA", "io", 0),
+    "back": (0.04, "AAA", "ioi", 0),
+    "cross_back": (0.02, "ABC", "ioi", 0),
+    "two_lists": (0.02, "AV", "ii", 0),
+}
 
 
-async def pair(client: httpx.AsyncClient, code: str, name: str) -> tuple[str, str]:
-    response = await client.post("/api/v1/scanner/pair", json={"code": code, "name": name})
-    response.raise_for_status()
-    body = response.json()
-    return body["device_id"], body["token"]
+@dataclass
+class Phone:
+    device: str
+    token: str
+    door: str
+    list_id: str
+    capacity: int
+    moves: list[tuple[int, str, str]] = field(default_factory=list)  # (at, pass_id, direction)
 
 
-def plan(pass_ids: list[str], devices: int, scans: int, dup: float) -> list[list[str]]:
-    """Per device, the passes it admits; `dup` of all admissions repeat another door's pass."""
-    rng = random.Random(7)
-    total = devices * scans
-    duplicates = int(total * dup)
-    unique = rng.sample(pass_ids, total - duplicates)
-    per_device = [unique[i::devices] for i in range(devices)]
-    owner = {p: d for d, chunk in enumerate(per_device) for p in chunk}
-    candidates = rng.sample(unique, duplicates)
-    for index, pass_id in enumerate(candidates):
-        target = (owner[pass_id] + 1 + index % (devices - 1)) % devices
-        per_device[target].append(pass_id)
-    # Rebalance so every device pushes exactly `scans` (the duplicates moved some counts).
-    for chunk in per_device:
-        rng.shuffle(chunk)
-    return per_device
+def plan(phones: list[Phone], pass_ids: list[str], rng: random.Random) -> tuple[int, int]:
+    """Fill every phone with stories; returns (stories, conflicts injected)."""
+    main = [p for p in phones if p.list_id == sync.DEFAULT_LIST]
+    vip = [p for p in phones if p.list_id != sync.DEFAULT_LIST]
+    unused = iter(rng.sample(pass_ids, len(pass_ids)))
+    kinds = list(STORIES)
+    weights = [STORIES[k][0] for k in kinds]
+    stories = injected = 0
+    misses = 0
+    while misses < 200:
+        kind = rng.choices([*kinds, "once"], weights=[*weights, 1 - sum(weights)])[0]
+        doors, directions, conflicts = STORIES.get(kind, (0, "A", "i", 0))[1:]
+        cast: dict[str, Phone] = {}
+        pool = main if rng.random() < len(main) / len(phones) else vip
+        for letter in dict.fromkeys(doors):
+            need = doors.count(letter)
+            group = vip if letter == "V" else (main if kind == "two_lists" else pool)
+            free = [p for p in group if p.capacity >= need and p not in cast.values()]
+            if not free:
+                break
+            cast[letter] = rng.choice(free)
+        else:
+            misses = 0
+            pass_id = next(unused)
+            at = T0 + rng.randrange(HOURS)
+            for letter, direction in zip(doors, directions, strict=True):
+                phone = cast[letter]
+                phone.moves.append((at, pass_id, sync.OUT if direction == "o" else sync.IN))
+                phone.capacity -= 1
+                at += rng.randrange(1_000, 20 * 60_000)
+            stories += 1
+            injected += conflicts
+            continue
+        misses += 1
+    return stories, injected
 
 
-async def push_all(
-    url: str, device: str, token: str, door: str, passes: list[str], latencies: list[float]
-) -> None:
-    headers = {"authorization": f"Bearer {token}"}
-    scans = [
-        {
-            "device": device,
-            "seq": n,
+def scans_of(phone: Phone) -> list[dict[str, Any]]:
+    """The phone's scans in seq order, as its door would have recorded them offline."""
+    scans = []
+    for seq, (at, pass_id, direction) in enumerate(sorted(phone.moves), start=1):
+        scan: dict[str, Any] = {
+            "device": phone.device,
+            "seq": seq,
             "pass_id": pass_id,
-            "scanned_at": T0 + n * 1000,
-            "verdict": "admit",
-            "admitted": True,
-            "door": door,
-            "vector": {device: n - 1} if n > 1 else {},
+            "scanned_at": at,
+            "verdict": "exit" if direction == sync.OUT else "admit",
+            "admitted": direction != sync.OUT,
+            "door": phone.door,
+            "vector": {phone.device: seq - 1} if seq > 1 else {},
         }
-        for n, pass_id in enumerate(passes, start=1)
-    ]
-    async with httpx.AsyncClient(base_url=url, headers=headers, timeout=60) as client:
-        for start in range(0, len(scans), BATCH):
-            began = time.perf_counter()
-            response = await client.post(
-                "/api/v1/scanner/push", json={"scans": scans[start : start + BATCH]}
+        if phone.list_id != sync.DEFAULT_LIST:
+            scan["list"] = phone.list_id
+        if direction == sync.OUT:
+            scan["direction"] = sync.OUT
+        scans.append(scan)
+    return scans
+
+
+def key(conflict: Any) -> tuple[Any, ...]:
+    first, other = conflict["first"], conflict["other"]
+    return (conflict["pass_id"], conflict["kind"], first["device"], first["seq"],
+            other["device"], other["seq"])  # fmt: skip
+
+
+async def setup(db_url: str, event_id: str, devices: int) -> tuple[str, str, str, list[str]]:
+    """A VIP deck list (the first tier, with re-entry), a pairing link for the main floor and
+    one for the deck, and every pass id of the event."""
+    engine = create_engine(db_url, pool_size=1)
+    try:
+        async with session_factory(engine)() as session:
+            event = await session.get_one(Event, event_id)
+            tier = await session.scalar(
+                select(TicketTier.id).where(TicketTier.event_id == event.id).limit(1)
             )
+            assert tier is not None
+            deck = await door_lists.save_list(
+                session,
+                event=event,
+                fields=door_lists.ListFields("VIP deck", [tier], reentry=True),
+                actor="bench",
+            )
+            main = await create_pairing(session, event_id=event.id, door="Gate", uses=devices)
+            vip = await create_pairing(
+                session, event_id=event.id, door="Deck", uses=devices, door_list_id=deck.id
+            )
+            keys = (
+                await session.scalars(select(Pass.pass_key).where(Pass.event_id == event.id))
+            ).all()
+            await session.commit()
+            return main.code, vip.code, str(deck.id), [pass_key_text(k) for k in keys]
+    finally:
+        await engine.dispose()
+
+
+async def push_all(url: str, phone: Phone, bodies: list[bytes], latencies: list[float]) -> None:
+    headers = {"authorization": f"Bearer {phone.token}", "content-type": "application/json"}
+    async with httpx.AsyncClient(base_url=url, headers=headers, timeout=120) as client:
+        for body in bodies:
+            began = time.perf_counter()
+            response = await client.post("/api/v1/scanner/push", content=body)
             response.raise_for_status()
             latencies.append(time.perf_counter() - began)
-            assert response.json()["acked"] == min(start + BATCH, len(scans))
 
 
-async def main(devices: int, scans: int, dup: float) -> None:
+async def main(devices: int, scans: int, passes: int, seed: int) -> None:
+    rng = random.Random(seed)
     with database() as db_url:
-        event = await create_big_event(db_url, passes=max(50_000, devices * scans))
-        code = await pairing_code(db_url, event.event_id, uses=devices)
-        with server(db_url) as url:
+        event = await create_big_event(db_url, passes=passes)
+        main_code, vip_code, deck_id, pass_ids = await setup(db_url, event.event_id, devices)
+        # Each phone pairs from its own address (the pairing rate limit is per address).
+        with server(db_url, TRUSTED_PROXIES="127.0.0.1/32") as url:
+            phones: list[Phone] = []
             async with httpx.AsyncClient(base_url=url, timeout=60) as client:
-                paired = [await pair(client, code, f"Gate {i + 1}") for i in range(devices)]
-                boot = await client.get(
-                    "/api/v1/scanner/bootstrap",
-                    headers={"authorization": f"Bearer {paired[0][1]}"},
-                )
-                raw = base64.b64decode(boot.json()["passes"]["data"])
-                pass_ids = [pass_key_text(raw[i : i + 11]) for i in range(0, len(raw), 13)]
-            assignments = plan(pass_ids, devices, scans, dup)
-            injected = sum(len(a) for a in assignments) - len({p for a in assignments for p in a})
+                for i in range(devices):
+                    on_deck = i % 10 == 9
+                    name = f"Deck {i // 10 + 1}" if on_deck else f"Gate {i + 1}"
+                    code = vip_code if on_deck else main_code
+                    response = await client.post(
+                        "/api/v1/scanner/pair",
+                        json={"code": code, "name": name},
+                        headers={"X-Forwarded-For": f"10.0.{i // 250}.{i % 250 + 1}"},
+                    )
+                    response.raise_for_status()
+                    body = response.json()
+                    list_id = deck_id if on_deck else sync.DEFAULT_LIST
+                    phones.append(Phone(body["device_id"], body["token"], name, list_id, scans))
+            stories, injected = plan(phones, pass_ids, rng)
+            per_phone = [scans_of(p) for p in phones]
+            reference = sync.new_state()
+            sync.merge(reference, [s for phone_scans in per_phone for s in phone_scans])
+            expected = sync.conflicts(reference)
+            bodies = [
+                [
+                    json.dumps(
+                        {"scans": s[i : i + BATCH], "pending": max(0, len(s) - i - BATCH)}
+                    ).encode()
+                    for i in range(0, len(s), BATCH)
+                ]
+                for s in per_phone
+            ]
             latencies: list[float] = []
             began = time.perf_counter()
             await asyncio.gather(
-                *(
-                    push_all(url, device, token, f"Gate {i + 1}", assignments[i], latencies)
-                    for i, (device, token) in enumerate(paired)
-                )
+                *(push_all(url, p, b, latencies) for p, b in zip(phones, bodies, strict=True))
             )
             pushed = time.perf_counter() - began
-            async with httpx.AsyncClient(base_url=url, timeout=60) as client:
+            async with httpx.AsyncClient(base_url=url, timeout=120) as client:
                 response = await client.get(
                     "/api/v1/scanner/conflicts",
-                    headers={"authorization": f"Bearer {paired[0][1]}"},
+                    headers={"authorization": f"Bearer {phones[0].token}"},
                 )
+                response.raise_for_status()
             total = time.perf_counter() - began
-            found = [c for c in response.json()["conflicts"] if c["kind"] == "conflict"]
-    scans_total = sum(len(a) for a in assignments)
-    print(f"| devices | scans | injected duplicates | conflicts found | push all | push+reconcile "
-          f"| push p50 / max per {BATCH}-scan batch |")  # fmt: skip
-    print("|---|---|---|---|---|---|---|")
+            found = response.json()["conflicts"]
+    all_scans = sum(len(s) for s in per_phone)
+    exits = sum(1 for s in per_phone for scan in s if scan.get("direction") == sync.OUT)
+    kinds = {k: sum(1 for c in found if c["kind"] == k) for k in ("conflict", "override")}
+    reference_conflicts = sum(1 for c in expected if c["kind"] == "conflict")
     print(
-        f"| {devices} | {scans_total:,} | {injected:,} | {len(found):,} | {pushed:.2f} s "
-        f"| {total:.2f} s | {statistics.median(latencies) * 1000:.0f} / "
+        f"{devices} phones ({sum(p.list_id != sync.DEFAULT_LIST for p in phones)} on the VIP "
+        f"deck list), {all_scans:,} scans ({exits:,} exits), {stories:,} stories, "
+        f"{passes:,}-pass event\n"
+    )
+    print(
+        "| phones x scans | exits | conflicts injected | reference (sync.conflicts) | server "
+        "| server = reference | push all | push+reconcile | push p50 / max per 1000-scan batch |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|")
+    same = sorted(map(key, found)) == sorted(map(key, expected))
+    print(
+        f"| {devices} x {scans:,} | {exits:,} | {injected:,} | {reference_conflicts:,} "
+        f"| {kinds['conflict']:,} (+{kinds['override']} overrides) | {'yes' if same else 'NO'} "
+        f"| {pushed:.2f} s | {total:.2f} s | {statistics.median(latencies) * 1000:.0f} / "
         f"{max(latencies) * 1000:.0f} ms |"
     )
-    if len(found) != injected:
-        raise SystemExit(f"conflict count {len(found)} != injected duplicates {injected}")
+    if not same or reference_conflicts != injected:
+        raise SystemExit(
+            f"server {len(found)} entries, reference {len(expected)} "
+            f"({reference_conflicts} conflicts), injected {injected}"
+        )
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--devices", type=int, default=20)
-    parser.add_argument("--scans", type=int, default=2500)
-    parser.add_argument("--dup", type=float, default=0.05)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--devices", type=int, default=50)
+    parser.add_argument("--scans", type=int, default=2000)
+    parser.add_argument("--passes", type=int, default=200_000)
+    parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
-    asyncio.run(main(args.devices, args.scans, args.dup))
+    asyncio.run(main(args.devices, args.scans, args.passes, args.seed))
