@@ -19,10 +19,21 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.checkin.door_lists import ListFields, save_list
-from api.checkin.services import create_pairing
-from api.db import Event, Order, OrderLine, OrderStatus, Pass, PassStatus, Scan, TicketTier
+from api.checkin.services import create_pairing, revoke_device
+from api.db import (
+    Event,
+    Order,
+    OrderLine,
+    OrderStatus,
+    Pass,
+    PassStatus,
+    Scan,
+    ScannerDevice,
+    TicketTier,
+)
 from api.db.engine import create_engine, session_factory
 from api.passes import keys, services, tokens
+from api.passes.tokens import pass_key_text
 from e2e.conftest import LiveApp
 
 DEMO = "full-moon"
@@ -163,6 +174,20 @@ async def door_list(
         return saved.id
 
 
+async def remove_device(app: LiveApp, door: str) -> None:
+    """The organizer removes the phone paired as `door` from the door (its token stops)."""
+    async with session_for(app) as session:
+        event = await demo_event(session)
+        device = await session.scalar(
+            select(ScannerDevice).where(
+                ScannerDevice.event_id == event.id, ScannerDevice.name == door
+            )
+        )
+        assert device is not None
+        await revoke_device(session, event=event, device_id=device.id, actor="e2e")
+        await session.commit()
+
+
 async def scan_way(page: Page, direction: str) -> None:
     """Switch the scanner's In/Out toggle ("in" or "out")."""
     await page.locator(f"#direction-{direction}").click()
@@ -179,6 +204,11 @@ async def pass_key_of(token: str) -> bytes:
     check = tokens.decode(token)
     assert check.pass_key is not None
     return check.pass_key
+
+
+async def pass_id_of(token: str) -> str:
+    """The pass id a phone knows the token's pass by (its reference on the dashboard)."""
+    return pass_key_text(await pass_key_of(token))
 
 
 async def _pass_for(session: AsyncSession, token: str) -> Pass:

@@ -36,6 +36,7 @@ import {
   newScan,
   newState,
   passCount,
+  passStatus,
   scanKey,
   scanProblem,
   verdict,
@@ -43,6 +44,8 @@ import {
 
 /** Longest code text kept in a scan of a code that did not verify (WireScan.code). */
 const CODE_CHARS = 200;
+/** The `source` of a check-in from a guest found by name (PROTOCOL.md section 6). */
+export const SEARCH = 'search';
 
 /** @typedef {import('./sync-core.js').Scan} Scan */
 /** @typedef {import('./sync-core.js').Verdict} Verdict */
@@ -306,11 +309,50 @@ export class Door {
   }
 
   /**
-   * The door saw "already scanned" and lets the person in: a new scan, admitted.
-   * @param {Verdict} shown
+   * A guest found by name (no code): the same verdict as a scan of their pass, recorded with
+   * `source: "search"` (PROTOCOL.md section 6).
+   * @param {string} passId
    * @returns {Promise<Scanned>}
    */
-  admitAnyway(shown) {
+  checkIn(passId) {
+    return this.serially(async () => {
+      const token = { ok: true, pass_id: passId, event_ok: true };
+      const now = this.now();
+      const { device, listId, direction } = this;
+      // A tap on "Check in" is never a repeat read: no debounce.
+      const shown = verdict(this.state, { token, device, now, recent: null, listId, direction });
+      const scan = newScan(this.state, {
+        device, verdict: shown, door: this.doorName, scannedAt: now, listId, direction, source: SEARCH,
+      });
+      const saved = await this.record(scan);
+      this.recent = { device, key: /** @type {string} */ (scanKey(token)), at: now };
+      return { verdict: shown, scan, saved };
+    });
+  }
+
+  /**
+   * What the replica says of a pass, for a search result: its tier, valid or void (null when
+   * the pass list does not have it yet), and whether it is inside on this phone's list.
+   * @param {string} passId
+   * @returns {{tier: string|null, status: 'valid'|'void'|null, inside: boolean}}
+   */
+  passInfo(passId) {
+    const held = passStatus(this.state, passId);
+    return {
+      tier: held?.tier ?? null,
+      status: held === null ? null : held.status === 'valid' ? 'valid' : 'void',
+      inside: isInside(this.state, passId, { listId: this.listId }),
+    };
+  }
+
+  /**
+   * The door saw "already scanned" and lets the person in: a new scan, admitted (with the
+   * `source` of the verdict's scan, when the guest was found by name).
+   * @param {Verdict} shown
+   * @param {{source?: string|null}} [options]
+   * @returns {Promise<Scanned>}
+   */
+  admitAnyway(shown, { source = null } = {}) {
     return this.serially(async () => {
       const scan = newScan(this.state, {
         device: this.device,
@@ -319,6 +361,7 @@ export class Door {
         scannedAt: this.now(),
         admitted: true,
         listId: this.listId,
+        source,
       });
       const saved = await this.record(scan);
       return { verdict: shown, scan, saved };

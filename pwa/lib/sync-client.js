@@ -124,6 +124,11 @@ export function createApi({ base = '', fetchImpl, clock = Date.now, timeoutMs = 
     pull: (token, body) => call('POST', '/api/v1/scanner/pull', { token, body }),
     /** @param {string} token @returns {Promise<Exchange<ConflictsAnswer>>} */
     conflicts: (token) => call('GET', '/api/v1/scanner/conflicts', { token }),
+    /**
+     * The guest list of a "scan and search" phone (403 for a scan-only one).
+     * @param {string} token @returns {Promise<Exchange<import('./guest-list.js').GuestAnswer>>}
+     */
+    guests: (token) => call('GET', '/api/v1/scanner/guests', { token, timeout: 60000 }),
   };
 }
 

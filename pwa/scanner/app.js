@@ -8,7 +8,7 @@
  * `Door.scan`, which verifies the token and asks sync-core for the verdict.
  */
 
-import { Door } from '../lib/door.js';
+import { Door, SEARCH } from '../lib/door.js';
 import { ScannerStore } from '../lib/scanner-store.js';
 import { createApi, isRevoked, SyncLoop, syncOnce } from '../lib/sync-client.js';
 import { needsHttps, signatureTrouble } from '../lib/secure-context.js';
@@ -18,7 +18,9 @@ import { wireCamera, wireDirection, wireSound } from './controls.js';
 import { Feedback } from './feedback.js';
 import { staleSyncText } from './format.js';
 import { pairCodeFrom, showPairing } from './pairing.js';
+import { DoorGuests } from './guests.js';
 import { PinLock } from './pin.js';
+import { SearchPanel } from './search.js';
 import { PhoneSettings } from './settings.js';
 import { SettingsPanel } from './settings-panel.js';
 import { activate, registerWorker, requestBackgroundSync } from '../lib/sw-register.js';
@@ -57,10 +59,34 @@ let camera = null;
 let registration = null;
 /** @type {import('../lib/sync-core.js').Verdict|null} */
 let lastShown = null;
+/** How the pass of `lastShown` was found: null for a scanned code, "search" by name. */
+/** @type {string|null} */
+let lastSource = null;
 let lastScanAt = 0;
 let scannerStarted = false;
 
 const timeZone = () => door.meta.event?.timezone;
+const guests = new DoorGuests({
+  door: () => door,
+  fetchGuests: (token) => api.guests(token),
+  onChange: () => {
+    search.refresh();
+    if (door.alerts.length > 0) showAlerts();
+  },
+});
+/** Names only on a phone that may see them (its guest list holds them). @param {string|null} passId */
+const holderOf = (passId) => guests.nameOf(passId);
+const search = new SearchPanel({
+  guests: () => guests.searchable,
+  allowed: () => guests.allowed && door.ready,
+  info: (passId) => door.passInfo(passId),
+  direction: () => (door.direction === 'out' ? 'out' : 'in'),
+  onCheckIn: (passId) => void checkInFound(passId),
+});
+
+function showAlerts() {
+  view.setAlerts(door.alerts, timeZone(), holderOf);
+}
 const online = () => navigator.onLine;
 
 function renderStatus() {
@@ -108,8 +134,9 @@ async function round() {
     // pass admitted elsewhere would show green here in the first seconds.
     if (first && door.ready) becameReady();
   }
+  await guests.refresh(token);
   // No beep for alerts: a sound now would read as the verdict of the pass in front of the door.
-  if (alerts.length > 0) view.setAlerts(door.alerts, timeZone());
+  if (alerts.length > 0) showAlerts();
   if (door.ready) showWhere(); // a pull may have brought this door's list, or renamed it
   renderStatus();
 }
@@ -123,15 +150,17 @@ function becameReady() {
   const trouble = signatureTrouble({ secure: !needsHttps(window), unreadableKeys: door.badKeys.length });
   if (trouble === 'needs_https') view.needsHttps(location);
   else view.notice(trouble === 'no_ed25519' ? 'This browser cannot check pass signatures (no Ed25519). Update the browser.' : null);
-  view.setAlerts(door.alerts, timeZone());
+  showAlerts();
   view.setReady(true);
+  search.refresh();
   renderStatus();
 }
 
 /** @param {string} text */
 async function handleCode(text) {
-  // A pass at the door comes first: the settings screen gives way (and locks again).
+  // A pass at the door comes first: the settings screen and the search give way.
   panel.close();
+  search.close();
   if (!door.ready) {
     view.notice('The pass list is not downloaded yet: connect to the network once.');
     return;
@@ -141,11 +170,31 @@ async function handleCode(text) {
   const result = await door.scan(text);
   if (result === null) return;
   performance.measure('poctix:code-to-committed', { start });
+  present(result, null, start);
+}
+
+/**
+ * A guest found by name is checked in (or out) as a scan of their pass would be.
+ * @param {string} passId
+ */
+async function checkInFound(passId) {
+  search.close();
+  present(await door.checkIn(passId), SEARCH);
+}
+
+/**
+ * Show a verdict the door recorded, with the holder's name where the phone may see it.
+ * @param {import('../lib/door.js').Scanned} result
+ * @param {string|null} source
+ * @param {number|null} [start] when the code came in (performance.now()), for the latency mark
+ */
+function present(result, source, start = null) {
   lastShown = result.verdict;
+  lastSource = source;
   lastScanAt = Date.now();
   const words = message(result.verdict);
-  view.showVerdict(words, result.verdict, timeZone());
-  performance.measure('poctix:code-to-verdict', { start });
+  view.showVerdict(words, result.verdict, timeZone(), holderOf(result.verdict.pass_id));
+  if (start !== null) performance.measure('poctix:code-to-verdict', { start });
   feedback.signal(words.color);
   if (!result.saved) view.notice('A scan could not be saved to the phone yet; it is kept and retried.');
   afterScan();
@@ -156,7 +205,7 @@ async function admitAnyway() {
   const shown = lastShown;
   lastShown = null;
   view.admitAnyway.disabled = true;
-  await door.admitAnyway(shown);
+  await door.admitAnyway(shown, { source: lastSource });
   lastScanAt = Date.now();
   view.showAdmittedAnyway();
   feedback.signal('green');
@@ -191,6 +240,8 @@ function updateWaiting(worker) {
 async function pairWith(code, name) {
   const { data } = await api.pair({ code, name });
   loop?.stop();
+  // A new pairing starts over: no names of the old one stay on the phone.
+  await guests.erase();
   await door.pair({
     device_id: data.device_id,
     token: data.token,
@@ -251,8 +302,9 @@ function startScanner() {
     isOnline: online,
     onChange: renderStatus,
     onRevoked: () => {
-      // The loop has stopped itself for good: no more pushes or pulls with a removed token.
-      void door.revoke();
+      // The loop has stopped itself for good: no more pushes or pulls with a removed token, and
+      // the guest names go.
+      void door.revoke().then(() => guests.erase());
       view.setRevoked(true, door.outbox.length);
       renderStatus();
     },
@@ -295,6 +347,7 @@ async function main() {
   }
   door = new Door({ store });
   await door.load();
+  void guests.open(); // names are read in the background: the door never waits for them
   const code = pairCodeFrom(location.hash);
   window.addEventListener('hashchange', () => {
     const next = pairCodeFrom(location.hash);
@@ -335,6 +388,7 @@ async function unpair() {
   loop = null;
   camera?.stop();
   await door.unpair();
+  await guests.erase();
   lastShown = null;
   view.setReady(false);
   view.setRevoked(false, 0);

@@ -82,20 +82,22 @@ export function verdictText(words, shown, timeZone) {
 
 /**
  * The double-admission alert: the pass by its reference (the pass id the dashboard and the scans
- * CSV show) and both doors with their times, earlier first: "Double admission: pass MFRGG… —
- * Gate A 7:34 PM and Gate B 7:35 PM". `here` is this phone's own admission of the pass.
+ * CSV show), with its holder's name on a phone that may see names, and both doors with their
+ * times, earlier first: "Double admission: pass MFRGG… (Ann Lee) — Gate A 7:34 PM and Gate B
+ * 7:35 PM". `here` is this phone's own admission of the pass.
  * @param {{pass_id: string, scanned_at: number, door: string,
  *   here?: {door: string, scanned_at: number}}} alert
  * @param {string|undefined} timeZone
+ * @param {string|null} [holder]
  */
-export function doubleAdmissionText(alert, timeZone) {
+export function doubleAdmissionText(alert, timeZone, holder = null) {
   const at = (/** @type {{door: string, scanned_at: number}} */ side) =>
     `${side.door || 'another door'} ${clockTime(side.scanned_at, timeZone)}`;
   const other = { door: alert.door, scanned_at: alert.scanned_at };
   const both = alert.here
     ? [alert.here, other].sort((a, b) => a.scanned_at - b.scanned_at).map(at).join(' and ')
     : `also ${at(other)}`;
-  return `Double admission: pass ${alert.pass_id} — ${both}`;
+  return `Double admission: pass ${alert.pass_id}${holder ? ` (${holder})` : ''} — ${both}`;
 }
 
 /**

@@ -44,13 +44,18 @@ export class View {
   }
 
   /**
-   * Fill the panel with a new verdict.
+   * Fill the panel with a new verdict; `holder` is the pass holder's name where the phone may
+   * see names.
    * @param {import('../lib/sync-core.js').Message} words
    * @param {import('../lib/sync-core.js').Verdict} shown
    * @param {string|undefined} timeZone
+   * @param {string|null} [holder]
    */
-  showVerdict(words, shown, timeZone) {
+  showVerdict(words, shown, timeZone, holder = null) {
     const { title, detail } = verdictText(words, shown, timeZone);
+    const name = $('verdict-holder');
+    name.hidden = holder === null;
+    name.textContent = holder ?? '';
     this.paint(words.color ?? 'red');
     this.verdict.dataset.code = shown.code;
     delete this.verdict.dataset.admitted;
@@ -119,14 +124,15 @@ export class View {
   /**
    * @param {ReadonlyArray<import('../lib/scanner-store.js').Alert>} alerts newest first
    * @param {string|undefined} timeZone
+   * @param {(passId: string) => string|null} [holderOf] names, where the phone may see them
    */
-  setAlerts(alerts, timeZone) {
+  setAlerts(alerts, timeZone, holderOf = () => null) {
     const list = $('alerts');
     list.replaceChildren(
       ...alerts.map((alert) => {
         const item = document.createElement('li');
         // A note of scans the server could not store carries its own words (door.noteRefused).
-        item.textContent = alert.text ?? doubleAdmissionText(alert, timeZone);
+        item.textContent = alert.text ?? doubleAdmissionText(alert, timeZone, alert.pass_id ? holderOf(alert.pass_id) : null);
         item.dataset.kind = alert.kind ?? 'also_admitted';
         if (alert.pass_id) {
           item.dataset.passId = alert.pass_id;
