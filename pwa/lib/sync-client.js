@@ -56,11 +56,16 @@ export class ApiError extends Error {
 /** @param {unknown} error */
 export const isRevoked = (error) => error instanceof ApiError && error.status === 401;
 
+/** The header naming the scanner version on each sync call (the server's device list shows it). */
+export const APP_HEADER = 'X-Poctix-App';
+
 /**
- * @param {{base?: string, fetchImpl?: typeof fetch, clock?: () => number, timeoutMs?: number}}
- *   [options]
+ * `appVersion` names the scanner version the phone runs (null: not known yet), sent as
+ * X-Poctix-App on every call that carries the device token.
+ * @param {{base?: string, fetchImpl?: typeof fetch, clock?: () => number, timeoutMs?: number,
+ *   appVersion?: () => string|null}} [options]
  */
-export function createApi({ base = '', fetchImpl, clock = Date.now, timeoutMs = 20000 } = {}) {
+export function createApi({ base = '', fetchImpl, clock = Date.now, timeoutMs = 20000, appVersion = () => null } = {}) {
   const doFetch = fetchImpl ?? ((input, init) => fetch(input, init));
 
   /**
@@ -73,7 +78,11 @@ export function createApi({ base = '', fetchImpl, clock = Date.now, timeoutMs = 
   async function call(method, path, { token, body, timeout = timeoutMs, accept } = {}) {
     /** @type {Record<string, string>} */
     const headers = { Accept: accept ? `${accept}, application/json` : 'application/json' };
-    if (token) headers.Authorization = `Bearer ${token}`;
+    if (token) {
+      headers.Authorization = `Bearer ${token}`;
+      const version = appVersion();
+      if (version) headers[APP_HEADER] = version;
+    }
     if (body !== undefined) headers['Content-Type'] = 'application/json';
     const abort = new AbortController();
     const timer = setTimeout(() => abort.abort(), timeout);

@@ -24,6 +24,7 @@ import { SearchPanel } from './search.js';
 import { PhoneSettings } from './settings.js';
 import { SettingsPanel } from './settings-panel.js';
 import { activate, registerWorker, requestBackgroundSync } from '../lib/sw-register.js';
+import { AppVersion } from './app-version.js';
 import { View } from './view.js';
 import { attachWedge } from './wedge.js';
 
@@ -33,7 +34,8 @@ const REFRESH_PACK_MS = 6 * 60 * 60 * 1000;
 const QUIET_BEFORE_UPDATE_MS = 30 * 1000;
 
 const view = new View();
-const api = createApi();
+const version = new AppVersion();
+const api = createApi({ appVersion: () => version.current });
 const settings = new PhoneSettings();
 const feedback = new Feedback({ settings: () => settings.get() });
 const lock = new PinLock({ settings });
@@ -119,6 +121,7 @@ function describe(error) {
 async function round() {
   const token = door.identity?.token;
   if (!token) return;
+  await version.read(); // the first round may run before the service worker filled its cache
   const pack = door.meta.pack;
   const first = !door.ready;
   if (first || (pack && door.now() - pack.fetched_at > REFRESH_PACK_MS)) {
