@@ -6,6 +6,10 @@ prices). "Void without refund" voids ticked passes with a reason and no money mo
 money was settled in the Stripe dashboard, say). Only owners and managers (and the operator)
 may refund, void or resend. Door leads see orders but not these buttons, and a forged POST from
 them is a 403.
+
+"Check in" beside each valid pass checks the guest in as the door would (`api.checkin.manual`,
+online, audited there): the page then says the door's words ("Admit", "Already scanned 7:34 PM
+at Gate A", "Refunded — do not admit").
 """
 
 from __future__ import annotations
@@ -22,8 +26,9 @@ from sqlalchemy.orm import selectinload
 
 from api.admin.access import Who, sales_organizers
 from api.admin.deps import ThisOrder
+from api.checkin import manual
 from api.db import AuditEntry, Event, Order, OutboxMessage, PassStatus, Refund
-from api.errors import DomainError, Refused
+from api.errors import DomainError, NotFound, Refused
 from api.mail.resend import resend_tickets
 from api.passes.services import order_passes
 from api.passes.tokens import pass_key_text
@@ -43,7 +48,13 @@ def _ticked_and_reason(data: dict[str, str | list[str]]) -> tuple[list[str], str
     )
 
 
-async def _detail_page(db: AsyncSession, order: Order, *, note: str) -> Template:
+async def _detail_page(
+    db: AsyncSession,
+    order: Order,
+    *,
+    note: str,
+    checked: tuple[str, manual.CheckIn] | None = None,
+) -> Template:
     await db.refresh(order)  # as it stands now, after whatever the page's button did
     passes = await order_passes(db, order_id=order.id)
     emails = list(
@@ -91,6 +102,7 @@ async def _detail_page(db: AsyncSession, order: Order, *, note: str) -> Template
             "emails": emails,
             "money": True,  # only those who handle its money see an order (`provide_order`)
             "note": note,
+            "checked": checked,
         },
         headers={"Cache-Control": "no-store"},
     )
@@ -151,6 +163,23 @@ class OrderPages(Controller):
             reason=reason, actor=who.who,
         )  # fmt: skip
         return await _outcome(db, order, voided)
+
+    @post("/{public_id:str}/check-in", status_code=200)
+    async def check_in(
+        self, db: DB, who: Who, order: ThisOrder, data: URLEncodedBody[dict[str, str]]
+    ) -> Template:
+        """Check one pass of the order in (`pass`: its id as shown), by the door's rules."""
+        wanted = (data.get("pass") or "").strip()
+        found = next(
+            (p for p in await order_passes(db, order_id=order.id)
+             if pass_key_text(p.pass_key) == wanted),
+            None,
+        )  # fmt: skip
+        if found is None:
+            raise NotFound("That pass is not one of this order's.")
+        result = await manual.check_in(db, event=order.event, pass_id=found.id, actor=who.who)
+        await db.commit()
+        return await _detail_page(db, order, note="", checked=(wanted, result))
 
     @post("/{public_id:str}/resend", status_code=303)
     async def resend(self, db: DB, who: Who, order: ThisOrder) -> Redirect:
