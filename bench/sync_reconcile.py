@@ -3,6 +3,7 @@ exits, re-entries and two door lists, and the conflicts list must be exactly wha
 reference (`sync.conflicts`) finds in the same scans.
 
     python -m bench.sync_reconcile [--devices 50] [--scans 2000] [--passes 200000] [--seed 7]
+                                   [--workers 1]
 
 Each pass's movements are a story told by one or more phones, all offline (each phone's vector
 covers only its own earlier scans):
@@ -176,13 +177,13 @@ async def push_all(url: str, phone: Phone, bodies: list[bytes], latencies: list[
             latencies.append(time.perf_counter() - began)
 
 
-async def main(devices: int, scans: int, passes: int, seed: int) -> None:
+async def main(devices: int, scans: int, passes: int, seed: int, workers: int) -> None:
     rng = random.Random(seed)
     with database() as db_url:
         event = await create_big_event(db_url, passes=passes)
         main_code, vip_code, deck_id, pass_ids = await setup(db_url, event.event_id, devices)
         # Each phone pairs from its own address (the pairing rate limit is per address).
-        with server(db_url, TRUSTED_PROXIES="127.0.0.1/32") as url:
+        with server(db_url, workers=workers, TRUSTED_PROXIES="127.0.0.1/32") as url:
             phones: list[Phone] = []
             async with httpx.AsyncClient(base_url=url, timeout=60) as client:
                 for i in range(devices):
@@ -233,7 +234,7 @@ async def main(devices: int, scans: int, passes: int, seed: int) -> None:
     print(
         f"{devices} phones ({sum(p.list_id != sync.DEFAULT_LIST for p in phones)} on the VIP "
         f"deck list), {all_scans:,} scans ({exits:,} exits), {stories:,} stories, "
-        f"{passes:,}-pass event\n"
+        f"{passes:,}-pass event, {workers} worker(s)\n"
     )
     print(
         "| phones x scans | exits | conflicts injected | reference (sync.conflicts) | server "
@@ -260,5 +261,6 @@ if __name__ == "__main__":
     parser.add_argument("--scans", type=int, default=2000)
     parser.add_argument("--passes", type=int, default=200_000)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
     args = parser.parse_args()
-    asyncio.run(main(args.devices, args.scans, args.passes, args.seed))
+    asyncio.run(main(args.devices, args.scans, args.passes, args.seed, args.workers))
