@@ -3,16 +3,20 @@ lists, pairing links bound to a list, the device list and the live door per list
 
 from __future__ import annotations
 
+import uuid
+from datetime import timedelta
+
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.db import AuditEntry, Event, Order, OrderLine, PassStatus
+from api.checkin import door_lists, manual
+from api.db import AuditEntry, Event, Order, OrderLine, PassStatus, ScannerDevice, utcnow
 from api.passes import services as pass_services
 from api.passes.tokens import pass_key_text
 from api.settings import Settings
-from tests import pages
+from tests import factories, pages
 from tests.forms import csrf_token
 from tests.test_dashboard import sign_in, two_organizers
 
@@ -77,3 +81,90 @@ async def test_an_owner_checks_a_guest_in_from_the_order_page_once(
         select(AuditEntry.action).where(AuditEntry.organizer_id == organizer_id)
     )
     assert list(actions).count("checkin.dashboard") == 1
+
+
+async def _low_tide(db: AsyncSession) -> Event:
+    event = await db.scalar(select(Event).where(Event.name == "Low Tide"))
+    assert event is not None
+    return event
+
+
+async def test_a_pairing_link_binds_its_phones_to_a_list_and_the_device_list_shows_them(
+    client: Client, db: AsyncSession, settings: Settings
+) -> None:
+    await two_organizers(db)
+    event = await _low_tide(db)
+    other = await db.scalar(select(Event).where(Event.name == "Secret Gig"))
+    assert other is not None
+    vip = await factories.tier(db, event=event, name="VIP", capacity=10)
+    deck = await door_lists.save_list(
+        db, event=event, fields=door_lists.ListFields("VIP deck", [vip.id]), actor="t"
+    )
+    elsewhere = await door_lists.save_list(
+        db, event=other, fields=door_lists.ListFields("Theirs", None), actor="t"
+    )
+    await manual.dashboard_device(db, event=event)  # made by an order page check-in
+    event_id, deck_id, elsewhere_id = event.id, deck.id, elsewhere.id
+    await db.commit()
+    await sign_in(client, db, settings, "staff@reef.example")
+    devices = f"/admin/events/{event_id}/devices"
+
+    page = await client.get(devices)
+    choices = pages.parse(page.text).select("#pairing-list option")
+    assert [(str(o["value"]), pages.shown(o)) for o in choices] == [
+        ("", "All passes"), (str(deck_id), "VIP deck"),
+    ]  # fmt: skip
+    assert pages.texts(page.text, "#pairing-access label") == [
+        "Scan only", "Scan and search (this phone can look up guests by name)",
+    ]  # fmt: skip
+    assert pages.parse(page.text).select("#devices") == []  # the Dashboard is no phone
+    made = await client.post(
+        f"{devices}/pairing",
+        data={"_csrf_token": csrf_token(page.text), "door": "Deck stairs",
+              "door_list": str(deck_id), "access": "search"},
+    )  # fmt: skip
+    assert made.status_code == 200
+    await client.post(
+        f"{devices}/pairing", data={"_csrf_token": csrf_token(page.text), "door": "Main"}
+    )
+    refused = await client.post(
+        f"{devices}/pairing",
+        data={"_csrf_token": csrf_token(page.text), "door_list": str(elsewhere_id)},
+    )
+    assert refused.status_code == 400
+    assert "not one of this event's" in pages.main_text(refused.text)
+    odd = await client.post(
+        f"{devices}/pairing", data={"_csrf_token": csrf_token(page.text), "door_list": "x"}
+    )
+    assert odd.status_code == 400
+
+    code = str(pages.one(made.text, "#pairing-link")["href"]).split("#pair=")[1]
+    paired = await client.post("/api/v1/scanner/pair", json={"code": code})
+    assert paired.status_code == 201
+    phone = await db.get(ScannerDevice, uuid.UUID(paired.json()["device_id"]))
+    assert phone is not None
+    phone.last_sync_at = utcnow() - timedelta(minutes=3, seconds=5)
+    phone.pending_count = 4
+    phone.app_version = "16.2.0"
+    await db.commit()
+
+    listed = await client.get(devices)
+    links = pages.parse(listed.text).select("#pairing-links tr[data-pairing]")
+    assert [(row["data-list"], row["data-search"]) for row in links] == [
+        ("All passes", "false"), ("VIP deck", "true"),
+    ]  # fmt: skip
+    assert [pages.shown(row.find_all("td")[2]) for row in links] == [
+        "Scan only", "Scan and search",
+    ]  # fmt: skip
+    # (door, list, paired, last sync, pending, version, search, action)
+    [row] = pages.rows(listed.text, "#devices tbody tr")
+    assert row[:2] == ["Deck stairs", "VIP deck"]
+    assert row[3:7] == ["3 min ago", "4", "16.2.0", "Scan and search"]
+    assert row[7] == "Remove from the door"
+    dashboard = await db.scalar(
+        select(ScannerDevice.id).where(ScannerDevice.event_id == event_id, ScannerDevice.dashboard)
+    )
+    forged = await client.post(
+        f"{devices}/{dashboard}/revoke", data={"_csrf_token": csrf_token(listed.text)}
+    )
+    assert forged.status_code == 404

@@ -205,8 +205,8 @@ async def _revoke(
     another event, or none."""
     action, key, missing = _REVOKED[kind]
     row = await session.get(kind, row_id)
-    if row is None or row.event_id != event.id:
-        raise NotFound(missing)
+    if row is None or row.event_id != event.id or getattr(row, "dashboard", False):
+        raise NotFound(missing)  # the dashboard's own device is no phone to remove
     if row.revoked_at is None:
         row.revoked_at = utcnow()
         target = row.door if isinstance(row, ScannerPairing) else row.name
