@@ -12,7 +12,19 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.checkin import door_lists, manual
-from api.db import AuditEntry, Event, Order, OrderLine, PassStatus, ScannerDevice, utcnow
+from api.db import (
+    AuditEntry,
+    DoorList,
+    Event,
+    Order,
+    OrderLine,
+    Organizer,
+    OrganizerMember,
+    PassStatus,
+    ScannerDevice,
+    TicketTier,
+    utcnow,
+)
 from api.passes import services as pass_services
 from api.passes.tokens import pass_key_text
 from api.settings import Settings
@@ -81,6 +93,13 @@ async def test_an_owner_checks_a_guest_in_from_the_order_page_once(
         select(AuditEntry.action).where(AuditEntry.organizer_id == organizer_id)
     )
     assert list(actions).count("checkin.dashboard") == 1
+
+
+async def _staff_member(db: AsyncSession, email: str, role: str) -> None:
+    org = await db.scalar(select(Organizer).where(Organizer.name == "Reef Bar"))
+    assert org is not None
+    db.add(OrganizerMember(organizer_id=org.id, email=email, role=role))
+    await db.commit()
 
 
 async def _low_tide(db: AsyncSession) -> Event:
@@ -168,3 +187,111 @@ async def test_a_pairing_link_binds_its_phones_to_a_list_and_the_device_list_sho
         f"{devices}/{dashboard}/revoke", data={"_csrf_token": csrf_token(listed.text)}
     )
     assert forged.status_code == 404
+
+
+async def test_an_organizer_makes_and_changes_a_door_list_in_the_events_time(
+    client: Client, db: AsyncSession, settings: Settings
+) -> None:
+    await two_organizers(db)
+    event = await _low_tide(db)
+    event.timezone = "Pacific/Honolulu"
+    vip = await factories.tier(db, event=event, name="VIP", capacity=10)
+    other_tier = await db.scalar(
+        select(TicketTier.id).join(Event).where(Event.name == "Secret Gig")
+    )
+    event_id, vip_id = event.id, vip.id
+    await db.commit()
+    await _staff_member(db, "lead@reef.example", "door_lead")
+    await sign_in(client, db, settings, "lead@reef.example")  # door leads run the door
+    where = f"/admin/events/{event_id}/door-lists/"
+    devices = await client.get(f"/admin/events/{event_id}/devices")
+    assert f"/admin/events/{event_id}/door-lists" in pages.values(devices.text, "main a", "href")
+
+    page = await client.get(where)
+    assert pages.rows(page.text, "#door-lists tbody tr") == [
+        ["All passes", "Every tier", "any time", "any time", "no", "0", ""]
+    ]
+    assert pages.texts(page.text, "#door-list-tiers label")[2:] == ["Floor", "VIP"]
+    made = await client.post(
+        where,
+        data={"_csrf_token": csrf_token(page.text), "name": " VIP  deck ", "admits": "chosen",
+              "tier": str(vip_id), "opens_at": "2031-05-01T19:00", "reentry": "yes"},
+        follow_redirects=True,
+    )  # fmt: skip
+    [_, row] = pages.rows(made.text, "#door-lists tbody tr")
+    assert row[:6] == ["VIP deck", "VIP", "Thursday, May 1, 2031 · 7:00 PM HST", "any time",
+                       "yes", "0"]  # fmt: skip
+    deck = await db.scalar(select(DoorList).where(DoorList.event_id == event_id))
+    assert deck is not None
+    assert deck.opens_at is not None
+    assert deck.opens_at.isoformat() == "2031-05-02T05:00:00+00:00"
+    [record] = await door_lists.records(db, event_id=event_id)
+    assert (record["name"], record["tiers"], record["reentry"]) == ("VIP deck", ["VIP"], True)
+
+    edit = await client.get(f"{where}{deck.id}")
+    form = pages.one(edit.text, "#door-list-form")
+    assert pages.one(form, "[name=opens_at]")["value"] == "2031-05-01T19:00"
+    assert [str(box["value"]) for box in form.select("[name=tier][checked]")] == [str(vip_id)]
+    refused = await client.post(
+        f"{where}{deck.id}",
+        data={"_csrf_token": csrf_token(edit.text), "name": "VIP deck", "admits": "chosen"},
+    )
+    assert refused.status_code == 400
+    assert pages.texts(refused.text, "#errors li") == ["Choose at least one tier this door admits."]
+    backwards = await client.post(
+        where,
+        data={"_csrf_token": csrf_token(edit.text), "name": "Late", "admits": "every",
+              "opens_at": "2031-05-01T23:00", "closes_at": "2031-05-01T19:00"},
+    )  # fmt: skip
+    assert pages.texts(backwards.text, "#errors li") == ["The door must close after it opens."]
+    theirs = await client.post(
+        where,
+        data={"_csrf_token": csrf_token(edit.text), "name": "Sneaky", "admits": "chosen",
+              "tier": str(other_tier)},
+    )  # fmt: skip
+    assert theirs.status_code == 400
+    garbled = await client.post(
+        where,
+        data={"_csrf_token": csrf_token(edit.text), "name": "Odd", "tier": "x",
+              "opens_at": "tomorrow"},
+    )  # fmt: skip
+    assert garbled.status_code == 400
+    assert len(pages.texts(garbled.text, "#errors li")) == 2
+    changed = await client.post(
+        f"{where}{deck.id}",
+        data={"_csrf_token": csrf_token(edit.text), "name": "Deck", "admits": "every"},
+        follow_redirects=True,
+    )
+    assert [r[:2] for r in pages.rows(changed.text, "#door-lists tbody tr")] == [
+        ["All passes", "Every tier"], ["Deck", "Every tier"],
+    ]  # fmt: skip
+    db.expire_all()
+    [later] = await door_lists.records(db, event_id=event_id, after=record["seq"])
+    assert (later["name"], later["tiers"]) == ("Deck", None)
+    assert (await client.get(f"{where}{uuid.uuid4()}")).status_code == 404
+
+
+async def test_renaming_a_tier_resends_the_door_lists_that_name_it(
+    client: Client, db: AsyncSession, settings: Settings
+) -> None:
+    await two_organizers(db)
+    event = await _low_tide(db)
+    vip = await factories.tier(db, event=event, name="VIP", capacity=10)
+    await door_lists.save_list(
+        db, event=event, fields=door_lists.ListFields("VIP deck", [vip.id]), actor="t"
+    )
+    event_id, vip_id = event.id, vip.id
+    await db.commit()
+    [before] = await door_lists.records(db, event_id=event_id)
+    await sign_in(client, db, settings, "staff@reef.example")
+    edit = f"/admin/events/{event_id}/tiers/{vip_id}"
+    page = await client.get(edit)
+    saved = await client.post(
+        edit,
+        data={"_csrf_token": csrf_token(page.text), "name": "Deck VIP", "price": "25.00",
+              "currency": "USD", "capacity": "10", "max_per_order": "6"},
+    )  # fmt: skip
+    assert saved.status_code in (200, 303), saved.text
+    db.expire_all()
+    [after] = await door_lists.records(db, event_id=event_id, after=before["seq"])
+    assert (after["name"], after["tiers"]) == ("VIP deck", ["Deck VIP"])

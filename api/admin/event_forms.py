@@ -13,12 +13,14 @@ rule (`api.events.tiers.check_tier`) are applied by `api.events.editing`.
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from functools import cache
 from zoneinfo import ZoneInfo, available_timezones
 
+from api.checkin.door_lists import ListFields
 from api.errors import Invalid
 from api.events.editing import SLUG, EventFields, TierFields
 from api.formatting import _ZERO_DECIMAL  # the one list of currencies without minor units
@@ -188,3 +190,30 @@ def _moment(
         problems.append(f"The {label} {raw} does not exist in {zone} (the clocks skip it).")
         return None
     return moment
+
+
+def read_door_list(data: Mapping[str, str | list[str]], *, zone: str) -> ListFields:
+    """A door list form: a name, "every tier" or the ticked tiers (`tier`, tier ids), an
+    optional opening and closing time in the event's zone, and whether guests may come back."""
+    problems: list[str] = []
+    text = {key: value for key, value in data.items() if isinstance(value, str)}
+    ticked = data.get("tier", [])
+    tier_ids: list[uuid.UUID] | None = None
+    if text.get("admits") != "every":
+        tier_ids = []
+        for raw in [ticked] if isinstance(ticked, str) else ticked:
+            try:
+                tier_ids.append(uuid.UUID(raw))
+            except ValueError:
+                problems.append("A tier chosen for this door list is not one of this event's.")
+                break
+    opens_at, closes_at = _span(
+        text, ("opens_at", "opening time"), ("closes_at", "closing time"), zone, problems,
+        required=False, backwards="The door must close after it opens.",
+    )  # fmt: skip
+    if problems:
+        raise Invalid(*problems)
+    return ListFields(
+        name=_text(text, "name", 200), tier_ids=tier_ids, opens_at=opens_at,
+        closes_at=closes_at, reentry=text.get("reentry") == "yes",
+    )  # fmt: skip

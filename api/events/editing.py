@@ -24,6 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import audit
+from api.checkin import door_lists
 from api.db import Event, TicketTier
 from api.errors import Invalid
 from api.events.tiers import check_tier
@@ -132,7 +133,10 @@ async def update_tier(
     _tier_rules(fields, settings=settings, tier=tier)
     await _refuse_taken_name(db, event, fields.name, other_than=tier.id)
     before = (tier.price_minor, tier.capacity)
+    renamed = tier.name != fields.name
     _apply_tier(tier, fields)
+    if renamed:  # door lists name tiers: phones hear the new name at their next pull
+        await door_lists.tier_renamed(db, tier=tier)
     if tier.price_minor != before[0]:
         _audit(db, actor, event, "tier.price_changed", tier=tier.name, currency=tier.currency,
                before=before[0], after=tier.price_minor)  # fmt: skip
