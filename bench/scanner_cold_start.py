@@ -104,13 +104,15 @@ def check_passes(page: Page, passes: int) -> None:
         raise RuntimeError(f"the scanner holds {cached} passes, not {passes}")
 
 
-def pair(context: BrowserContext, url: str, code: str, passes: int) -> Page:
+def pair(
+    context: BrowserContext, url: str, code: str, passes: int, *, timeout_ms: int = 60_000
+) -> Page:
     """Open the pairing link, name the door, pair, and wait until the scanner is ready."""
     page = context.pages[0] if context.pages else context.new_page()
     page.goto(f"{url}/scan#pair={code}")
     page.locator("#pair-name").fill("Bench door")
     page.locator("#pair-submit").click()
-    page.wait_for_selector(READY, timeout=60_000)
+    page.wait_for_selector(READY, timeout=timeout_ms)
     check_passes(page, passes)
     return page
 
