@@ -24,7 +24,7 @@ from api.accounts.pages import AccountPages
 from api.admin.live import DoorPokes
 from api.admin.router import admin_routers
 from api.admin.sign_in import SignInPages
-from api.checkin.controllers import ScannerController
+from api.checkin.controllers import PairingController, ScannerController
 from api.checkout.pages import CheckoutPages
 from api.db.engine import create_engine, session_factory
 from api.events.cache import EventCache
@@ -138,6 +138,7 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Lite
             SignInPages,
             *admin_routers(),
             media,
+            PairingController,
             ScannerController,
             stripe_webhook,
             stripe_connect_webhook,

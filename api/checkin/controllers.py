@@ -91,7 +91,9 @@ def _now() -> int:
     return sync_service.millis(utcnow())
 
 
-class ScannerController(Controller):
+class PairingController(Controller):
+    """The one scanner call without a device token: trading a pairing code for one."""
+
     path = "/api/v1/scanner"
     tags = ["scanner"]
 
@@ -118,11 +120,19 @@ class ScannerController(Controller):
             list=door_lists.wire_list_id(paired.device.door_list_id),
         )
 
+
+class ScannerController(Controller):
+    """The calls of a paired phone: each bears its device token (`device_guard`), and the
+    device rides in as the `device` dependency."""
+
+    path = "/api/v1/scanner"
+    tags = ["scanner"]
+    guards = [device_guard]
+    dependencies = {"device": Provide(provide_device, sync_to_thread=False)}
+    security = DEVICE_SECURITY
+
     @get(
         "/bootstrap",
-        dependencies={"device": Provide(provide_device, sync_to_thread=False)},
-        guards=[device_guard],
-        security=DEVICE_SECURITY,
         responses=error_responses(401),
         summary="Event, public keys and the whole pass cache, as one snapshot",
     )
@@ -134,9 +144,6 @@ class ScannerController(Controller):
 
     @get(
         "/bootstrap/binary",
-        dependencies={"device": Provide(provide_device, sync_to_thread=False)},
-        guards=[device_guard],
-        security=DEVICE_SECURITY,
         responses=error_responses(401),
         media_type=wire.BOOTSTRAP_MEDIA_TYPE,
         summary="The bootstrap as bytes: its JSON answer, then the packed passes (the PWA's)",
@@ -158,9 +165,6 @@ class ScannerController(Controller):
     @post(
         "/push",
         status_code=200,
-        dependencies={"device": Provide(provide_device, sync_to_thread=False)},
-        guards=[device_guard],
-        security=DEVICE_SECURITY,
         responses=error_responses(400, 401, 403, 409, 415),
         summary="Upload this device's scans in seq order; answers the highest seq held",
     )
@@ -194,9 +198,6 @@ class ScannerController(Controller):
     @post(
         "/pull",
         status_code=200,
-        dependencies={"device": Provide(provide_device, sync_to_thread=False)},
-        guards=[device_guard],
-        security=DEVICE_SECURITY,
         responses=error_responses(400, 401, 403, 415),
         summary="Pass changes and other devices' scans not covered by a version vector",
     )
@@ -228,9 +229,6 @@ class ScannerController(Controller):
 
     @get(
         "/conflicts",
-        dependencies={"device": Provide(provide_device, sync_to_thread=False)},
-        guards=[device_guard],
-        security=DEVICE_SECURITY,
         responses=error_responses(401),
         summary="Double admissions of this device's event",
     )
@@ -242,9 +240,6 @@ class ScannerController(Controller):
 
     @get(
         "/guests",
-        dependencies={"device": Provide(provide_device, sync_to_thread=False)},
-        guards=[device_guard],
-        security=DEVICE_SECURITY,
         responses=error_responses(401, 403),
         summary="The guest list to search offline (phones paired to scan and search)",
     )
