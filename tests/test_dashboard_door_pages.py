@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.checkin import door_lists, manual
+from api.checkin.sync_service import from_millis
 from api.db import (
     AuditEntry,
     DoorList,
@@ -21,6 +22,7 @@ from api.db import (
     Organizer,
     OrganizerMember,
     PassStatus,
+    Scan,
     ScannerDevice,
     TicketTier,
     utcnow,
@@ -295,3 +297,68 @@ async def test_renaming_a_tier_resends_the_door_lists_that_name_it(
     db.expire_all()
     [after] = await door_lists.records(db, event_id=event_id, after=before["seq"])
     assert (after["name"], after["tiers"]) == ("VIP deck", ["Deck VIP"])
+
+
+async def test_the_live_door_counts_inside_now_and_conflicts_per_door_list(
+    client: Client, db: AsyncSession, settings: Settings
+) -> None:
+    await two_organizers(db)
+    event = await _low_tide(db)
+    order = await db.scalar(select(Order).where(Order.event_id == event.id))
+    floor = await db.scalar(select(TicketTier).where(TicketTier.event_id == event.id))
+    assert order is not None
+    assert floor is not None
+    vip = await factories.tier(db, event=event, name="VIP", capacity=10)
+    deck = await door_lists.save_list(
+        db, event=event, fields=door_lists.ListFields("VIP deck", [vip.id]), actor="t"
+    )
+    [ga] = await pass_services.issue_passes(
+        db, order=order, tier_id=floor.id, count=1, secret_key=settings.secret_key
+    )
+    [guest] = await pass_services.issue_passes(
+        db, order=order, tier_id=vip.id, count=1, secret_key=settings.secret_key
+    )
+    phones = {}
+    for name in ("Gate A", "Deck 1", "Deck 2"):
+        phones[name] = ScannerDevice(
+            event_id=event.id, name=name, token_hash=name.encode().ljust(32),
+            door_list_id=None if name == "Gate A" else deck.id,
+        )  # fmt: skip
+        db.add(phones[name])
+    await db.flush()
+    t0 = 1_900_000_000_000
+    # GA and the VIP in at Gate A; the VIP onto the deck at both deck phones, offline.
+    for seq, (door, item) in enumerate(
+        (("Gate A", ga), ("Gate A", guest), ("Deck 1", guest), ("Deck 2", guest)), start=1
+    ):
+        extra = {} if door == "Gate A" else {"list": str(deck.id)}
+        db.add(
+            Scan(
+                event_id=event.id, device_id=phones[door].id, seq=seq, pass_key=item.pass_key,
+                verdict="admit", admitted=True, door=door, vector={}, extra=extra,
+                scanned_at=from_millis(t0 + seq * 60_000),
+            )
+        )  # fmt: skip
+    await manual.dashboard_device(db, event=event)
+    event_id = event.id
+    await db.commit()
+    await sign_in(client, db, settings, "staff@reef.example")
+
+    page = await client.get(f"/admin/events/{event_id}/door")
+    # (list, tier, inside now)
+    assert pages.rows(page.text, "#inside tbody tr") == [
+        ["All passes", "every tier", "2"], ["", "Floor", "1"], ["", "VIP", "1"],
+        ["VIP deck", "every tier", "1"], ["", "VIP", "1"],
+    ]  # fmt: skip
+    figures = (await client.get(f"/admin/events/{event_id}/door.json")).json()
+    assert [(item["name"], item["inside"]) for item in figures["lists"]] == [
+        ("All passes", 2), ("VIP deck", 1),
+    ]  # fmt: skip
+    assert [d["name"] for d in figures["devices"]] == ["Deck 1", "Deck 2", "Gate A"]
+    doors = {door: n for door, n, *_ in pages.rows(page.text, "#doors tbody tr")}
+    assert doors == {"Deck 1": "1", "Deck 2": "0", "Gate A": "2"}
+
+    conflicts = await client.get(f"/admin/events/{event_id}/conflicts")
+    [row] = pages.parse(conflicts.text).select("#conflicts tr[data-kind]")
+    assert (row["data-list"], row["data-first-door"]) == ("VIP deck", "Deck 1")
+    assert pages.shown(row.find_all("td")[-1]) == "VIP deck"

@@ -88,9 +88,14 @@ class DoorPages(Controller):
     @get("/conflicts")
     async def conflicts(self, db: DB, event: ThisEvent) -> Template:
         found = await find_conflicts(db, event_id=event.id)
+        names = _list_names(await door_lists.event_lists(db, event_id=event.id))
+        by_wire = {door_lists.wire_list_id(list_id): name for list_id, name in names.items()}
         rows = [
             {
                 "pass_id": c["pass_id"],
+                "list": by_wire.get(
+                    c.get("list") or door_lists.wire_list_id(None), "a removed list"
+                ),
                 "kind": c["kind"],
                 "first_door": c["first"]["door"],
                 "first_at": clock(from_millis(c["first"]["scanned_at"]), event.timezone),
@@ -99,6 +104,7 @@ class DoorPages(Controller):
             }
             for c in found
         ]
+        rows.sort(key=lambda row: (row["list"] != DEFAULT_LIST_NAME, row["list"].lower()))
         return Template(
             template_name="admin/conflicts.html",
             context={"event": event, "rows": rows},

@@ -1,4 +1,5 @@
-"""The door, live: checked-in against sold per tier and per door, updated without a reload.
+"""The door, live: checked-in against sold per tier and per door, who is inside now on each door
+list and tier (exits counted, `sync_service.inside_now`), updated without a reload.
 
 The page pulls its figures from `door.json`; `door/stream` is a server-sent event stream that
 only says "poke" when something changed, so the data always comes from one query path and a
@@ -28,7 +29,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.admin.access import Who
 from api.admin.deps import ThisEvent
-from api.checkin.sync_service import first_doors
+from api.checkin import door_lists
+from api.checkin.sync_service import first_doors, inside_now
 from api.db import Event, Pass, PassStatus, Scan, ScannerDevice, TicketTier, utcnow
 from api.db.listen import Listener
 from api.web.deps import DB
@@ -110,6 +112,22 @@ class DeviceFigures(msgspec.Struct):
     revoked: bool
 
 
+class TierInside(msgspec.Struct):
+    name: str
+    inside: int
+
+
+class ListInside(msgspec.Struct):
+    """Passes inside now on one door list ("All passes": phones on no list), per tier."""
+
+    name: str
+    inside: int
+    tiers: list[TierInside]
+
+
+DEFAULT_LIST_NAME = "All passes"
+
+
 class LiveFigures(msgspec.Struct):
     event_id: uuid.UUID
     event: str
@@ -120,6 +138,7 @@ class LiveFigures(msgspec.Struct):
     doors: list[DoorFigures]
     devices: list[DeviceFigures]
     as_of: datetime
+    lists: list[ListInside] = msgspec.field(default_factory=list)
 
 
 async def live_figures(db: AsyncSession, event: Event) -> LiveFigures:
@@ -153,7 +172,7 @@ async def live_figures(db: AsyncSession, event: Event) -> LiveFigures:
     device_rows = list(
         await db.scalars(
             select(ScannerDevice)
-            .where(ScannerDevice.event_id == event.id)
+            .where(ScannerDevice.event_id == event.id, ScannerDevice.dashboard.is_(False))
             .order_by(ScannerDevice.name, ScannerDevice.created_at)
         )
     )
@@ -192,7 +211,35 @@ async def live_figures(db: AsyncSession, event: Event) -> LiveFigures:
             for d in device_rows
         ],
         as_of=utcnow(),
+        lists=await _inside_by_list(db, event, [t.name for t in tiers]),
     )
+
+
+async def _inside_by_list(
+    db: AsyncSession, event: Event, tier_names: list[str]
+) -> list[ListInside]:
+    """Inside now on "All passes" and each of the event's door lists, per tier it admits (and any
+    other tier someone is inside on), in the tiers' order."""
+    counts = await inside_now(db, event_id=event.id)
+    names = dict((await db.execute(
+        select(TicketTier.id, TicketTier.name).where(TicketTier.event_id == event.id)
+    )).all())  # fmt: skip
+    lists: list[tuple[str, str, list[str]]] = [
+        (door_lists.wire_list_id(None), DEFAULT_LIST_NAME, tier_names)
+    ]
+    for item in await door_lists.event_lists(db, event_id=event.id):
+        admits = tier_names if item.tier_ids is None else [
+            n for n in tier_names if n in {names.get(t) for t in item.tier_ids}
+        ]  # fmt: skip
+        lists.append((door_lists.wire_list_id(item.id), item.name, admits))
+    found = []
+    for list_id, name, admits in lists:
+        shown = admits + sorted(
+            {t for (lid, t), n in counts.items() if lid == list_id and n and t not in admits}
+        )
+        tiers = [TierInside(name=t, inside=counts.get((list_id, t), 0)) for t in shown]
+        found.append(ListInside(name=name, inside=sum(t.inside for t in tiers), tiers=tiers))
+    return found
 
 
 class LiveDoor(Controller):

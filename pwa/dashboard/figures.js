@@ -7,8 +7,9 @@
 /**
  * @typedef {{name: string, sold: number, checked_in: number}} Tier
  * @typedef {{door: string, checked_in: number, devices: number, last_sync_at: string | null, pending: number}} Door
+ * @typedef {{name: string, inside: number, tiers: {name: string, inside: number}[]}} ListInside
  * @typedef {{event_id: string, event: string, timezone: string, sold: number, checked_in: number,
- *   tiers: Tier[], doors: Door[], as_of: string}} Figures
+ *   tiers: Tier[], doors: Door[], as_of: string, lists?: ListInside[]}} Figures
  */
 
 /**
@@ -43,6 +44,33 @@ function row(doc, cells, data, figureAt) {
 }
 
 /**
+ * One row of "Inside now": a list's total (tier null) or one tier of it.
+ * @param {Document} doc
+ * @param {string} list
+ * @param {string | null} tier
+ * @param {number} inside
+ */
+function insideRow(doc, list, tier, inside) {
+  const tr = doc.createElement('tr');
+  tr.dataset.list = list;
+  const first = doc.createElement(tier === null ? 'th' : 'td');
+  if (tier === null) {
+    tr.dataset.total = '';
+    first.setAttribute('scope', 'row');
+    first.textContent = list;
+  } else {
+    tr.dataset.tier = tier;
+  }
+  const name = doc.createElement('td');
+  name.textContent = tier ?? 'every tier';
+  const figure = doc.createElement('td');
+  figure.dataset.figure = 'inside';
+  figure.textContent = String(inside);
+  tr.append(first, name, figure);
+  return tr;
+}
+
+/**
  * Write `figures` into the live door section.
  * @param {HTMLElement} root the element with id door-live
  * @param {Figures} figures
@@ -60,6 +88,12 @@ export function render(root, figures) {
   if (tiers) {
     tiers.replaceChildren(
       ...figures.tiers.map((t) => row(doc, [t.name, t.checked_in, t.sold], { tier: t.name }, 1)),
+    );
+  }
+  const inside = root.querySelector('#inside tbody');
+  if (inside && figures.lists) {
+    inside.replaceChildren(
+      ...figures.lists.flatMap((l) => [insideRow(doc, l.name, null, l.inside), ...l.tiers.map((t) => insideRow(doc, l.name, t.name, t.inside))]),
     );
   }
   const doors = root.querySelector('#doors tbody');
