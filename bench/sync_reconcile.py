@@ -19,7 +19,9 @@ covers only its own earlier scans):
 A tenth of the phones are bound to a "VIP deck" list (their scans carry `list`); exits carry
 `direction: "out"`. Each phone pushes its scans in batches of 1,000 (the API's limit), every
 phone at once; the request bodies are encoded before the clock starts. Measured: first push ->
-conflicts list answered (GET /api/v1/scanner/conflicts). Checked: the server's conflicts equal
+conflicts list answered (GET /api/v1/scanner/conflicts), and the CPU time the server's processes
+and PostgreSQL's spent in it (on a shared machine the wall time also counts the time other work
+kept them waiting for a core). Checked: the server's conflicts equal
 the reference's, entry for entry (pass, kind, first and other admission), and the reference
 counts exactly the conflicts the stories inject.
 """
@@ -28,12 +30,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import glob
 import json
+import os
 import random
 import statistics
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 from sqlalchemy import select
@@ -44,7 +50,7 @@ from api.checkin.services import create_pairing
 from api.db import Event, Pass, TicketTier
 from api.db.engine import create_engine, session_factory
 from api.passes.tokens import pass_key_text
-from bench.harness import create_big_event, database, server
+from bench.harness import create_big_event, database, server_process
 
 BATCH = 1000
 T0 = 1_900_000_000_000
@@ -131,6 +137,32 @@ def scans_of(phone: Phone) -> list[dict[str, Any]]:
     return scans
 
 
+def cpu_seconds(pid: int | None) -> float:
+    """CPU time (user + system) of a process and its descendants so far; 0 when unknown.
+    Wall time on a shared machine says how long other work kept these off the cores too."""
+    if pid is None:
+        return 0.0
+    ticks = 0
+    children: list[str] = []
+    for task in glob.glob(f"/proc/{pid}/task/*"):
+        try:
+            fields = Path(f"{task}/stat").read_text().rsplit(")", 1)[1].split()
+            ticks += int(fields[11]) + int(fields[12])
+            children += Path(f"{task}/children").read_text().split()
+        except OSError:
+            continue  # the task ended meanwhile
+    return ticks / os.sysconf("SC_CLK_TCK") + sum(cpu_seconds(int(c)) for c in children)
+
+
+def postmaster(db_url: str) -> int | None:
+    """The embedded PostgreSQL's postmaster (its socket folder is its data folder), if any."""
+    host = parse_qs(urlsplit(db_url).query).get("host", [""])[0]
+    try:
+        return int(Path(host, "postmaster.pid").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 def key(conflict: Any) -> tuple[Any, ...]:
     first, other = conflict["first"], conflict["other"]
     return (conflict["pass_id"], conflict["kind"], first["device"], first["seq"],
@@ -183,7 +215,10 @@ async def main(devices: int, scans: int, passes: int, seed: int, workers: int) -
         event = await create_big_event(db_url, passes=passes)
         main_code, vip_code, deck_id, pass_ids = await setup(db_url, event.event_id, devices)
         # Each phone pairs from its own address (the pairing rate limit is per address).
-        with server(db_url, workers=workers, TRUSTED_PROXIES="127.0.0.1/32") as url:
+        with server_process(db_url, workers=workers, TRUSTED_PROXIES="127.0.0.1/32") as (
+            url,
+            process,
+        ):
             phones: list[Phone] = []
             async with httpx.AsyncClient(base_url=url, timeout=60) as client:
                 for i in range(devices):
@@ -214,6 +249,8 @@ async def main(devices: int, scans: int, passes: int, seed: int, workers: int) -
                 for s in per_phone
             ]
             latencies: list[float] = []
+            database_pid = postmaster(db_url)
+            cpu_before = cpu_seconds(process.pid), cpu_seconds(database_pid)
             began = time.perf_counter()
             await asyncio.gather(
                 *(push_all(url, p, b, latencies) for p, b in zip(phones, bodies, strict=True))
@@ -226,6 +263,8 @@ async def main(devices: int, scans: int, passes: int, seed: int, workers: int) -
                 )
                 response.raise_for_status()
             total = time.perf_counter() - began
+            server_cpu = cpu_seconds(process.pid) - cpu_before[0]
+            database_cpu = cpu_seconds(database_pid) - cpu_before[1]
             found = response.json()["conflicts"]
     all_scans = sum(len(s) for s in per_phone)
     exits = sum(1 for s in per_phone for scan in s if scan.get("direction") == sync.OUT)
@@ -238,15 +277,16 @@ async def main(devices: int, scans: int, passes: int, seed: int, workers: int) -
     )
     print(
         "| phones x scans | exits | conflicts injected | reference (sync.conflicts) | server "
-        "| server = reference | push all | push+reconcile | push p50 / max per 1000-scan batch |"
+        "| server = reference | push all | push+reconcile | push p50 / max per 1000-scan batch "
+        "| CPU: server / PostgreSQL |"
     )
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     same = sorted(map(key, found)) == sorted(map(key, expected))
     print(
         f"| {devices} x {scans:,} | {exits:,} | {injected:,} | {reference_conflicts:,} "
         f"| {kinds['conflict']:,} (+{kinds['override']} overrides) | {'yes' if same else 'NO'} "
         f"| {pushed:.2f} s | {total:.2f} s | {statistics.median(latencies) * 1000:.0f} / "
-        f"{max(latencies) * 1000:.0f} ms |"
+        f"{max(latencies) * 1000:.0f} ms | {server_cpu:.1f} s / {database_cpu:.1f} s |"
     )
     if not same or reference_conflicts != injected:
         raise SystemExit(
