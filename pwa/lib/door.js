@@ -251,8 +251,9 @@ export class Door {
     this.countPasses();
     await this.saveLists(boot.lists ?? []);
     const list = boot.device.list ?? DEFAULT_LIST;
-    if (list !== this.meta.list) {
-      // Bound to another list (the organizer rebound the phone): a new reading of every pass.
+    if (list !== this.listId) {
+      // Bound to another list than the pairing said (the organizer rebound the phone): a new
+      // reading of every pass. Nothing to write when it is the same (the cold start's path).
       this.meta.list = list;
       this.recent = null;
       this.countInside();

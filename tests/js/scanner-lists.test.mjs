@@ -89,3 +89,18 @@ test('a closed door says since when, in the event zone', async () => {
   const late = await door.scan(server.token(1));
   assert.deepEqual(words(/** @type {any} */ (late).verdict), { title: 'Too late — closed 5:00 PM', detail: 'VIP deck · VIP' });
 });
+
+test('a phone the organizer rebinds to another list applies it from its next bootstrap, and forgets the last verdict', async () => {
+  const server = new FakeServer();
+  server.saveList(VIP);
+  const { door, store, clock } = await pairedDoor(server, 'Deck stairs', { list: 'vip-deck' });
+  assert.equal((await door.scan(server.token(0)))?.verdict.code, 'wrong_list');
+  server.deviceLists.set(door.device, 'default');
+  await door.bootstrap((await server.bootstrap(/** @type {string} */ (door.identity?.token))).data);
+  assert.equal(door.listId, 'default');
+  assert.equal(door.listName, null);
+  assert.equal((await door.scan(server.token(0)))?.verdict.code, 'admit', 'read again at once: not a repeat');
+  const reloaded = new Door({ store, clock: () => clock.now });
+  await reloaded.load();
+  assert.equal(reloaded.listId, 'default');
+});
