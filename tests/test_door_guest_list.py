@@ -115,3 +115,16 @@ def test_an_order_reference_is_eight_crockford_characters_from_the_id_tail() -> 
     assert order_reference(uuid.UUID(int=0)) == "00000000"
     assert order_reference(uuid.UUID(int=2**40 - 1)) == "ZZZZZZZZ"
     assert order_reference(uuid.UUID(int=(2**40) | 10)) == "0000000A"
+
+
+async def test_the_buyer_reads_the_order_reference_the_door_searches_by(
+    client: Client, db: AsyncSession, settings: Settings
+) -> None:
+    from tests import pages
+
+    _, (noe, _ana) = await _event_with_guests(db, settings)
+    await db.commit()
+    page = (await client.get(f"/passes/{noe.public_id}")).text
+    reference = order_reference(noe.id)
+    assert pages.values(page, "#order-reference", "data-reference") == [reference]
+    assert pages.text(page, "#order-reference").startswith(f"Order reference {reference}")
