@@ -44,7 +44,7 @@ async def test_an_organizer_sets_up_a_vip_door_and_checks_a_guest_in_from_the_or
     assert link is not None
     row = page.locator("#pairing-links tr[data-pairing]")
     await expect(row).to_have_attribute("data-list", "VIP deck")
-    await expect(row.locator("td").nth(2)).to_have_text("Scan and search")
+    await expect(row.locator("td").nth(5)).to_have_text("Scan and search")
     paired = await page.request.post(
         f"{live_app.url}/api/v1/scanner/pair", data={"code": link.split("#pair=")[1]}
     )

@@ -174,7 +174,7 @@ async def test_a_pairing_link_binds_its_phones_to_a_list_and_the_device_list_sho
     assert [(row["data-list"], row["data-search"]) for row in links] == [
         ("All passes", "false"), ("VIP deck", "true"),
     ]  # fmt: skip
-    assert [pages.shown(row.find_all("td")[2]) for row in links] == [
+    assert [pages.shown(row.find_all("td")[5]) for row in links] == [
         "Scan only", "Scan and search",
     ]  # fmt: skip
     # (door, list, paired, last sync, pending, version, search, action)
