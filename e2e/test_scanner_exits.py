@@ -66,6 +66,7 @@ async def test_exit_and_re_entry_on_two_offline_phones_agree_on_inside_now_after
         # Inside: the first guest (back in at Gate B) and the third; the second went out.
         for page in pages:
             await expect(page.locator("#status-inside")).to_have_text("2", timeout=20_000)
+            await expect(page.locator("#status-inside-tiers")).to_have_text("(General admission 2)")
             await expect(page.locator("#alerts li")).to_have_count(0)
             await expect(page.locator("#alerts-empty")).to_be_visible()
     finally:

@@ -92,6 +92,8 @@ export class Door {
     this.admitted = 0;
     /** Passes inside now on this phone's list, by every scan this replica holds. */
     this.inside = 0;
+    /** The same per tier ("" for a pass whose tier this phone does not know). @type {Map<string, number>} */
+    this.insideByTier = new Map();
     /** Which way the door scans: "in", or "out" (the phone's In/Out toggle). */
     this.direction = IN;
     /** @type {Alert[]} */
@@ -179,9 +181,21 @@ export class Door {
   /** "Inside now" on this phone's list, from the whole replica (PROTOCOL.md 19.4). */
   countInside() {
     const listId = this.listId;
-    this.inside = insideCounts(this.state)
-      .filter((row) => row.list === listId)
-      .reduce((sum, row) => sum + row.inside, 0);
+    const rows = insideCounts(this.state).filter((row) => row.list === listId);
+    this.inside = rows.reduce((sum, row) => sum + row.inside, 0);
+    this.insideByTier = new Map(rows.map((row) => [row.tier ?? '', row.inside]));
+  }
+
+  /**
+   * Move the per-tier "inside now" by one pass going in (+1) or out (-1).
+   * @param {string} passId
+   * @param {number} step
+   */
+  moveTier(passId, step) {
+    const tier = passStatus(this.state, passId)?.tier ?? '';
+    const count = (this.insideByTier.get(tier) ?? 0) + step;
+    if (count > 0) this.insideByTier.set(tier, count);
+    else this.insideByTier.delete(tier);
   }
 
   /**
@@ -194,9 +208,12 @@ export class Door {
   tracking(passIds, change) {
     const listId = this.listId;
     const ids = [...new Set(passIds)];
-    const before = ids.filter((passId) => isInside(this.state, passId, { listId })).length;
+    const before = ids.filter((passId) => isInside(this.state, passId, { listId }));
     const result = change();
-    this.inside += ids.filter((passId) => isInside(this.state, passId, { listId })).length - before;
+    const after = ids.filter((passId) => isInside(this.state, passId, { listId }));
+    this.inside += after.length - before.length;
+    for (const passId of before) this.moveTier(passId, -1);
+    for (const passId of after) this.moveTier(passId, +1);
     return result;
   }
 

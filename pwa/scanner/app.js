@@ -105,6 +105,7 @@ function renderStatus() {
     error: online() ? error : null,
     admitted: door.admitted,
     inside: door.ready ? door.inside : null,
+    insideByTier: door.insideByTier,
     // A removed phone no longer syncs, and its banner says so already.
     stale: door.meta.revoked === true || !door.ready ? null
       : staleSyncText({ online: online(), since: door.meta.last_sync ?? door.meta.pack?.fetched_at, now }),

@@ -100,15 +100,16 @@ export class View {
    * holds its pass list.
    * @param {{online: boolean, pending: number, lastSync: number|undefined, now: number,
    *   passes: number, error: string|null, admitted: number, inside: number|null,
-   *   stale: string|null}} status
+   *   insideByTier?: ReadonlyMap<string, number>, stale: string|null}} status
    */
-  setStatus({ online, pending, lastSync, now, passes, error, admitted, inside, stale }) {
+  setStatus({ online, pending, lastSync, now, passes, error, admitted, inside, insideByTier, stale }) {
     const network = $('status-network');
     network.textContent = online ? 'Online' : 'Offline';
     network.classList.toggle('offline', !online);
     $('status-admitted').textContent = String(admitted);
     $('status-inside-item').hidden = inside === null;
     $('status-inside').textContent = inside === null ? '' : String(inside);
+    $('status-inside-tiers').textContent = inside === null ? '' : tierBreakdown(insideByTier);
     $('status-pending').textContent = String(pending);
     $('status-last-sync').textContent = ago(lastSync, now);
     $('status-cache').textContent = String(passes);
@@ -197,4 +198,19 @@ export class View {
     // No picture, no preview box: the verdict gets the room.
     $('camera-video').hidden = !running;
   }
+}
+
+/**
+ * "(General 8 · VIP 4)": inside now per tier, by name; passes of a tier this phone does not
+ * know yet count as "other". Empty when nobody is inside.
+ * @param {ReadonlyMap<string, number> | undefined} byTier
+ * @returns {string}
+ */
+export function tierBreakdown(byTier) {
+  if (!byTier || byTier.size === 0) return '';
+  const named = [...byTier].filter(([tier]) => tier !== '').sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const other = byTier.get('');
+  const parts = named.map(([tier, n]) => `${tier} ${n}`);
+  if (other) parts.push(`other ${other}`);
+  return `(${parts.join(' · ')})`;
 }

@@ -9,6 +9,7 @@ import { test } from 'node:test';
 
 import { Door } from '../../pwa/lib/door.js';
 import { insideCounts } from '../../pwa/lib/sync-core.js';
+import { tierBreakdown } from '../../pwa/scanner/view.js';
 import { syncOnce } from '../../pwa/lib/sync-client.js';
 import { settingsFrom } from '../../pwa/scanner/settings.js';
 import { FakeServer, MemoryStore } from './scanner-fakes.mjs';
@@ -51,6 +52,19 @@ test('a pass goes in, out and in again on a list with re-entry, and "inside now"
   assert.equal((await door.scan(server.token(0)))?.verdict.code, 'admit');
   assert.equal(door.inside, 1);
   assert.equal(door.admitted, 2);
+  const [[tier, count]] = [...door.insideByTier];
+  assert.equal(count, 1);
+  assert.equal(tierBreakdown(door.insideByTier), `(${tier} 1)`);
+  door.setDirection('out');
+  clock.now += 60_000;
+  await door.scan(server.token(0));
+  assert.deepEqual([...door.insideByTier], []);
+  assert.equal(tierBreakdown(door.insideByTier), '');
+});
+
+test('"inside now" per tier reads by tier name, a tier not yet known last as "other"', () => {
+  const byTier = new Map([['VIP', 4], ['', 2], ['General', 8]]);
+  assert.equal(tierBreakdown(byTier), '(General 8 · VIP 4 · other 2)');
 });
 
 test('switching the toggle is a new reading: the pass just let in can be scanned out at once', async () => {
