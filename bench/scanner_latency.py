@@ -3,6 +3,7 @@ with door lists and re-entry on.
 
     .venv/bin/python -m bench.scanner_latency [--frames 1000] [--scans 1000] [--out 250]
                                               [--history 20000] [--passes 200000]
+                                              [--pace-ms 0]
 
 The event has a "Main floor" door list (tiers 1 and 2 of 3, re-entry allowed). Before the
 measured phone pairs, four other phones on that list push `--history` admissions of tier 1
@@ -20,7 +21,9 @@ by a PerformanceObserver installed before the app starts:
     verdict in the DOM, for distinct real passes typed in the manual field, camera stopped:
     `--scans` on the way in, a quarter each never scanned (admit), inside (already scanned),
     out (re-entry: admit) and of tier 3 (wrong door), in random order; then `--out` passes
-    inside on the way out (the In/Out toggle on Out: exit).
+    inside on the way out (the In/Out toggle on Out: exit). Scans are fed back to back (each as
+    soon as the last is shown, each starting a sync round whose IndexedDB writes the next
+    scan's write may wait for), or `--pace-ms` apart.
     Its part `poctix:code-to-committed` (verified, decided, scan committed to IndexedDB), and
     the scan's IndexedDB write alone, timed here by wrapping `IDBDatabase.prototype.transaction`
     (open -> `complete`).
@@ -249,16 +252,21 @@ def collected(page: Page, name: str, at_least: int = 0, timeout_s: float = 30) -
 
 
 def feed(
-    page: Page, names: tuple[str, ...], codes: list[str]
+    page: Page, names: tuple[str, ...], codes: list[str], pace_ms: int
 ) -> tuple[list[str], dict[str, list[float]]]:
-    """Feed `codes` one by one; the verdict codes shown and the new measures under `names`."""
+    """Feed `codes` one by one, `pace_ms` apart (0: each as soon as the last is shown); the
+    verdict codes shown and the new measures under `names`."""
     before = {name: len(collected(page, name)) for name in names}
-    verdicts = [page.evaluate(FEED, [code, 10_000]) for code in codes]
+    verdicts = []
+    for code in codes:
+        verdicts.append(page.evaluate(FEED, [code, 10_000]))
+        if pace_ms:
+            page.wait_for_timeout(pace_ms)
     return verdicts, {n: collected(page, n, k + len(codes))[k:] for n, k in before.items()}
 
 
 def measure(
-    url: str, found: Setup, ins: list[str], outs: list[str], frames: int, passes: int
+    url: str, found: Setup, ins: list[str], outs: list[str], frames: int, passes: int, pace_ms: int
 ) -> dict[str, Any]:
     """Pair a camera phone on the list, collect (a) with a fresh pass in view, then (b) for
     `ins` on the way in and `outs` on the way out."""
@@ -279,10 +287,10 @@ def measure(
             page.locator("#camera-toggle").click()
             page.wait_for_selector("#camera-video[hidden]", state="attached")
             names = (VERDICT, COMMITTED, IDB)
-            verdicts, measured = feed(page, names, [found.tokens[p] for p in ins])
+            verdicts, measured = feed(page, names, [found.tokens[p] for p in ins], pace_ms)
             page.locator("#direction-out").click()
             page.wait_for_selector('#direction-out[aria-pressed="true"]')
-            out_verdicts, out_measured = feed(page, names, [found.tokens[p] for p in outs])
+            out_verdicts, out_measured = feed(page, names, [found.tokens[p] for p in outs], pace_ms)
             return {
                 DECODE: decodes,
                 **measured,
@@ -307,6 +315,9 @@ def main() -> None:
     parser.add_argument("--out", type=int, default=250, help="scans on the way out")
     parser.add_argument("--history", type=int, default=20_000, help="passes other phones moved")
     parser.add_argument("--passes", type=int, default=200_000)
+    parser.add_argument(
+        "--pace-ms", type=int, default=0, help="time between scans (0: back to back)"
+    )
     args = parser.parse_args()
     quarter = args.scans // 4
     with database() as db:
@@ -324,7 +335,7 @@ def main() -> None:
         outs = found.inside[quarter : quarter + args.out]
         with server(db) as url:
             history = asyncio.run(push_history(url, found))
-            result = measure(url, found, ins, outs, args.frames, args.passes)
+            result = measure(url, found, ins, outs, args.frames, args.passes, args.pace_ms)
     verdict_ms = dict(zip(ins, result[VERDICT], strict=True))
     shown = dict(zip(ins, result["verdicts"], strict=True))
     both = [d + v for d in result[DECODE] for v in result[VERDICT]]
