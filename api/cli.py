@@ -114,6 +114,12 @@ def run(
         )  # fmt: skip
         settings = dataclasses.replace(settings, base_url=tls.base_url)
         os.environ["BASE_URL"] = tls.base_url  # links made by worker processes too
+    elif "BASE_URL" not in os.environ and (port or settings.port) != Settings.port:
+        # With no BASE_URL, links name the address this serves on: `PORT=8123 make run` must
+        # not print links to :8000.
+        base_url = f"http://127.0.0.1:{port or settings.port}"
+        settings = dataclasses.replace(settings, base_url=base_url)
+        os.environ["BASE_URL"] = base_url
     with database(settings) as ready:
         _migrate(ready)
         if demo:

@@ -114,6 +114,33 @@ def test_run_migrates_and_serves(database_url: str, tmp_path: Path) -> None:
         _check_serving(proc, port)
 
 
+def test_run_on_another_port_without_base_url_prints_links_to_that_port(
+    database_url: str, tmp_path: Path
+) -> None:
+    port = _free_port()
+    env = {k: v for k, v in _env(database_url, tmp_path).items() if k != "BASE_URL"}
+    with subprocess.Popen(
+        [*POCTIX, "run", "--demo", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    ) as proc:
+        try:
+            assert proc.stdout is not None
+            printed = []
+            for line in proc.stdout:
+                printed.append(line)
+                if "POCtix is serving at" in line:
+                    break
+            links = [line.split()[-1] for line in printed if "http://" in line]
+            assert links, "".join(printed)
+            assert all(link.startswith(f"http://127.0.0.1:{port}/") for link in links), links
+        finally:
+            proc.send_signal(signal.SIGINT)
+            proc.wait(timeout=30)
+
+
 def _check_serving(proc: subprocess.Popen[str], port: int) -> None:
     try:
         assert proc.stdout is not None
