@@ -20,14 +20,13 @@ CHECK `never_oversold` fails, and that error undoes the whole statement (every t
 the passes), so an order of several tiers is all or nothing. The CHECK was already the last line
 of defence against overselling; here it is the arbiter.
 
-A refusal does not queue behind the sales in flight when it need not: the statement first reads
-the tiers' committed counts without a lock (`short`), and when one of them already cannot seat
-its line, it writes nothing, takes no row and answers with that tier at once (a row another
-transaction holds would otherwise keep it waiting, only to fail the CHECK or block an order's
-other tiers). A tier that still shows seats is taken, and the CHECK decides: a line the seats
-in flight leave short waits for them, then fails. Once a tier is sold out, its refusals touch
-no row at all, and in a burst of buyers for the last seats they drain at once instead of one
-at a time behind each sale's commit (bench/README.md, "Sold-out burst").
+A tier that is already sold out refuses without touching a row: the statement first reads the
+tiers' committed counts without a lock (`short`), and when one cannot seat its line, it writes
+nothing, takes no row, moves no counter and names that tier, in one round trip with no error to
+recover from. (The UPDATE alone took the order's tiers one by one: a tier with seats whose row
+a sale in flight held kept the order waiting, although another of its tiers was sold out.) A
+tier that still shows seats is taken and the CHECK decides: a line that the sales in flight
+leave short waits for them, then fails (bench/README.md, "Sold-out burst").
 
 A paid order also takes its seats from its holders' allowances (the client address and the
 buyer's email, api/checkout/holds.py) in the same statement, the same way: an upsert that
