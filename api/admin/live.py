@@ -27,10 +27,11 @@ from litestar.response import ServerSentEvent, ServerSentEventMessage, Template
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+import sync
 from api.admin.access import Who
 from api.admin.deps import ThisEvent
 from api.checkin import door_lists
-from api.checkin.sync_service import first_doors, inside_now
+from api.checkin.sync_service import first_doors, inside_now, moved_state
 from api.db import Event, Pass, PassStatus, Scan, ScannerDevice, TicketTier, utcnow
 from api.db.listen import Listener
 from api.web.deps import DB
@@ -168,7 +169,9 @@ async def live_figures(db: AsyncSession, event: Event) -> LiveFigures:
     tiers = [TierFigures(name=n, sold=int(s), checked_in=int(c)) for n, s, c in tier_rows]
     # A pass counts at the door that first admitted it, by the protocol's rule (the one the
     # conflicts page names): scans elsewhere are double admissions.
-    by_door = await first_doors(db, event_id=event.id)
+    # Passes moved more than once, loaded once for both figures that put them in order.
+    moved = await moved_state(db, event_id=event.id)
+    by_door = await first_doors(db, event_id=event.id, moved=moved)
     device_rows = list(
         await db.scalars(
             select(ScannerDevice)
@@ -211,16 +214,16 @@ async def live_figures(db: AsyncSession, event: Event) -> LiveFigures:
             for d in device_rows
         ],
         as_of=utcnow(),
-        lists=await _inside_by_list(db, event, [t.name for t in tiers]),
+        lists=await _inside_by_list(db, event, [t.name for t in tiers], moved),
     )
 
 
 async def _inside_by_list(
-    db: AsyncSession, event: Event, tier_names: list[str]
+    db: AsyncSession, event: Event, tier_names: list[str], moved: sync.State
 ) -> list[ListInside]:
     """Inside now on "All passes" and each of the event's door lists, per tier it admits (and any
     other tier someone is inside on), in the tiers' order."""
-    counts = await inside_now(db, event_id=event.id)
+    counts = await inside_now(db, event_id=event.id, moved=moved)
     names = dict((await db.execute(
         select(TicketTier.id, TicketTier.name).where(TicketTier.event_id == event.id)
     )).all())  # fmt: skip

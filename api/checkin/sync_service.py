@@ -353,10 +353,11 @@ def _simple_passes(event_id: uuid.UUID, *, simple: bool) -> Select[bytes | None]
     return query.having(or_(moves > 1, exits > 0))
 
 
-async def _moved_more_than_once(session: AsyncSession, event_id: uuid.UUID) -> sync.State:
+async def moved_state(session: AsyncSession, *, event_id: uuid.UUID) -> sync.State:
     """A sync state holding the admissions and exits of every pass that has more than one
     movement, or an exit: the passes whose double admissions, first door and whereabouts need
-    the protocol's order (sync/PROTOCOL.md sections 14 and 19)."""
+    the protocol's order (sync/PROTOCOL.md sections 14 and 19). A page showing several figures
+    loads it once and hands it to each (`first_doors`, `inside_now`)."""
     rows = (
         await session.scalars(
             select(Scan).where(
@@ -371,7 +372,7 @@ async def _moved_more_than_once(session: AsyncSession, event_id: uuid.UUID) -> s
 
 async def conflicts(session: AsyncSession, *, event_id: uuid.UUID) -> list[sync.Conflict]:
     """Every double admission of the event, classified by `sync.conflicts`."""
-    return sync.conflicts(await _moved_more_than_once(session, event_id))
+    return sync.conflicts(await moved_state(session, event_id=event_id))
 
 
 def _lists_of(state: sync.State, pass_id: str) -> list[str]:
@@ -379,7 +380,9 @@ def _lists_of(state: sync.State, pass_id: str) -> list[str]:
     return list(movements_by_list(state, pass_id))
 
 
-async def first_doors(session: AsyncSession, *, event_id: uuid.UUID) -> dict[str, int]:
+async def first_doors(
+    session: AsyncSession, *, event_id: uuid.UUID, moved: sync.State | None = None
+) -> dict[str, int]:
     """Door name -> passes it admitted first, on each door list. A pass admitted once counts at
     that door (in SQL: there is nothing to rank); one moved more often at the door of
     `sync.canonical_first` on each list, the admission the conflicts page and every phone call
@@ -394,7 +397,7 @@ async def first_doors(session: AsyncSession, *, event_id: uuid.UUID) -> dict[str
         .group_by(Scan.door)
     )
     counts = Counter({door: int(n) for door, n in once.all()})
-    state = await _moved_more_than_once(session, event_id)
+    state = moved if moved is not None else await moved_state(session, event_id=event_id)
     for pass_id in _moved(state):
         for list_id in _lists_of(state, pass_id):
             first = sync.canonical_first(state, pass_id, list_id=list_id)
@@ -407,7 +410,9 @@ def _moved(state: sync.State) -> set[str]:
     return {*state["admissions"], *state.get("exits", {})}
 
 
-async def inside_now(session: AsyncSession, *, event_id: uuid.UUID) -> dict[tuple[str, str], int]:
+async def inside_now(
+    session: AsyncSession, *, event_id: uuid.UUID, moved: sync.State | None = None
+) -> dict[tuple[str, str], int]:
     """(door list id, tier name) -> passes inside now, by the protocol's rule
     (`sync.is_inside`): a pass admitted once and never scanned out is inside in SQL; the
     others are put in the protocol's order first."""
@@ -426,9 +431,9 @@ async def inside_now(session: AsyncSession, *, event_id: uuid.UUID) -> dict[tupl
     counts: Counter[tuple[str, str]] = Counter(
         {(list_id, name): int(n) for list_id, name, n in simple.all()}
     )
-    state = await _moved_more_than_once(session, event_id)
-    moved = sorted(_moved(state))
-    if moved:
+    state = moved if moved is not None else await moved_state(session, event_id=event_id)
+    pass_ids = sorted(_moved(state))
+    if pass_ids:
         tiers = dict(
             (
                 await session.execute(
@@ -436,12 +441,12 @@ async def inside_now(session: AsyncSession, *, event_id: uuid.UUID) -> dict[tupl
                     .join(TicketTier, TicketTier.id == Pass.tier_id)
                     .where(
                         Pass.event_id == event_id,
-                        Pass.pass_key.in_([parse_pass_key_text(p) for p in moved]),
+                        Pass.pass_key.in_([parse_pass_key_text(p) for p in pass_ids]),
                     )
                 )
             ).all()
         )
-        for pass_id in moved:
+        for pass_id in pass_ids:
             name = tiers.get(parse_pass_key_text(pass_id) or b"", "")
             for list_id in _lists_of(state, pass_id):
                 if sync.is_inside(state, pass_id, list_id=list_id):
