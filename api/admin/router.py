@@ -28,6 +28,7 @@ from api.admin.dashboard import Dashboard
 from api.admin.deps import DEPENDENCIES, provide_organizer_in_query
 from api.admin.door import DoorPages
 from api.admin.door_list_pages import DoorListPages
+from api.admin.event_copies import EventCopies
 from api.admin.events import EventAdmin
 from api.admin.exports import Exports
 from api.admin.live import LiveDoor
@@ -69,8 +70,8 @@ def admin_routers() -> list[Router]:
     """`/admin` (every back-office page), `/stripe` (where Stripe sends staff back) and
     `/api/v1/admin` (the operator's JSON API)."""
     pages = [
-        Dashboard, Exports, EventAdmin, DoorPages, DoorListPages, LiveDoor, OrderPages, MemberPages,
-        OrganizerPages, AuditPages, ApplicationReview,
+        Dashboard, Exports, EventAdmin, EventCopies, DoorPages, DoorListPages, LiveDoor, OrderPages,
+        MemberPages, OrganizerPages, AuditPages, ApplicationReview,
     ]  # fmt: skip
     stripe = {**DEPENDENCIES, "organizer": Provide(provide_organizer_in_query)}
     return [

@@ -16,7 +16,7 @@ from litestar.utils.scope.state import ScopeState
 
 from api.checkout import services as checkout
 from api.db import Event, TicketTier, utcnow
-from api.events import services
+from api.events import ics, services
 from api.events.cache import EventCache, Snapshot
 from api.formatting import clock
 from api.web.deps import DB, AppSettings
@@ -135,3 +135,21 @@ class EventPages(Controller):
         token = ScopeState.from_scope(request.scope).csrf_token
         token = token if isinstance(token, str) else ""
         return Response(page.replace(_TOKEN_SLOT, html.escape(token)), media_type=MediaType.HTML)
+
+    @get("/e/{slug:str}/event.ics")
+    async def event_calendar(
+        self, request: Request[Any, Any, Any], settings: AppSettings, slug: FromPath[str]
+    ) -> Response[bytes]:
+        """The event as an iCalendar file, for "Add to calendar" (api/events/ics.py)."""
+        cache: EventCache = request.app.state.event_cache
+        event = await cache.get(slug=slug)
+        if event is None:
+            raise NotFoundException(detail="There is no published event at this address.")
+        return Response(
+            ics.event_ics(event, base_url=settings.base_url),
+            media_type="text/calendar; charset=utf-8",
+            headers={
+                "Content-Disposition": f'attachment; filename="{event.slug}.ics"',
+                "Cache-Control": "public, max-age=60",
+            },
+        )

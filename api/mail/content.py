@@ -24,6 +24,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from api import formatting
 from api.accounts import services as accounts  # the module: it imports api.mail.addresses
 from api.db import Event, Order, OrderLine
+from api.events import ics
 from api.mail import images
 from api.mail.addresses import header_text, mailbox
 from api.mail.errors import AddressRefused, Undeliverable
@@ -120,6 +121,7 @@ async def load(session: AsyncSession, *, order_id: uuid.UUID, settings: Settings
         "refunded": formatting.money(order.refunded_minor, order.currency),
         "refunded_minor": order.refunded_minor,
         "passes_url": f"{settings.base_url.rstrip('/')}/passes/{order.public_id}",
+        "calendar_url": ics.calendar_url(settings.base_url, event),
     }
     return Facts(order=order, event=event, passes=views, lines=lines, context=context)
 
