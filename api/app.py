@@ -26,6 +26,7 @@ from api.admin.router import admin_routers
 from api.admin.sign_in import SignInPages
 from api.checkin.controllers import PairingController, ScannerController
 from api.checkout.pages import CheckoutPages
+from api.checkout.self_service_pages import SelfServicePages
 from api.db.engine import create_engine, session_factory
 from api.events.cache import EventCache
 from api.events.pages import EventPages, RenderedPages
@@ -134,6 +135,7 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Lite
             LocalCAPages,
             EventPages,
             CheckoutPages,
+            SelfServicePages,
             AccountPages,
             SignInPages,
             *admin_routers(),

@@ -12,8 +12,8 @@ from litestar.response import Redirect, Template
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from api.checkout import abandon, fulfilment, services
-from api.db import Event, Order, OrderStatus
+from api.checkout import abandon, fulfilment, self_service, services
+from api.db import Event, Order, OrderStatus, utcnow
 from api.db.orders import PUBLIC_ID
 from api.events.cache import EventCache
 from api.events.pages import event_context
@@ -101,24 +101,42 @@ class CheckoutPages(Controller):
         gateway: Gateway,
         public_id: FromPath[str],
         session_id: FromQuery[str | None] = None,
+        done: FromQuery[str | None] = None,
     ) -> Template:
         order = await _order(db, public_id)
         if order.status == OrderStatus.pending and order.stripe_checkout_session_id:
             await _confirm_with_stripe(db, order, settings, gateway)
-        shown = await passes.shown_passes(db, order=order, secret_key=settings.secret_key)
-        svgs = {item.id: qr_svg(item.token) for item in shown if item.token}
-        wallets = {"apple": settings.apple_wallet_enabled, "google": settings.google_wallet_enabled}
-        return Template(
-            template_name="passes.html",
-            context={
-                "order": order,
-                "event": order.event,
-                "passes": shown,
-                "svgs": svgs,
-                "wallets": wallets,
-            },
-            headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"},
-        )
+        return await passes_page(db, order, settings, done=done)
+
+
+PASSES_HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
+
+
+async def passes_page(
+    db: Any, order: Order, settings: Any, *, done: str | None = None, problem: str | None = None,
+    status_code: int = 200,
+) -> Template:  # fmt: skip
+    """The passes page; `done`/`problem`: what a transfer or cancellation form just did
+    (api/checkout/self_service_pages.py)."""
+    shown = await passes.shown_passes(db, order=order, secret_key=settings.secret_key)
+    svgs = {item.id: qr_svg(item.token) for item in shown if item.token}
+    wallets = {"apple": settings.apple_wallet_enabled, "google": settings.google_wallet_enabled}
+    choices = await self_service.choices(db, order=order, event=order.event, now=utcnow())
+    return Template(
+        template_name="passes.html",
+        context={
+            "order": order,
+            "event": order.event,
+            "passes": shown,
+            "svgs": svgs,
+            "wallets": wallets,
+            "self_service": choices,
+            "done": done,
+            "problem": problem,
+        },
+        headers=PASSES_HEADERS,
+        status_code=status_code,
+    )
 
 
 async def _order(db: Any, public_id: str) -> Order:

@@ -14,6 +14,7 @@ from api.db.orders import (
     Refund,
 )
 from api.db.organizers import Organizer, OrganizerApplication, OrganizerMember, Role
+from api.db.self_service import PassTransfer, SelfServicePolicy
 from api.db.system import (
     AuditEntry,
     LoginToken,
@@ -40,6 +41,7 @@ __all__ = [
     "OutboxMessage",
     "Pass",
     "PassChange",
+    "PassTransfer",
     "PassStatus",
     "RateLimitHit",
     "Refund",
@@ -47,6 +49,7 @@ __all__ = [
     "Scan",
     "ScannerDevice",
     "ScannerPairing",
+    "SelfServicePolicy",
     "StripeEvent",
     "TicketTier",
     "WebSession",

@@ -6,6 +6,8 @@ Kinds and their payloads (`order_id` is the order's UUID as text):
                         `order_confirmation` here) when an order is paid, or placed free
     refund_notice       written by `api.checkout.fulfilment` when a refund is recorded
     resend_tickets      written by `queue_resend` (the buyer or the organizer asks again)
+    pass_transferred    the new holder's pass, and transfer_notice, the old holder's notice:
+                        written by `api.passes.transfer` (see `api.mail.transfers`)
     login_link          written by `api.accounts.services.request_login`: `email` and the
                         token sealed with SECRET_KEY, dropped from the row once sent
 
@@ -26,7 +28,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.db import Order, OutboxMessage, Pass, PassStatus, utcnow
-from api.mail import content
+from api.mail import content, transfers
 from api.mail.addresses import parse_mailbox
 from api.mail.errors import NotConfigured, Undeliverable
 from api.mail.message import Draft, build
@@ -34,7 +36,7 @@ from api.mail.providers import Mailer
 from api.settings import Settings
 
 ORDER_CONFIRMATION = "order_confirmation"
-KINDS = (ORDER_CONFIRMATION, "refund_notice", "resend_tickets", "login_link")
+KINDS = (ORDER_CONFIRMATION, "refund_notice", "resend_tickets", "login_link", *transfers.KINDS)
 
 
 @dataclass(frozen=True)
@@ -108,6 +110,8 @@ async def _draft(
 ) -> tuple[Draft | None, dict[str, Any]]:  # fmt: skip
     if kind == "login_link":
         return content.login_link(payload, settings=settings), {}
+    if kind in transfers.KINDS:  # a ticket transfer's two emails (api/mail/transfers.py)
+        return await transfers.draft(session, kind=kind, payload=payload, settings=settings), {}
     order_id = _order_id(payload)
     if kind == "refund_notice":
         draft, described = await content.refund_notice(

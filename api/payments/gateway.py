@@ -149,14 +149,18 @@ class StripeGateway:
         amount: int | None,
         metadata: dict[str, str],
         idempotency_key: str,
+        refund_application_fee: bool = False,
     ) -> str:
         """Refund through Stripe, reversing the transfer to the organizer. The passes are voided
-        by the `charge.refunded` webhook, whatever path started the refund."""
+        by the `charge.refunded` webhook, whatever path started the refund. With
+        `refund_application_fee` the platform fee goes back to the organizer's account too."""
         params: Any = {
             "payment_intent": payment_intent,
             "reverse_transfer": True,
             "metadata": metadata,
         }
+        if refund_application_fee:
+            params["refund_application_fee"] = True
         if amount is not None:
             params["amount"] = amount
         try:

@@ -70,7 +70,10 @@ async def request_refund(
     passes: list[str],
     reason: str,
     actor: str,
+    refund_application_fee: bool = False,
 ) -> RefundStarted:
+    """`refund_application_fee`: the platform fee goes back to the organizer too (a buyer's
+    cancellation, as the event's rules say)."""
     known = await _named(db, order, passes)
     audit.record(
         db, organizer_id=await organizer_of(db, order), actor=actor, action="refund.requested",
@@ -105,6 +108,7 @@ async def request_refund(
             amount=amount,
             metadata=metadata,
             idempotency_key=f"refund-{order_id}-{fingerprint}",
+            refund_application_fee=refund_application_fee,
         )
     except PaymentsUnavailable as exc:
         raise Unavailable(f"Stripe refused: {exc}") from exc

@@ -13,6 +13,7 @@ export const VOID_WORDING = Object.freeze({
     refunded: Object.freeze({ buyer: 'Void — refunded', door: 'Refunded — do not admit' }),
     disputed: Object.freeze({ buyer: 'Void — disputed', door: 'Disputed — do not admit' }),
     cancelled: Object.freeze({ buyer: 'Void', door: 'Cancelled — do not admit' }),
+    transferred: Object.freeze({ buyer: 'Void — transferred', door: 'Transferred — do not admit' }),
   }),
   other: Object.freeze({ buyer: 'Void', door: 'Void — do not admit' }),
 });

@@ -1,0 +1,161 @@
+"""A buyer transfers a ticket from the passes page: the old code is voided (the door pulls it as
+`transferred`), a new pass is issued to the new holder in their own order, both are emailed,
+and the seat stays sold. Through the real checkout, webhook and outbox."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.db import (
+    AuditEntry,
+    Event,
+    Order,
+    OutboxMessage,
+    Pass,
+    PassChange,
+    PassTransfer,
+    TicketTier,
+)
+from api.mail.outbox import preview
+from api.passes.tokens import pass_key_text
+from tests.forms import csrf_token
+from tests.pages import one, parse, texts
+from tests.self_service_support import allow, codes, paid, transfer
+from tests.shop import Shop, order_state
+
+
+async def test_a_transfer_voids_the_old_code_and_emails_the_new_holder_a_new_one(
+    shop: Shop, db: AsyncSession
+) -> None:
+    await allow(db, shop)
+    public_id = await paid(shop)
+    first, second = await codes(db, public_id)
+
+    sent = await transfer(shop.browser, public_id, first, "Friend@Example.com", "Kai Friend")
+
+    assert sent.status_code == 303
+    assert sent.headers["location"] == f"/passes/{public_id}?done=transferred"
+    page = await shop.browser.get(sent.headers["location"])
+    assert one(page.text, "#self-service-done")["data-done"] == "transferred"
+    shown = parse(page.text).select("#passes li")
+    assert sorted(li["data-valid"] for li in shown) == ["false", "true"]
+    assert texts(page.text, "#passes li .badge") == ["Void — transferred"]
+    # The seat stays sold, to someone else; the door pulls the void with its reason.
+    assert await order_state(db, public_id) == ("paid", 2, 0, ["void", "valid"])
+    change = await db.scalar(select(PassChange).order_by(PassChange.seq.desc()).limit(1))
+    assert change is not None
+    reasons = list(await db.scalars(select(PassChange.reason).order_by(PassChange.seq)))
+    assert reasons == ["issued", "issued", "transferred", "issued"]
+
+    record = await db.scalar(select(PassTransfer))
+    assert record is not None
+    assert record.to_email == "friend@example.com"
+    received = await db.get_one(Order, record.to_order_id)
+    assert (received.buyer_email, received.buyer_name, received.status, received.total_minor) == (
+        "friend@example.com", "Kai Friend", "paid", 0,
+    )  # fmt: skip
+    new_pass = await db.get_one(Pass, record.to_pass_id)
+    new_code = pass_key_text(new_pass.pass_key)
+    assert new_code not in (first, second)
+    assert new_pass.status == "valid"
+    theirs = await shop.browser.get(f"/passes/{received.public_id}")
+    assert [li["data-valid"] for li in parse(theirs.text).select("#passes li")] == ["true"]
+    assert one(theirs.text, ".qr")["data-token"]
+
+    mails = {m.kind: m for m in await db.scalars(select(OutboxMessage))}
+    to_new = await preview(db, row=mails["pass_transferred"], settings=shop.settings)
+    assert to_new.startswith("To: Kai Friend <friend@example.com>")
+    assert "buyer@example.com transferred a ticket for this event to you" in to_new
+    assert new_code in to_new
+    assert f"/passes/{received.public_id}" in to_new
+    to_old = await preview(db, row=mails["transfer_notice"], settings=shop.settings)
+    assert to_old.startswith("To: buyer@example.com")
+    assert f"({first}) was transferred to friend@example.com" in to_old
+    assert "Your other 1 pass remains valid" in to_old
+    audit = await db.scalar(select(AuditEntry).where(AuditEntry.action == "pass.transferred"))
+    assert audit is not None
+    assert audit.details["to_email"] == "friend@example.com"
+
+
+async def test_the_new_holder_may_transfer_it_again(shop: Shop, db: AsyncSession) -> None:
+    await allow(db, shop)
+    public_id = await paid(shop, quantity=1)
+    (first,) = await codes(db, public_id)
+    await transfer(shop.browser, public_id, first, "friend@example.com")
+    received = await db.scalar(select(Order).where(Order.buyer_email == "friend@example.com"))
+    assert received is not None
+    (theirs,) = await codes(db, received.public_id)
+    again = await transfer(shop.browser, received.public_id, theirs, "third@example.com")
+    assert again.status_code == 303
+    assert await order_state(db, received.public_id) == ("paid", 1, 0, ["void"])
+    assert len(list(await db.scalars(select(PassTransfer)))) == 2
+
+
+async def test_an_event_that_allows_no_transfers_offers_none_and_refuses_one(
+    shop: Shop, db: AsyncSession
+) -> None:
+    public_id = await paid(shop, quantity=1)
+    (code,) = await codes(db, public_id)
+    page = await shop.browser.get(f"/passes/{public_id}")
+    assert parse(page.text).select("[data-transfer]") == []
+    forced = await shop.browser.post(
+        f"/passes/{public_id}/transfer",
+        data={"_csrf_token": await _token(shop), "pass": code, "email": "friend@example.com"},
+    )
+    assert forced.status_code == 409
+    assert "does not allow ticket transfers" in one(forced.text, "[data-problem]").text
+    assert await order_state(db, public_id) == ("paid", 1, 0, ["valid"])
+
+
+async def test_transfers_close_at_the_organizers_deadline(shop: Shop, db: AsyncSession) -> None:
+    public_id = await paid(shop, quantity=1)
+    (code,) = await codes(db, public_id)
+    tier = await db.get_one(TicketTier, shop.tier_id)
+    event = await db.get_one(Event, tier.event_id)
+    hours_to_start = int((event.starts_at - event.created_at) / timedelta(hours=1))
+    await allow(db, shop, transfer_hours=hours_to_start + 2)
+    page = await shop.browser.get(f"/passes/{public_id}")
+    assert parse(page.text).select("[data-transfer]") == []
+    late = await shop.browser.post(
+        f"/passes/{public_id}/transfer",
+        data={"_csrf_token": await _token(shop), "pass": code, "email": "friend@example.com"},
+    )
+    assert late.status_code == 409
+    assert "deadline for ticket transfers has passed" in one(late.text, "[data-problem]").text
+
+
+async def test_a_bad_address_a_void_pass_or_another_orders_pass_is_refused(
+    shop: Shop, db: AsyncSession
+) -> None:
+    await allow(db, shop)
+    public_id = await paid(shop, quantity=2)
+    first, second = await codes(db, public_id)
+    other = await paid(shop, quantity=1)
+    (foreign,) = await codes(db, other)
+
+    bad = await transfer(shop.browser, public_id, first, "not-an-address")
+    assert bad.status_code == 400
+    assert "email address" in one(bad.text, "[data-problem]").text
+    own = await transfer(shop.browser, public_id, first, "buyer@example.com")
+    assert own.status_code == 400
+    await transfer(shop.browser, public_id, first, "friend@example.com")
+    for code, status in ((first, 409), (foreign, 404), ("", 404)):
+        refused = await shop.browser.post(
+            f"/passes/{public_id}/transfer",
+            data={"_csrf_token": await _token(shop), "pass": code, "email": "x@example.com"},
+        )
+        assert refused.status_code == status, code
+    assert await order_state(db, other) == ("paid", 3, 0, ["valid"])
+    no_csrf = await shop.browser.post(
+        f"/passes/{public_id}/transfer", data={"pass": second, "email": "x@example.com"}
+    )
+    assert no_csrf.status_code == 403
+    assert len(list(await db.scalars(select(PassTransfer)))) == 1
+
+
+async def _token(shop: Shop) -> str:
+    """The browser's CSRF token, from a page that has a form whatever the passes page offers."""
+    return csrf_token((await shop.browser.get("/login")).text)
