@@ -36,6 +36,7 @@ from api.admin.members import MemberPages
 from api.admin.onboarding import OnboardingReturn
 from api.admin.orders import OrderPages
 from api.admin.organizers import OrganizerPages
+from api.admin.self_service_pages import SelfServiceSettings
 
 
 def close_uploads(app: ASGIApp) -> ASGIApp:
@@ -71,7 +72,7 @@ def admin_routers() -> list[Router]:
     `/api/v1/admin` (the operator's JSON API)."""
     pages = [
         Dashboard, Exports, EventAdmin, EventCopies, DoorPages, DoorListPages, LiveDoor, OrderPages,
-        MemberPages, OrganizerPages, AuditPages, ApplicationReview,
+        MemberPages, OrganizerPages, AuditPages, ApplicationReview, SelfServiceSettings,
     ]  # fmt: skip
     stripe = {**DEPENDENCIES, "organizer": Provide(provide_organizer_in_query)}
     return [
