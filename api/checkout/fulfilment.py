@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.checkout import holds
+from api.checkout import codes, holds
 from api.db import Order, OrderLine, OrderStatus, OutboxMessage, Pass, PassStatus, utcnow
 from api.passes import services as passes
 from api.passes.tokens import pass_key_text
@@ -89,6 +89,7 @@ async def fulfil(
             if not fits:
                 await savepoint.rollback()
         if fits:
+            await codes.retake(session, order=locked)
             await _issue(session, locked, settings)
             return "late_fulfilled"
         locked.status = OrderStatus.cancelled
@@ -109,6 +110,7 @@ async def _release_holds(session: AsyncSession, order: Order) -> None:
     for line in lines:
         await holds.release(session, tier_id=line.tier_id, quantity=line.quantity)
     await holds.give_back(session, order=order, seats=sum(line.quantity for line in lines))
+    await codes.give_back(session, order=order)
 
 
 async def _end_hold(session: AsyncSession, order_id: uuid.UUID, status: OrderStatus) -> bool:

@@ -12,7 +12,7 @@ from litestar.response import Redirect, Template
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from api.checkout import abandon, fulfilment, self_service, services
+from api.checkout import abandon, codes, fulfilment, self_service, services
 from api.db import Event, Order, OrderStatus, utcnow
 from api.db.orders import PUBLIC_ID
 from api.events.cache import EventCache
@@ -59,15 +59,20 @@ class CheckoutPages(Controller):
                 name=data.get("name", ""),
                 source_site=data.get("via"),
                 client=ratelimit.client_key(ratelimit.client_ip(request)),
+                code=data.get("code", ""),
             )
             started = await services.start_checkout(
                 db, event=event, form=form, settings=settings, gateway=gateway
             )
         except services.CheckoutError as exc:
             await db.rollback()
+            # The form again with the code it was sent with (its prices, its hidden tiers).
+            applied, _ = await codes.for_page(
+                db, event_id=event.id, raw=data.get("code"), zone=event.timezone
+            )
             return Template(
                 template_name="event.html",
-                context=event_context(snapshot, settings, error=str(exc), form=data),
+                context=event_context(snapshot, settings, error=str(exc), form=data, code=applied),
                 status_code=422,
             )
         return Redirect(path=started.redirect_url, status_code=303)

@@ -33,6 +33,9 @@ buyer's email, api/checkout/holds.py) in the same statement, the same way: an up
 queues behind a concurrent checkout of the same holder and re-reads its row, and a CHECK
 (`within_cap`) whose error undoes everything. A count of pending orders could not do this: in
 one statement it cannot see an order committed by another checkout after the statement began.
+
+An order with a discount or access code takes one of the code's uses in the same statement,
+the same way (`api.checkout.codes.REDEEM`, the CHECK `within_limit`).
 """
 
 from __future__ import annotations
@@ -44,7 +47,7 @@ from sqlalchemy import TextClause, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.checkout import holds
+from api.checkout import codes, holds
 from api.db import Order, OrderStatus, TicketTier, uuid7
 from api.passes import keys
 from api.passes import services as passes
@@ -72,9 +75,11 @@ _WANTED = """
     placed AS (
         INSERT INTO "order" (id, public_id, event_id, buyer_email, buyer_name, status,
                              currency, total_minor, fee_minor, refunded_minor, source_site,
-                             hold_expires_at, hold_client, paid_at, created_at)
+                             hold_expires_at, hold_client, paid_at, created_at, code_id,
+                             discount_minor)
         SELECT :order_id, :public_id, :event_id, :email, :name, :status, :currency, :total,
-               :fee, 0, :source_site, :hold_expires_at, :hold_client, {paid_at}, now()
+               :fee, 0, :source_site, :hold_expires_at, :hold_client, {paid_at}, now(),
+               :code_id, :discount
         WHERE NOT EXISTS (SELECT FROM short)
         RETURNING id
     ),
@@ -95,16 +100,28 @@ _ALLOWANCE = """,
         ORDER BY h.n
         ON CONFLICT (holder) DO UPDATE
             SET seats = hold_allowance.seats + EXCLUDED.seats, cap = EXCLUDED.cap
+        RETURNING holder
     )"""
 
 _RESULT = "\nSELECT (SELECT count(*) FROM seats) AS seated, ARRAY(SELECT id FROM short) AS short"
 
 FREE_SALE = text(
-    "WITH" + _WANTED.format(counter="sold", paid_at="now()") + "," + passes.ISSUE + _RESULT
+    "WITH"
+    + _WANTED.format(counter="sold", paid_at="now()")
+    + codes.REDEEM.format(after="seats")
+    + ","
+    + passes.ISSUE
+    + _RESULT
 )
 """A free order: the seats sold, the order paid, its passes issued and its email queued."""
 
-HOLD = text("WITH" + _WANTED.format(counter="held", paid_at="NULL") + _ALLOWANCE + _RESULT)
+HOLD = text(
+    "WITH"
+    + _WANTED.format(counter="held", paid_at="NULL")
+    + _ALLOWANCE
+    + codes.REDEEM.format(after="allowance")
+    + _RESULT
+)
 """A paid order: the seats held for the Stripe Checkout Session, counted against its holders'
 allowances; the webhook sells them."""
 
@@ -117,6 +134,10 @@ class OverHoldCap(Exception):
         super().__init__(holder)
         self.holder = holder
         self.cap = cap
+
+
+class CodeUsedUp(Exception):
+    """The order's code has no use left (`max_uses` reached meanwhile); nothing was written."""
 
 
 class SoldOut(Exception):
@@ -156,8 +177,9 @@ async def place(
     confirmation email (an event with no signing key yet gets one, made with `secret_key`).
     Otherwise the seats are held for a paid checkout, counted against the allowances of
     `client` (its address key) and the buyer's email.
-    Raises SoldOut or OverHoldCap (and writes nothing) when a tier has not enough seats left
-    or a holder would pass its cap.
+    With `order.code_id`, the code's use is taken in the same statement (api/checkout/codes.py).
+    Raises SoldOut, OverHoldCap or CodeUsedUp (and writes nothing) when a tier has not enough
+    seats left, a holder would pass its cap or the code has no use left.
 
     When `session` has no transaction open, the statement runs on its connection in autocommit;
     otherwise it joins the caller's transaction, which is then committed (or rolled back).
@@ -184,6 +206,8 @@ async def place(
         "source_site": order.source_site,
         "hold_expires_at": order.hold_expires_at,
         "hold_client": None,
+        "code_id": order.code_id,
+        "discount": order.discount_minor or 0,
     }
     if free:
         params |= passes.issue_params(
@@ -230,7 +254,7 @@ async def _run(
 ) -> set[uuid.UUID] | None:
     """Run the order's statement: the tiers it found short without waiting (nothing written
     then; none when the order was written), or None when the event has no signing key (nothing
-    written). Raises SoldOut or OverHoldCap when a constraint refused it."""
+    written). Raises SoldOut, OverHoldCap or CodeUsedUp when a constraint refused it."""
     if session.in_transaction():
         connection = await session.connection()
     else:
@@ -247,10 +271,12 @@ async def _run(
 
 async def _refusal(
     session: AsyncSession, exc: IntegrityError, order: Order, lines: list[Line]
-) -> SoldOut | OverHoldCap:
+) -> SoldOut | OverHoldCap | CodeUsedUp:
     """What the statement's failure (rolled back) means for the buyer; raises `exc` again
     when it is no refusal."""
     constraint = _constraint(exc)
+    if constraint == codes.OVER_LIMIT:
+        return CodeUsedUp()
     if constraint == OVER_CAP:
         seats = sum(line.quantity for line in lines)
         return await _over_cap(session, order, seats=seats)
@@ -264,7 +290,7 @@ async def _refusal(
 def _constraint(exc: IntegrityError) -> str | None:
     cause = exc.orig.__cause__ if exc.orig is not None else None
     name = getattr(cause, "constraint_name", None)
-    for known in (OVERSOLD, OVER_CAP):
+    for known in (OVERSOLD, OVER_CAP, codes.OVER_LIMIT):
         if name is None and known in str(exc.orig):
             return known
     return name

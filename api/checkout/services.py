@@ -19,7 +19,7 @@ from datetime import timedelta
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.checkout import fulfilment, placement
+from api.checkout import codes, fulfilment, placement
 from api.db import Event, Order, TicketTier, utcnow
 from api.events.services import TierState, tier_state
 from api.formatting import when
@@ -50,6 +50,8 @@ class CheckoutForm:
     source_site: str | None = None
     client: str | None = None
     """The buyer's address key (api.web.ratelimit.client_key): unpaid holds are capped by it."""
+    code: str = ""
+    """A discount or access code typed on the event page (api/checkout/codes.py)."""
     errors: list[str] = field(default_factory=list)
 
 
@@ -98,7 +100,8 @@ async def start_checkout(
         raise CheckoutError("Enter a valid email address: your tickets are sent there.")
     if any(ch in form.name for ch in "\r\n\x00") or len(form.name) > 200:
         raise CheckoutError("The name contains characters we cannot use.")
-    tiers = {tier.id: tier for tier in event.tiers}
+    code = await _code(session, event=event, raw=form.code)
+    tiers = {tier.id: tier for tier in event.tiers if codes.visible(tier, code)}
     wanted = [(tiers[tid], q) for tid, q in form.quantities.items() if q > 0 and tid in tiers]
     if not wanted:
         raise CheckoutError("Choose at least one ticket.")
@@ -115,7 +118,9 @@ async def start_checkout(
         if tier.available < quantity:
             # Sold out a moment ago already: answered without queueing for the tier's row.
             raise CheckoutError(f"Sold out: not enough {tier.name} tickets left.")
-    paid = [(tier, q) for tier, q in wanted if not tier.is_free]
+    fee_each = settings.platform_fee_cents
+    prices = {tier.id: codes.unit_price(tier, code, fee_minor=fee_each) for tier, _ in wanted}
+    paid = [(tier, q) for tier, q in wanted if prices[tier.id] > 0]
     if paid:
         reason = paid_tiers_unavailable(event, settings)
         if reason or gateway is None:
@@ -130,8 +135,10 @@ async def start_checkout(
         buyer_email=email,
         buyer_name=form.name.strip(),
         currency=paid[0][0].currency if paid else "USD",
-        total_minor=sum(tier.price_minor * q for tier, q in wanted),
-        fee_minor=settings.platform_fee_cents * sum(q for _, q in paid),
+        total_minor=sum(prices[tier.id] * q for tier, q in wanted),
+        fee_minor=fee_each * sum(q for _, q in paid),
+        discount_minor=sum((tier.price_minor - prices[tier.id]) * q for tier, q in wanted),
+        code_id=code.id if code and _uses(code, wanted, prices) else None,
         source_site=clean_source_site(form.source_site),
         hold_expires_at=now + HOLD_FOR + SESSION_MARGIN if paid else None,
     )
@@ -139,7 +146,10 @@ async def start_checkout(
         await placement.place(
             session,
             order=order,
-            lines=[placement.Line.of(tier, quantity) for tier, quantity in wanted],
+            lines=[
+                placement.Line(tier.id, tier.name, prices[tier.id], quantity)
+                for tier, quantity in wanted
+            ],
             free=not paid,
             secret_key=settings.secret_key,
             client=form.client,
@@ -149,6 +159,8 @@ async def start_checkout(
         raise CheckoutError(f"Sold out: not enough {names} tickets left.") from exc
     except placement.OverHoldCap as exc:
         raise CheckoutError(_over_cap_message(exc, email=email)) from exc
+    except placement.CodeUsedUp as exc:
+        raise CheckoutError(codes.used_up_message(code.code if code else "")) from exc
     base = settings.base_url.rstrip("/")
     passes_url = f"{base}/passes/{order.public_id}"
     if not paid:
@@ -163,7 +175,7 @@ async def start_checkout(
             order_id=str(order.id),
             lines=[
                 LineItem(
-                    name=f"{event.name} — {tier.name}", unit_amount=tier.price_minor, quantity=q
+                    name=f"{event.name} — {tier.name}", unit_amount=prices[tier.id], quantity=q
                 )
                 for tier, q in paid
             ],
@@ -188,6 +200,28 @@ async def start_checkout(
     )
     await session.commit()
     return Started(order=order, redirect_url=checkout.url)
+
+
+async def _code(session: AsyncSession, *, event: Event, raw: str) -> codes.Applied | None:
+    """The code typed with the order, if any; a CheckoutError saying why when it is refused."""
+    if not codes.normalize(raw):
+        return None
+    reading = not session.in_transaction()
+    try:
+        return await codes.find(session, event_id=event.id, raw=raw, zone=event.timezone)
+    except codes.CodeRefused as exc:
+        raise CheckoutError(str(exc)) from exc
+    finally:
+        if reading:  # ends the read, so the order's statement still runs in autocommit
+            await session.commit()
+
+
+def _uses(
+    code: codes.Applied, wanted: list[tuple[TicketTier, int]], prices: dict[uuid.UUID, int]
+) -> bool:
+    """Whether the order uses the code: it lowers a price or unlocks a hidden tier of it (an
+    order it changes nothing for does not spend one of its uses)."""
+    return any(prices[t.id] != t.price_minor or code.unlocks(t) for t, _ in wanted)
 
 
 def _over_cap_message(exc: placement.OverHoldCap, *, email: str) -> str:

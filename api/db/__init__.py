@@ -2,6 +2,7 @@
 
 from api.db.base import Base, utcnow, uuid7
 from api.db.checkin import DoorList, Scan, ScannerDevice, ScannerPairing
+from api.db.codes import Code, DiscountKind
 from api.db.events import Event, EventKey, TicketTier
 from api.db.orders import (
     HoldAllowance,
@@ -27,6 +28,8 @@ from api.db.system import (
 __all__ = [
     "AuditEntry",
     "Base",
+    "Code",
+    "DiscountKind",
     "DoorList",
     "Event",
     "EventKey",

@@ -90,6 +90,8 @@ class TicketTier(UUIDPrimaryKey, CreatedAt, Base):
     sales_end: Mapped[datetime | None]
     max_per_order: Mapped[int] = mapped_column(Integer, default=10, server_default="10")
     position: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    hidden: Mapped[bool] = mapped_column(default=False, server_default=text("false"))
+    """Shown and sold only with an access code that unlocks it (api/checkout/codes.py)."""
 
     event: Mapped[Event] = relationship(back_populates="tiers")
 

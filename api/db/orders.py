@@ -70,6 +70,7 @@ class Order(UUIDPrimaryKey, CreatedAt, Base):
             name="status_known",
         ),
         CheckConstraint("total_minor >= 0 AND fee_minor >= 0", name="amounts_nonnegative"),
+        CheckConstraint("discount_minor >= 0", name="discount_nonnegative"),
         CheckConstraint("refunded_minor >= 0 AND refunded_minor <= total_minor", name="refund_le"),
         CheckConstraint("currency ~ '^[A-Z]{3}$'", name="currency_iso"),
         CheckConstraint("buyer_email = lower(buyer_email)", name="email_lowercase"),
@@ -102,6 +103,10 @@ class Order(UUIDPrimaryKey, CreatedAt, Base):
     """The client address (IPv6 as its /64) whose hold allowance this unpaid checkout counts
     against; cleared when the hold ends (see `HoldAllowance`)."""
     paid_at: Mapped[datetime | None]
+    code_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("code.id"), index=True)
+    """The discount or access code the order used (api/checkout/codes.py), if any."""
+    discount_minor: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    """What the code took off the tickets' prices (`total_minor` is after it)."""
 
     event: Mapped[Event] = relationship()
     lines: Mapped[list[OrderLine]] = relationship(back_populates="order")

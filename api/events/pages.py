@@ -14,6 +14,7 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Template
 from litestar.utils.scope.state import ScopeState
 
+from api.checkout import codes
 from api.checkout import services as checkout
 from api.db import Event, TicketTier, utcnow
 from api.events import ics, services
@@ -36,6 +37,8 @@ def event_context(
     error: str | None = None,
     form: dict[str, str] | None = None,
     now: datetime | None = None,
+    code: codes.Applied | None = None,
+    code_error: str | None = None,
 ) -> dict[str, Any]:
     """The event page's context. Every verdict that depends on the clock (on sale, ended, when
     held seats may come back) is worked out here from the snapshot's times, at each request."""
@@ -43,6 +46,8 @@ def event_context(
     event = snapshot.event
     tiers = []
     for tier in event.tiers:
+        if not codes.visible(tier, code):  # a hidden tier, shown only with its access code
+            continue
         state = services.tier_state(tier, event=event, now=moment)
         tiers.append((tier, state, _held_note(tier, state, snapshot, moment)))
     over = all(state is services.TierState.ended for _, state, _ in tiers)
@@ -53,6 +58,7 @@ def event_context(
         "paid_unavailable": checkout.paid_tiers_unavailable(event, settings),
         "error": error,
         "form": form or {},
+        **codes.page_context(event, settings, code=code, error=code_error),
     }
 
 
@@ -79,19 +85,24 @@ class RenderedPages:
 
     def page(self, request: Request[Any, Any, Any], event: Event, context: dict[str, Any],
              via: str | None) -> str:  # fmt: skip
+        if context.get("code") or context.get("code_error"):
+            return self.render(request, context)  # one buyer's code: not kept for others
         key = (event.slug, via)
         verdicts = tuple((state, note) for _, state, note in context["tiers"])
         hit = self._pages.get(key)
         if hit is not None and hit[0] is event and hit[1] == verdicts:
             return hit[2]
-        engine = request.app.template_engine
-        assert engine is not None  # configured in create_app
-        template = engine.get_template("event.html")
-        text: str = template.render(**context, csrf_input=_CSRF_INPUT)
+        text = self.render(request, context)
         self._pages[key] = (event, verdicts, text)
         self._pages.move_to_end(key)
         while len(self._pages) > _RENDERED_MAX:
             self._pages.popitem(last=False)
+        return text
+
+    def render(self, request: Request[Any, Any, Any], context: dict[str, Any]) -> str:
+        engine = request.app.template_engine
+        assert engine is not None  # configured in create_app
+        text: str = engine.get_template("event.html").render(**context, csrf_input=_CSRF_INPUT)
         return text
 
 
@@ -120,17 +131,26 @@ class EventPages(Controller):
     async def event_page(
         self,
         request: Request[Any, Any, Any],
+        db: DB,
         settings: AppSettings,
         slug: FromPath[str],
         via: FromQuery[str | None] = None,
+        code: FromQuery[str | None] = None,
     ) -> Response[str]:
         cache: EventCache = request.app.state.event_cache
         snapshot = await cache.snapshot(slug=slug)
         if snapshot is None:
             raise NotFoundException(detail="There is no published event at this address.")
         form = {"via": via} if via else {}
+        if code and code.strip():
+            form["code"] = code.strip()[:40]
         rendered: RenderedPages = request.app.state.rendered_pages
-        context = event_context(snapshot, settings, form=form)
+        # "Have a code?" (or a `?code=` link): the page with the code's prices and hidden tiers.
+        event = snapshot.event
+        applied, refused = await codes.for_page(
+            db, event_id=event.id, raw=code, zone=event.timezone
+        )
+        context = event_context(snapshot, settings, form=form, code=applied, code_error=refused)
         page = rendered.page(request, snapshot.event, context, via)
         token = ScopeState.from_scope(request.scope).csrf_token
         token = token if isinstance(token, str) else ""
