@@ -51,17 +51,16 @@ async def test_an_owner_allows_transfers_and_cancellations_and_buyers_see_the_fo
     assert saved.status_code == 200  # after the redirect: the page again, saying so
     assert saved.url.path == f"/admin/events/{event_id}/self-service"
     assert one(saved.text, "#saved").text == "Saved."
-    again = saved
-    assert {str(i["name"]) for i in parse(again.text).select("#self-service-form input[checked]")} == {
-        "transfers", "cancellation", "cancel_refunds_fee",
-    }  # fmt: skip
-    assert one(again.text, 'input[name="cancel_hours"]')["value"] == "72"
+    ticked = parse(saved.text).select("#self-service-form input[checked]")
+    assert {str(i["name"]) for i in ticked} == {"transfers", "cancellation", "cancel_refunds_fee"}
+    assert one(saved.text, 'input[name="cancel_hours"]')["value"] == "72"
     rules = await db.get(SelfServicePolicy, event_id)
     assert rules is not None
     assert (rules.transfer_hours, rules.cancel_hours, rules.cancel_refunds_fee) == (2, 72, True)
-    assert await db.scalar(
-        select(AuditEntry.actor).where(AuditEntry.action == "event.self_service")
-    ) == "o@x.io"
+    assert (
+        await db.scalar(select(AuditEntry.actor).where(AuditEntry.action == "event.self_service"))
+        == "o@x.io"
+    )
 
     # A buyer of a free ticket now sees both forms on the passes page.
     await db.refresh(event)
