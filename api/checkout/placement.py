@@ -65,6 +65,8 @@ _WANTED = """
     short AS (
         SELECT t.id FROM ticket_tier AS t JOIN wanted AS w ON t.id = w.tier_id
         WHERE t.sold + t.held + w.quantity > t.capacity
+           -- a cancelled event sells nothing, whatever page the buyer had (cancellation.py)
+           OR EXISTS (SELECT FROM event AS e WHERE e.id = :event_id AND e.cancelled_at IS NOT NULL)
     ),
     seats AS (
         UPDATE ticket_tier AS t SET {counter} = t.{counter} + w.quantity
@@ -73,11 +75,12 @@ _WANTED = """
         RETURNING t.id
     ),
     placed AS (
-        INSERT INTO "order" (id, public_id, event_id, buyer_email, buyer_name, status,
+        INSERT INTO "order" (id, public_id, event_id, buyer_email, buyer_name, status, source,
                              currency, total_minor, fee_minor, refunded_minor, source_site,
                              hold_expires_at, hold_client, paid_at, created_at, code_id,
                              discount_minor)
-        SELECT :order_id, :public_id, :event_id, :email, :name, :status, :currency, :total,
+        SELECT :order_id, :public_id, :event_id, :email, :name, :status, :source,
+               :currency, :total,
                :fee, 0, :source_site, :hold_expires_at, :hold_client, {paid_at}, now(),
                :code_id, :discount
         WHERE NOT EXISTS (SELECT FROM short)
@@ -170,6 +173,7 @@ async def place(
     free: bool,
     secret_key: str,
     client: str | None = None,
+    confirm: bool = True,
 ) -> Order:
     """Write `order` (a new, unsaved Order) with its `lines` in one committed statement.
 
@@ -200,6 +204,7 @@ async def place(
         "email": order.buyer_email,
         "name": order.buyer_name,
         "status": str(order.status),
+        "source": order.source or "sale",
         "currency": order.currency,
         "total": order.total_minor,
         "fee": order.fee_minor,
@@ -214,6 +219,7 @@ async def place(
             order_id=order.id,
             event_id=order.event_id,
             lines=[(line.tier_id, line.quantity) for line in lines],
+            confirm=confirm,  # False: a comp issued with no email (api/checkout/comps.py)
         )
     else:
         seats = sum(line.quantity for line in lines)

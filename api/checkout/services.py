@@ -95,6 +95,8 @@ async def start_checkout(
     settings: Settings,
     gateway: StripeGateway | None,
 ) -> Started:
+    if event.cancelled_at is not None:  # api/events/cancellation.py: sales stop at once
+        raise CheckoutError("This event is cancelled: no tickets are sold.")
     email = form.email.strip().lower()
     if not deliverable(email):
         raise CheckoutError("Enter a valid email address: your tickets are sent there.")

@@ -1,5 +1,6 @@
 """The data model: one module per area, all sharing `Base.metadata` (what Alembic compares)."""
 
+from api.db.after_sale import Broadcast, EventCancellation
 from api.db.base import Base, utcnow, uuid7
 from api.db.checkin import DoorList, Scan, ScannerDevice, ScannerPairing
 from api.db.codes import Code, DiscountKind
@@ -28,10 +29,12 @@ from api.db.system import (
 __all__ = [
     "AuditEntry",
     "Base",
+    "Broadcast",
     "Code",
     "DiscountKind",
     "DoorList",
     "Event",
+    "EventCancellation",
     "EventKey",
     "HoldAllowance",
     "LoginToken",

@@ -53,6 +53,9 @@ class Event(UUIDPrimaryKey, CreatedAt, Base):
     list_seq: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     """Last number of the event's door list changes, a counter apart from `change_seq`
     (sync/PROTOCOL.md section 18.2)."""
+    cancelled_at: Mapped[datetime | None]
+    """When its owner cancelled it (api/events/cancellation.py): nothing sells any more, the
+    public page says so; None while it goes ahead."""
 
     organizer: Mapped[Organizer] = relationship()
     tiers: Mapped[list[TicketTier]] = relationship(

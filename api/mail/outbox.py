@@ -10,6 +10,8 @@ Kinds and their payloads (`order_id` is the order's UUID as text):
                         written by `api.passes.transfer` (see `api.mail.transfers`)
     login_link          written by `api.accounts.services.request_login`: `email` and the
                         token sealed with SECRET_KEY, dropped from the row once sent
+    event_cancelled,    an event's cancellation and a message to ticket holders
+    holder_message      (`api.mail.after_sale`)
 
 The message is rendered when it is sent, from the order as it is then (`preview` renders it
 for people: the outbox view of a site with no provider). Stripe may report one
@@ -28,7 +30,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.db import Order, OutboxMessage, Pass, PassStatus, utcnow
-from api.mail import content, transfers
+from api.mail import after_sale, content, transfers
 from api.mail.addresses import parse_mailbox
 from api.mail.errors import NotConfigured, Undeliverable
 from api.mail.message import Draft, build
@@ -36,7 +38,10 @@ from api.mail.providers import Mailer
 from api.settings import Settings
 
 ORDER_CONFIRMATION = "order_confirmation"
-KINDS = (ORDER_CONFIRMATION, "refund_notice", "resend_tickets", "login_link", *transfers.KINDS)
+KINDS = (
+    ORDER_CONFIRMATION, "refund_notice", "resend_tickets", "login_link", *transfers.KINDS,
+    *after_sale.KINDS,
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -112,6 +117,8 @@ async def _draft(
         return content.login_link(payload, settings=settings), {}
     if kind in transfers.KINDS:  # a ticket transfer's two emails (api/mail/transfers.py)
         return await transfers.draft(session, kind=kind, payload=payload, settings=settings), {}
+    if kind in after_sale.KINDS:
+        return await after_sale.draft(session, kind=kind, payload=payload, settings=settings), {}
     order_id = _order_id(payload)
     if kind == "refund_notice":
         draft, described = await content.refund_notice(

@@ -38,6 +38,7 @@ from api import mail
 from api.checkout.sweep import release_lapsed_holds
 from api.db import OutboxMessage, utcnow
 from api.db.listen import Listener
+from api.events import cancellation_jobs
 from api.payments.gateway import gateway_for
 from api.settings import Settings
 from api.web.observability import sentry_tags
@@ -130,7 +131,11 @@ def email(kind: str) -> Job:
     return send
 
 
-HANDLERS: dict[str, Job] = {"stripe_refund": stripe_refund, **{k: email(k) for k in mail.KINDS}}
+HANDLERS: dict[str, Job] = {
+    "stripe_refund": stripe_refund,
+    **cancellation_jobs.HANDLERS,
+    **{k: email(k) for k in mail.KINDS},
+}
 
 
 def backoff(attempts: int) -> timedelta:

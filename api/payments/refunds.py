@@ -70,10 +70,15 @@ async def request_refund(
     passes: list[str],
     reason: str,
     actor: str,
+    commit: bool = True,
     refund_application_fee: bool = False,
 ) -> RefundStarted:
-    """`refund_application_fee`: the platform fee goes back to the organizer too (a buyer's
-    cancellation, as the event's rules say)."""
+    """Ask Stripe to refund `amount` (None: what is left, or the named passes' prices).
+
+    `commit=False` (an outbox job, api/events/cancellation.py) leaves every commit to the
+    caller's transaction, which keeps its job row locked meanwhile; the idempotency key still
+    makes a second call after a crash return the same refund. `refund_application_fee`: the
+    platform fee goes back to the organizer too (a buyer's cancellation, as the event says)."""
     known = await _named(db, order, passes)
     audit.record(
         db, organizer_id=await organizer_of(db, order), actor=actor, action="refund.requested",
@@ -101,7 +106,7 @@ async def request_refund(
     if passes:
         metadata["passes"] = ",".join(passes)
     intent, order_id, currency = order.stripe_payment_intent_id, order.id, order.currency
-    await db.commit()
+    await (db.commit() if commit else db.flush())
     try:
         refund_id = await gateway.refund(
             payment_intent=intent,
@@ -118,7 +123,7 @@ async def request_refund(
         amount_minor=remaining if amount is None else amount, currency=currency,
         status="pending", reason=reason, pass_ids=passes, initiated_by=actor,
     )  # fmt: skip
-    await db.commit()
+    await (db.commit() if commit else db.flush())
     return RefundStarted(
         status="requested",
         refund_id=refund_id,

@@ -12,6 +12,7 @@ export const VOID_WORDING = Object.freeze({
   reasons: Object.freeze({
     refunded: Object.freeze({ buyer: 'Void — refunded', door: 'Refunded — do not admit' }),
     disputed: Object.freeze({ buyer: 'Void — disputed', door: 'Disputed — do not admit' }),
+    event_cancelled: Object.freeze({ buyer: 'Void — event cancelled', door: 'Event cancelled — do not admit' }),
     cancelled: Object.freeze({ buyer: 'Void', door: 'Cancelled — do not admit' }),
     transferred: Object.freeze({ buyer: 'Void — transferred', door: 'Transferred — do not admit' }),
   }),
