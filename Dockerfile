@@ -18,6 +18,7 @@ COPY sync ./sync
 RUN pip wheel --no-cache-dir --wheel-dir /wheels .
 
 FROM python:3.12-slim-bookworm AS runtime
+# DejaVu Sans for the printable passes' PDF (api/passes/pdf.py).
 # pg_dump/pg_restore for `poctix backup`/`restore`. They must be at least as new as the server
 # (docker-compose.yml runs postgres:$PG_MAJOR; Debian's own client is older), so they come from
 # the PostgreSQL project's apt repository, set up by Debian's postgresql-common script.
@@ -26,6 +27,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 \
     ENVIRONMENT=production HOST=0.0.0.0 PORT=8000 DATA_DIR=/data
 RUN apt-get update \
  && apt-get install -y --no-install-recommends ca-certificates postgresql-common \
+    fonts-dejavu-core \
  && /usr/share/postgresql-common/pgdg/apt.postgresql.org.sh -y \
  && apt-get install -y --no-install-recommends "postgresql-client-${PG_MAJOR}" \
  && rm -rf /var/lib/apt/lists/*

@@ -34,6 +34,7 @@ from api.health import healthz
 from api.lan.pages import LocalCAPages
 from api.media.controllers import media
 from api.organizers.pages import ApplyPages
+from api.passes.pages import PrintablePasses
 from api.payments.gateway import StripeGateway, gateway_for
 from api.payments.webhooks import stripe_connect_webhook, stripe_webhook
 from api.settings import Settings
@@ -135,6 +136,7 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Lite
             LocalCAPages,
             EventPages,
             CheckoutPages,
+            PrintablePasses,
             SelfServicePages,
             AccountPages,
             SignInPages,
