@@ -17,7 +17,9 @@ from sqlalchemy import Select, String, cast, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.checkin.sync_service import conflicts as find_conflicts
+from api.checkout.holders import holder_name
 from api.db import (
+    Attendee,
     AuditEntry,
     Event,
     Order,
@@ -47,6 +49,7 @@ REFUND_COLUMNS = [
 ]  # fmt: skip
 PASS_COLUMNS = [
     "pass_id", "order_id", "event", "tier", "buyer_email", "status", "void_reason", "issued_at",
+    "holder_name",
 ]  # fmt: skip
 EVENT_SCAN_COLUMNS = [
     "device", "door", "seq", "pass_id", "verdict", "admitted", "scanned_at_device",
@@ -127,19 +130,20 @@ async def refund_rows(db: AsyncSession, scope: Scope) -> Rows:
 
 async def pass_rows(db: AsyncSession, scope: Scope) -> Rows:
     query = (
-        select(Pass, Order.public_id, Order.buyer_email, Event.name, TicketTier.name)
+        select(Pass, Order.public_id, Order.buyer_email, Event.name, TicketTier.name, holder_name())
         .join(Order, Order.id == Pass.order_id)
         .join(Event, Event.id == Pass.event_id)
         .join(TicketTier, TicketTier.id == Pass.tier_id)
+        .outerjoin(Attendee, Attendee.pass_id == Pass.id)
         .order_by(Pass.created_at, Pass.id)
     )
     async for partition in _partitions(db, _scoped(query, scope)):
         yield [
             [
                 pass_key_text(item.pass_key), public_id, event_name, tier_name, email,
-                item.status, item.void_reason or "", _at(item.created_at),
+                item.status, item.void_reason or "", _at(item.created_at), holder,
             ]
-            for item, public_id, email, event_name, tier_name in partition
+            for item, public_id, email, event_name, tier_name, holder in partition
         ]  # fmt: skip
 
 

@@ -27,6 +27,7 @@ from sqlalchemy.orm import selectinload
 from api.admin.access import Who, sales_organizers
 from api.admin.deps import ThisOrder
 from api.checkin import manual
+from api.checkout.holders import order_holders
 from api.db import AuditEntry, Event, Order, OutboxMessage, PassStatus, Refund
 from api.errors import DomainError, NotFound, Refused
 from api.mail.resend import resend_tickets
@@ -103,6 +104,7 @@ async def _detail_page(
             "money": True,  # only those who handle its money see an order (`provide_order`)
             "note": note,
             "checked": checked,
+            "holders": await order_holders(db, order=order),
         },
         headers={"Cache-Control": "no-store"},
     )

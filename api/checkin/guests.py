@@ -15,7 +15,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.db import Event, Order, OrderStatus, Pass, ScannerDevice, utcnow
+from api.checkout.holders import holder_name
+from api.db import Attendee, Event, Order, OrderStatus, Pass, ScannerDevice, utcnow
 from api.db.orders import order_reference
 from api.passes.tokens import pass_key_text
 
@@ -42,17 +43,20 @@ async def guest_rows(
     session: AsyncSession, *, device: ScannerDevice
 ) -> tuple[Event, list[tuple[str, str, str, str]]]:
     """The device's event and its guests: (pass id, name, email, order reference) per pass of
-    a sold order, by name. Raises NoGuestList for a scan-only phone or after the event."""
+    a sold order, by name (the ticket's attendee name, else the buyer's). Raises NoGuestList for
+    a scan-only phone or after the event."""
     if not device.may_search:
         raise NoGuestList(SCAN_ONLY)
     event = await session.get_one(Event, device.event_id)
     if utcnow() >= names_until(event):
         raise NoGuestList(ERASED)
+    name = holder_name()  # the attendee's name when the buyer gave one for this ticket
     rows = await session.execute(
-        select(Pass.pass_key, Order.buyer_name, Order.buyer_email, Order.id)
+        select(Pass.pass_key, name, Order.buyer_email, Order.id)
         .join(Order, Order.id == Pass.order_id)
+        .outerjoin(Attendee, Attendee.pass_id == Pass.id)
         .where(Pass.event_id == event.id, Order.status.in_(OrderStatus.sold()))
-        .order_by(Order.buyer_name, Order.buyer_email, Pass.change_seq)
+        .order_by(name, Order.buyer_email, Pass.change_seq)
     )
     return event, [
         (pass_key_text(key), name, email, order_reference(order_id))

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.checkout import codes, holds
+from api.checkout.attendees import link_passes
 from api.db import Order, OrderLine, OrderStatus, OutboxMessage, Pass, PassStatus, utcnow
 from api.passes import services as passes
 from api.passes.tokens import pass_key_text
@@ -46,6 +47,7 @@ async def _issue(session: AsyncSession, order: Order, settings: Settings) -> Non
     statement a free checkout runs too (api.passes.services.ISSUE)."""
     lines = [(line.tier_id, line.quantity) for line in await _lines(session, order)]
     await passes.issue(session, order=order, lines=lines, secret_key=settings.secret_key)
+    await link_passes(session, order_id=order.id)
     order.status = OrderStatus.paid
     order.paid_at = utcnow()
     order.hold_expires_at = None

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from api.checkout import abandon, codes, fulfilment, self_service, services
+from api.checkout.details_step import DetailsStep, ask_details
 from api.db import Event, Order, OrderStatus, utcnow
 from api.db.orders import PUBLIC_ID
 from api.events.cache import EventCache
@@ -48,6 +49,7 @@ class CheckoutPages(Controller):
         if snapshot is None:
             raise NotFoundException(detail="There is no published event at this address.")
         event = snapshot.event
+        details = DetailsStep()
         try:
             quantities = {
                 tier.id: services.parse_quantity(data.get(f"qty-{tier.id}", ""), tier=tier)
@@ -61,11 +63,17 @@ class CheckoutPages(Controller):
                 client=ratelimit.client_key(ratelimit.client_ip(request)),
                 code=data.get("code", ""),
             )
+            details = await ask_details(db, event=event, data=data, quantities=quantities)
+            if details.page is not None:
+                return details.page
+            form.attendees = details.tickets
             started = await services.start_checkout(
                 db, event=event, form=form, settings=settings, gateway=gateway
             )
         except services.CheckoutError as exc:
             await db.rollback()
+            if page := details.refused(event, data, str(exc)):
+                return page
             # The form again with the code it was sent with (its prices, its hidden tiers).
             applied, _ = await codes.for_page(
                 db, event_id=event.id, raw=data.get("code"), zone=event.timezone

@@ -20,6 +20,7 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.checkout import codes, fulfilment, placement
+from api.checkout.attendees import Ticket, save_details
 from api.db import Event, Order, TicketTier, utcnow
 from api.events.services import TierState, tier_state
 from api.formatting import when
@@ -53,6 +54,8 @@ class CheckoutForm:
     code: str = ""
     """A discount or access code typed on the event page (api/checkout/codes.py)."""
     errors: list[str] = field(default_factory=list)
+    attendees: list[Ticket] = field(default_factory=list)
+    """Each ticket's attendee details, when the event asks any (api/checkout/attendees.py)."""
 
 
 @dataclass(frozen=True)
@@ -163,6 +166,8 @@ async def start_checkout(
         raise CheckoutError(_over_cap_message(exc, email=email)) from exc
     except placement.CodeUsedUp as exc:
         raise CheckoutError(codes.used_up_message(code.code if code else "")) from exc
+    if form.attendees:
+        await save_details(session, order_id=order.id, tickets=form.attendees)
     base = settings.base_url.rstrip("/")
     passes_url = f"{base}/passes/{order.public_id}"
     if not paid:

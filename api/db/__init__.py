@@ -1,6 +1,7 @@
 """The data model: one module per area, all sharing `Base.metadata` (what Alembic compares)."""
 
 from api.db.after_sale import Broadcast, EventCancellation
+from api.db.attendees import Attendee, AttendeeQuestion
 from api.db.base import Base, utcnow, uuid7
 from api.db.checkin import DoorList, Scan, ScannerDevice, ScannerPairing
 from api.db.codes import Code, DiscountKind
@@ -27,6 +28,8 @@ from api.db.system import (
 )
 
 __all__ = [
+    "Attendee",
+    "AttendeeQuestion",
     "AuditEntry",
     "Base",
     "Broadcast",

@@ -33,6 +33,9 @@ class Event(UUIDPrimaryKey, CreatedAt, Base):
         CheckConstraint("slug ~ '^[a-z0-9][a-z0-9-]{0,62}$'", name="slug_format"),
         CheckConstraint("ends_at > starts_at", name="ends_after_start"),
         CheckConstraint("change_seq >= 0", name="change_seq_nonnegative"),
+        CheckConstraint(
+            "attendee_names IN ('off','optional','required')", name="attendee_names_known"
+        ),
     )
 
     organizer_id: Mapped[uuid.UUID] = mapped_column(
@@ -53,6 +56,9 @@ class Event(UUIDPrimaryKey, CreatedAt, Base):
     list_seq: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     """Last number of the event's door list changes, a counter apart from `change_seq`
     (sync/PROTOCOL.md section 18.2)."""
+    attendee_names: Mapped[str] = mapped_column(String(10), default="off", server_default="off")
+    """Ask each ticket's attendee name at checkout: `off`, `optional` or `required`
+    (api/checkout/attendees.py)."""
     cancelled_at: Mapped[datetime | None]
     """When its owner cancelled it (api/events/cancellation.py): nothing sells any more, the
     public page says so; None while it goes ahead."""

@@ -23,7 +23,18 @@ from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
-from api.db import Event, EventKey, Order, Pass, PassChange, PassStatus, TicketTier, utcnow, uuid7
+from api.db import (
+    Attendee,
+    Event,
+    EventKey,
+    Order,
+    Pass,
+    PassChange,
+    PassStatus,
+    TicketTier,
+    utcnow,
+    uuid7,
+)
 from api.mail import outbox  # the module: api.mail.content imports this one
 from api.passes import keys, tokens
 from api.passes.wording import VoidWording, void_wording
@@ -209,6 +220,8 @@ class ShownPass:
     """What a void pass says to the buyer and to the door; None while valid."""
     token: str | None
     """The QR text; None for a void pass (it must not be shown) unless `void_tokens` asked."""
+    holder: str = ""
+    """The attendee's name the buyer gave for this ticket (api/checkout/attendees.py), or ""."""
 
     @property
     def valid(self) -> bool:
@@ -227,14 +240,15 @@ async def shown_passes(
     when given. A void pass carries its void wording and no token, except with `void_tokens`
     (an Apple or Google Wallet pass keeps its barcode when it is marked void)."""
     query = (
-        select(Pass, TicketTier.name)
+        select(Pass, TicketTier.name, Attendee.name)
         .join(TicketTier, TicketTier.id == Pass.tier_id)
+        .outerjoin(Attendee, Attendee.pass_id == Pass.id)
         .where(Pass.order_id == order.id)
         .order_by(Pass.change_seq)
     )
     rows = (await session.execute(query)).all()
     shown = []
-    for number, (item, tier) in enumerate(rows, start=1):
+    for number, (item, tier, holder) in enumerate(rows, start=1):
         if pass_key is not None and item.pass_key != pass_key:
             continue
         valid = item.status == PassStatus.valid
@@ -251,6 +265,7 @@ async def shown_passes(
                 void_reason=None if valid else item.void_reason,
                 wording=None if valid else void_wording(item.void_reason),
                 token=token,
+                holder=holder or "",
             )
         )
     return shown

@@ -1,0 +1,102 @@
+"""The details page between the event page and payment (api/checkout/attendees.py says why a
+step of its own): when to show it, and what it shows.
+
+The event page's checkout calls `ask_details` once its quantities are read: with nothing to ask,
+or a form that the checkout will refuse anyway (no ticket chosen, no usable email: the event
+page says so, as before), it returns no page and the checkout goes on. Otherwise the buyer gets the
+details page, first blank, then again with a message beside each field that cannot be taken
+(422), until the details are right; then `DetailsStep.tickets` go with the order.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from litestar.response import Template
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.checkout import attendees
+from api.db import Event
+from api.mail.addresses import deliverable
+
+
+@dataclass
+class DetailsStep:
+    page: Template | None = None
+    """The details page to answer with; None: go on with the checkout."""
+    tickets: list[attendees.Ticket] = field(default_factory=list)
+    """The tickets' checked details, to keep with the order."""
+    ask: attendees.Asked | None = None
+
+    def refused(self, event: Event, data: Mapping[str, str], message: str) -> Template | None:
+        """The details page again with the checkout's refusal (a bad email, seats gone), so
+        what the buyer typed is not lost; None when no details were asked."""
+        if self.ask is None or not self.tickets:
+            return None
+        return _page(event, self.ask, self.tickets, data, errors={}, error=message, status=422)
+
+
+async def ask_details(
+    db: AsyncSession, *, event: Event, data: Mapping[str, str], quantities: Mapping[uuid.UUID, int]
+) -> DetailsStep:
+    wanted = [(tier, quantities.get(tier.id, 0)) for tier in event.tiers]
+    wanted = [(tier, quantity) for tier, quantity in wanted if quantity > 0]
+    if not wanted or not deliverable(data.get("email", "").strip().lower()):
+        return DetailsStep()
+    ask = await attendees.asked(db, event=event)
+    if not ask.anything:
+        return DetailsStep()
+    if data.get(attendees.DETAILS_SENT) != "1":
+        tickets = attendees.blank(ask, wanted)
+        values = dict(data)
+        if ask.names != "off" and tickets:  # the buyer's own name for the first ticket
+            values.setdefault(tickets[0].field_name("name"), data.get("name", "").strip())
+        return DetailsStep(page=_page(event, ask, tickets, values, errors={}, status=200))
+    details = attendees.read(ask, wanted, data)
+    if details.errors:
+        page = _page(event, ask, details.tickets, data, errors=details.errors, status=422)
+        return DetailsStep(page=page)
+    return DetailsStep(tickets=details.tickets, ask=ask)
+
+
+def _labels(ask: attendees.Asked, tickets: Sequence[attendees.Ticket]) -> dict[str, str]:
+    """Each field's name in the error summary ("VIP ticket 2: Attendee name")."""
+    labels: dict[str, str] = {}
+    for ticket in tickets:
+        where = f"{ticket.tier_name} ticket {ticket.seat}"
+        labels[ticket.field_name("name")] = f"{where}, attendee name"
+        for question in ticket.questions:
+            labels[ticket.field_name(question.id)] = f"{where}, {question.label}"
+    return labels
+
+
+def _page(
+    event: Event,
+    ask: attendees.Asked,
+    tickets: Sequence[attendees.Ticket],
+    values: Mapping[str, str],
+    *,
+    errors: Mapping[str, str],
+    status: int,
+    error: str | None = None,
+) -> Template:
+    chosen = {ticket.tier_id for ticket in tickets}
+    paid = any(not tier.is_free for tier in event.tiers if tier.id in chosen)
+    return Template(
+        template_name="checkout_details.html",
+        context={
+            "event": event,
+            "names": ask.names,
+            "tickets": tickets,
+            "values": values,
+            "errors": errors,
+            "error": error,
+            "labels": _labels(ask, tickets),
+            "hidden": attendees.carried(values),
+            "paid": paid,
+        },
+        status_code=status,
+        headers={"Cache-Control": "no-store"},
+    )
