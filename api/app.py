@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from api import formatting
 from api.accounts.pages import AccountPages
 from api.admin.live import DoorPokes
+from api.admin.nav import admin_nav
 from api.admin.router import admin_routers
 from api.admin.sign_in import SignInPages
 from api.checkin.controllers import PairingController, ScannerController
@@ -128,6 +129,7 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Lite
 
     def configure_templates(jinja: JinjaTemplateEngine) -> None:
         formatting.register(jinja.engine)
+        jinja.engine.globals["admin_nav"] = admin_nav
 
     app = Litestar(
         route_handlers=[

@@ -234,8 +234,8 @@ async def test_orders_are_searchable_and_another_organizers_order_is_a_404(
     their_id = theirs.public_id
     await sign_in(client, db, settings, "staff@reef.example")
     found = await client.get("/admin/orders/?q=ANA@")
-    # (order, event, buyer, total, status)
-    assert [row[2] for row in pages.rows(found.text, "#orders tr[data-status]")] == ["ana@x.io"]
+    # (tick box, reference, event, buyer, tickets, total, status)
+    assert [row[3] for row in pages.rows(found.text, "#orders tr[data-status]")] == ["ana@x.io"]
     mine = await db.scalar(select(Order).where(Order.buyer_email == "ana@x.io"))
     assert mine is not None
     detail = await client.get(f"/admin/orders/{mine.public_id}")

@@ -1,4 +1,6 @@
-"""Dashboard orders: search, one order's passes and emails, and the money buttons.
+"""Dashboard orders: the list (search, filters and pages: `api.admin.order_search`) with its bulk
+resend of the ticked orders' tickets (`api.mail.resend.resend_many`), one order's passes and
+emails, and the money buttons.
 
 Refunds go through `api.payments.refunds.request_refund` (Stripe, then the webhook voids the
 passes): the whole order, or only the passes ticked on the page (the amount is their tiers'
@@ -16,21 +18,30 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Awaitable
+from typing import Annotated
 
 from litestar import Controller, get, post
-from litestar.params import FromQuery, URLEncodedBody
+from litestar.params import FromQuery, QueryParameter, URLEncodedBody
 from litestar.response import Redirect, Template
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
 
-from api.admin.access import Who, sales_organizers
+from api.admin.access import Viewer, Who, sales_organizers
 from api.admin.deps import ThisOrder
+from api.admin.order_search import (
+    STATUSES,
+    OrderQuery,
+    filter_choices,
+    orders_named,
+    search_orders,
+    tickets_of,
+)
 from api.checkin import manual
+from api.checkout.codes import order_code
 from api.checkout.holders import order_holders
-from api.db import AuditEntry, Event, Order, OutboxMessage, PassStatus, Refund
+from api.db import AuditEntry, Order, OutboxMessage, PassStatus, Refund
 from api.errors import DomainError, NotFound, Refused
-from api.mail.resend import resend_tickets
+from api.mail.resend import Resent, resend_many, resend_tickets
 from api.passes.services import order_passes
 from api.passes.tokens import pass_key_text
 from api.payments.refunds import VOIDED, RefundStarted, request_refund, void_passes
@@ -105,6 +116,7 @@ async def _detail_page(
             "note": note,
             "checked": checked,
             "holders": await order_holders(db, order=order),
+            "code": await order_code(db, order=order),
         },
         headers={"Cache-Control": "no-store"},
     )
@@ -114,28 +126,43 @@ class OrderPages(Controller):
     path = "/orders"
 
     @get("/")
-    async def search(self, db: DB, who: Who, q: FromQuery[str] = "") -> Template:
+    async def search(
+        self,
+        db: DB,
+        who: Who,
+        q: FromQuery[str] = "",
+        status: FromQuery[str] = "",
+        event_filter: Annotated[str, QueryParameter(name="event")] = "",
+        tier_filter: Annotated[str, QueryParameter(name="tier")] = "",
+        page: FromQuery[str] = "",
+    ) -> Template:
+        """Search by name, email, reference or link id; filter by event, tier and status (`event`
+        and `tier` name the router's dependencies, hence the parameters' own names)."""
+        fields = {
+            "q": q,
+            "status": status,
+            "event": event_filter,
+            "tier": tier_filter,
+            "page": page,
+        }
+        query = OrderQuery.from_form(fields)
+        return await _list_page(db, who, query, note="")
+
+    @post("/resend", status_code=200)
+    async def resend_selected(self, db: DB, who: Who, data: TickedForm) -> Template:
+        """Email the tickets of the ticked orders (`order`: public ids) again, then the same
+        list (its filters come back as hidden fields) saying how many were queued."""
+        chosen = _listed(data.get("order", []))
+        query = OrderQuery.from_form(data)
+        if not chosen:
+            return await _list_page(db, who, query, note="Tick the orders to email again.")
         ids = [o.id for o in await sales_organizers(db, who)]
-        query = (
-            select(Order)
-            .join(Event, Event.id == Order.event_id)
-            .where(Event.organizer_id.in_(ids))
-            .options(selectinload(Order.event))
-            .order_by(Order.created_at.desc())
-            .limit(100)
-        )
-        term = q.strip()[:200].replace("\x00", "")
-        if term:
-            like = f"%{term.lower()}%"
-            query = query.where(
-                or_(
-                    Order.buyer_email.like(like),
-                    Order.buyer_name.ilike(like),
-                    Order.public_id == term,
-                )
-            )
-        orders = list(await db.scalars(query))
-        return Template(template_name="admin/orders.html", context={"orders": orders, "q": term})
+        orders = await orders_named(db, organizer_ids=ids, public_ids=chosen)
+        try:
+            resent = await resend_many(db, orders=orders, actor=who.who)
+        except Refused as exc:
+            return await _list_page(db, who, query, note=exc.message)
+        return await _list_page(db, who, query, note=_resent_note(resent), resent=resent)
 
     @get("/{public_id:str}")
     async def detail(self, db: DB, order: ThisOrder) -> Template:
@@ -205,3 +232,38 @@ async def _outcome(db: AsyncSession, order: Order, action: Awaitable[str]) -> Te
 
 async def _said(refund: Awaitable[RefundStarted]) -> str:
     return (await refund).detail
+
+
+async def _list_page(
+    db: AsyncSession, who: Viewer, query: OrderQuery, *, note: str, resent: Resent | None = None
+) -> Template:
+    ids = [o.id for o in await sales_organizers(db, who)]
+    found = await search_orders(db, organizer_ids=ids, query=query)
+    return Template(
+        template_name="admin/orders.html",
+        context={
+            "found": found,
+            "query": query,
+            "statuses": STATUSES,
+            "choices": await filter_choices(db, organizer_ids=ids),
+            "tickets_of": tickets_of,
+            "note": note,
+            "resent": resent,
+        },
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+def _resent_note(resent: Resent) -> str:
+    said = (
+        f"Tickets queued to be emailed again for {resent.queued} order"
+        + ("" if resent.queued == 1 else "s")
+        + "."
+    )
+    if resent.nothing_left:
+        said += f" {resent.nothing_left} had no valid ticket left to send."
+    return said
+
+
+def _listed(value: str | list[str]) -> list[str]:
+    return [value] if isinstance(value, str) else value

@@ -36,6 +36,7 @@ from api.admin.members import MemberPages
 from api.admin.onboarding import OnboardingReturn
 from api.admin.orders import OrderPages
 from api.admin.organizers import OrganizerPages
+from api.admin.overview import EventOverview
 from api.admin.question_pages import QuestionPages
 from api.admin.self_service_pages import SelfServiceSettings
 
@@ -74,6 +75,7 @@ def admin_routers() -> list[Router]:
     pages = [
         Dashboard, Exports, EventAdmin, EventCopies, DoorPages, DoorListPages, LiveDoor, OrderPages,
         MemberPages, OrganizerPages, AuditPages, ApplicationReview, SelfServiceSettings,
+        EventOverview,
         QuestionPages,
     ]  # fmt: skip
     stripe = {**DEPENDENCIES, "organizer": Provide(provide_organizer_in_query)}
