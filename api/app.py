@@ -39,6 +39,7 @@ from api.passes.pages import PrintablePasses
 from api.payments.gateway import StripeGateway, gateway_for
 from api.payments.webhooks import stripe_connect_webhook, stripe_webhook
 from api.settings import Settings
+from api.waiting.pages import WaitingPages
 from api.wallet.controllers import WalletApi, WalletPassLinks
 from api.web.errors import EXCEPTION_HANDLERS
 from api.web.json_body import JsonRequest
@@ -138,6 +139,7 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Lite
             LocalCAPages,
             EventPages,
             CheckoutPages,
+            WaitingPages,
             PrintablePasses,
             SelfServicePages,
             AccountPages,

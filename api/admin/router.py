@@ -39,6 +39,7 @@ from api.admin.organizers import OrganizerPages
 from api.admin.overview import EventOverview
 from api.admin.question_pages import QuestionPages
 from api.admin.self_service_pages import SelfServiceSettings
+from api.admin.waiting_pages import WaitingListPages
 
 
 def close_uploads(app: ASGIApp) -> ASGIApp:
@@ -77,6 +78,7 @@ def admin_routers() -> list[Router]:
         MemberPages, OrganizerPages, AuditPages, ApplicationReview, SelfServiceSettings,
         EventOverview,
         QuestionPages,
+        WaitingListPages,
     ]  # fmt: skip
     stripe = {**DEPENDENCIES, "organizer": Provide(provide_organizer_in_query)}
     return [

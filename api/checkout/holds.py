@@ -19,6 +19,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.db import Order
+from api.waiting.offers import seats_freed
 
 HOLD_CAP = 10
 """Seats one client address, and one buyer email, may hold in unpaid checkouts at once: a
@@ -65,10 +66,12 @@ async def sell_directly(session: AsyncSession, *, tier_id: uuid.UUID, quantity: 
 
 
 async def release(session: AsyncSession, *, tier_id: uuid.UUID, quantity: int) -> None:
+    """An unpaid hold ended: its seats go to the waiting list first, then back on sale."""
     await session.execute(
         text("UPDATE ticket_tier SET held = held - :q WHERE id = :id"),
         {"id": tier_id, "q": quantity},
     )
+    await seats_freed(session, tier_id=tier_id)
 
 
 async def convert(session: AsyncSession, *, tier_id: uuid.UUID, quantity: int) -> None:
@@ -80,11 +83,12 @@ async def convert(session: AsyncSession, *, tier_id: uuid.UUID, quantity: int) -
 
 
 async def unsell(session: AsyncSession, *, tier_id: uuid.UUID, quantity: int) -> None:
-    """Refunded or voided seats go back on sale."""
+    """Refunded or voided seats go to the waiting list first, then back on sale."""
     await session.execute(
         text("UPDATE ticket_tier SET sold = sold - :q WHERE id = :id"),
         {"id": tier_id, "q": quantity},
     )
+    await seats_freed(session, tier_id=tier_id)
 
 
 async def resell(session: AsyncSession, *, tier_id: uuid.UUID, quantity: int) -> bool:

@@ -26,6 +26,7 @@ from api.db.system import (
     StripeEvent,
     WebSession,
 )
+from api.db.waiting import WaitingEntry, WaitingListSettings, WaitingStatus
 
 __all__ = [
     "Attendee",
@@ -61,6 +62,9 @@ __all__ = [
     "SelfServicePolicy",
     "StripeEvent",
     "TicketTier",
+    "WaitingEntry",
+    "WaitingListSettings",
+    "WaitingStatus",
     "WebSession",
     "utcnow",
     "uuid7",

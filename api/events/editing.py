@@ -31,6 +31,7 @@ from api.events.tiers import check_tier
 from api.media.images import store_image
 from api.passes import keys
 from api.settings import Settings
+from api.waiting.offers import seats_freed
 
 SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
 """A public address (`/e/{slug}`, `/o/{slug}`): what the database's slug checks allow."""
@@ -143,6 +144,9 @@ async def update_tier(
     if tier.capacity != before[1]:
         _audit(db, actor, event, "tier.capacity_changed", tier=tier.name,
                before=before[1], after=tier.capacity)  # fmt: skip
+    if tier.capacity > before[1]:  # new seats: the waiting list is offered them first
+        await db.flush()
+        await seats_freed(db, tier_id=tier.id)
     await db.commit()
 
 

@@ -10,6 +10,8 @@ Kinds and their payloads (`order_id` is the order's UUID as text):
                         written by `api.passes.transfer` (see `api.mail.transfers`)
     login_link          written by `api.accounts.services.request_login`: `email` and the
                         token sealed with SECRET_KEY, dropped from the row once sent
+    waiting_joined,     a waiting list's confirmation and offer (`api.waiting.mail`;
+    waiting_offer       payload `entry_id`)
     event_cancelled,    an event's cancellation and a message to ticket holders
     holder_message      (`api.mail.after_sale`)
 
@@ -36,11 +38,12 @@ from api.mail.errors import NotConfigured, Undeliverable
 from api.mail.message import Draft, build
 from api.mail.providers import Mailer
 from api.settings import Settings
+from api.waiting import mail as waiting_mail
 
 ORDER_CONFIRMATION = "order_confirmation"
 KINDS = (
     ORDER_CONFIRMATION, "refund_notice", "resend_tickets", "login_link", *transfers.KINDS,
-    *after_sale.KINDS,
+    *after_sale.KINDS, *waiting_mail.KINDS,
 )  # fmt: skip
 
 
@@ -115,6 +118,8 @@ async def _draft(
 ) -> tuple[Draft | None, dict[str, Any]]:  # fmt: skip
     if kind == "login_link":
         return content.login_link(payload, settings=settings), {}
+    if kind in waiting_mail.KINDS:
+        return await waiting_mail.draft(session, kind=kind, payload=payload, settings=settings), {}
     if kind in transfers.KINDS:  # a ticket transfer's two emails (api/mail/transfers.py)
         return await transfers.draft(session, kind=kind, payload=payload, settings=settings), {}
     if kind in after_sale.KINDS:

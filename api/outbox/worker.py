@@ -41,6 +41,7 @@ from api.db.listen import Listener
 from api.events import cancellation_jobs
 from api.payments.gateway import gateway_for
 from api.settings import Settings
+from api.waiting.offers import expire_lapsed_offers
 from api.web.observability import sentry_tags
 
 log = logging.getLogger(__name__)
@@ -326,7 +327,8 @@ def _url(sessions: async_sessionmaker[AsyncSession]) -> URL | None:
 
 
 async def _sweep(sessions: async_sessionmaker[AsyncSession]) -> None:
-    """Release holds whose Checkout Session ran out without Stripe telling us (see sweep.py)."""
+    """Release holds whose Checkout Session ran out without Stripe telling us (see sweep.py),
+    and expire waiting-list offers past their time (api/waiting/offers.py)."""
     try:
         async with sessions() as session:
             released = await release_lapsed_holds(session)
@@ -334,6 +336,13 @@ async def _sweep(sessions: async_sessionmaker[AsyncSession]) -> None:
             log.info("released %d lapsed hold(s)", released)
     except Exception:
         log.exception("hold sweep failed")
+    try:
+        async with sessions() as session:
+            expired = await expire_lapsed_offers(session)
+        if expired:
+            log.info("%d waiting-list offer(s) expired and passed down the list", expired)
+    except Exception:
+        log.exception("waiting-list offer sweep failed")
 
 
 async def work_forever(

@@ -1,0 +1,137 @@
+"""Buyer pages of the waiting list: joining a sold-out tier's list (linked from the event page)
+and the offer link of the email (`/waiting/offer/{token}`), whose POST buys the held seats."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Any
+
+from litestar import Controller, Request, get, post
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath, FromQuery, URLEncodedBody
+from litestar.response import Redirect, Template
+
+from api.db import Event, Order, TicketTier, WaitingEntry, WaitingStatus
+from api.events.cache import EventCache
+from api.waiting import offers, services
+from api.web import ratelimit
+from api.web.deps import DB, AppSettings, Gateway
+
+JOIN = ratelimit.rate_limit("waiting-list", per_window=20, window_seconds=600)
+"""Joining sends an email: counted apart from checkout, as tight as sign-in links."""
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{16,43}")
+NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
+
+
+async def _event_and_tier(
+    request: Request[Any, Any, Any], slug: str, tier_id: uuid.UUID
+) -> tuple[Event, TicketTier]:
+    cache: EventCache = request.app.state.event_cache
+    snapshot = await cache.snapshot(slug=slug)
+    if snapshot is None:
+        raise NotFoundException(detail="There is no published event at this address.")
+    tier = next((t for t in snapshot.event.tiers if t.id == tier_id), None)
+    if tier is None:
+        raise NotFoundException(detail="This event has no such ticket tier.")
+    return snapshot.event, tier
+
+
+class WaitingPages(Controller):
+    include_in_schema = False
+
+    @get("/e/{slug:str}/waiting/{tier_id:uuid}")
+    async def join_form(
+        self, request: Request[Any, Any, Any], db: DB, slug: FromPath[str],
+        tier_id: FromPath[uuid.UUID], joined: FromQuery[int | None] = None,
+    ) -> Template:  # fmt: skip
+        event, tier = await _event_and_tier(request, slug, tier_id)
+        return await _join_page(db, event, tier, joined=bool(joined), error=None, form={})
+
+    @post("/e/{slug:str}/waiting/{tier_id:uuid}", status_code=303, guards=[JOIN])
+    async def join(
+        self, request: Request[Any, Any, Any], db: DB, slug: FromPath[str],
+        tier_id: FromPath[uuid.UUID], data: URLEncodedBody[dict[str, str]],
+    ) -> Redirect | Template:  # fmt: skip
+        event, tier = await _event_and_tier(request, slug, tier_id)
+        try:
+            await services.join(
+                db, event=event, tier=tier, email=data.get("email", ""),
+                name=data.get("name", ""), quantity=data.get("quantity", "1"),
+            )  # fmt: skip
+        except services.WaitingError as exc:
+            await db.rollback()
+            return await _join_page(db, event, tier, joined=False, error=str(exc), form=data)
+        await db.commit()
+        return Redirect(path=f"/e/{event.slug}/waiting/{tier.id}?joined=1", status_code=303)
+
+    @get("/waiting/offer/{token:str}")
+    async def offer(self, db: DB, token: FromPath[str]) -> Template:
+        entry = await _entry(db, token)
+        return await _offer_page(db, entry, error=None)
+
+    @post("/waiting/offer/{token:str}", status_code=303, guards=[ratelimit.CHECKOUT])
+    async def claim(
+        self, request: Request[Any, Any, Any], db: DB, settings: AppSettings, gateway: Gateway,
+        token: FromPath[str],
+    ) -> Redirect | Template:  # fmt: skip
+        await _entry(db, token)
+        try:
+            claimed = await services.claim(
+                db, token=token, settings=settings, gateway=gateway,
+                client=ratelimit.client_key(ratelimit.client_ip(request)),
+            )  # fmt: skip
+        except services.WaitingError as exc:
+            await db.rollback()
+            entry = await _entry(db, token)
+            return await _offer_page(db, entry, error=str(exc))
+        return Redirect(path=claimed.redirect_url, status_code=303)
+
+
+async def _entry(db: Any, token: str) -> WaitingEntry:
+    entry = await services.entry_by_token(db, token=token) if _TOKEN.fullmatch(token) else None
+    if entry is None:
+        raise NotFoundException(detail="No offer at this link. Check the link in your email.")
+    return entry
+
+
+async def _join_page(
+    db: Any, event: Event, tier: TicketTier, *, joined: bool, error: str | None,
+    form: dict[str, str],
+) -> Template:  # fmt: skip
+    choices = await offers.settings_of(db, tier_id=tier.id)
+    return Template(
+        template_name="waiting_join.html",
+        context={
+            "event": event,
+            "tier": tier,
+            "joined": joined,
+            "error": error,
+            "form": form,
+            "hours": choices.offer_hours,
+        },
+        status_code=422 if error else 200,
+        headers=NO_STORE,
+    )
+
+
+async def _offer_page(db: Any, entry: WaitingEntry, *, error: str | None) -> Template:
+    event, tier = await services.entry_context(db, entry)
+    public_id = None
+    if entry.status == WaitingStatus.claimed and entry.order_id is not None:
+        order = await db.get(Order, entry.order_id)
+        public_id = order.public_id if order is not None else None
+    state = "open" if services.offer_open(entry) else ("claimed" if public_id else "ended")
+    return Template(
+        template_name="waiting_offer.html",
+        context={
+            "entry": entry,
+            "event": event,
+            "tier": tier,
+            "state": state,
+            "error": error,
+            "order_public_id": public_id,
+        },
+        status_code=422 if error else 200,
+        headers=NO_STORE,
+    )
