@@ -78,3 +78,15 @@ def _form_token(form: Tag) -> str:
     field = form.select_one('input[name="_csrf_token"]')
     assert field is not None, "the form carries a CSRF token"
     return str(field["value"])
+
+
+async def rename(
+    browser: httpx.AsyncClient, public_id: str, code: str, name: str
+) -> httpx.Response:
+    """Open the passes page and submit the name form of pass `code`."""
+    page = await browser.get(f"/passes/{public_id}")
+    form = parse(page.text).select_one(f'[data-rename="{code}"] form')
+    assert form is not None, "the pass offers a name form"
+    return await browser.post(
+        str(form["action"]), data={"_csrf_token": _form_token(form), "pass": code, "name": name}
+    )

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.db import (
+    Attendee,
     AuditEntry,
     Event,
     Order,
@@ -23,7 +24,7 @@ from api.mail.outbox import preview
 from api.passes.tokens import pass_key_text
 from tests.forms import csrf_token
 from tests.pages import one, parse, texts
-from tests.self_service_support import allow, codes, paid, transfer
+from tests.self_service_support import allow, codes, paid, rename, transfer
 from tests.shop import Shop, order_state
 
 
@@ -159,3 +160,47 @@ async def test_a_bad_address_a_void_pass_or_another_orders_pass_is_refused(
 async def _token(shop: Shop) -> str:
     """The browser's CSRF token, from a page that has a form whatever the passes page offers."""
     return csrf_token((await shop.browser.get("/login")).text)
+
+
+async def test_a_buyer_renames_a_ticket_and_it_keeps_its_code(shop: Shop, db: AsyncSession) -> None:
+    await allow(db, shop)
+    public_id = await paid(shop, quantity=2)
+    first, _ = await codes(db, public_id)
+
+    named = await rename(shop.browser, public_id, first, "  Ana Holder ")
+    assert named.headers["location"] == f"/passes/{public_id}?done=renamed"
+    again = await rename(shop.browser, public_id, first, "Ana Kahale")
+    assert again.status_code == 303
+
+    page = await shop.browser.get(f"/passes/{public_id}")
+    assert texts(page.text, "#passes [data-holder]") == ["Ana Kahale"]
+    assert await order_state(db, public_id) == ("paid", 2, 0, ["valid", "valid"])
+    assert await codes(db, public_id) == [first, _]
+    attendees = list(await db.scalars(select(Attendee)))
+    assert [(a.name, a.seat) for a in attendees] == [("Ana Kahale", 1)]
+    changes = [
+        e.details
+        for e in await db.scalars(select(AuditEntry).where(AuditEntry.action == "pass.renamed"))
+    ]
+    assert [(c["from"], c["to"]) for c in changes] == [
+        ("", "Ana Holder"),
+        ("Ana Holder", "Ana Kahale"),
+    ]
+
+    empty = await rename(shop.browser, public_id, first, "   ")
+    assert empty.status_code == 400
+    assert "Enter the name" in one(empty.text, "[data-problem]").text
+
+
+async def test_names_change_only_while_transfers_are_allowed(shop: Shop, db: AsyncSession) -> None:
+    public_id = await paid(shop, quantity=1)
+    (code,) = await codes(db, public_id)
+    page = await shop.browser.get(f"/passes/{public_id}")
+    assert parse(page.text).select("[data-rename]") == []
+    refused = await shop.browser.post(
+        f"/passes/{public_id}/rename",
+        data={"_csrf_token": await _token(shop), "pass": code, "name": "Someone"},
+    )
+    assert refused.status_code == 409
+    assert "does not allow name changes" in one(refused.text, "[data-problem]").text
+    assert list(await db.scalars(select(Attendee))) == []

@@ -111,7 +111,7 @@ async def received_by_transfer(db: AsyncSession, *, order_id: uuid.UUID) -> bool
 async def choices(db: AsyncSession, *, order: Order, event: Event, now: datetime) -> Choices:
     rules = await policy(db, event_id=event.id)
     received = await received_by_transfer(db, order_id=order.id)
-    active = order.status in ACTIVE
+    active = order.status in ACTIVE and event.cancelled_at is None
     transfer_until = deadline(event, rules.transfer_hours) if rules.transfers else None
     cancel_until = (
         deadline(event, rules.cancel_hours) if rules.cancellation and not received else None
@@ -126,7 +126,10 @@ async def choices(db: AsyncSession, *, order: Order, event: Event, now: datetime
 
 
 def refuse_after(until: datetime | None, now: datetime, *, what: str, event: Event) -> None:
-    """Refused unless the event allows `what` and its deadline has not passed."""
+    """Refused unless the event allows `what` and its deadline has not passed (and it has not
+    been cancelled: then every pass is void and every paid order refunded anyway)."""
+    if event.cancelled_at is not None:
+        raise Refused(f"{event.name} is cancelled.")
     if until is None:
         raise Refused(f"{event.name} does not allow {what}.")
     if now >= until:

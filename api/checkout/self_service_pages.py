@@ -1,4 +1,5 @@
-"""The passes page's forms for what a buyer does after the sale: transfer a ticket, cancel.
+"""The passes page's forms for what a buyer does after the sale: transfer or rename a ticket,
+cancel their tickets.
 
 Whoever holds the order's link may act on it, as they may show its passes (the link is the
 buyer's key: 128 random bits, emailed to them, listed in their /account); each form carries the
@@ -44,6 +45,20 @@ class SelfServicePages(Controller):
         except DomainError as exc:
             return await _refused(db, settings, public_id, exc)
         return Redirect(path=f"/passes/{public_id}?done=transferred", status_code=303)
+
+    @post("/rename", status_code=303)
+    async def rename(
+        self, db: DB, public_id: FromPath[str], settings: AppSettings, data: Form
+    ) -> Redirect | Template:
+        order = await _order(db, public_id)
+        try:
+            await transfer.rename_pass(
+                db, order=order, code=data.get("pass", "").strip(), name=data.get("name", ""),
+                now=utcnow(), actor=order.buyer_email,
+            )  # fmt: skip
+        except DomainError as exc:
+            return await _refused(db, settings, public_id, exc)
+        return Redirect(path=f"/passes/{public_id}?done=renamed", status_code=303)
 
     @post("/cancellation", status_code=303)
     async def cancel(

@@ -1,4 +1,5 @@
-"""A buyer hands one ticket to someone else: the old code stops admitting, a new one is issued.
+"""A buyer hands one ticket to someone else (the old code stops admitting, a new one is issued),
+or renames it (the same code, another holder's name).
 
 One transaction, under the old order's row lock (so two transfers of one pass cannot both
 happen): the old pass is voided through `api.passes.services.set_status` with reason
@@ -12,6 +13,11 @@ sold, to someone else, so the tier's counts do not move. The new order carries n
 Both people hear of it through the outbox: the new holder gets their pass (`pass_transferred`),
 the old one a notice that the code no longer admits (`transfer_notice`). The transfer is
 audited in the organizer's log and recorded as a `PassTransfer`.
+
+A rename keeps the pass and changes the name it is held under: its `Attendee` row (the one
+api/checkout/attendees.py writes when the event asks names), made for it when there was none.
+The passes page, the order page, the exports and the door's guest search read it from there
+(api/checkout/holders.py). It is allowed when and until transfers are, and audited.
 """
 
 from __future__ import annotations
@@ -20,11 +26,21 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import audit
 from api.checkout import fulfilment, self_service
-from api.db import Event, Order, OrderStatus, OutboxMessage, PassStatus, PassTransfer
+from api.db import (
+    Attendee,
+    Event,
+    Order,
+    OrderStatus,
+    OutboxMessage,
+    Pass,
+    PassStatus,
+    PassTransfer,
+)
 from api.errors import Invalid, NotFound, Refused
 from api.mail.addresses import deliverable, header_text
 from api.mail.transfers import PASS_TRANSFERRED, TRANSFER_NOTICE
@@ -51,27 +67,68 @@ def read_recipient(*, email: str, name: str) -> tuple[str, str]:
     return address, header_text(name, limit=200)
 
 
+async def _valid_pass(
+    db: AsyncSession, *, order: Order, code: str, now: datetime, what: str
+) -> tuple[Event, Order, Pass]:
+    """The event, the order locked, and its valid pass `code`, if the event's rules allow
+    `what` now; the order's row lock keeps two changes of one pass apart."""
+    event = await db.get_one(Event, order.event_id)
+    rules = await self_service.policy(db, event_id=event.id)
+    until = self_service.deadline(event, rules.transfer_hours) if rules.transfers else None
+    self_service.refuse_after(until, now, what=what, event=event)
+    locked = await fulfilment.locked_order(db, order_id=order.id)
+    assert locked is not None
+    if locked.status not in self_service.ACTIVE:
+        raise Refused(f"An order that is {locked.status.replace('_', ' ')} cannot be changed.")
+    items = {pass_key_text(p.pass_key): p for p in await passes.order_passes(db, order_id=order.id)}
+    item = items.get(code)
+    if item is None:
+        raise NotFound("This order has no such pass.")
+    await db.refresh(item)  # under the order's lock: as committed, not as first read
+    if item.status != PassStatus.valid:
+        raise Refused(f"Pass {code} is void: it cannot be changed.")
+    return event, locked, item
+
+
+async def rename_pass(
+    db: AsyncSession, *, order: Order, code: str, name: str, now: datetime, actor: str
+) -> str:
+    """Hold the pass `code` of `order` under `name` (commits); returns the name kept."""
+    holder = header_text(name, limit=200)
+    if not holder:
+        raise Invalid("Enter the name the ticket is for.")
+    event, locked, item = await _valid_pass(
+        db, order=order, code=code, now=now, what="name changes"
+    )
+    attendee = await db.scalar(select(Attendee).where(Attendee.pass_id == item.id))
+    if attendee is None:
+        seats = select(func.coalesce(func.max(Attendee.seat), 0)).where(
+            Attendee.order_id == locked.id, Attendee.tier_id == item.tier_id
+        )
+        attendee = Attendee(
+            order_id=locked.id, tier_id=item.tier_id, seat=(await db.scalar(seats) or 0) + 1,
+            pass_id=item.id, answers={},
+        )  # fmt: skip
+        db.add(attendee)
+    before = attendee.name or locked.buyer_name
+    attendee.name = holder
+    audit.record(
+        db, organizer_id=event.organizer_id, actor=actor, action="pass.renamed",
+        target=str(locked.id), details={"pass": code, "from": before, "to": holder},
+    )  # fmt: skip
+    await db.commit()
+    return holder
+
+
 async def transfer_pass(
     db: AsyncSession, *, order: Order, code: str, email: str, name: str, secret_key: str,
     now: datetime, actor: str,
 ) -> Transferred:  # fmt: skip
     """Transfer the pass `code` of `order` to `email` (with `name`); commits."""
     to_email, to_name = read_recipient(email=email, name=name)
-    event = await db.get_one(Event, order.event_id)
-    rules = await self_service.policy(db, event_id=event.id)
-    until = self_service.deadline(event, rules.transfer_hours) if rules.transfers else None
-    self_service.refuse_after(until, now, what="ticket transfers", event=event)
-    locked = await fulfilment.locked_order(db, order_id=order.id)
-    assert locked is not None
-    if locked.status not in self_service.ACTIVE:
-        raise Refused(f"An order that is {locked.status.replace('_', ' ')} cannot be transferred.")
-    items = {pass_key_text(p.pass_key): p for p in await passes.order_passes(db, order_id=order.id)}
-    old = items.get(code)
-    if old is None:
-        raise NotFound("This order has no such pass.")
-    await db.refresh(old)  # under the order's lock: as committed, not as first read
-    if old.status != PassStatus.valid:
-        raise Refused(f"Pass {code} is void: it cannot be transferred.")
+    event, locked, old = await _valid_pass(
+        db, order=order, code=code, now=now, what="ticket transfers"
+    )
     if to_email == locked.buyer_email:
         raise Invalid("That is your own address: enter the new holder's.")
     received = Order(
