@@ -16,7 +16,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import and_, case, exists, func, or_, select
+from sqlalchemy import ColumnElement, and_, case, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.db import Order, OrderStatus, Pass
@@ -35,13 +35,19 @@ class Money:
         return self.gross - self.fees - self.refunds - self.disputed
 
 
-async def event_money(db: AsyncSession, event_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Money]:
+def disputed_minor() -> ColumnElement[int]:
+    """An order's amount a card issuer holds or took back (0 for most): the column `Disputed`
+    sums, for queries of sold orders (the reports use it per order)."""
     lost = exists().where(Pass.order_id == Order.id, Pass.void_reason == "disputed")
     under_dispute = or_(
         Order.status == OrderStatus.disputed,
         and_(Order.status == OrderStatus.refunded, lost),
     )
-    disputed = case((under_dispute, Order.total_minor - Order.refunded_minor), else_=0)
+    return case((under_dispute, Order.total_minor - Order.refunded_minor), else_=0)
+
+
+async def event_money(db: AsyncSession, event_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Money]:
+    disputed = disputed_minor()
     rows = await db.execute(
         select(
             Order.event_id,

@@ -38,6 +38,7 @@ from api.admin.orders import OrderPages
 from api.admin.organizers import OrganizerPages
 from api.admin.overview import EventOverview
 from api.admin.question_pages import QuestionPages
+from api.admin.report_pages import EventReports
 from api.admin.self_service_pages import SelfServiceSettings
 from api.admin.waiting_pages import WaitingListPages
 
@@ -79,6 +80,7 @@ def admin_routers() -> list[Router]:
         EventOverview,
         QuestionPages,
         WaitingListPages,
+        EventReports,
     ]  # fmt: skip
     stripe = {**DEPENDENCIES, "organizer": Provide(provide_organizer_in_query)}
     return [
