@@ -10,7 +10,8 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.db import AttendeeQuestion, AuditEntry, OrganizerMember
+from api.db import AttendeeQuestion, AuditEntry, OrganizerMember, TicketTier
+from api.events import copying
 from api.settings import Settings
 from tests import factories
 from tests.forms import csrf_token
@@ -118,3 +119,34 @@ async def test_a_door_lead_cannot_change_the_questions(
     page = await client.get(f"/admin/events/{event_id}/attendee-details")
 
     assert page.status_code == 403
+
+
+async def test_a_duplicated_event_asks_the_same_questions_of_its_own_tiers(
+    db: AsyncSession, settings: Settings
+) -> None:
+    event = await factories.event(db, secret_key=settings.secret_key)
+    event.attendee_names = "optional"
+    floor = await factories.tier(db, event=event, name="Floor")
+    crew = await factories.tier(db, event=event, name="Crew")
+    for position, (label, tiers) in enumerate((("Diet", None), ("Shirt", [crew.id])), start=1):
+        db.add(AttendeeQuestion(event_id=event.id, label=label, kind="text", position=position,
+                                tier_ids=tiers, required=True))  # fmt: skip
+    await db.commit()
+    _ = floor
+
+    copy = await copying.duplicate_event(
+        db, event=event, actor="test", secret_key=settings.secret_key
+    )
+
+    asked = list(
+        await db.execute(
+            select(AttendeeQuestion.label, AttendeeQuestion.tier_ids, AttendeeQuestion.required)
+            .where(AttendeeQuestion.event_id == copy.id)
+            .order_by(AttendeeQuestion.position)
+        )
+    )
+    copy_crew = await db.scalar(
+        select(TicketTier.id).where(TicketTier.event_id == copy.id, TicketTier.name == "Crew")
+    )
+    assert [tuple(row) for row in asked] == [("Diet", None, True), ("Shirt", [copy_crew], True)]
+    assert copy.attendee_names == "optional"

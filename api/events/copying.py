@@ -1,10 +1,10 @@
 """Duplicating an event and deleting a draft, from the dashboard.
 
 A copy is what an organizer would set up again by hand for next month's show: the event's
-details and settings, its tiers with theirs, and its door lists (their tiers mapped onto the
-copy's), as an unpublished draft at a new address with its own pass-signing key (as every new
-event gets at creation). Nothing that happened to the original comes along: no orders, passes,
-scans, devices or pairing links, and the copy's tiers have sold and held nothing.
+details and settings, its tiers with theirs, its door lists and attendee questions (their tiers
+mapped onto the copy's), as an unpublished draft at a new address with its own pass-signing key
+(as every new event gets at creation). Nothing that happened to the original comes along: no
+orders, passes, scans, devices or pairing links, and the copy's tiers have sold and held nothing.
 
 Columns are copied unless named in `EVENT_STATE` or `TIER_STATE` (what the event or tier has
 lived through rather than how it was set up), so a setting another part adds to `Event` or
@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api import audit
 from api.db import DoorList, Event, Order, OrderStatus, Pass, TicketTier
 from api.errors import Invalid
+from api.events.questions import copy_questions
 from api.passes import keys
 
 EVENT_STATE = frozenset(
@@ -82,6 +83,7 @@ async def duplicate_event(db: AsyncSession, *, event: Event, actor: str, secret_
             )
         )
     copy.list_seq = len(lists)
+    await copy_questions(db, from_event_id=event.id, to_event_id=copy.id, tier_map=tier_map)
     await db.flush()
     await keys.active_key(db, event_id=copy.id, secret_key=secret_key)
     audit.record(

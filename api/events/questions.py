@@ -150,3 +150,20 @@ async def move_question(
     for position, question in enumerate(ordered, start=1):
         question.position = position
     await session.commit()
+
+
+async def copy_questions(
+    session: AsyncSession, *, from_event_id: uuid.UUID, to_event_id: uuid.UUID,
+    tier_map: Mapping[uuid.UUID, uuid.UUID],
+) -> None:  # fmt: skip
+    """The questions of one event asked by another (a duplicated event), each for the copy's
+    tiers that `tier_map` gives for the original's (api/events/copying.py)."""
+    for question in await questions(session, event_id=from_event_id):
+        tiers = question.tier_ids
+        session.add(
+            AttendeeQuestion(
+                event_id=to_event_id, position=question.position, label=question.label,
+                kind=question.kind, options=list(question.options), required=question.required,
+                tier_ids=None if tiers is None else [tier_map[t] for t in tiers if t in tier_map],
+            )
+        )  # fmt: skip
