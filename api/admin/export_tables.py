@@ -42,6 +42,7 @@ _Ts = TypeVarTuple("_Ts")
 ORDER_COLUMNS = [
     "order_id", "created_at", "paid_at", "event", "buyer_email", "buyer_name", "tickets",
     "currency", "total_minor", "platform_fee_minor", "refunded_minor", "status", "source_site",
+    "source",
 ]  # fmt: skip
 REFUND_COLUMNS = [
     "refund_id", "order_id", "event", "buyer_email", "amount_minor", "currency", "status",
@@ -103,7 +104,7 @@ async def order_rows(db: AsyncSession, scope: Scope) -> Rows:
                 order.public_id, _at(order.created_at), _at(order.paid_at), event_name,
                 order.buyer_email, order.buyer_name, ticket_text or "", order.currency,
                 order.total_minor, order.fee_minor, order.refunded_minor, order.status,
-                order.source_site or "",
+                order.source_site or "", order.source,
             ]
             for order, event_name, ticket_text in partition
         ]  # fmt: skip

@@ -20,6 +20,7 @@ from litestar.types import ASGIApp, Empty, Receive, Scope, Send
 from litestar.utils.scope.state import ScopeState
 
 from api.admin.access import SIGN_IN_FIRST, provide_operator, signed_in
+from api.admin.after_sale import AfterSalePages
 from api.admin.applications import ApplicationReview
 from api.admin.audit import AuditPages
 from api.admin.auth import OPERATOR_SECURITY, operator_guard
@@ -79,6 +80,7 @@ def admin_routers() -> list[Router]:
         MemberPages, OrganizerPages, AuditPages, ApplicationReview, SelfServiceSettings,
         EventOverview,
         QuestionPages,
+        AfterSalePages,
         WaitingListPages,
         EventReports,
     ]  # fmt: skip

@@ -73,6 +73,11 @@ class EventCache:
         # Shielded: a buyer who gives up waiting does not cancel the load for everyone else.
         return await asyncio.shield(task)
 
+    def forget(self, *, slug: str) -> None:
+        """Drop this process's snapshot of `slug` (an owner just cancelled the event): the next
+        page reads the event again. Other processes see it within their TTL."""
+        self._items.pop(slug, None)
+
     def _loaded(self, task: asyncio.Task[Snapshot | None]) -> None:
         self._loading = {slug: t for slug, t in self._loading.items() if t is not task}
         if not task.cancelled():

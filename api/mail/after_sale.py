@@ -25,7 +25,7 @@ from api.settings import Settings
 
 CANCELLED = "event_cancelled"
 HOLDER_MESSAGE = "holder_message"
-KINDS = (CANCELLED, HOLDER_MESSAGE)
+KINDS: tuple[str, ...] = (CANCELLED, HOLDER_MESSAGE)
 
 
 def _uuid(payload: dict[str, Any], name: str) -> uuid.UUID:
