@@ -204,3 +204,36 @@ async def test_names_change_only_while_transfers_are_allowed(shop: Shop, db: Asy
     assert refused.status_code == 409
     assert "does not allow name changes" in one(refused.text, "[data-problem]").text
     assert list(await db.scalars(select(Attendee))) == []
+
+
+async def test_the_money_going_back_voids_the_ticket_given_away_too(
+    shop: Shop, db: AsyncSession
+) -> None:
+    """A refund of the whole payment (here from the Stripe dashboard) or a dispute reaches the
+    pass issued by a transfer, and a dispute won gives it back: the money stays on the original
+    order, so a ticket given away must not admit once its price went back."""
+    await allow(db, shop)
+    disputed_session, disputed = await shop.checkout(quantity=1)
+    refunded_session, refunded = await shop.checkout(quantity=1)
+    for session_id in (disputed_session, refunded_session):
+        shop.standin.complete_session(session_id)
+    await shop.standin.settle_async()
+    for public_id, email in ((disputed, "d@example.com"), (refunded, "r@example.com")):
+        (code,) = await codes(db, public_id)
+        assert (await transfer(shop.browser, public_id, code, email)).status_code == 303
+    received = {
+        o.buyer_email: o.public_id
+        for o in await db.scalars(select(Order).where(Order.total_minor == 0))
+    }
+
+    dispute = shop.standin.open_dispute(disputed_session)
+    shop.standin.refund(refunded_session)
+    await shop.standin.settle_async()
+    assert await order_state(db, received["d@example.com"]) == ("paid", 0, 0, ["void"])
+    page = await shop.browser.get(f"/passes/{received['r@example.com']}")
+    assert texts(page.text, "#passes .badge") == ["Void — refunded"]
+
+    shop.standin.close_dispute(dispute["id"], "won")
+    await shop.standin.settle_async()
+    assert await order_state(db, received["d@example.com"]) == ("paid", 1, 0, ["valid"])
+    assert await order_state(db, disputed) == ("paid", 1, 0, ["void"])

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.checkout import codes, holds
 from api.checkout.attendees import link_passes
 from api.db import Order, OrderLine, OrderStatus, OutboxMessage, Pass, PassStatus, utcnow
+from api.passes import lineage
 from api.passes import services as passes
 from api.passes.tokens import pass_key_text
 from api.settings import Settings
@@ -174,12 +175,16 @@ async def refunded(
         order.hold_expires_at = None
         return "refunded_before_completion"
     items = await order_pass_list(session, order)
-    if full:
-        await _void(session, (p for p in items if p.status == PassStatus.valid), "refunded")
+    if full:  # with the passes issued in place of its own by transfers (api/passes/lineage.py)
+        every = await lineage.with_passed_on(session, items)
+        await _void(session, (p for p in every if p.status == PassStatus.valid), "refunded")
         order.status = OrderStatus.refunded
         return "refunded"
     named = set(pass_ids)
-    await _void(session, (p for p in items if pass_key_text(p.pass_key) in named), "refunded")
+    chosen = await lineage.with_passed_on(
+        session, [p for p in items if pass_key_text(p.pass_key) in named]
+    )
+    await _void(session, chosen, "refunded")
     if all(p.status == PassStatus.void for p in items):
         order.status = OrderStatus.refunded
     elif order.status != OrderStatus.disputed:
@@ -212,7 +217,7 @@ async def dispute_opened(session: AsyncSession, *, order_id: uuid.UUID) -> bool:
     order = await locked_order(session, order_id=order_id)
     if order is None:
         return False
-    items = await order_pass_list(session, order)
+    items = await lineage.with_passed_on(session, await order_pass_list(session, order))
     await _void(session, (p for p in items if p.status == PassStatus.valid), "disputed")
     if order.status != OrderStatus.refunded:
         order.status = OrderStatus.disputed
@@ -228,7 +233,8 @@ async def dispute_closed(session: AsyncSession, *, order_id: uuid.UUID, won: boo
     if not won:
         order.status = OrderStatus.refunded
         return True
-    items = [p for p in await order_pass_list(session, order) if p.void_reason == "disputed"]
+    own = await order_pass_list(session, order)
+    items = [p for p in await lineage.with_passed_on(session, own) if p.void_reason == "disputed"]
     back = []
     for tier_id, group in _by_tier(items).items():
         if await holds.resell(session, tier_id=tier_id, quantity=len(group)):
