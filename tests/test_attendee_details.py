@@ -19,7 +19,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.checkin.services import create_pairing
 from api.db import Attendee, AttendeeQuestion, Event, Order, OrderStatus, Pass, TicketTier
+from api.mail import content
+from api.passes.services import shown_passes
 from api.passes.tokens import pass_key_text
+from api.settings import Settings
+from api.wallet.tickets import find_ticket
 from tests import factories
 from tests.pages import parse, text, texts, values
 from tests.shop import OPERATOR, Shop, order_state
@@ -89,7 +93,7 @@ async def festival(db: AsyncSession) -> Festival:
 
 
 async def test_a_free_order_asks_each_tickets_details_first_and_keeps_them_on_each_pass(
-    client: Client, db: AsyncSession, festival: Festival
+    client: Client, db: AsyncSession, settings: Settings, festival: Festival
 ) -> None:
     event, floor, crew, asked = festival
     chosen = {
@@ -170,6 +174,21 @@ async def test_a_free_order_asks_each_tickets_details_first_and_keeps_them_on_ea
     assert sorted(texts(passes_page.text, "#passes [data-holder]")) == [
         "Ana Lima", "Kai Nui", "Noe Kahale",
     ]  # fmt: skip
+
+    # The ticket email and the wallet passes name each ticket's holder too.
+    draft = await content.tickets(db, order_id=order.id, settings=settings)
+    named = [line for line in draft.text.splitlines() if line.startswith("Pass ")]
+    assert sorted(line.split(", ")[2].split(" (")[0] for line in named) == [
+        "Ana Lima", "Kai Nui", "Noe Kahale",
+    ]  # fmt: skip
+    shown = await shown_passes(db, order=order, secret_key=settings.secret_key)
+    ticket = await find_ticket(
+        db, order_public_id=order.public_id, pass_id=shown[0].pass_id,
+        secret_key=settings.secret_key,
+    )  # fmt: skip
+    assert ticket is not None
+    assert ticket.holder == shown[0].holder
+    assert ticket.holder in ("Ana Lima", "Kai Nui", "Noe Kahale")
 
 
 async def test_an_event_asking_nothing_checks_out_in_one_step_as_before(

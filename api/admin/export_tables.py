@@ -21,6 +21,7 @@ from api.checkout.holders import holder_name
 from api.db import (
     Attendee,
     AuditEntry,
+    Code,
     Event,
     Order,
     OrderLine,
@@ -43,6 +44,7 @@ ORDER_COLUMNS = [
     "order_id", "created_at", "paid_at", "event", "buyer_email", "buyer_name", "tickets",
     "currency", "total_minor", "platform_fee_minor", "refunded_minor", "status", "source_site",
     "source",
+    "code", "discount_minor",
 ]  # fmt: skip
 REFUND_COLUMNS = [
     "refund_id", "order_id", "event", "buyer_email", "amount_minor", "currency", "status",
@@ -93,9 +95,10 @@ async def order_rows(db: AsyncSession, scope: Scope) -> Rows:
         .subquery()
     )
     query = (
-        select(Order, Event.name, tickets.c.tickets)
+        select(Order, Event.name, tickets.c.tickets, Code.code)
         .join(Event, Event.id == Order.event_id)
         .outerjoin(tickets, tickets.c.order_id == Order.id)
+        .outerjoin(Code, Code.id == Order.code_id)
         .order_by(Order.created_at, Order.id)
     )
     async for partition in _partitions(db, _scoped(query, scope)):
@@ -104,9 +107,9 @@ async def order_rows(db: AsyncSession, scope: Scope) -> Rows:
                 order.public_id, _at(order.created_at), _at(order.paid_at), event_name,
                 order.buyer_email, order.buyer_name, ticket_text or "", order.currency,
                 order.total_minor, order.fee_minor, order.refunded_minor, order.status,
-                order.source_site or "", order.source,
+                order.source_site or "", order.source, code or "", order.discount_minor,
             ]
-            for order, event_name, ticket_text in partition
+            for order, event_name, ticket_text, code in partition
         ]  # fmt: skip
 
 

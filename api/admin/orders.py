@@ -37,6 +37,7 @@ from api.admin.order_search import (
     tickets_of,
 )
 from api.checkin import manual
+from api.checkout.codes import order_code
 from api.checkout.holders import order_holders
 from api.db import AuditEntry, Order, OutboxMessage, PassStatus, Refund
 from api.errors import DomainError, NotFound, Refused
@@ -115,6 +116,7 @@ async def _detail_page(
             "note": note,
             "checked": checked,
             "holders": await order_holders(db, order=order),
+            "code": await order_code(db, order=order),
         },
         headers={"Cache-Control": "no-store"},
     )

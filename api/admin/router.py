@@ -24,6 +24,7 @@ from api.admin.after_sale import AfterSalePages
 from api.admin.applications import ApplicationReview
 from api.admin.audit import AuditPages
 from api.admin.auth import OPERATOR_SECURITY, operator_guard
+from api.admin.code_pages import CodePages
 from api.admin.controllers import ImageUploads, MoneyController
 from api.admin.dashboard import Dashboard
 from api.admin.deps import DEPENDENCIES, provide_organizer_in_query
@@ -78,6 +79,7 @@ def admin_routers() -> list[Router]:
     pages = [
         Dashboard, Exports, EventAdmin, EventCopies, DoorPages, DoorListPages, LiveDoor, OrderPages,
         MemberPages, OrganizerPages, AuditPages, ApplicationReview, SelfServiceSettings,
+        CodePages,
         EventOverview,
         QuestionPages,
         AfterSalePages,

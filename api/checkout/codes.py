@@ -195,3 +195,8 @@ def page_context(
         "prices": prices,
         "code_summary": summary(code, currency) if code else None,
     }
+
+
+async def order_code(session: AsyncSession, *, order: Order) -> Code | None:
+    """The code the order used (the dashboard's order page shows it with the discount)."""
+    return await session.get(Code, order.code_id) if order.code_id else None

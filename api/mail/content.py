@@ -62,6 +62,8 @@ class PassView:
     void_text: str | None
     """The buyer's wording for a void pass (api/passes/void_wording.json); None while valid."""
     image: InlineImage | None = None
+    holder: str = ""
+    """The attendee's name given for this ticket (api/checkout/attendees.py), or ""."""
 
 
 @dataclass(frozen=True)
@@ -93,6 +95,7 @@ async def load(session: AsyncSession, *, order_id: uuid.UUID, settings: Settings
             token=item.token,
             reason=item.void_reason,
             void_text=item.wording.buyer if item.wording else None,
+            holder=item.holder,
         )
         for item in await passes_service.shown_passes(
             session, order=order, secret_key=settings.secret_key

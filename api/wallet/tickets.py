@@ -76,7 +76,7 @@ async def find_ticket(
         token=item.token,
         valid=item.valid,
         tier=item.tier,
-        holder=order.buyer_name,
+        holder=item.holder or order.buyer_name,
         event_id=event.id,
         event_slug=event.slug,
         event_name=event.name,
