@@ -5,6 +5,8 @@ an offer left unused passes down the list; two seats freed at once go to two peo
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from datetime import timedelta
 
@@ -18,7 +20,7 @@ from api.events import editing
 from api.mail.outbox import preview
 from api.outbox import worker
 from api.waiting.offers import expire_lapsed_offers
-from tests import pages
+from tests import factories, pages
 from tests.forms import csrf_token
 from tests.shop import Shop, order_state
 from tests.test_dashboard import sign_in
@@ -169,8 +171,9 @@ async def test_a_refund_offers_the_seat_to_the_next_in_line_who_buys_it_through_
     assert await _statuses(db) == {"ana@example.com": "offered", "bo@example.com": "waiting"}
     tier = await _tier(db, shop)
     assert (tier.sold, tier.held) == (1, 1)  # the seat is held for Ana, not back on sale
-    event_page = await shop.browser.get(f"/e/{shop.slug}")
-    assert not pages.parse(event_page.text).select(f'input[name="qty-{shop.tier_id}"]')
+    someone_else = await shop.buy(1, email="quick@example.com")
+    assert someone_else.status_code == 422
+    assert "Sold out" in pages.text(someone_else.text, "#form-error")
 
     links = await _offer_links(db, shop)
     assert list(links) == ["ana@example.com"]
@@ -360,9 +363,17 @@ async def test_the_organizer_sees_the_list_removes_an_offer_and_offers_ahead_of_
         assert offered.status_code == 303
         assert (await _statuses(db))["cy@example.com"] == "offered"
         page = await staff.get(offered.headers["location"])
-        assert (
-            pages.text(page.text, '[data-waiting-tier="VIP"] [data-figure="offered-seats"]') == "2"
-        )
+        figure = '[data-waiting-tier="VIP"] [data-figure="offered-seats"]'
+        assert pages.text(page.text, figure) == "2"
+        download = await staff.get(str(pages.one(page.text, "#waiting-csv")["href"]))
+        assert download.headers["content-type"].startswith("text/csv")
+        table = list(csv.DictReader(io.StringIO(download.content.decode("utf-8-sig"))))
+        assert [(r["tier"], r["email"], r["status"]) for r in table] == [
+            ("VIP", "ana@example.com", "removed"),
+            ("VIP", "bo@example.com", "offered"),
+            ("VIP", "cy@example.com", "offered"),
+        ]
+        assert table[2]["offered_by"] == "boss@reef.example"
 
 
 async def _staff_post(
@@ -389,3 +400,40 @@ async def test_offers_expire_only_past_their_time(shop: Shop, db: AsyncSession) 
     )
     assert await expire_lapsed_offers(db) == 0
     assert (await _statuses(db))["ana@example.com"] == "offered"
+
+
+async def test_door_leads_and_other_organizers_staff_cannot_see_a_waiting_list(
+    shop: Shop, db: AsyncSession
+) -> None:
+    tier = await _tier(db, shop)
+    event = await db.get(Event, tier.event_id)
+    assert event is not None
+    event_id = event.id
+    other = await factories.organizer(db, name="Other Venue")
+    db.add(OrganizerMember(organizer_id=event.organizer_id, email="lead@reef.example",
+                           role="door_lead"))  # fmt: skip
+    db.add(OrganizerMember(organizer_id=other.id, email="them@other.example", role="owner"))
+    await db.commit()
+    for email, status in (("lead@reef.example", 403), ("them@other.example", 404)):
+        async with httpx.AsyncClient(base_url=shop.url, timeout=30) as staff:
+            await sign_in(staff, db, shop.settings, email)  # type: ignore[arg-type]
+            page = await staff.get(f"/admin/events/{event_id}/waiting-list/")
+            assert page.status_code == status, email
+            assert "@example.com" not in page.text
+
+
+async def test_seats_freed_in_a_cancelled_event_are_offered_to_no_one(
+    shop: Shop, db: AsyncSession
+) -> None:
+    [first] = await _sell_out(shop, db, capacity=1)
+    assert (await _join(shop, "ana@example.com")).status_code == 303
+    tier = await _tier(db, shop)
+    await db.execute(
+        text("UPDATE event SET cancelled_at = now() WHERE id = :id"), {"id": tier.event_id}
+    )
+    await db.commit()
+    shop.standin.refund(first)
+    await shop.standin.settle_async()
+    assert await _statuses(db) == {"ana@example.com": "waiting"}
+    tier = await _tier(db, shop)
+    assert (tier.sold, tier.held) == (0, 0)

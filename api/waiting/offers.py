@@ -47,6 +47,8 @@ class OfferRefused(Exception):
 class _Tier:
     free: int
     sales_end: datetime
+    """When the tier stops selling (`api.events.services.sales_end`); a cancelled event's
+    already has."""
     offer_hours: int
 
 
@@ -57,7 +59,8 @@ async def lock_tier(session: AsyncSession, tier_id: uuid.UUID) -> _Tier | None:
         await session.execute(
             text(
                 "SELECT t.capacity - t.sold - t.held AS free,"
-                " least(coalesce(t.sales_end, e.starts_at), e.ends_at) AS sales_end,"
+                " CASE WHEN e.cancelled_at IS NOT NULL THEN e.cancelled_at"  # sells nothing
+                " ELSE least(coalesce(t.sales_end, e.starts_at), e.ends_at) END AS sales_end,"
                 " s.offer_hours"
                 " FROM ticket_tier AS t JOIN event AS e ON e.id = t.event_id"
                 " LEFT JOIN waiting_list_settings AS s ON s.tier_id = t.id"
@@ -215,7 +218,7 @@ async def offer_now(
         raise OfferRefused(f"Only a waiting entry can be offered seats; this is {entry.status}.")
     now = utcnow()
     if now >= tier.sales_end:
-        raise OfferRefused("Sales of this tier have ended: no offer can be made.")
+        raise OfferRefused("This tier sells no more (its sales ended, or the event is cancelled).")
     if tier.free < entry.quantity:
         free = max(tier.free, 0)
         raise OfferRefused(

@@ -95,6 +95,8 @@ async def join(
     queue their confirmation; the caller commits."""
     address, who, seats = _clean_email(email), _clean_name(name), _quantity(quantity, tier)
     state = tier_state(tier, event=event)
+    if event.cancelled_at is not None:
+        raise WaitingError("This event is cancelled.")
     if state is TierState.ended:
         raise WaitingError(f"Sales have ended for {tier.name}.")
     if state is TierState.not_yet:
@@ -185,6 +187,8 @@ async def claim(
     if not offer_open(entry):
         raise WaitingError("This offer has ended: its seats went to the next person in line.")
     event, tier = await entry_context(session, entry)
+    if event.cancelled_at is not None:
+        raise WaitingError("This event is cancelled: nothing is sold.")
     paid = not tier.is_free
     if paid:
         reason = paid_tiers_unavailable(event, settings)
