@@ -14,14 +14,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.checkin import door_lists
 from api.db import (
+    AttendeeQuestion,
     AuditEntry,
+    Code,
     DoorList,
     Event,
     EventKey,
     Order,
     OrderStatus,
     OrganizerMember,
+    SelfServicePolicy,
     TicketTier,
+    WaitingListSettings,
 )
 from api.events import copying
 from api.mail import content
@@ -49,6 +53,13 @@ async def _event_with_tiers_and_lists(
     floor.max_per_order, floor.position = 6, 1
     deck = await factories.tier(db, event=event, name="Deck", price_minor=0, capacity=20)
     deck.sales_end, deck.position = event.starts_at - timedelta(hours=1), 2
+    db.add_all([
+        AttendeeQuestion(event_id=event.id, label="Dietary needs", kind="text", tier_ids=[deck.id]),
+        Code(event_id=event.id, code="FRIENDS", kind="percent", value=20, tier_ids=[floor.id],
+             max_uses=50, uses=5),
+        SelfServicePolicy(event_id=event.id, transfers=True, transfer_hours=6),
+        WaitingListSettings(tier_id=floor.id, offer_hours=12),
+    ])  # fmt: skip
     await door_lists.save_list(
         db, event=event, actor=OWNER,
         fields=door_lists.ListFields("Deck door", [deck.id], opens_at=event.starts_at,
@@ -117,6 +128,19 @@ async def test_an_owner_duplicates_an_event_with_its_tiers_and_door_lists_but_no
     )  # fmt: skip
     assert copied_list.opens_at == original.starts_at
     assert copy.list_seq == 1
+    copied_floor = next(t for t in tiers if t.name == "Floor")
+    [question] = list(
+        await db.scalars(select(AttendeeQuestion).where(AttendeeQuestion.event_id == copy_id))
+    )
+    assert (question.label, question.tier_ids) == ("Dietary needs", [copied_deck.id])
+    [code] = list(await db.scalars(select(Code).where(Code.event_id == copy_id)))
+    assert (code.code, code.value, code.tier_ids, code.max_uses, code.uses) == (
+        "FRIENDS", 20, [copied_floor.id], 50, 0,
+    )  # fmt: skip
+    policy = await db.get_one(SelfServicePolicy, copy_id)
+    assert (policy.transfers, policy.transfer_hours) == (True, 6)
+    waiting = await db.get_one(WaitingListSettings, copied_floor.id)
+    assert waiting.offer_hours == 12
     orders = await db.scalar(
         select(func.count()).select_from(Order).where(Order.event_id == copy_id)
     )

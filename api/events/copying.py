@@ -1,8 +1,9 @@
 """Duplicating an event and deleting a draft, from the dashboard.
 
 A copy is what an organizer would set up again by hand for next month's show: the event's
-details and settings, its tiers with theirs, its door lists and attendee questions (their tiers
-mapped onto the copy's), as an unpublished draft at a new address with its own pass-signing key
+details and settings, its tiers with theirs, its door lists, attendee questions, discount and
+access codes (unused), buyers' self-service rules and waiting-list settings (their tiers mapped
+onto the copy's), as an unpublished draft at a new address with its own pass-signing key
 (as every new event gets at creation). Nothing that happened to the original comes along: no
 orders, passes, scans, devices or pairing links, and the copy's tiers have sold and held nothing.
 
@@ -26,7 +27,19 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import audit
-from api.db import DoorList, Event, Order, OrderStatus, Pass, TicketTier
+from api.db import (
+    Base,
+    Code,
+    DoorList,
+    Event,
+    Order,
+    OrderStatus,
+    Pass,
+    SelfServicePolicy,
+    TicketTier,
+    WaitingEntry,
+    WaitingListSettings,
+)
 from api.errors import Invalid
 from api.events.questions import copy_questions
 from api.passes import keys
@@ -38,6 +51,12 @@ EVENT_STATE = frozenset(
 whether it was cancelled."""
 TIER_STATE = frozenset({"id", "created_at", "event_id", "sold", "held"})
 """Tier columns a copy does not take: identity, its event and what was sold or held."""
+SETTINGS_TABLES: tuple[type[Base], ...] = (Code, SelfServicePolicy, WaitingListSettings)
+"""How the event is set up beyond its tiers, door lists and questions, copied row by row (tier
+ids mapped onto the copy's tiers): discount and access codes, buyers' self-service rules and
+each tier's waiting-list settings."""
+ROW_STATE = frozenset({"id", "created_at", "uses"})
+"""Columns of those rows a copy does not take: identity and a code's count of uses."""
 SLUG_MAX = 63
 NAME_MAX = 200  # Event.name's length
 _UNSOLD_LEFTOVERS = (OrderStatus.expired, OrderStatus.cancelled)
@@ -84,6 +103,8 @@ async def duplicate_event(db: AsyncSession, *, event: Event, actor: str, secret_
         )
     copy.list_seq = len(lists)
     await copy_questions(db, from_event_id=event.id, to_event_id=copy.id, tier_map=tier_map)
+    for model in SETTINGS_TABLES:
+        await _copy_settings(db, model, source=event.id, copy=copy.id, tier_map=tier_map)
     await db.flush()
     await keys.active_key(db, event_id=copy.id, secret_key=secret_key)
     audit.record(
@@ -130,6 +151,8 @@ async def delete_draft(db: AsyncSession, *, event: Event, actor: str) -> None:
     event_id, organizer_id = event.id, event.organizer_id
     details = {"slug": event.slug, "name": event.name}
     try:
+        # Offers of its waiting lists point at orders; then the abandoned checkouts go.
+        await db.execute(delete(WaitingEntry).where(WaitingEntry.event_id == event_id))
         await db.execute(delete(Order).where(Order.event_id == event_id))
         await db.execute(delete(Event).where(Event.id == event_id))  # tiers, lists, devices cascade
     except IntegrityError as exc:
@@ -141,6 +164,32 @@ async def delete_draft(db: AsyncSession, *, event: Event, actor: str) -> None:
     audit.record(db, organizer_id=organizer_id, actor=actor, action="event.deleted",
                  target=str(event_id), details=details)  # fmt: skip
     await db.commit()
+
+
+async def _copy_settings(
+    db: AsyncSession,
+    model: Any,
+    *,
+    source: uuid.UUID,
+    copy: uuid.UUID,
+    tier_map: dict[uuid.UUID, uuid.UUID],
+) -> None:
+    """Copy `model`'s rows of the source event (by `event_id`) or of its tiers (by `tier_id`)
+    onto the copy, tier ids mapped, the columns in `ROW_STATE` left at their defaults."""
+    table = model.__table__
+    if "event_id" in table.c:
+        rows = await db.scalars(select(model).where(table.c.event_id == source))
+    else:
+        rows = await db.scalars(select(model).where(table.c.tier_id.in_(list(tier_map))))
+    for row in list(rows):
+        fields = _columns(row, skip=ROW_STATE)
+        if "event_id" in table.c:
+            fields["event_id"] = copy
+        if fields.get("tier_id") is not None:
+            fields["tier_id"] = tier_map[fields["tier_id"]]
+        if fields.get("tier_ids") is not None:
+            fields["tier_ids"] = [tier_map[t] for t in fields["tier_ids"] if t in tier_map]
+        db.add(model(**fields))
 
 
 def _columns(row: Any, *, skip: frozenset[str]) -> dict[str, Any]:
