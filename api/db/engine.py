@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Dialect, make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -36,11 +37,25 @@ def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
         async_url(url),
         pool_size=pool_size,
         max_overflow=pool_size,
-        pool_pre_ping=True,
         pool_recycle=1800,
     )
     event.listen(engine.sync_engine, "do_connect", _connect)
+    event.listen(engine.sync_engine.pool, "checkout", _closed_by_server)
     return engine
+
+
+def _closed_by_server(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+    """The pool's liveness check, with no round trip: a pooled connection whose socket the
+    server closed (a restart, a failover, an idle timeout) is known closed to asyncpg as soon as
+    the event loop reads the end of its stream, and raising DisconnectionError here makes the
+    pool discard it and hand out a fresh one. SQLAlchemy's `pool_pre_ping` instead spent three
+    round trips (BEGIN, `;`, ROLLBACK) on every checkout of a pooled connection: six of a
+    checkout POST's ten (bench/README.md, "Sold-out burst"). A connection that dies without
+    its socket closing is caught on use: SQLAlchemy then invalidates it and every older one,
+    and the request is answered 503 (api/web/errors.py)."""
+    raw = getattr(dbapi_connection, "_connection", None)
+    if raw is not None and raw.is_closed():
+        raise DisconnectionError("the server closed this pooled connection")
 
 
 def _connect(dialect: Dialect, _record: Any, cargs: Any, cparams: Any) -> Any:
