@@ -8,6 +8,7 @@ import re
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
+from sqlalchemy import event as sa_event
 from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -16,7 +17,7 @@ from api.db import Event, Order, OrderStatus, OutboxMessage, Pass, PassChange, T
 from api.db.engine import create_engine, session_factory
 from api.events.services import published_event
 from api.settings import Settings
-from tests import factories
+from tests import factories, pages
 
 Client = AsyncTestClient[Litestar]
 
@@ -325,3 +326,52 @@ async def test_orders_naming_two_tiers_in_opposite_orders_all_go_through(
     await db.refresh(balcony)
     assert (floor.sold, balcony.sold) == (300, 300)
     assert await db.scalar(select(func.count()).select_from(Pass)) == 600
+
+
+async def test_a_refusal_is_remembered_by_the_event_snapshot_until_the_next_read(
+    client: Client, db: AsyncSession, free_event: tuple[Event, TicketTier]
+) -> None:
+    """The database says "Sold out" once per snapshot and quantity: a later checkout of this
+    process asking as many or more is told so without a statement on the tier; fewer still
+    asks the database, and the next snapshot forgets (issue 15: a sold-out burst)."""
+    event, tier = free_event
+    client.app.state.event_cache.ttl = 600  # one snapshot for the whole test
+    hidden = await hidden_fields(client, f"/e/{event.slug}")
+    # Sold out behind the snapshot's back: the page still says 5 left.
+    await db.execute(update(TicketTier).where(TicketTier.id == tier.id).values(sold=4))
+    await db.commit()
+    tier_statements: list[str] = []
+
+    def note(_conn: object, _cursor: object, sql: str, *_: object) -> None:
+        if "ticket_tier" in sql:
+            tier_statements.append(sql)
+
+    engine = client.app.state.engine
+    sa_event.listen(engine.sync_engine, "before_cursor_execute", note)
+    try:
+
+        async def post(quantity: int, email: str) -> tuple[int, str]:
+            response = await client.post(
+                f"/e/{event.slug}/checkout",
+                data={**hidden, f"qty-{tier.id}": str(quantity), "email": email},
+                follow_redirects=False,
+            )
+            error = pages.text(response.text, "#form-error") if response.status_code == 422 else ""
+            return response.status_code, error
+
+        assert await post(2, "a@example.com") == (422, "Sold out: not enough Floor tickets left.")
+        asked = len(tier_statements)
+        assert asked == 1, "the database was asked once"
+        # A seat count the snapshot cannot know of: two seats come back.
+        await db.execute(update(TicketTier).where(TicketTier.id == tier.id).values(sold=3))
+        await db.commit()
+        assert await post(2, "b@example.com") == (422, "Sold out: not enough Floor tickets left.")
+        assert len(tier_statements) == asked, "answered from the snapshot's memory"
+        assert (await post(1, "c@example.com"))[0] == 303, "fewer seats: the database sells"
+        assert len(tier_statements) > asked
+    finally:
+        sa_event.remove(engine.sync_engine, "before_cursor_execute", note)
+    client.app.state.event_cache.ttl = 0  # the next checkout reads a new snapshot
+    assert (await post(1, "d@example.com"))[0] == 303, "a new snapshot forgets the refusal"
+    await db.refresh(tier)
+    assert tier.sold == 5

@@ -68,9 +68,16 @@ class CheckoutPages(Controller):
                 return details.page
             form.attendees = details.tickets
             started = await services.start_checkout(
-                db, event=event, form=form, settings=settings, gateway=gateway
+                db,
+                event=event,
+                form=form,
+                settings=settings,
+                gateway=gateway,
+                refused=snapshot.refused,
             )
         except services.CheckoutError as exc:
+            if isinstance(exc, services.TierSoldOut):
+                snapshot.note_refused(exc.refused)
             await db.rollback()
             if page := details.refused(event, data, str(exc)):
                 return page

@@ -144,11 +144,16 @@ class CodeUsedUp(Exception):
 
 
 class SoldOut(Exception):
-    """Some tier of the order has fewer seats left than asked for; nothing was written."""
+    """Some tier of the order has fewer seats left than asked for; nothing was written.
+    `lines`: the order's lines whose tier could not seat them."""
 
-    def __init__(self, tier_names: list[str]) -> None:
-        super().__init__(", ".join(tier_names))
-        self.tier_names = tier_names
+    def __init__(self, lines: list[Line]) -> None:
+        super().__init__(", ".join(line.tier_name for line in lines))
+        self.lines = lines
+
+    @property
+    def tier_names(self) -> list[str]:
+        return [line.tier_name for line in self.lines]
 
 
 @dataclass(frozen=True)
@@ -245,7 +250,7 @@ async def place(
             raise LookupError(f"event {order.event_id} has no active signing key")
     if short:
         await session.rollback()
-        raise SoldOut([line.tier_name for line in lines if line.tier_id in short])
+        raise SoldOut([line for line in lines if line.tier_id in short])
     await session.commit()
     return order
 
@@ -289,7 +294,7 @@ async def _refusal(
     if constraint != OVERSOLD:
         raise exc
     if len(lines) == 1:  # the one tier it names is the one short: no need to ask which
-        return SoldOut([lines[0].tier_name])
+        return SoldOut([lines[0]])
     return SoldOut(await _short_tiers(session, lines))
 
 
@@ -318,8 +323,8 @@ async def _over_cap(session: AsyncSession, order: Order, *, seats: int) -> OverH
     return OverHoldCap(over[0] if over else names[0], cap)
 
 
-async def _short_tiers(session: AsyncSession, lines: list[Line]) -> list[str]:
-    """The names of the tiers that cannot seat their line now (for the buyer's message)."""
+async def _short_tiers(session: AsyncSession, lines: list[Line]) -> list[Line]:
+    """The lines whose tier cannot seat them now (for the buyer's message)."""
     wanted = {line.tier_id: line for line in lines}
     rows = await session.execute(
         text(
@@ -328,10 +333,6 @@ async def _short_tiers(session: AsyncSession, lines: list[Line]) -> list[str]:
         ),
         {"ids": list(wanted)},
     )
-    short = [
-        wanted[row.id].tier_name
-        for row in rows
-        if row.taken + wanted[row.id].quantity > row.capacity
-    ]
+    short = [wanted[row.id] for row in rows if row.taken + wanted[row.id].quantity > row.capacity]
     await session.rollback()
-    return short or [line.tier_name for line in lines]
+    return short or lines

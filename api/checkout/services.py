@@ -13,6 +13,7 @@ import logging
 import re
 import secrets
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -41,6 +42,15 @@ _SOURCE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._-]{0,99}$")
 
 class CheckoutError(Exception):
     """The form cannot be accepted; the message says why, in words for the buyer."""
+
+
+class TierSoldOut(CheckoutError):
+    """The database refused the order: `refused` maps each tier that could not seat its line
+    to the quantity it refused (the caller's event snapshot remembers it: EventCache)."""
+
+    def __init__(self, message: str, refused: dict[uuid.UUID, int]) -> None:
+        super().__init__(message)
+        self.refused = refused
 
 
 @dataclass
@@ -97,7 +107,11 @@ async def start_checkout(
     form: CheckoutForm,
     settings: Settings,
     gateway: StripeGateway | None,
+    refused: Mapping[uuid.UUID, int] | None = None,
 ) -> Started:
+    """`refused`: tier id -> the smallest quantity the database refused for it moments ago
+    (the event snapshot's memory, api/events/cache.py); as many or more is refused at once."""
+    refused = refused or {}
     if event.cancelled_at is not None:  # api/events/cancellation.py: sales stop at once
         raise CheckoutError("This event is cancelled: no tickets are sold.")
     email = form.email.strip().lower()
@@ -120,8 +134,8 @@ async def start_checkout(
             assert tier.sales_start is not None
             opens = when(tier.sales_start, event.timezone)
             raise CheckoutError(f"Sales for {tier.name} open at {opens}.")
-        if tier.available < quantity:
-            # Sold out a moment ago already: answered without queueing for the tier's row.
+        if tier.available < quantity or quantity >= refused.get(tier.id, quantity + 1):
+            # Sold out a moment ago already: answered without a round trip to the database.
             raise CheckoutError(f"Sold out: not enough {tier.name} tickets left.")
     fee_each = settings.platform_fee_cents
     prices = {tier.id: codes.unit_price(tier, code, fee_minor=fee_each) for tier, _ in wanted}
@@ -161,7 +175,10 @@ async def start_checkout(
         )
     except placement.SoldOut as exc:
         names = " or ".join(exc.tier_names)
-        raise CheckoutError(f"Sold out: not enough {names} tickets left.") from exc
+        raise TierSoldOut(
+            f"Sold out: not enough {names} tickets left.",
+            {line.tier_id: line.quantity for line in exc.lines},
+        ) from exc
     except placement.OverHoldCap as exc:
         raise CheckoutError(_over_cap_message(exc, email=email)) from exc
     except placement.CodeUsedUp as exc:

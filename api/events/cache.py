@@ -45,6 +45,16 @@ class Snapshot:
     hold_ends: Mapping[uuid.UUID, datetime] = field(default_factory=dict)
     """Tier id → the earliest end of an unpaid checkout's hold on it, for the tiers whose last
     seats are all held (only those are looked up)."""
+    refused: dict[uuid.UUID, int] = field(default_factory=dict)
+    """Tier id → the smallest quantity a checkout was refused for it since this snapshot was
+    read (`note_refused`). Checkouts of this process asking as many or more are told "Sold out"
+    without a round trip to the database until the next snapshot: in a burst at the moment a
+    tier sells out, the database answers the first refusal, this process the rest. Like the
+    counts, it may lag a returned seat by a second."""
+
+    def note_refused(self, refused: Mapping[uuid.UUID, int]) -> None:
+        for tier_id, quantity in refused.items():
+            self.refused[tier_id] = min(quantity, self.refused.get(tier_id, quantity))
 
 
 class EventCache:
