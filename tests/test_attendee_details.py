@@ -206,6 +206,23 @@ async def test_an_event_asking_nothing_checks_out_in_one_step_as_before(
     assert await db.scalar(select(func.count()).select_from(Attendee)) == 0
 
 
+async def test_tickets_of_tiers_asked_nothing_check_out_in_one_step(
+    client: Client, db: AsyncSession, festival: Festival
+) -> None:
+    event, floor, crew, asked = festival
+    event.attendee_names = "off"
+    for question in asked.values():
+        question.tier_ids = [crew.id]
+    await db.commit()
+    form = {**await event_page_form(client, event.slug), f"qty-{floor.id}": "2",
+            "email": "a@example.com"}  # fmt: skip
+
+    response = await client.post(f"/e/{event.slug}/checkout", data=form, follow_redirects=False)
+
+    assert response.status_code == 303
+    assert await db.scalar(select(func.count()).select_from(Attendee)) == 0
+
+
 async def test_a_bad_email_is_said_on_the_event_page_before_any_details_are_asked(
     client: Client, db: AsyncSession, festival: Festival
 ) -> None:

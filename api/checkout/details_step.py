@@ -46,8 +46,8 @@ async def ask_details(
     if not wanted or not deliverable(data.get("email", "").strip().lower()):
         return DetailsStep()
     ask = await attendees.asked(db, event=event)
-    if not ask.anything:
-        return DetailsStep()
+    if ask.names == "off" and not any(ask.for_tier(tier.id) for tier, _ in wanted):
+        return DetailsStep()  # nothing asked of the tickets chosen
     if data.get(attendees.DETAILS_SENT) != "1":
         tickets = attendees.blank(ask, wanted)
         values = dict(data)
