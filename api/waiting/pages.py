@@ -65,16 +65,23 @@ class WaitingPages(Controller):
         await db.commit()
         return Redirect(path=f"/e/{event.slug}/waiting/{tier.id}?joined=1", status_code=303)
 
-    @get("/waiting/offer/{token:str}")
-    async def offer(self, db: DB, token: FromPath[str]) -> Template:
-        entry = await _entry(db, token)
+    @get("/waiting/offer/{public_id:str}")
+    async def offer(self, db: DB, public_id: FromPath[str]) -> Template:
+        """The offer's link. Its token is named `public_id`, as an order's is, so the log
+        scrubber cuts it out of every logged path (api.web.observability)."""
+        entry = await _entry(db, public_id)
         return await _offer_page(db, entry, error=None)
 
-    @post("/waiting/offer/{token:str}", status_code=303, guards=[ratelimit.CHECKOUT])
+    @post("/waiting/offer/{public_id:str}", status_code=303, guards=[ratelimit.CHECKOUT])
     async def claim(
-        self, request: Request[Any, Any, Any], db: DB, settings: AppSettings, gateway: Gateway,
-        token: FromPath[str],
-    ) -> Redirect | Template:  # fmt: skip
+        self,
+        request: Request[Any, Any, Any],
+        db: DB,
+        settings: AppSettings,
+        gateway: Gateway,
+        public_id: FromPath[str],
+    ) -> Redirect | Template:
+        token = public_id
         await _entry(db, token)
         try:
             claimed = await services.claim(
