@@ -341,7 +341,7 @@ def _print_demo(settings: Settings, *, qr: bool = False) -> None:
             session,
             base_url=settings.base_url,
             secret_key=settings.secret_key,
-            currency=settings.platform_currency,
+            currency=next(iter(settings.fees)),
         ),
     )
     status = "Created the demo event." if links.created else "The demo event already exists."

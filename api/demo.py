@@ -43,8 +43,8 @@ class DemoLinks:
 async def load_demo(
     session: AsyncSession, *, base_url: str, secret_key: str, currency: str = "USD"
 ) -> DemoLinks:
-    """The demo event (created once), priced in `currency`: the platform's (PLATFORM_CURRENCY),
-    the only one its tiers may use."""
+    """The demo event (created once), priced in `currency`: the first one the platform has a fee
+    for (PLATFORM_FEES)."""
     base = base_url.rstrip("/")
     event = await session.scalar(select(Event).where(Event.slug == DEMO_SLUG))
     created = event is None
@@ -84,6 +84,7 @@ async def _create_demo(session: AsyncSession, *, secret_key: str, currency: str)
         starts_at=starts,
         ends_at=starts + timedelta(hours=5),
         timezone=DEMO_ZONE,
+        currency=currency,
         published=True,
     )
     session.add(event)

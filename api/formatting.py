@@ -1,20 +1,35 @@
-"""How money and times look to people: money in minor units, times in the event's zone."""
+"""How money and times look to people: money in minor units, times in the event's zone.
+
+Money is formatted by locale with Babel (CLDR): `money(150000, "USD")` is `$1,500.00` in `en` and
+`1.500,00 $` in `de`; `money(1500, "JPY")` is `¥1,500`. What a minor unit is for each currency is
+`api.currencies`' (Stripe's counting). The `money` Jinja filter is this function; templates, mail
+and wallet code all call it, so one locale parameter reaches every price.
+"""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import jinja2
+from babel.numbers import format_currency
 
-_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "CAD": "CA$", "AUD": "A$", "NZD": "NZ$"}
-_ZERO_DECIMAL = {"JPY", "KRW", "VND", "CLP", "ISK"}
+from api import currencies
+
+DEFAULT_LOCALE = "en"
 
 
-def money(minor: int, currency: str = "USD") -> str:
-    amount = f"{minor:,}" if currency in _ZERO_DECIMAL else f"{minor / 100:,.2f}"
-    symbol = _SYMBOLS.get(currency)
-    return f"{symbol}{amount}" if symbol else f"{amount} {currency}"
+def money(minor: int, currency: str = "USD", locale: str = DEFAULT_LOCALE) -> str:
+    """An amount in minor units as people of `locale` read it (`$25.00`, `¥1,500`, `25,00 €`)."""
+    code = currency.upper()
+    shown = format_currency(currencies.to_major(minor, code), code, locale=locale)
+    return _SPACING.sub("\xa0", shown)
+
+
+_SPACING = re.compile(r"(?<=[^\W\d_])(?=\d)|(?<=\d)(?=[^\W\d_])")
+"""CLDR's currency spacing, which Babel leaves out: a symbol that is letters (`ISK`, `CHF`)
+stays apart from the digits by a no-break space, as in browsers' `Intl.NumberFormat`."""
 
 
 def local(moment: datetime, zone: str) -> datetime:

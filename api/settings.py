@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from api.currencies import is_currency
+
 
 class SettingsError(Exception):
     """A setting is missing or malformed; the message says what to set."""
@@ -64,12 +66,21 @@ class Settings:
     stripe_api_base: str = ""
     """Override of Stripe's API base URL (tests point it at a loopback stand-in)."""
 
+    platform_fees: tuple[tuple[str, int], ...] = ()
+    """Platform fee per paid ticket in each currency events may sell in, taken as the Connect
+    application fee: comma-separated CODE:AMOUNT pairs in minor units as Stripe counts them
+    (`USD:200,EUR:190,JPY:300` is $2.00, €1.90, ¥300). An event's currency is chosen from these
+    (and those its organizer's Stripe account settles in). Unset: PLATFORM_CURRENCY at
+    PLATFORM_FEE_CENTS."""
+
     platform_fee_cents: int = 200
-    """Platform fee per ticket in minor units, taken as the Connect application fee."""
+    """Used only when PLATFORM_FEES is unset (the one-currency setting of older installs): the
+    fee per paid ticket in PLATFORM_CURRENCY's minor units. Setting it with PLATFORM_FEES is
+    refused."""
 
     platform_currency: str = "USD"
-    """Currency of every ticket (ISO 4217 code); PLATFORM_FEE_CENTS is in its minor unit.
-    Tiers in other currencies are refused."""
+    """Used only when PLATFORM_FEES is unset: the one currency events sell in (ISO 4217 code).
+    Setting it with PLATFORM_FEES is refused."""
 
     mail_from: str = "POCtix <tickets@localhost>"
     """From address of every email."""
@@ -168,6 +179,13 @@ class Settings:
         return self.environment == "production"
 
     @property
+    def fees(self) -> dict[str, int]:
+        """The platform fee per paid ticket by currency (PLATFORM_FEES, else the old pair)."""
+        if self.platform_fees:
+            return dict(self.platform_fees)
+        return {self.platform_currency: self.platform_fee_cents}
+
+    @property
     def stripe_enabled(self) -> bool:
         return bool(self.stripe_secret_key)
 
@@ -196,6 +214,13 @@ class Settings:
             if raw is None or raw == "":
                 continue
             values[f.name] = _convert(f.name, f.type, raw)
+        if "platform_fees" in values:
+            both = [n.upper() for n in ("platform_fee_cents", "platform_currency") if n in values]
+            if both:
+                raise SettingsError(
+                    f"PLATFORM_FEES replaces {' and '.join(both)}: put the fee in PLATFORM_FEES "
+                    "(e.g. PLATFORM_FEES=USD:200,EUR:190) and remove the old setting."
+                )
         settings = cls(**values)
         settings.check()
         return settings
@@ -208,15 +233,11 @@ class Settings:
             )
         if self.platform_fee_cents < 0:
             raise SettingsError("PLATFORM_FEE_CENTS must be 0 or more (minor units, e.g. 200).")
-        if not (
-            len(self.platform_currency) == 3
-            and self.platform_currency.isascii()
-            and self.platform_currency.isalpha()
-            and self.platform_currency.isupper()
-        ):
+        if not is_currency(self.platform_currency):
             raise SettingsError(
                 f"PLATFORM_CURRENCY={self.platform_currency!r} is not a currency code such as USD."
             )  # fmt: skip
+        _check_fees(self.platform_fees)
         if not 0 < self.port < 65536:
             raise SettingsError(f"PORT={self.port} is not a TCP port (1-65535).")
         if self.database_url and not self.database_url.startswith(("postgresql", "postgres://")):
@@ -286,9 +307,45 @@ def _all_or_nothing(feature: str, **values: object) -> None:
         raise SettingsError(f"{feature} needs {', '.join(missing)} as well (or none of them).")
 
 
+def _check_fees(fees: tuple[tuple[str, int], ...]) -> None:
+    seen: set[str] = set()
+    for code, amount in fees:
+        if not is_currency(code):
+            raise SettingsError(
+                f"PLATFORM_FEES: {code!r} is not an ISO 4217 currency code such as USD or EUR."
+            )
+        if code in seen:
+            raise SettingsError(f"PLATFORM_FEES names {code} twice; give each currency once.")
+        seen.add(code)
+        if amount < 0:
+            raise SettingsError(f"PLATFORM_FEES: the fee in {code} must be 0 or more.")
+
+
+def parse_fees(raw: str) -> tuple[tuple[str, int], ...]:
+    """`USD:200, eur:190` as (("USD", 200), ("EUR", 190)); SettingsError saying what is wrong."""
+    pairs: list[tuple[str, int]] = []
+    for part in (p.strip() for p in raw.split(",")):
+        if not part:
+            continue
+        code, colon, amount = part.partition(":")
+        code, amount = code.strip().upper(), amount.strip()
+        if not colon or not amount.lstrip("-").isdigit():
+            raise SettingsError(
+                f"PLATFORM_FEES: {part!r} is not CODE:AMOUNT (a currency code and a whole number "
+                "of minor units, e.g. USD:200,EUR:190,JPY:300)."
+            )
+        pairs.append((code, int(amount)))
+    if not pairs:
+        raise SettingsError("PLATFORM_FEES is empty: give CODE:AMOUNT pairs, e.g. USD:200.")
+    _check_fees(tuple(pairs))
+    return tuple(pairs)
+
+
 def _convert(name: str, annotation: object, raw: str) -> Any:
     env_name = name.upper()
     kind = str(annotation)
+    if name == "platform_fees":
+        return parse_fees(raw)
     try:
         if kind == "int":
             return int(raw)

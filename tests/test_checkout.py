@@ -176,15 +176,14 @@ def test_tiers_that_could_never_sell_are_refused_with_a_reason(
 
     with pytest.raises(TierError, match=message):
         check_tier(name="VIP", price_minor=price, capacity=capacity, currency="USD",
-                   fee_minor=200, platform_currency="USD", sold=sold)  # fmt: skip
+                   fees={"USD": 200}, sold=sold)  # fmt: skip
 
 
 def test_free_and_fee_sized_tiers_are_fine() -> None:
     from api.events.tiers import check_tier
 
     for name, price in (("Lawn", 0), ("Deck", 200)):
-        check_tier(name=name, price_minor=price, capacity=10, currency="USD", fee_minor=200,
-                   platform_currency="USD")  # fmt: skip
+        check_tier(name=name, price_minor=price, capacity=10, currency="USD", fees={"USD": 200})
 
 
 @pytest.mark.parametrize("public_id", ["nope", "A" * 22, "%00", "a%0d%0aSet-Cookie:x", "é" * 22])

@@ -3,7 +3,8 @@
 People type times as wall-clock times in the event's own zone (`datetime-local` inputs carry no
 zone), so a time is read together with the zone and stored in UTC. A wall time that does not
 exist in that zone (the hour skipped when clocks go forward) is refused rather than shifted
-silently. Prices are typed in major units ("25.00") and stored in minor units.
+silently. Prices are typed in major units of the event's currency ("25.00", "1500" yen) and
+stored in minor units as Stripe counts them (`api.currencies`).
 
 Every problem is collected, so the re-rendered form lists them all at once (an `Invalid`). Rules
 that need the database (sold and held tickets, duplicate slugs and names) and the platform-fee
@@ -20,10 +21,10 @@ from decimal import Decimal, InvalidOperation
 from functools import cache
 from zoneinfo import ZoneInfo, available_timezones
 
+from api import currencies
 from api.checkin.door_lists import ListFields
 from api.errors import Invalid
 from api.events.editing import SLUG, EventFields, TierFields
-from api.formatting import _ZERO_DECIMAL  # the one list of currencies without minor units
 
 CURRENCY = re.compile(r"[A-Z]{3}")
 LOCAL_FORMATS = ("%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S")
@@ -67,6 +68,9 @@ def read_event(data: Mapping[str, str]) -> EventFields:
         data, ("starts_at", "start"), ("ends_at", "end"), zone, problems, required=True,
         backwards="The event must end after it starts.",
     )  # fmt: skip
+    currency = _text(data, "currency", 3).upper()
+    if currency and not (CURRENCY.fullmatch(currency) and currencies.is_currency(currency)):
+        problems.append("The currency is a three-letter code such as USD, EUR or JPY.")
     if problems:
         raise Invalid(*problems)
     assert starts_at is not None
@@ -74,18 +78,16 @@ def read_event(data: Mapping[str, str]) -> EventFields:
     return EventFields(
         name=name, slug=slug, description=_text(data, "description", 20_000),
         venue=_text(data, "venue", 300), timezone=zone, starts_at=starts_at, ends_at=ends_at,
+        currency=currency,
     )  # fmt: skip
 
 
-def read_tier(data: Mapping[str, str], *, zone: str) -> TierFields:
+def read_tier(data: Mapping[str, str], *, zone: str, currency: str) -> TierFields:
+    """A tier form; its prices are in `currency`, the event's (the form has no currency)."""
     problems: list[str] = []
     name = _text(data, "name", 120)
     if not name:
         problems.append("Give the tier a name.")
-    currency = _text(data, "currency", 3).upper() or "USD"
-    if not CURRENCY.fullmatch(currency):
-        problems.append("The currency is a three-letter code such as USD or EUR.")
-        currency = "USD"
     price_minor = _price(data.get("price", ""), currency, problems)
     capacity = _whole(data, "capacity", "Capacity", problems, low=0, high=1_000_000)
     most = _whole(data, "max_per_order", "Tickets per order", problems, low=1, high=100)
@@ -106,9 +108,7 @@ def read_tier(data: Mapping[str, str], *, zone: str) -> TierFields:
 
 
 def price_input(price_minor: int, currency: str) -> str:
-    if currency in _ZERO_DECIMAL:
-        return str(price_minor)
-    return f"{Decimal(price_minor) / 100:.2f}"
+    return currencies.plain(price_minor, currency)
 
 
 def _text(data: Mapping[str, str], key: str, limit: int) -> str:
@@ -116,17 +116,20 @@ def _text(data: Mapping[str, str], key: str, limit: int) -> str:
 
 
 def _price(raw: str, currency: str, problems: list[str]) -> int | None:
-    text = raw.strip().replace(",", "").lstrip("$€£")
+    text = re.sub(r"^[^\d.\-]+|[^\d.]+$", "", raw.strip().replace(",", ""))  # ¥, $, " EUR"
     try:
         amount = Decimal(text or "x")
     except InvalidOperation:
         problems.append("The price is a number such as 25 or 25.00 (0 for a free ticket).")
         return None
-    scale = 1 if currency in _ZERO_DECIMAL else 100
-    minor = amount * scale
-    if not amount.is_finite() or minor != minor.to_integral_value():
-        places = "whole amounts" if scale == 1 else "at most two decimal places"
-        problems.append(f"The price must use {places}.")
+    if not amount.is_finite() or abs(amount) > 1_000_000_000:
+        problems.append("That price is too high.")
+        return None
+    minor = currencies.to_minor(amount, currency)
+    if minor is None:
+        places = currencies.typed_places(currency)
+        said = ("whole amounts", "at most one decimal place", "at most two decimal places")[places]
+        problems.append(f"A price in {currency} must use {said}.")
         return None
     if minor < 0:
         problems.append("A price cannot be negative.")

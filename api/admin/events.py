@@ -19,13 +19,16 @@ from litestar.response import Redirect, Template
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api import currencies
 from api.admin.access import Who, money_handlers, sales_organizers
 from api.admin.deps import ThisEvent, ThisTier
 from api.admin.event_forms import local_input, price_input, read_event, read_tier, zone_names
 from api.db import Event, Organizer, TicketTier
 from api.errors import Invalid
+from api.events import currency as event_currency
 from api.events import editing
 from api.media.uploads import UPLOAD_LIMIT, UploadForm, read_upload
+from api.settings import Settings
 from api.web.deps import DB, AppSettings
 
 Form = URLEncodedBody[dict[str, str]]
@@ -39,8 +42,9 @@ class EventAdmin(Controller):
     guards = [money_handlers]
 
     @get("/new")
-    async def new_event(self, db: DB, who: Who) -> Template:
-        return _new_page(await sales_organizers(db, who), {}, [])
+    async def new_event(self, db: DB, who: Who, settings: AppSettings) -> Template:
+        organizers = await sales_organizers(db, who)
+        return await _new_page(db, settings, organizers, {}, [])
 
     @post("/new", status_code=303)
     async def create_event(
@@ -50,23 +54,28 @@ class EventAdmin(Controller):
         try:
             event = await editing.create_event(
                 db, organizer_id=_chosen(organizers, data).id, fields=read_event(data),
-                actor=who.who, secret_key=settings.secret_key,
+                actor=who.who, secret_key=settings.secret_key, settings=settings,
             )  # fmt: skip
         except Invalid as exc:
-            return _new_page(await sales_organizers(db, who), data, exc.messages)
+            await db.rollback()
+            organizers = await sales_organizers(db, who)
+            return await _new_page(db, settings, organizers, data, exc.messages)
         return _to_event(event)
 
     @get("/{event_id:uuid}")
-    async def edit_event(self, db: DB, event: ThisEvent) -> Template:
-        return await _edit_page(db, event, _event_form(event), [])
+    async def edit_event(self, db: DB, settings: AppSettings, event: ThisEvent) -> Template:
+        return await _edit_page(db, event, _event_form(event), [], settings)
 
     @post("/{event_id:uuid}", status_code=303)
-    async def save_event(self, db: DB, event: ThisEvent, data: Form) -> Template | Redirect:
+    async def save_event(
+        self, db: DB, settings: AppSettings, event: ThisEvent, data: Form
+    ) -> Template | Redirect:
         try:
-            await editing.update_event(db, event=event, fields=read_event(data))
+            await editing.update_event(db, event=event, fields=read_event(data), settings=settings)
         except Invalid as exc:
+            await db.rollback()
             await db.refresh(event)  # as stored: the refused save changed nothing
-            return await _edit_page(db, event, data, exc.messages)
+            return await _edit_page(db, event, data, exc.messages, settings)
         return Redirect(path=f"/admin/events/{event.id}?saved=1", status_code=303)
 
     @post("/{event_id:uuid}/publish", status_code=303)
@@ -87,12 +96,12 @@ class EventAdmin(Controller):
             raw = await read_upload(data, "image", missing="Choose an image file to upload.")
             await editing.replace_image(db, event=event, raw=raw, settings=settings, actor=who.who)
         except Invalid as exc:
-            return await _edit_page(db, event, _event_form(event), exc.messages)
+            return await _edit_page(db, event, _event_form(event), exc.messages, settings)
         return _to_event(event)
 
     @get("/{event_id:uuid}/tiers/new")
-    async def new_tier(self, settings: AppSettings, event: ThisEvent) -> Template:
-        form = {"currency": settings.platform_currency, "max_per_order": "10", "price": "0"}
+    async def new_tier(self, event: ThisEvent) -> Template:
+        form = {"max_per_order": "10", "price": "0"}
         return _tier_page(event, None, form, [])
 
     @post("/{event_id:uuid}/tiers/new", status_code=303)
@@ -101,8 +110,8 @@ class EventAdmin(Controller):
     ) -> Template | Redirect:
         try:
             await editing.create_tier(
-                db, event=event, fields=read_tier(data, zone=event.timezone), settings=settings,
-                actor=who.who,
+                db, event=event, settings=settings, actor=who.who,
+                fields=read_tier(data, zone=event.timezone, currency=event.currency),
             )  # fmt: skip
         except Invalid as exc:
             return _tier_page(event, None, data, exc.messages)
@@ -124,8 +133,8 @@ class EventAdmin(Controller):
     ) -> Template | Redirect:
         try:
             await editing.update_tier(
-                db, event=event, tier=tier, fields=read_tier(data, zone=event.timezone),
-                settings=settings, actor=who.who,
+                db, event=event, tier=tier, settings=settings, actor=who.who,
+                fields=read_tier(data, zone=event.timezone, currency=event.currency),
             )  # fmt: skip
         except Invalid as exc:
             return _tier_page(event, tier, data, exc.messages)
@@ -149,7 +158,7 @@ def _to_event(event: Event) -> Redirect:
 def _event_form(event: Event) -> dict[str, str]:
     return {
         "name": event.name, "slug": event.slug, "description": event.description,
-        "venue": event.venue, "timezone": event.timezone,
+        "venue": event.venue, "timezone": event.timezone, "currency": event.currency,
         "starts_at": local_input(event.starts_at, event.timezone),
         "ends_at": local_input(event.ends_at, event.timezone),
     }  # fmt: skip
@@ -157,7 +166,7 @@ def _event_form(event: Event) -> dict[str, str]:
 
 def _tier_form(tier: TicketTier, zone: str) -> dict[str, str]:
     return {
-        "name": tier.name, "description": tier.description, "currency": tier.currency,
+        "name": tier.name, "description": tier.description,
         "price": price_input(tier.price_minor, tier.currency), "capacity": str(tier.capacity),
         "max_per_order": str(tier.max_per_order),
         "sales_start": local_input(tier.sales_start, zone),
@@ -175,20 +184,38 @@ def _form_page(template: str, context: dict[str, Any], errors: list[str]) -> Tem
     )
 
 
-def _new_page(organizers: list[Organizer], form: Any, errors: list[str]) -> Template:
-    context = {"organizers": organizers, "form": form, "zones": zone_names()}
+async def _new_page(
+    db: AsyncSession, settings: Settings, organizers: list[Organizer], form: Any,
+    errors: list[str],
+) -> Template:  # fmt: skip
+    """One organizer: the currencies its Stripe account settles in (with a fee), its default
+    first; several: every currency with a fee (the chosen one's account is checked on save)."""
+    account = organizers[0].stripe_currencies if len(organizers) == 1 else []
+    choices = event_currency.offered(settings.fees, account) or list(settings.fees)
+    form = {"currency": event_currency.default_for(settings.fees, account), **form}
+    context = {"organizers": organizers, "form": form, "zones": zone_names(),
+               "currencies": choices}  # fmt: skip
     return _form_page("admin/event_new.html", context, errors)
 
 
-async def _edit_page(db: AsyncSession, event: Event, form: Any, errors: list[str]) -> Template:
+async def _edit_page(
+    db: AsyncSession, event: Event, form: Any, errors: list[str], settings: Settings
+) -> Template:
     tiers = list(
         await db.scalars(
             select(TicketTier).where(TicketTier.event_id == event.id).order_by(TicketTier.position)
         )
     )
-    context = {"event": event, "tiers": tiers, "form": form, "zones": zone_names()}
+    account = await event_currency.account_currencies(db, event.organizer_id)
+    choices = event_currency.offered(settings.fees, account)
+    if event.currency not in choices:
+        choices = [event.currency, *choices]
+    context = {"event": event, "tiers": tiers, "form": form, "zones": zone_names(),
+               "currencies": choices}  # fmt: skip
     return _form_page("admin/event_edit.html", context, errors)
 
 
 def _tier_page(event: Event, tier: TicketTier | None, form: Any, errors: list[str]) -> Template:
-    return _form_page("admin/tier_form.html", {"event": event, "tier": tier, "form": form}, errors)
+    context = {"event": event, "tier": tier, "form": form,
+               "price_places": currencies.typed_places(event.currency)}  # fmt: skip
+    return _form_page("admin/tier_form.html", context, errors)

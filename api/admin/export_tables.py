@@ -3,6 +3,10 @@
 Each table is an async generator of partitions (lists of CSV rows, 1,000 at a time), scoped to a
 list of organizer ids or to every organizer (`None`, the operator). The CSV writing and the zip
 are in `api.admin.exports`; only what each row says lives here.
+
+Amounts come twice: `…_minor` in the currency's minor unit as Stripe counts it (what the database
+and Stripe hold), and beside it the same amount as a spreadsheet reads it, in major units with the
+currency's own decimals (`25.00` USD, `1500` JPY: `api.currencies.plain`).
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.checkin.sync_service import conflicts as find_conflicts
 from api.checkout.holders import holder_name
+from api.currencies import plain
 from api.db import (
     Attendee,
     AuditEntry,
@@ -45,10 +50,11 @@ ORDER_COLUMNS = [
     "currency", "total_minor", "platform_fee_minor", "refunded_minor", "status", "source_site",
     "source",
     "code", "discount_minor",
+    "total", "platform_fee", "refunded",
 ]  # fmt: skip
 REFUND_COLUMNS = [
     "refund_id", "order_id", "event", "buyer_email", "amount_minor", "currency", "status",
-    "reason", "passes", "initiated_by", "created_at", "updated_at",
+    "reason", "passes", "initiated_by", "created_at", "updated_at", "amount",
 ]  # fmt: skip
 PASS_COLUMNS = [
     "pass_id", "order_id", "event", "tier", "buyer_email", "status", "void_reason", "issued_at",
@@ -66,7 +72,7 @@ EVENT_COLUMNS = [
 ]  # fmt: skip
 TIER_COLUMNS = [
     "tier_id", "event", "name", "currency", "price_minor", "capacity", "sold", "held",
-    "sales_start", "sales_end", "max_per_order",
+    "sales_start", "sales_end", "max_per_order", "price",
 ]  # fmt: skip
 AUDIT_COLUMNS = ["created_at", "organizer", "actor", "action", "target", "details"]
 
@@ -108,6 +114,8 @@ async def order_rows(db: AsyncSession, scope: Scope) -> Rows:
                 order.buyer_email, order.buyer_name, ticket_text or "", order.currency,
                 order.total_minor, order.fee_minor, order.refunded_minor, order.status,
                 order.source_site or "", order.source, code or "", order.discount_minor,
+                plain(order.total_minor, order.currency),
+                plain(order.fee_minor, order.currency), plain(order.refunded_minor, order.currency),
             ]
             for order, event_name, ticket_text, code in partition
         ]  # fmt: skip
@@ -126,7 +134,7 @@ async def refund_rows(db: AsyncSession, scope: Scope) -> Rows:
                 refund.stripe_refund_id or str(refund.id), public_id, event_name, email,
                 refund.amount_minor, refund.currency, refund.status, refund.reason,
                 refund.pass_ids.replace(",", " "), refund.initiated_by, _at(refund.created_at),
-                _at(refund.updated_at),
+                _at(refund.updated_at), plain(refund.amount_minor, refund.currency),
             ]
             for refund, public_id, email, event_name in partition
         ]  # fmt: skip
@@ -212,7 +220,7 @@ async def tier_rows(db: AsyncSession, scope: Scope) -> Rows:
             [
                 str(tier.id), event_name, tier.name, tier.currency, tier.price_minor,
                 tier.capacity, tier.sold, tier.held, _at(tier.sales_start), _at(tier.sales_end),
-                tier.max_per_order,
+                tier.max_per_order, plain(tier.price_minor, tier.currency),
             ]
             for tier, event_name in partition
         ]  # fmt: skip

@@ -186,8 +186,8 @@ def page_context(
 ) -> dict[str, Any]:
     """What the event page shows of a code: the code, its prices per tier (with the fee floor
     checkout applies), what it gives, or why it was refused."""
-    fee = settings.platform_fee_cents
-    currency = event.tiers[0].currency if event.tiers else settings.platform_currency
+    fee = settings.fees.get(event.currency, 0)  # the event currency's own (PLATFORM_FEES)
+    currency = event.currency
     prices = {t.id: unit_price(t, code, fee_minor=fee) for t in event.tiers} if code else {}
     return {
         "code": code,

@@ -80,6 +80,8 @@ def paid_tiers_unavailable(event: Event, settings: Settings) -> str | None:
         return "Card payments are not configured on this site yet."
     if not event.organizer.stripe_account_id or not event.organizer.charges_enabled:
         return "The organizer cannot take card payments yet."
+    if event.currency not in settings.fees:  # the operator dropped its fee (PLATFORM_FEES)
+        return f"Tickets in {event.currency} are not sold on this site any more."
     return None
 
 
@@ -137,7 +139,7 @@ async def start_checkout(
         if tier.available < quantity or quantity >= refused.get(tier.id, quantity + 1):
             # Sold out a moment ago already: answered without a round trip to the database.
             raise CheckoutError(f"Sold out: not enough {tier.name} tickets left.")
-    fee_each = settings.platform_fee_cents
+    fee_each = settings.fees.get(event.currency, 0)  # its own minor units (PLATFORM_FEES)
     prices = {tier.id: codes.unit_price(tier, code, fee_minor=fee_each) for tier, _ in wanted}
     paid = [(tier, q) for tier, q in wanted if prices[tier.id] > 0]
     if paid:
@@ -153,7 +155,7 @@ async def start_checkout(
         event_id=event.id,
         buyer_email=email,
         buyer_name=form.name.strip(),
-        currency=paid[0][0].currency if paid else "USD",
+        currency=event.currency,
         total_minor=sum(prices[tier.id] * q for tier, q in wanted),
         fee_minor=fee_each * sum(q for _, q in paid),
         discount_minor=sum((tier.price_minor - prices[tier.id]) * q for tier, q in wanted),

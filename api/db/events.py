@@ -33,6 +33,7 @@ class Event(UUIDPrimaryKey, CreatedAt, Base):
         CheckConstraint("slug ~ '^[a-z0-9][a-z0-9-]{0,62}$'", name="slug_format"),
         CheckConstraint("ends_at > starts_at", name="ends_after_start"),
         CheckConstraint("change_seq >= 0", name="change_seq_nonnegative"),
+        CheckConstraint("currency ~ '^[A-Z]{3}$'", name="currency_iso"),
         CheckConstraint(
             "attendee_names IN ('off','optional','required')", name="attendee_names_known"
         ),
@@ -50,6 +51,8 @@ class Event(UUIDPrimaryKey, CreatedAt, Base):
     timezone: Mapped[str] = mapped_column(String(64))
     """IANA zone (e.g. `Pacific/Honolulu`) in which times are shown; stored times are UTC."""
     image_path: Mapped[str | None] = mapped_column(Text)
+    currency: Mapped[str] = mapped_column(String(3), default="USD", server_default="USD")
+    """What every tier of the event sells in (ISO 4217); each tier keeps a copy in its own row."""
     published: Mapped[bool] = mapped_column(default=False, server_default="false")
     change_seq: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     """Last sequence number of the server origin's pass changes for this event (see sync/)."""

@@ -7,6 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from api.db.base import Base, CreatedAt, UUIDPrimaryKey
@@ -28,6 +29,11 @@ class Organizer(UUIDPrimaryKey, CreatedAt, Base):
     logo_path: Mapped[str | None] = mapped_column(Text)
     stripe_account_id: Mapped[str | None] = mapped_column(String(255), unique=True)
     charges_enabled: Mapped[bool] = mapped_column(default=False, server_default="false")
+    stripe_currencies: Mapped[list[str]] = mapped_column(
+        ARRAY(String(3)), default=list, server_default="{}"
+    )
+    """Currencies the connected account settles in, its default first, as Stripe said at the
+    last onboarding return or `account.updated` (`api.payments.onboarding`); empty: not known."""
 
     members: Mapped[list[OrganizerMember]] = relationship(back_populates="organizer")
 

@@ -2,7 +2,8 @@
 
 Fields arrive checked one by one (the dashboard reads its forms in `api.admin.event_forms`); the
 rules here are those that need the database or the settings: a slug or a tier name already
-taken, the currency and platform-fee rule (`api.events.tiers.check_tier`), and a capacity below
+taken, the currency and platform-fee rules (`api.events.currency`, `api.events.tiers.check_tier`),
+and a capacity below
 the tickets sold and held. A tier's row is locked while it is checked and saved, so a checkout
 cannot take a hold between the check and the save (the database's `never_oversold` check stays
 the last word). Each refusal is an `Invalid` naming every reason; each operation commits, with its
@@ -13,6 +14,7 @@ there within a second.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import uuid
 from dataclasses import dataclass
@@ -27,6 +29,7 @@ from api import audit
 from api.checkin import door_lists
 from api.db import Event, TicketTier
 from api.errors import Invalid
+from api.events import currency as event_currency
 from api.events.tiers import check_tier
 from api.media.images import store_image
 from api.passes import keys
@@ -46,6 +49,8 @@ class EventFields:
     timezone: str
     starts_at: datetime
     ends_at: datetime
+    currency: str = ""
+    """What every tier sells in; "" keeps the event's (a new event: the organizer's default)."""
 
 
 @dataclass(frozen=True)
@@ -61,12 +66,26 @@ class TierFields:
 
 
 async def create_event(
-    db: AsyncSession, *, organizer_id: uuid.UUID, fields: EventFields, actor: str, secret_key: str
+    db: AsyncSession,
+    *,
+    organizer_id: uuid.UUID,
+    fields: EventFields,
+    actor: str,
+    secret_key: str,
+    settings: Settings | None = None,
 ) -> Event:
     """A new, unpublished event, with its signing key made at once (so its first buyers never
-    race to make one)."""
+    race to make one). With `settings`, its currency is checked against the fees and the
+    organizer's Stripe account (`api.events.currency`)."""
     await _refuse_taken_slug(db, fields.slug, other_than=None)
     event = Event(organizer_id=organizer_id, published=False)
+    if settings is not None:
+        account = await event_currency.account_currencies(db, organizer_id)
+        code = fields.currency or event_currency.default_for(settings.fees, account)
+        event_currency.check(code, fees=settings.fees, account=account)
+        event.currency = code
+    elif fields.currency:
+        event.currency = fields.currency
     _apply_event(event, fields)
     db.add(event)
     await _flush_slug(db, fields.slug)
@@ -76,8 +95,16 @@ async def create_event(
     return event
 
 
-async def update_event(db: AsyncSession, *, event: Event, fields: EventFields) -> None:
+async def update_event(
+    db: AsyncSession, *, event: Event, fields: EventFields, settings: Settings | None = None
+) -> None:
     await _refuse_taken_slug(db, fields.slug, other_than=event.id)
+    if fields.currency and fields.currency != event.currency:
+        if settings is None:
+            raise Invalid("The currency can only be changed from the event's page.")
+        account = await event_currency.account_currencies(db, event.organizer_id)
+        event_currency.check(fields.currency, fees=settings.fees, account=account)
+        await event_currency.change(db, event=event, currency=fields.currency, fees=settings.fees)
     _apply_event(event, fields)
     await _flush_slug(db, fields.slug)
     await db.commit()
@@ -106,6 +133,7 @@ async def replace_image(
 async def create_tier(
     db: AsyncSession, *, event: Event, fields: TierFields, settings: Settings, actor: str
 ) -> TicketTier:
+    fields = dataclasses.replace(fields, currency=event.currency)  # the event's, always
     _tier_rules(fields, settings=settings, tier=None)
     await _refuse_taken_name(db, event, fields.name, other_than=None)
     last = await db.scalar(
@@ -131,6 +159,7 @@ async def update_tier(
     actor: str,
 ) -> None:
     await db.refresh(tier, with_for_update=True)  # a checkout's hold waits until this is saved
+    fields = dataclasses.replace(fields, currency=event.currency)  # the event's, always
     _tier_rules(fields, settings=settings, tier=tier)
     await _refuse_taken_name(db, event, fields.name, other_than=tier.id)
     before = (tier.price_minor, tier.capacity)
@@ -201,8 +230,7 @@ def _tier_rules(fields: TierFields, *, settings: Settings, tier: TicketTier | No
     sold, held = (tier.sold, tier.held) if tier is not None else (0, 0)
     check_tier(
         name=fields.name, price_minor=fields.price_minor, capacity=fields.capacity,
-        currency=fields.currency, fee_minor=settings.platform_fee_cents,
-        platform_currency=settings.platform_currency, sold=sold,
+        currency=fields.currency, fees=settings.fees, sold=sold,
     )  # fmt: skip
     if fields.capacity < sold + held:
         raise Invalid(

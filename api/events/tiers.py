@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from api.errors import Invalid
 from api.formatting import money
 
@@ -16,25 +18,24 @@ def check_tier(
     price_minor: int,
     capacity: int,
     currency: str,
-    fee_minor: int,
-    platform_currency: str,
+    fees: Mapping[str, int],
     sold: int = 0,
 ) -> None:
     """Raise TierError for a tier a real organizer must not be able to create.
 
-    A tier sells in the platform's currency only: the platform fee is a number of minor units
-    of PLATFORM_CURRENCY (200 is $2, but it would be ¥200 or €2 if applied to another currency)
-    and Stripe takes it from the charge as is. A paid tier must cost at least the platform fee:
-    Stripe refuses an application fee larger than the charge, so such a ticket could never be
-    sold.
+    A tier sells only in a currency the platform has a fee for (`Settings.fees`): the fee is a
+    number of that currency's own minor units, and Stripe takes it from the charge as is. A paid
+    tier must cost at least the platform fee: Stripe refuses an application fee larger than the
+    charge, so such a ticket could never be sold.
     """
     if not name.strip():
         raise TierError("Give the tier a name.")
-    if currency != platform_currency:
+    if currency not in fees:
         raise TierError(
-            f"Tickets on this site are sold in {platform_currency} only; {currency} is not"
-            " available (yet)."
+            f"Tickets cannot be sold in {currency} on this site: it has no platform fee set for"
+            f" {currency} (PLATFORM_FEES). Pick one of {', '.join(fees)}."
         )
+    fee_minor = fees[currency]
     if price_minor < 0:
         raise TierError("A price cannot be negative.")
     if 0 < price_minor < fee_minor:

@@ -50,6 +50,10 @@ health checks depend on them): a value in .env does not reach app or worker."""
 
 REQUIRED = ("SECRET_KEY", "ADMIN_USERNAME", "ADMIN_PASSWORD")
 
+EXAMPLES: dict[str, str] = {"PLATFORM_FEES": "USD:200"}
+"""Values written for settings whose default is "unset": the same as the default, spelled out so
+an operator sees the form (PLATFORM_FEES unset is USD:200 from the older pair of settings)."""
+
 GROUPS: tuple[tuple[str, str, bool, tuple[str, ...]], ...] = (
     (
         "Payments (Stripe): required to sell paid tickets",
@@ -61,7 +65,7 @@ GROUPS: tuple[tuple[str, str, bool, tuple[str, ...]], ...] = (
             "STRIPE_SECRET_KEY",
             "STRIPE_WEBHOOK_SECRET",
             "STRIPE_CONNECT_WEBHOOK_SECRET",
-            "PLATFORM_FEE_CENTS",
+            "PLATFORM_FEES",
         ),
     ),
     (
@@ -126,7 +130,7 @@ def render_env_example() -> str:
     for title, intro, active, names in GROUPS:
         out += _heading(title, intro)
         for name in names:
-            setting(name, active=active)
+            setting(name, active=active, value=EXAMPLES.get(name))
 
     out += _heading(
         "Set by docker-compose.yml unless set here",

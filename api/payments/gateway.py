@@ -51,6 +51,15 @@ class IntentFacts:
     """The connected account the charge transfers to."""
 
 
+@dataclass(frozen=True)
+class AccountFacts:
+    """A connected account as Stripe has it."""
+
+    charges_enabled: bool
+    currencies: list[str]
+    """Upper case, the account's default first; empty when Stripe did not say."""
+
+
 def stripe_client(
     settings: Settings, http: stripe.HTTPXClient, *, retries: int
 ) -> stripe.StripeClient:
@@ -232,11 +241,24 @@ class StripeGateway:
         )
 
     async def account_charges_enabled(self, account: str) -> bool:
+        return (await self.account_facts(account)).charges_enabled
+
+    async def account_facts(self, account: str) -> AccountFacts:
+        """May the connected account take charges, and which currencies does it settle in: its
+        default, then those its country's bank accounts may receive (Country Specs,
+        `supported_bank_account_currencies`)."""
         try:
             found = await self._client.v1.accounts.retrieve_async(account)
+            default = str(found.default_currency or "").upper()
+            settles = [default] if default else []
+            if found.country:
+                spec = await self._client.v1.country_specs.retrieve_async(found.country)
+                found_banks = spec.supported_bank_account_currencies
+                banks: dict[str, Any] = found_banks.to_dict() if found_banks else {}
+                settles += sorted(c.upper() for c in banks if c.upper() != default)
         except stripe.StripeError as exc:
             raise PaymentsUnavailable(str(exc.user_message or exc)) from exc
-        return bool(found.charges_enabled)
+        return AccountFacts(charges_enabled=bool(found.charges_enabled), currencies=settles)
 
 
 def _session(session: Any) -> CheckoutSession:

@@ -24,12 +24,12 @@ from typing import Any
 import stripe
 from litestar import Request, post
 from litestar.exceptions import HTTPException
-from sqlalchemy import select, text, update
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.checkout import fulfilment
 from api.db import Event, Order, Organizer
-from api.payments import crosscheck
+from api.payments import crosscheck, onboarding
 from api.payments.crosscheck import Mismatch
 from api.payments.gateway import IntentFacts, PaymentsUnavailable, StripeGateway
 from api.payments.refund_records import record_from_stripe
@@ -248,13 +248,11 @@ async def _account_updated(session: AsyncSession, obj: dict[str, Any], ctx: Ctx)
     if not ctx.account or obj.get("id") != ctx.account:
         # An account's event describing another account: believe neither.
         raise Mismatch(["account"])
-    result = await session.execute(
-        update(Organizer)
-        .where(Organizer.stripe_account_id == str(obj.get("id")))
-        .values(charges_enabled=bool(obj.get("charges_enabled")))
-        .returning(Organizer.id)
-    )
-    return "updated" if result.first() else "unknown_account"
+    known = await onboarding.account_updated(
+        session, ctx.gateway, account=ctx.account,
+        charges_enabled=bool(obj.get("charges_enabled")),
+    )  # fmt: skip
+    return "updated" if known else "unknown_account"
 
 
 PLATFORM: dict[str, Handler] = {

@@ -21,7 +21,7 @@ import stripe.params as sp
 import stripe.params.checkout as checkout_params
 from litestar import Request, Response
 
-from tests.stripe_standin import accounts, checkout, refunds
+from tests.stripe_standin import accounts, checkout, country_specs, refunds
 from tests.stripe_standin.objects import API_VERSION, list_of
 from tests.stripe_standin.params import validate
 from tests.stripe_standin.store import RequestRecord, Store, fingerprint
@@ -136,6 +136,12 @@ ROUTES = (
         lambda call: accounts.create_link(call.store, call.params),
     ),
     _route("GET", "/v1/events/{id}", sp.EventRetrieveParams, _retrieve("event", "id")),
+    _route(
+        "GET",
+        "/v1/country_specs/{id}",
+        sp.CountrySpecRetrieveParams,
+        lambda call: country_specs.retrieve(call.object_id),
+    ),
 )
 
 

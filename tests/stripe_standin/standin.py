@@ -23,7 +23,7 @@ from typing import Any
 
 import stripe
 
-from tests.stripe_standin import accounts, checkout, objects, refunds
+from tests.stripe_standin import accounts, checkout, country_specs, objects, refunds
 from tests.stripe_standin.app import build_app
 from tests.stripe_standin.server import ServerThread
 from tests.stripe_standin.store import RequestRecord, Store
@@ -212,9 +212,13 @@ class StripeStandin:
         charges_enabled: bool = False,
         email: str | None = None,
         metadata: dict[str, str] | None = None,
+        country: str = "US",
     ) -> Obj:
-        """A connected account that already exists (no event), e.g. an onboarded organizer."""
+        """A connected account that already exists (no event), e.g. an onboarded organizer in
+        `country` (its default currency is the country's, `country_specs`)."""
         params = {
+            "country": country,
+            "default_currency": country_specs.default_currency(country),
             "controller": {"stripe_dashboard": {"type": "express"}},
             "capabilities": {
                 "card_payments": {"requested": True},
