@@ -23,8 +23,8 @@ from api.db import (
 from api.mail.outbox import preview
 from api.passes.tokens import pass_key_text
 from tests.forms import csrf_token
-from tests.pages import one, parse, texts
-from tests.self_service_support import allow, codes, paid, rename, transfer
+from tests.pages import one, parse, texts, values
+from tests.self_service_support import allow, codes, paid, rename, sign_in_buyer, transfer
 from tests.shop import Shop, order_state
 
 
@@ -58,6 +58,7 @@ async def test_a_transfer_voids_the_old_code_and_emails_the_new_holder_a_new_one
     assert (received.buyer_email, received.buyer_name, received.status, received.total_minor) == (
         "friend@example.com", "Kai Friend", "paid", 0,
     )  # fmt: skip
+    assert received.source == "transfer"
     new_pass = await db.get_one(Pass, record.to_pass_id)
     new_code = pass_key_text(new_pass.pass_key)
     assert new_code not in (first, second)
@@ -237,3 +238,23 @@ async def test_the_money_going_back_voids_the_ticket_given_away_too(
     await shop.standin.settle_async()
     assert await order_state(db, received["d@example.com"]) == ("paid", 1, 0, ["valid"])
     assert await order_state(db, disputed) == ("paid", 1, 0, ["void"])
+
+
+async def test_the_new_holder_finds_the_ticket_in_their_account_and_the_buyer_keeps_theirs(
+    shop: Shop, db: AsyncSession
+) -> None:
+    await allow(db, shop)
+    public_id = await paid(shop, quantity=2)
+    first, _ = await codes(db, public_id)
+    await transfer(shop.browser, public_id, first, "friend@example.com")
+    received = await db.scalar(select(Order).where(Order.source == "transfer"))
+    assert received is not None
+
+    await sign_in_buyer(shop, db, "friend@example.com")
+    theirs = await shop.browser.get("/account")
+    assert values(theirs.text, "#orders [data-manage]", "href") == [
+        f"/passes/{received.public_id}#passes"
+    ]
+    await sign_in_buyer(shop, db, "buyer@example.com")
+    mine = await shop.browser.get("/account")
+    assert values(mine.text, "#orders [data-manage]", "href") == [f"/passes/{public_id}#passes"]

@@ -104,8 +104,9 @@ class Order(UUIDPrimaryKey, CreatedAt, Base):
     against; cleared when the hold ends (see `HoldAllowance`)."""
     paid_at: Mapped[datetime | None]
     source: Mapped[str] = mapped_column(String(10), default="sale", server_default="sale")
-    """`sale` (bought through checkout) or `comp` (free passes staff issued to a guest,
-    api/checkout/comps.py); the exports show it."""
+    """`sale` (bought through checkout), `comp` (free passes staff issued to a guest,
+    api/checkout/comps.py) or `transfer` (a ticket another buyer handed on, with no money of its
+    own: api/passes/transfer.py); the exports show it."""
     code_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("code.id"), index=True)
     """The discount or access code the order used (api/checkout/codes.py), if any."""
     discount_minor: Mapped[int] = mapped_column(Integer, default=0, server_default="0")

@@ -8,7 +8,8 @@ api/passes/void_wording.json), and a new pass of the same tier is issued by the 
 statement (`api.passes.services.issue`) into a new order of the new holder: their own
 `/passes/{public_id}` link, wallet and `/account`. The seat never goes back on sale: it stays
 sold, to someone else, so the tier's counts do not move. The new order carries no money
-(`total_minor` 0): what was paid stays on the original order, where a refund finds it.
+(`total_minor` 0, `source` "transfer"): what was paid stays on the original order, where a
+refund finds it (api/passes/lineage.py).
 
 Both people hear of it through the outbox: the new holder gets their pass (`pass_transferred`),
 the old one a notice that the code no longer admits (`transfer_notice`). The transfer is
@@ -47,6 +48,8 @@ from api.mail.transfers import PASS_TRANSFERRED, TRANSFER_NOTICE
 from api.passes import services as passes
 from api.passes.tokens import pass_key_text
 
+SOURCE = "transfer"
+"""`Order.source` of the new holder's order (the exports show it)."""
 TRANSFERRED = "transferred"
 """The void reason (and door reason code) of a pass handed to someone else."""
 
@@ -134,7 +137,7 @@ async def transfer_pass(
     received = Order(
         public_id=secrets.token_urlsafe(16), event_id=event.id, buyer_email=to_email,
         buyer_name=to_name, status=OrderStatus.paid, currency=locked.currency, total_minor=0,
-        fee_minor=0, paid_at=now,
+        fee_minor=0, paid_at=now, source=SOURCE,
     )  # fmt: skip
     db.add(received)
     await db.flush()
