@@ -4,9 +4,11 @@ from the dashboard's kept copy; a buyer prints their passes, one per page."""
 from __future__ import annotations
 
 import io
+from pathlib import Path
+from typing import Any
 
 import pypdf
-from playwright.async_api import BrowserContext, expect
+from playwright.async_api import BrowserContext, Page, expect
 from sqlalchemy import select
 
 from api.db import Event, Order
@@ -14,6 +16,23 @@ from e2e import door
 from e2e.airplane import airplane_mode, network_back
 from e2e.conftest import LiveApp
 from e2e.test_dashboard import sign_in
+
+AXE = Path(__file__).parents[1] / "node_modules" / "axe-core" / "axe.min.js"
+
+
+async def wcag_violations(page: Page) -> list[dict[str, Any]]:
+    """axe-core's findings against WCAG 2 A and AA on the page as it is now."""
+    found: list[dict[str, Any]] = await page.evaluate(
+        """async () => {
+          const result = await axe.run(document, {
+            runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa',
+                                             'wcag22aa'] },
+            resultTypes: ['violations'],
+          });
+          return result.violations.map((v) => ({ id: v.id, nodes: v.nodes.length }));
+        }"""
+    )
+    return found
 
 
 async def test_the_reports_page_reads_offline_from_the_dashboards_kept_copy(
@@ -23,6 +42,7 @@ async def test_the_reports_page_reads_offline_from_the_dashboards_kept_copy(
         event = await session.scalar(select(Event).where(Event.slug == "full-moon"))
         assert event is not None
         event_id = event.id
+    await context.add_init_script(path=str(AXE))
     page = await context.new_page()
     await sign_in(page, live_app)
     await page.goto(f"{live_app.url}/admin/events/{event_id}")
@@ -30,6 +50,9 @@ async def test_the_reports_page_reads_offline_from_the_dashboards_kept_copy(
     sales = page.get_by_role("img", name="Tickets sold over time, Full Moon Beach Party")
     await expect(sales).to_be_visible()
     await expect(page.locator('table[data-report="sales"] tfoot td').first).to_have_text("3")
+    assert await wcag_violations(page) == []
+    await page.locator("#report-sales summary").click()  # the figures, opened
+    assert await wcag_violations(page) == []
     await page.evaluate("() => navigator.serviceWorker.ready.then(() => true)")
     await page.reload()  # now through the service worker, which keeps a copy
     await expect(sales).to_be_visible()
@@ -54,9 +77,11 @@ async def test_a_buyer_prints_their_passes_one_per_page(
         order = await session.scalar(select(Order).where(Order.buyer_name == "Demo Guest"))
         assert order is not None
         public_id = order.public_id
+    await context.add_init_script(path=str(AXE))
     page = await context.new_page()
     await page.goto(f"{live_app.url}/passes/{public_id}")
     await expect(page.locator("#passes .qr")).to_have_count(3)
+    assert await wcag_violations(page) == []
     await expect(page.locator("#passes .print-facts").first).to_be_hidden()
     await page.emulate_media(media="print")
     await expect(page.locator("header.site")).to_be_hidden()
