@@ -4,6 +4,7 @@ and the seat stays sold. Through the real checkout, webhook and outbox."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -258,3 +259,26 @@ async def test_the_new_holder_finds_the_ticket_in_their_account_and_the_buyer_ke
     await sign_in_buyer(shop, db, "buyer@example.com")
     mine = await shop.browser.get("/account")
     assert values(mine.text, "#orders [data-manage]", "href") == [f"/passes/{public_id}#passes"]
+
+
+async def test_two_transfers_of_one_pass_at_once_make_one_new_pass(
+    shop: Shop, db: AsyncSession
+) -> None:
+    await allow(db, shop)
+    public_id = await paid(shop, quantity=1)
+    (code,) = await codes(db, public_id)
+    token = await _token(shop)
+    answers = await asyncio.gather(
+        *(
+            shop.browser.post(
+                f"/passes/{public_id}/transfer",
+                data={"_csrf_token": token, "pass": code, "email": f"f{n}@example.com"},
+            )
+            for n in range(6)
+        )
+    )
+    assert sorted(a.status_code for a in answers) == [303, 409, 409, 409, 409, 409]
+    assert len(list(await db.scalars(select(PassTransfer)))) == 1
+    valid = await db.scalars(select(Pass.id).where(Pass.status == "valid"))
+    assert len(list(valid)) == 1
+    assert await order_state(db, public_id) == ("paid", 1, 0, ["void"])
