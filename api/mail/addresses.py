@@ -12,6 +12,7 @@ tickets whose email can never leave. It is the only address check in the app: im
 
 from __future__ import annotations
 
+import functools
 import re
 from email.errors import HeaderParseError
 from email.headerregistry import Address, AddressHeader, HeaderRegistry
@@ -42,11 +43,14 @@ def mailbox(address: str, *, name: str = "") -> Address:
     return parsed
 
 
+@functools.lru_cache(maxsize=1024)
 def deliverable(address: str) -> bool:
     """Whether the mailer will send to `address` and its domain is a dotted name.
 
     A form asks for the address people will receive mail at: a bare host (`ana@gmail`,
     `a@localhost`) is a typo or a mailbox on this machine, never a buyer's inbox.
+    Remembered per address: the email parser costs about 0.3 ms, and a checkout asks twice
+    (the details step, then the order).
     """
     try:
         parsed = mailbox(address)
