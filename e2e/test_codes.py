@@ -1,0 +1,90 @@
+"""Discount codes in a real browser (issue 17, "Codes"): the organizer makes a code on the event's
+codes page, a buyer types it on the event page ("Have a code?") and pays the discounted price
+through Stripe Checkout, and the organizer sees the code's use, the order's discount and the
+orders CSV's code and discount columns."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+
+from playwright.async_api import Browser, BrowserContext, expect
+from sqlalchemy import select
+
+from api.db import Organizer
+from e2e import door
+from e2e.conftest import LiveApp
+from tests.stripe_standin.standin import StripeStandin
+
+OWNER = "owner@driftwood.example"  # the demo organizer's owner (api/demo.py)
+
+
+async def test_a_code_made_in_the_dashboard_discounts_a_paid_sale_the_organizer_then_sees(
+    paid_app: LiveApp, standin: StripeStandin, browser: Browser, context: BrowserContext
+) -> None:
+    account = standin.create_account(charges_enabled=True)["id"]
+    async with door.session_for(paid_app) as session:
+        organizer = await session.scalar(select(Organizer))
+        assert organizer is not None
+        organizer.stripe_account_id = account
+        organizer.charges_enabled = True
+        event_id = (await door.demo_event(session)).id
+        await session.commit()
+
+    # The organizer makes MOON20: 20% off the VIP deck, for five orders.
+    page = await context.new_page()
+    await door.sign_in(page, paid_app, OWNER)
+    await page.wait_for_url(re.compile(r".*/admin/?$"))
+    await page.goto(f"{paid_app.url}/admin/events/{event_id}")
+    await page.locator("#codes-link").click()
+    form = page.locator("#code-form")
+    await form.get_by_label("Code").fill("moon20")
+    await form.get_by_label("A percentage off").check()
+    await form.get_by_label("Percent off").fill("20")
+    await form.get_by_label("Only these tiers:").check()
+    await form.get_by_label("VIP deck").check()
+    await form.get_by_label("Orders that may use it").fill("5")
+    await form.get_by_role("button", name="Add the code").click()
+    row = page.locator("#codes tr[data-code='MOON20']")
+    await expect(row.locator("td").nth(1)).to_have_text("20% off")
+    await expect(row.locator("[data-uses-shown]")).to_have_text("0 of 5")
+
+    # A buyer types it on the event page and pays $20.00 a ticket instead of $25.00.
+    buyer = await browser.new_context()
+    shop = await buyer.new_page()
+    await shop.goto(f"{paid_app.url}/e/full-moon")
+    await shop.get_by_label("Have a code?").fill("nope")
+    await shop.get_by_role("button", name="Apply").click()
+    await expect(shop.locator("#code-error")).to_have_text(
+        "“NOPE” is not a valid code for this event."
+    )
+    await shop.get_by_label("Have a code?").fill("moon20")
+    await shop.get_by_role("button", name="Apply").click()
+    await expect(shop.locator("#code-applied")).to_contain_text("Code MOON20 applied: 20% off")
+    vip = shop.locator("[data-tier='VIP deck']")
+    await expect(vip.locator(".price")).to_have_text("$25.00 $20.00")
+    await vip.get_by_label("Quantity").fill("2")
+    await shop.get_by_label("Email").fill("keoni@example.com")
+    await shop.get_by_role("button", name="Get tickets").click()
+    await shop.wait_for_url(f"{standin.url}/pay/**")
+    [created] = [r for r in standin.requests if r.path == "/v1/checkout/sessions"]
+    assert [item["price_data"]["unit_amount"] for item in created.params["line_items"]] == [2000]
+    await shop.locator("#pay").click()
+    await shop.wait_for_url(f"{paid_app.url}/passes/**")
+    await expect(shop.locator("#order-status")).to_have_attribute("data-status", "paid")
+    await buyer.close()
+
+    # The organizer sees the use, the order's discount and the CSV's columns.
+    await page.goto(f"{paid_app.url}/admin/events/{event_id}/codes")
+    await expect(row.locator("[data-uses-shown]")).to_have_text("1 of 5")
+    await page.goto(f"{paid_app.url}/admin/orders/?q=keoni@example.com")
+    await page.locator("#orders tr", has_text="keoni@example.com").get_by_role("link").first.click()
+    await expect(page.locator("#order-code")).to_have_text("MOON20: $10.00 off")
+    await page.goto(f"{paid_app.url}/admin/")
+    async with page.expect_download() as download_info:
+        await page.get_by_role("link", name="Download all orders (CSV)").click()
+    path = await (await download_info.value).path()
+    rows = list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8-sig"))))
+    [mine] = [r for r in rows if r["buyer_email"] == "keoni@example.com"]
+    assert (mine["code"], mine["discount_minor"], mine["total_minor"]) == ("MOON20", "1000", "4000")
