@@ -14,6 +14,7 @@ from sqlalchemy import select
 from api.db import Organizer
 from e2e import door
 from e2e.conftest import LiveApp
+from e2e.test_dashboard_nav import AXE, wcag_violations
 from tests.stripe_standin.standin import StripeStandin
 
 OWNER = "owner@driftwood.example"  # the demo organizer's owner (api/demo.py)
@@ -32,6 +33,7 @@ async def test_a_required_question_is_asked_before_payment_and_its_answer_reache
         await session.commit()
 
     # The organizer asks each ticket's name and a required question, from the event's page.
+    await context.add_init_script(path=str(AXE))
     page = await context.new_page()
     await door.sign_in(page, paid_app, OWNER)
     await page.wait_for_url(re.compile(r".*/admin/?$"))
@@ -46,19 +48,23 @@ async def test_a_required_question_is_asked_before_payment_and_its_answer_reache
     await expect(
         page.locator("#questions [data-question='Dive certification number']")
     ).to_be_visible()
+    assert await wcag_violations(page) == []
 
     # The buyer chooses a ticket and is asked before Stripe Checkout.
     buyer = await browser.new_context()
+    await buyer.add_init_script(path=str(AXE))
     shop = await buyer.new_page()
     await shop.goto(f"{paid_app.url}/e/full-moon")
     await shop.locator("[data-tier='VIP deck']").get_by_label("Quantity").fill("1")
     await shop.get_by_label("Email").fill("lani@example.com")
     await shop.get_by_role("button", name="Get tickets").click()
     await expect(shop.locator("#details-heading")).to_have_text("Who are the tickets for?")
+    assert await wcag_violations(shop) == []
     await shop.locator("#details-continue").click()
     errors = shop.locator("#details-errors")
     await expect(errors).to_contain_text("attendee name: Enter the name of the person")
     await expect(errors).to_contain_text("Dive certification number: Answer this question.")
+    assert await wcag_violations(shop) == []
     assert shop.url.startswith(paid_app.url)  # still here: nothing was sent to Stripe
     await shop.get_by_label("Attendee name (required)").fill("Lani Kealoha")
     await shop.get_by_label("Dive certification number (required)").fill("PADI-4471")
@@ -78,6 +84,7 @@ async def test_a_required_question_is_asked_before_payment_and_its_answer_reache
     await expect(attendee.locator("[data-answer='Dive certification number']")).to_have_text(
         "PADI-4471"
     )
+    assert await wcag_violations(page) == []
     await page.goto(f"{paid_app.url}/admin/events/{event_id}/attendee-details")
     async with page.expect_download() as download_info:
         await page.locator("#attendees-csv").click()
