@@ -5,12 +5,15 @@ twice."""
 
 from __future__ import annotations
 
+import base64
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
 from bs4 import BeautifulSoup
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -34,6 +37,7 @@ from api.passes.wording import void_wording
 from api.settings import Settings
 from tests import factories
 from tests.shop import Shop, order_state
+from tests.test_scanner_api import Setup, pair, setup  # noqa: F401  (`setup`: a fixture)
 
 
 async def _paid_order(shop: Shop, quantity: int, email: str) -> str:
@@ -241,3 +245,25 @@ async def test_an_order_paid_after_the_click_is_caught_by_the_sweep(
     await _run_jobs(shop.settings)
     await shop.standin.settle_async()
     assert await order_state(db, public_id) == ("refunded", 0, 0, ["void"])
+
+
+async def test_a_door_phone_that_starts_after_the_cancellation_shows_event_cancelled(
+    client: AsyncTestClient[Litestar],
+    setup: Setup,  # noqa: F811  (the fixture imported above)
+    db: AsyncSession,
+    settings: Settings,
+) -> None:
+    event = await db.get_one(Event, setup.event_id)
+    record = await cancellation.cancel_event(
+        db, event=event, message="", confirm=event.name, actor="owner@venue.example"
+    )
+    record_id = record.id
+    await _run_jobs(settings)
+    door = await pair(client, setup.code, "Gate A")
+    response = await client.get("/api/v1/scanner/bootstrap", headers=door.auth)
+    raw = base64.b64decode(response.json()["passes"]["data"])
+    assert {raw[i + 11] for i in range(0, len(raw), 13)} == {4}  # pass-pack.js: event_cancelled
+    db.expire_all()
+    record = await db.get_one(EventCancellation, record_id)
+    shown = await cancellation.progress(db, cancellation=record)
+    assert (shown.no_refund, shown.valid_passes) == (1, 0)

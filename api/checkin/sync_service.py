@@ -81,6 +81,7 @@ _PACK = text(
                         WHEN p.status = 'valid' THEN 0
                         WHEN p.void_reason = 'refunded' THEN 1
                         WHEN p.void_reason = 'disputed' THEN 2
+                        WHEN p.void_reason = 'event_cancelled' THEN 4
                         ELSE 3 END
                     + (array_position(CAST(:tiers AS uuid[]), p.tier_id) - 1) % 256)::int2),
                ''::bytea), ''::bytea) AS data

@@ -57,7 +57,8 @@ class PassPack(msgspec.Struct):
     """Every pass of the event at `vector["server"]`, packed: 13 bytes per pass.
 
     Record = 11-byte pass key | status byte (0 valid, 1 void refunded, 2 void disputed,
-    3 void cancelled) | tier index byte (into `Bootstrap.tiers`). `data` is standard base64.
+    3 void cancelled, 4 void event cancelled: a phone older than 4 shows it as plain void) |
+    tier index byte (into `Bootstrap.tiers`). `data` is standard base64.
     """
 
     count: int

@@ -6,7 +6,7 @@ voiding and emailing each order belong to. `order.source` tells a comp (free pas
 issued to a guest) from a sale. `broadcast` keeps each message sent to ticket holders once.
 
 Revision ID: a6f7e2c4b913
-Revises: 5e1f5e4c1a90, a77e4d1e5c0b
+Revises: 5e1f5e4c1a90, e3c0f17a2b58
 Create Date: 2026-12-06 00:10:00
 
 """
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "a6f7e2c4b913"
-down_revision: str | Sequence[str] | None = ("5e1f5e4c1a90", "a77e4d1e5c0b")
+down_revision: str | Sequence[str] | None = ("5e1f5e4c1a90", "e3c0f17a2b58")
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

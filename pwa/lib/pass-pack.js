@@ -2,7 +2,8 @@
 /**
  * The bootstrap's pass pack: every pass of the event, 13 bytes each.
  *
- *     pass key (11) | status byte (0 valid, 1 void refunded, 2 void disputed, 3 void cancelled)
+ *     pass key (11) | status byte (0 valid, 1 void refunded, 2 void disputed, 3 void cancelled,
+ *                     4 void event cancelled)
  *                   | tier index (into the bootstrap's `tiers`)
  *
  * Why chunks: IndexedDB costs ~66 µs per `put`, so one record per pass makes a 50,000-pass
@@ -36,6 +37,7 @@ const STATUS_BYTES = /** @type {const} */ ([
   ['void', 'refunded'],
   ['void', 'disputed'],
   ['void', 'cancelled'],
+  ['void', 'event_cancelled'],
 ]);
 
 /**

@@ -51,7 +51,7 @@ test('turns every record into a pass with its status, reason and tier', () => {
   assert.deepEqual({ ...passes.get(id(1)) }, { status: 'void', tier: 'VIP', reason: 'refunded' });
   assert.deepEqual({ ...passes.get(id(2)) }, { status: 'void', tier: null, reason: 'disputed' });
   assert.deepEqual({ ...passes.get(id(3)) }, { status: 'void', tier: 'General', reason: 'cancelled' });
-  assert.deepEqual({ ...passes.get(id(4)) }, { status: 'unknown_4', tier: 'VIP', reason: null });
+  assert.deepEqual({ ...passes.get(id(4)) }, { status: 'void', tier: 'VIP', reason: 'event_cancelled' });
   assert.deepEqual([...passes.keys()].sort(), [0, 1, 2, 3, 4, 5, 6].map(id).sort());
 });
 

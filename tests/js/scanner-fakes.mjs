@@ -93,7 +93,7 @@ export class MemoryStore {
 }
 
 /** Status word -> pack status byte. */
-const STATUS_BYTE = { valid: 0, refunded: 1, disputed: 2, cancelled: 3 };
+const STATUS_BYTE = { valid: 0, refunded: 1, disputed: 2, cancelled: 3, event_cancelled: 4 };
 
 /**
  * One event on a fake server: passes with real tokens, a replica with sync-core's rules, and the
