@@ -90,7 +90,7 @@ def passes_pdf(
             document.line(event.venue, size=12)
         pdf.ln(6)
         document.line(f"{item.tier} · pass {item.number} of {len(passes)}", size=15, bold=True)
-        holder = getattr(item, "holder", "") or order.buyer_name or order.buyer_email
+        holder = item.holder or order.buyer_name or order.buyer_email
         document.line(holder, size=13)
         pdf.ln(4)
         if item.valid and item.token:
