@@ -9,7 +9,7 @@ import secrets
 
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.db import Event, Order, OrderLine, OrderStatus, OutboxMessage, TicketTier
@@ -81,9 +81,7 @@ async def test_the_event_overview_shows_sales_the_door_and_the_actions_of_the_vi
     event, tier = await _mine(db)
     tier.price_minor = 2500
     await db.execute(
-        OrderLine.__table__.update()
-        .where(OrderLine.tier_id == tier.id)
-        .values(unit_price_minor=2500)
+        update(OrderLine).where(OrderLine.tier_id == tier.id).values(unit_price_minor=2500)
     )
     order = await db.scalar(select(Order).where(Order.event_id == event.id))
     assert order is not None
@@ -111,6 +109,17 @@ async def test_the_event_overview_shows_sales_the_door_and_the_actions_of_the_vi
     assert actions["Pair door phones"] == f"/admin/events/{event_id}/devices"
     for href in actions.values():  # every action leads somewhere
         assert (await client.get(href)).status_code == 200, href
+    groups = pages.values(page, "#actions [data-group]", "data-group")
+    assert groups == ["Event", "Buyers", "Door", "Reports"]
+    assert "Delete this draft" not in actions  # it is published
+
+    await _staff(db, "manager@reef.example", "manager")
+    client.cookies.clear()
+    await sign_in(client, db, settings, "manager@reef.example")
+    managed = (await client.get(f"/admin/events/{event_id}/overview")).text
+    assert "Orders" in pages.texts(managed, "#actions a")
+    if "Cancel the event" in actions:  # owners only, where the app has the page
+        assert "Cancel the event" not in pages.texts(managed, "#actions a")
 
     await _staff(db, "lead@reef.example", "door_lead")
     client.cookies.clear()

@@ -39,30 +39,37 @@ class Action:
     """Under `/admin/events/{event_id}`; "" is the event's edit page; "/…" after it."""
     sales: bool = True
     """Only owners and managers (and the operator): it shows buyers or changes the event."""
+    owners: bool = False
+    """Only the organizer's owners (and the operator)."""
+    drafts: bool = False
+    """Only while the event is a draft."""
 
 
 ACTIONS: tuple[Action, ...] = (
     Action("Event", "Edit the event and tiers", ""),
     Action("Event", "Add a tier", "/tiers/new"),
-    Action("Event", "Duplicate", "/duplicate"),
     Action("Event", "Discount and access codes", "/codes"),
-    Action("Event", "Questions for buyers", "/questions"),
-    Action("Event", "Cancel the event", "/cancel"),
+    Action("Event", "Attendee names and questions", "/attendee-details"),
+    Action("Event", "Transfers and cancellations by buyers", "/self-service"),
+    Action("Event", "Delete this draft", "/delete", drafts=True),
+    Action("Event", "Cancel the event", "/cancel", owners=True),
+    Action("Buyers", "Orders", "?orders"),
     Action("Buyers", "Waiting list", "/waiting-list"),
     Action("Buyers", "Comps and guest list", "/comps"),
-    Action("Buyers", "Email ticket holders", "/email"),
+    Action("Buyers", "Email ticket holders", "/message"),
+    Action("Buyers", "Attendees (CSV)", "/attendees.csv"),
     Action("Door", "The door, live", "/door", sales=False),
     Action("Door", "Door lists", "/door-lists", sales=False),
     Action("Door", "Pair door phones", "/devices", sales=False),
     Action("Door", "Double admissions", "/conflicts", sales=False),
-    Action("Reports", "Reports", "/reports"),
+    Action("Reports", "Sales and check-in charts", "/reports"),
     Action("Reports", "Scans (CSV)", "/scans.csv", sales=False),
 )
+"""In the order the page shows them; "?orders" is the orders list of the event."""
 
 
 @dataclass(frozen=True)
 class ActionLink:
-    group: str
     label: str
     href: str
 
@@ -81,19 +88,26 @@ def _served(request: Request[Any, Any, Any]) -> set[str]:
     return found
 
 
-def event_actions(request: Request[Any, Any, Any], who: Viewer, event: Event) -> list[ActionLink]:
-    """The actions this viewer may take on the event, among the pages the app serves."""
-    served = _served(request)
-    sales = who.may_handle_money(event.organizer_id)
-    base = f"/admin/events/{event.id}"
-    links = [
-        ActionLink(a.group, a.label, base + a.path)
-        for a in ACTIONS
-        if (sales or not a.sales) and (a.path == "" or a.path in served)
-    ]
-    if sales:
-        links.insert(2, ActionLink("Buyers", "Orders", f"/admin/orders/?event={event.id}"))
-    return links
+def event_actions(
+    request: Request[Any, Any, Any], who: Viewer, event: Event
+) -> list[tuple[str, list[ActionLink]]]:
+    """The actions this viewer may take on the event, among the pages the app serves, by
+    group in `ACTIONS`' order."""
+    served = _served(request) | {"", "?orders"}
+    grouped: dict[str, list[ActionLink]] = {}
+    for action in ACTIONS:
+        if (
+            action.path not in served
+            or (action.sales and not who.may_handle_money(event.organizer_id))
+            or (action.owners and not who.may_manage(event.organizer_id))
+            or (action.drafts and event.published)
+        ):
+            continue
+        href = f"/admin/events/{event.id}{action.path}"
+        if action.path == "?orders":
+            href = f"/admin/orders/?event={event.id}"
+        grouped.setdefault(action.group, []).append(ActionLink(action.label, href))
+    return list(grouped.items())
 
 
 @dataclass(frozen=True)
