@@ -15,6 +15,7 @@ from api.db import (
     AuditEntry,
     Event,
     Order,
+    OrganizerMember,
     OutboxMessage,
     Pass,
     PassChange,
@@ -24,7 +25,7 @@ from api.db import (
 from api.mail.outbox import preview
 from api.passes.tokens import pass_key_text
 from tests.forms import csrf_token
-from tests.pages import one, parse, texts, values
+from tests.pages import one, parse, shown, texts, values
 from tests.self_service_support import allow, codes, paid, rename, sign_in_buyer, transfer
 from tests.shop import Shop, order_state
 
@@ -282,3 +283,22 @@ async def test_two_transfers_of_one_pass_at_once_make_one_new_pass(
     valid = await db.scalars(select(Pass.id).where(Pass.status == "valid"))
     assert len(list(valid)) == 1
     assert await order_state(db, public_id) == ("paid", 1, 0, ["void"])
+
+
+async def test_the_organizer_sees_where_a_transferred_pass_went(
+    shop: Shop, db: AsyncSession
+) -> None:
+    await allow(db, shop)
+    public_id = await paid(shop, quantity=2)
+    first, second = await codes(db, public_id)
+    await transfer(shop.browser, public_id, first, "friend@example.com")
+    tier = await db.get_one(TicketTier, shop.tier_id)
+    event = await db.get_one(Event, tier.event_id)
+    db.add(OrganizerMember(organizer_id=event.organizer_id, email="owner@venue.example"))
+    await db.commit()
+    await sign_in_buyer(shop, db, "owner@venue.example")
+    page = await shop.browser.get(f"/admin/orders/{public_id}")
+    moved = one(page.text, f'#passes li[data-pass="{first}"]')
+    assert moved["data-status"] == "void"
+    assert shown(one(moved, "[data-void-note]")) == "to friend@example.com"
+    assert one(page.text, f'#passes li[data-pass="{second}"]')["data-status"] == "valid"

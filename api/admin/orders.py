@@ -42,6 +42,7 @@ from api.checkout.holders import order_holders
 from api.db import AuditEntry, Order, OutboxMessage, PassStatus, Refund
 from api.errors import DomainError, NotFound, Refused
 from api.mail.resend import Resent, resend_many, resend_tickets
+from api.passes import lineage
 from api.passes.services import order_passes
 from api.passes.tokens import pass_key_text
 from api.payments.refunds import VOIDED, RefundStarted, request_refund, void_passes
@@ -99,6 +100,7 @@ async def _detail_page(
         ):
             for pass_id in entry.details.get("passes", []):
                 void_notes[pass_id] = str(entry.details.get("reason", ""))
+    void_notes.update(await lineage.transfer_notes(db, order_id=order.id))  # "to ana@…"
     return Template(
         template_name="admin/order.html",
         context={

@@ -9,12 +9,14 @@ its price went back to the card.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.db import Pass, PassTransfer
+from api.passes.tokens import pass_key_text
 
 
 async def with_passed_on(session: AsyncSession, items: Sequence[Pass]) -> list[Pass]:
@@ -32,3 +34,14 @@ async def with_passed_on(session: AsyncSession, items: Sequence[Pass]) -> list[P
         found.extend(heirs)
         frontier = [p.id for p in heirs]
     return found
+
+
+async def transfer_notes(session: AsyncSession, *, order_id: uuid.UUID) -> dict[str, str]:
+    """For the order page: each pass of the order that was transferred, by its code, with whom
+    it went to ("to ana@example.com")."""
+    rows = await session.execute(
+        select(Pass.pass_key, PassTransfer.to_email)
+        .join(PassTransfer, PassTransfer.from_pass_id == Pass.id)
+        .where(PassTransfer.from_order_id == order_id)
+    )
+    return {pass_key_text(key): f"to {email}" for key, email in rows.all()}
