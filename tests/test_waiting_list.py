@@ -437,3 +437,36 @@ async def test_seats_freed_in_a_cancelled_event_are_offered_to_no_one(
     assert await _statuses(db) == {"ana@example.com": "waiting"}
     tier = await _tier(db, shop)
     assert (tier.sold, tier.held) == (0, 0)
+
+
+async def test_a_buyer_who_leaves_the_offers_stripe_checkout_keeps_the_offer_until_it_ends(
+    shop: Shop, db: AsyncSession
+) -> None:
+    [first] = await _sell_out(shop, db, capacity=1)
+    for email in ("ana@example.com", "bo@example.com"):
+        assert (await _join(shop, email)).status_code == 303
+    shop.standin.refund(first)
+    await shop.standin.settle_async()
+    token = (await _offer_links(db, shop))["ana@example.com"]
+    offer = await shop.browser.get(f"/waiting/offer/{token}")
+    claimed = await shop.browser.post(
+        f"/waiting/offer/{token}", data={"_csrf_token": csrf_token(offer.text)}
+    )
+    session_id = claimed.headers["location"].rsplit("/", 1)[-1]
+    cancel_url = shop.standin.get(session_id)["cancel_url"]
+    back = await shop.browser.get(cancel_url)  # Ana presses "back" on Stripe's page
+    assert back.status_code == 303
+    assert await _statuses(db) == {"ana@example.com": "offered", "bo@example.com": "waiting"}
+    tier = await _tier(db, shop)
+    assert (tier.sold, tier.held) == (0, 1)  # still hers, not Bo's
+    again = await shop.browser.get(f"/waiting/offer/{token}")
+    assert pages.one(again.text, "#offer")["data-offer"] == "open"
+    bought = await shop.browser.post(
+        f"/waiting/offer/{token}", data={"_csrf_token": csrf_token(again.text)}
+    )
+    session_id = bought.headers["location"].rsplit("/", 1)[-1]
+    shop.standin.complete_session(session_id)
+    await shop.standin.settle_async()
+    public_id = shop.standin.get(session_id)["success_url"].split("/passes/")[1].split("?")[0]
+    assert await order_state(db, public_id) == ("paid", 1, 0, ["valid"])
+    assert await _statuses(db) == {"ana@example.com": "claimed", "bo@example.com": "waiting"}

@@ -120,9 +120,11 @@ async def _end_hold(session: AsyncSession, order_id: uuid.UUID, status: OrderSta
     order = await locked_order(session, order_id=order_id)
     if order is None or order.status != OrderStatus.pending:
         return False
-    await _release_holds(session, order)
+    # The new status first: the waiting list the release wakes sees this checkout ended (an
+    # offer it was buying is held for its buyer again, api/waiting/offers.py).
     order.status = status
     order.hold_expires_at = None
+    await _release_holds(session, order)
     return True
 
 

@@ -76,39 +76,70 @@ async def lock_tier(session: AsyncSession, tier_id: uuid.UUID) -> _Tier | None:
 
 async def seats_freed(session: AsyncSession, *, tier_id: uuid.UUID) -> int:
     """Seats of `tier_id` came back in this transaction: offer them to the next entries in line
-    (their seats held, an email queued to each). Returns how many entries were offered."""
-    waiting = await session.scalar(
-        select(WaitingEntry.id)
-        .where(WaitingEntry.tier_id == tier_id, WaitingEntry.status == WaitingStatus.waiting)
-        .limit(1)
-    )
-    if waiting is None:  # the common case: nobody waits, and nothing more is read
-        return 0
+    (their seats held, an email queued to each). Returns how many entries were offered.
+
+    First come the claims whose checkout ended unpaid (the buyer went back from Stripe, or let
+    it lapse) while their offer still runs: the seats are theirs again until the offer ends,
+    at the same link (no second email). Then the line."""
+    await session.flush()  # the caller's changes (an order's new status) are what is read
+    if not (await session.execute(_ANYONE, {"t": tier_id})).scalar():
+        return 0  # the common case: nobody waits, and nothing more is read
     tier = await lock_tier(session, tier_id)
     now = utcnow()
     if tier is None or tier.free <= 0 or now >= tier.sales_end:
         return 0
+    lapsed_ids = list(await session.scalars(_LAPSED_CLAIMS, {"t": tier_id}))
+    lapsed = await session.scalars(
+        select(WaitingEntry)
+        .where(WaitingEntry.id.in_(lapsed_ids))
+        .order_by(WaitingEntry.offered_at, WaitingEntry.id)
+        .execution_options(populate_existing=True)
+    )
+    free, held = tier.free, 0
+    for entry in lapsed:
+        if entry.quantity <= free:
+            entry.status = WaitingStatus.offered
+            entry.order_id = None
+            entry.ended_at = None
+            free -= entry.quantity
+            held += entry.quantity
     line = await session.scalars(
         select(WaitingEntry)
         .where(
             WaitingEntry.tier_id == tier_id,
             WaitingEntry.status == WaitingStatus.waiting,
-            WaitingEntry.quantity <= tier.free,
+            WaitingEntry.quantity <= free,
         )
         .order_by(WaitingEntry.created_at, WaitingEntry.id)
         .execution_options(populate_existing=True)
     )  # no row locks: every change of an entry's status is made under its tier's row lock
-    free, offered = tier.free, []
+    offered = []
     for entry in line:
+        if free == 0:
+            break
         if entry.quantity <= free:
             offered.append(entry)
             free -= entry.quantity
-        if free == 0:
-            break
     for entry in offered:
         _offer(session, entry, tier=tier, now=now, by=FROM_THE_LIST)
-    await _hold(session, tier_id, sum(entry.quantity for entry in offered))
+    await _hold(session, tier_id, held + sum(entry.quantity for entry in offered))
     return len(offered)
+
+
+_ANYONE = text(
+    "SELECT EXISTS (SELECT FROM waiting_entry WHERE tier_id = :t AND status = 'waiting')"
+    ' OR EXISTS (SELECT FROM waiting_entry AS w JOIN "order" AS o ON o.id = w.order_id'
+    "  WHERE w.tier_id = :t AND w.status = 'claimed' AND w.offer_expires_at > now()"
+    "  AND o.status IN ('expired', 'cancelled'))"
+)
+_LAPSED_CLAIMS = text(
+    'SELECT w.id FROM waiting_entry AS w JOIN "order" AS o ON o.id = w.order_id'
+    " WHERE w.tier_id = :t AND w.status = 'claimed' AND w.offer_expires_at > now()"
+    " AND o.status IN ('expired', 'cancelled')"
+    # the same buyer back in line meanwhile keeps that entry; one active entry per email
+    " AND NOT EXISTS (SELECT FROM waiting_entry AS x WHERE x.tier_id = w.tier_id"
+    "  AND x.email = w.email AND x.status IN ('waiting', 'offered'))"
+)
 
 
 def _offer(session: AsyncSession, entry: WaitingEntry, *, tier: _Tier, now: datetime,
