@@ -109,6 +109,8 @@ async def test_an_owner_cancels_an_event_from_the_dashboard_and_follows_the_refu
     page = _soup(await shop.browser.get(f"/e/{shop.slug}"))
     assert page.select_one("[data-event=cancelled]") is not None
     assert page.select_one("form[action$='/checkout']") is None
+    edit = _soup(await shop.browser.get(f"/admin/events/{event_id}"))
+    assert edit.select_one("#event-cancelled[data-event=cancelled]") is not None
 
     engine = create_engine(shop.settings.database_url or "", pool_size=1)
     await run_due(session_factory(engine), shop.settings)
