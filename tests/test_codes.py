@@ -280,3 +280,16 @@ async def test_200_buyers_racing_for_a_50_use_code_get_exactly_50_orders_with_it
     assert with_code == 50
     await db.refresh(tier)
     assert tier.sold + tier.held == 50
+
+
+async def test_a_code_with_characters_that_cannot_be_shown_is_refused_without_them(
+    client: Client, db: AsyncSession
+) -> None:
+    event = await factories.event(db)
+    await factories.tier(db, event=event, name="Floor")
+    await db.commit()
+    response = await client.get(f"/e/{event.slug}", params={"code": "ab\x00c\x1b" + "x" * 500})
+    assert response.status_code == 200
+    assert text(response.text, "#code-error").startswith("“ABCXXX")
+    assert "\x00" not in response.text
+    assert one(response.text, '#code-form input[name="code"]')["value"] == "abc" + "x" * 35

@@ -59,8 +59,9 @@ class CodeRefused(Exception):
 
 
 def normalize(raw: str | None) -> str:
-    """The code as stored (upper case, no surrounding spaces); "" for nothing typed."""
-    return (raw or "").strip().upper()
+    """The code as stored (upper case, no surrounding spaces); "" for nothing typed. Characters
+    that cannot be shown (controls, NUL) are dropped, so a refusal can quote what was typed."""
+    return "".join(ch for ch in (raw or "")[:200] if ch.isprintable()).strip().upper()
 
 
 @dataclass(frozen=True)

@@ -143,7 +143,7 @@ class EventPages(Controller):
             raise NotFoundException(detail="There is no published event at this address.")
         form = {"via": via} if via else {}
         if code and code.strip():
-            form["code"] = code.strip()[:40]
+            form["code"] = "".join(ch for ch in code[:40] if ch.isprintable()).strip()
         rendered: RenderedPages = request.app.state.rendered_pages
         # "Have a code?" (or a `?code=` link): the page with the code's prices and hidden tiers.
         event = snapshot.event
