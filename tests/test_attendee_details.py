@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.checkin.services import create_pairing
+from api.checkout.attendees import Asked, Question, blank, read
 from api.db import Attendee, AttendeeQuestion, Event, Order, OrderStatus, Pass, TicketTier
 from api.mail import content
 from api.passes.services import shown_passes
@@ -206,6 +207,28 @@ async def test_an_event_asking_nothing_checks_out_in_one_step_as_before(
     assert await db.scalar(select(func.count()).select_from(Attendee)) == 0
 
 
+async def test_seats_gone_while_the_buyer_typed_are_said_on_the_details_page_keeping_the_answers(
+    client: Client, db: AsyncSession, festival: Festival
+) -> None:
+    event, floor, _, asked = festival
+    chosen = {**await event_page_form(client, event.slug), f"qty-{floor.id}": "2",
+              "email": "a@example.com"}  # fmt: skip
+    step = await client.post(f"/e/{event.slug}/checkout", data=chosen)
+    sent = form_of(step.text, "#details-form") | {
+        f"a-{floor.id}-1-name": "Ana Lima", f"a-{floor.id}-2-name": "Noe Kahale",
+        f"a-{floor.id}-1-{asked['diet'].id}": "Vegan", f"a-{floor.id}-2-{asked['diet'].id}": "-",
+    }  # fmt: skip
+    floor.sold = floor.capacity - 1  # someone else bought all but one meanwhile
+    await db.commit()
+
+    refused = await client.post(f"/e/{event.slug}/checkout", data=sent, follow_redirects=False)
+
+    assert refused.status_code == 422
+    assert text(refused.text, "#form-error").startswith("Sold out: not enough Floor tickets left.")
+    assert form_of(refused.text, "#details-form")[f"a-{floor.id}-1-name"] == "Ana Lima"
+    assert await db.scalar(select(func.count()).select_from(Order)) == 0
+
+
 async def test_tickets_of_tiers_asked_nothing_check_out_in_one_step(
     client: Client, db: AsyncSession, festival: Festival
 ) -> None:
@@ -335,3 +358,49 @@ async def test_the_door_guest_list_names_the_attendee_instead_of_the_buyer(
     assert sorted((g[1], g[2]) for g in guests) == [
         ("Ana Lima", "ana@example.com"), ("Noe Kahale", "ana@example.com"),
     ]  # fmt: skip
+
+
+def _ask(names: str, *questions: Question) -> tuple[Asked, list[tuple[TicketTier, int]]]:
+    tier = TicketTier(id=uuid.uuid4(), name="Floor", price_minor=0, capacity=10)
+    return Asked(names=names, questions=questions), [(tier, 1)]
+
+
+@pytest.mark.parametrize(
+    ("names", "kind", "required", "name", "answer", "problem"),
+    [
+        ("required", "text", False, "x" * 201, "", "The name is too long: at most 200 characters."),
+        ("optional", "text", False, "Ana\x00", "", "The name contains characters we cannot use."),
+        ("off", "text", False, "", "y" * 501, "The answer is too long: at most 500 characters."),
+        ("off", "text", False, "", "a\x1bb", "The answer contains characters we cannot use."),
+        ("off", "checkbox", False, "", "on", "Tick the box or leave it empty."),
+        ("off", "checkbox", True, "", "", "Tick this box to continue."),
+        ("off", "choice", True, "", "", "Choose an answer."),
+        ("off", "choice", False, "", "Z", "Choose one of the answers listed."),
+        ("off", "text", True, "", "   ", "Answer this question."),
+    ],
+)
+def test_a_detail_that_cannot_be_taken_says_why_beside_its_field(
+    names: str, kind: str, required: bool, name: str, answer: str, problem: str
+) -> None:
+    question = Question(uuid.uuid4(), "Q", kind, ("A", "B"), required, None)
+    ask, wanted = _ask(names, question)
+    ticket = blank(ask, wanted)[0]
+    data = {ticket.field_name("name"): name, ticket.field_name(question.id): answer}
+
+    details = read(ask, wanted, data)
+
+    assert list(details.errors.values()) == [problem]
+
+
+def test_a_multi_line_answer_keeps_its_lines_and_a_name_its_single_spaces() -> None:
+    question = Question(uuid.uuid4(), "Notes", "text", (), False, None)
+    ask, wanted = _ask("optional", question)
+    ticket = blank(ask, wanted)[0]
+    data = {ticket.field_name("name"): "  Ana   Lima ", ticket.field_name(question.id): "a\r\nb"}
+
+    details = read(ask, wanted, data)
+
+    assert details.errors == {}
+    assert (details.tickets[0].name, details.tickets[0].answers) == (
+        "Ana Lima", {str(question.id): "a\r\nb"},
+    )  # fmt: skip
