@@ -141,3 +141,22 @@ async def test_cancelling_needs_the_box_ticked_the_events_leave_and_its_deadline
     assert unticked.status_code == 400
     assert _refund_calls(shop) == []
     assert await order_state(db, public_id) == ("paid", 1, 0, ["valid"])
+
+
+async def test_until_stripe_confirms_the_page_says_the_refund_is_under_way(
+    shop: Shop, db: AsyncSession
+) -> None:
+    await allow(db, shop)
+    public_id = await paid(shop, quantity=1)
+    shop.standin.hold()  # Stripe's webhooks are late
+    asked = await cancel(shop.browser, public_id)
+    page = await shop.browser.get(asked.headers["location"])
+    assert one(page.text, "#self-service-done")["data-done"] == "refund_requested"
+    assert one(page.text, "#refund-pending")
+    assert parse(page.text).select("#cancel-tickets") == []
+    assert await order_state(db, public_id) == ("paid", 1, 0, ["valid"])
+    shop.standin.release()
+    await shop.standin.settle_async()
+    assert await order_state(db, public_id) == ("refunded", 0, 0, ["void"])
+    page = await shop.browser.get(f"/passes/{public_id}")
+    assert parse(page.text).select("#refund-pending") == []

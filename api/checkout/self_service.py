@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import audit
-from api.db import Event, Order, OrderStatus, PassTransfer, SelfServicePolicy
+from api.db import Event, Order, OrderStatus, PassTransfer, Refund, SelfServicePolicy
 from api.db.self_service import MAX_HOURS
 from api.errors import Invalid, Refused
 
@@ -46,6 +46,9 @@ class Choices:
     can_cancel: bool
     received: bool
     """The order holds a ticket someone transferred to its buyer: it is not theirs to refund."""
+    refund_pending: bool = False
+    """A refund of this order is under way at Stripe: its passes void when it confirms, so the
+    page says so rather than offering to cancel them again."""
 
 
 async def policy(db: AsyncSession, *, event_id: uuid.UUID) -> SelfServicePolicy:
@@ -116,12 +119,18 @@ async def choices(db: AsyncSession, *, order: Order, event: Event, now: datetime
     cancel_until = (
         deadline(event, rules.cancel_hours) if rules.cancellation and not received else None
     )
+    pending = await db.scalar(
+        select(Refund.id)
+        .where(Refund.order_id == order.id, Refund.status.in_(("pending", "requires_action")))
+        .limit(1)
+    )
     return Choices(
         transfer_until=transfer_until,
         can_transfer=active and transfer_until is not None and now < transfer_until,
         cancel_until=cancel_until,
-        can_cancel=active and cancel_until is not None and now < cancel_until,
+        can_cancel=active and pending is None and cancel_until is not None and now < cancel_until,
         received=received,
+        refund_pending=pending is not None,
     )
 
 
