@@ -180,8 +180,7 @@ async def _cancel_page(
     }  # fmt: skip
     if record is None:
         context["affected"] = await cancellation.affected(db, event=event)
-        tiers = await comps.tiers_of(db, event)
-        context["currency"] = tiers[0].currency if tiers else "USD"
+        context["currency"] = event.currency
     else:
         context["progress"] = await cancellation.progress(db, cancellation=record)
     return _page("event_cancel", context, status=400 if errors else 200)

@@ -28,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.admin.figures import disputed_minor
 from api.checkin.sync_service import first_doors
-from api.db import Event, Order, OrderLine, OrderStatus, Scan, TicketTier
+from api.db import Event, Order, OrderLine, OrderStatus, Scan
 
 MAX_BUCKETS = 48
 WIDTHS = (
@@ -176,11 +176,8 @@ async def event_report(db: AsyncSession, *, event: Event) -> EventReport:
 
 
 async def _event_currency(db: AsyncSession, event: Event) -> str:
-    """The event's currency before any sale: its tiers' (one currency per event)."""
-    found = await db.scalar(
-        select(TicketTier.currency).where(TicketTier.event_id == event.id).limit(1)
-    )
-    return found or "USD"
+    """The event's currency (one per event, `api.events.currency`), before any sale too."""
+    return event.currency
 
 
 def label(bucket: Bucket) -> str:
