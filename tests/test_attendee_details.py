@@ -311,6 +311,9 @@ async def test_a_paid_order_keeps_its_details_through_stripe_and_the_webhook_tie
 
     # The dashboard's order page shows each ticket's name and answers.
     operator = httpx.BasicAuth(*OPERATOR)
+    # Found on the orders list by the attendee's name, though the buyer gave none.
+    found = await shop.browser.get("/admin/orders/", params={"q": "ana lim"}, auth=operator)
+    assert values(found.text, "#orders tr[data-order]", "data-order") == [order.reference]
     page = await shop.browser.get(f"/admin/orders/{public_id}", auth=operator)
     assert page.status_code == 200, page.text
     first = pass_key_text(tied[0][2])
