@@ -293,6 +293,8 @@ async def test_an_owner_starts_stripe_onboarding_from_the_members_page(
     assert back.headers["location"] == f"/admin/organizers/{organizer_id}/members?stripe=ready"
     db.expire_all()
     assert (await db.get(Organizer, organizer_id)).charges_enabled  # type: ignore[union-attr]
+    ready = await browser.get(f"/admin/organizers/{organizer_id}/members")
+    assert pages.text(ready.text, "#stripe-currencies") == "USD"  # a US account settles in USD
     created = await db.scalar(
         select(AuditEntry).where(AuditEntry.action == "stripe.account_created")
     )
