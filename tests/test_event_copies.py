@@ -305,3 +305,19 @@ async def test_a_draft_has_no_calendar_file(
     event, _, _ = await _event_with_tiers_and_lists(db, settings, published=False)
     missing = await client.get(f"/e/{event.slug}/event.ics")
     assert missing.status_code == 404
+
+
+async def test_a_cancelled_event_stays_in_calendars_as_cancelled_and_its_copy_is_not(
+    client: Client, db: AsyncSession, settings: Settings
+) -> None:
+    event, _, _ = await _event_with_tiers_and_lists(db, settings)
+    event.cancelled_at = datetime.now(UTC)
+    await db.commit()
+    answer = await client.get(f"/e/{event.slug}/event.ics")
+    [item] = icalendar.Calendar.from_ical(answer.content).walk("VEVENT")
+    assert str(item["STATUS"]) == "CANCELLED"
+    copy = await copying.duplicate_event(
+        db, event=event, actor=OWNER, secret_key=settings.secret_key
+    )
+    assert copy.cancelled_at is None
+    assert not copy.published
