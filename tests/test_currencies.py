@@ -409,3 +409,18 @@ async def test_stripe_return_and_account_updated_store_the_currencies_the_accoun
     found = await db.get(Organizer, organizer_id)
     assert found is not None
     assert found.stripe_currencies == ["JPY"]
+
+
+async def test_an_account_in_a_country_stripe_has_no_spec_for_keeps_its_default_currency(
+    sale: Sale,
+) -> None:
+    from api.payments.gateway import StripeGateway
+
+    gateway = StripeGateway(sale.settings)
+    try:
+        japan = sale.standin.create_account(country="JP")["id"]
+        nowhere = sale.standin.create_account(country="AQ")["id"]  # no Country Spec: a 404
+        assert (await gateway.account_facts(japan)).currencies == ["JPY"]
+        assert (await gateway.account_facts(nowhere)).currencies == ["USD"]
+    finally:
+        await gateway.aclose()

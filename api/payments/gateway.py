@@ -246,18 +246,22 @@ class StripeGateway:
     async def account_facts(self, account: str) -> AccountFacts:
         """May the connected account take charges, and which currencies does it settle in: its
         default, then those its country's bank accounts may receive (Country Specs,
-        `supported_bank_account_currencies`)."""
+        `supported_bank_account_currencies`). A country Stripe has no spec for leaves only the
+        default: the account's own answer is what matters here."""
         try:
             found = await self._client.v1.accounts.retrieve_async(account)
-            default = str(found.default_currency or "").upper()
-            settles = [default] if default else []
-            if found.country:
-                spec = await self._client.v1.country_specs.retrieve_async(found.country)
-                found_banks = spec.supported_bank_account_currencies
-                banks: dict[str, Any] = found_banks.to_dict() if found_banks else {}
-                settles += sorted(c.upper() for c in banks if c.upper() != default)
         except stripe.StripeError as exc:
             raise PaymentsUnavailable(str(exc.user_message or exc)) from exc
+        default = str(found.default_currency or "").upper()
+        settles = [default] if default else []
+        if found.country:
+            try:
+                spec = await self._client.v1.country_specs.retrieve_async(found.country)
+            except stripe.StripeError:
+                spec = None
+            found_banks = spec.supported_bank_account_currencies if spec else None
+            banks: dict[str, Any] = found_banks.to_dict() if found_banks else {}
+            settles += sorted(c.upper() for c in banks if c.upper() != default)
         return AccountFacts(charges_enabled=bool(found.charges_enabled), currencies=settles)
 
 
