@@ -67,6 +67,7 @@ async def test_a_transfer_voids_the_old_code_and_emails_the_new_holder_a_new_one
     assert new_pass.status == "valid"
     theirs = await shop.browser.get(f"/passes/{received.public_id}")
     assert [li["data-valid"] for li in parse(theirs.text).select("#passes li")] == ["true"]
+    assert texts(theirs.text, "#passes [data-holder]") == ["Kai Friend"]
     assert one(theirs.text, ".qr")["data-token"]
 
     mails = {m.kind: m for m in await db.scalars(select(OutboxMessage))}
@@ -302,3 +303,20 @@ async def test_the_organizer_sees_where_a_transferred_pass_went(
     assert moved["data-status"] == "void"
     assert shown(one(moved, "[data-void-note]")) == "to friend@example.com"
     assert one(page.text, f'#passes li[data-pass="{second}"]')["data-status"] == "valid"
+
+
+async def test_an_event_that_needs_names_needs_the_new_holders(
+    shop: Shop, db: AsyncSession
+) -> None:
+    await allow(db, shop)
+    public_id = await paid(shop, quantity=1)
+    (code,) = await codes(db, public_id)
+    tier = await db.get_one(TicketTier, shop.tier_id)
+    event = await db.get_one(Event, tier.event_id)
+    event.attendee_names = "required"  # from now on (this order was sold before)
+    await db.commit()
+    nameless = await transfer(shop.browser, public_id, code, "friend@example.com")
+    assert nameless.status_code == 400
+    assert "needs the name of each ticket's holder" in one(nameless.text, "[data-problem]").text
+    named = await transfer(shop.browser, public_id, code, "friend@example.com", "Kai Friend")
+    assert named.status_code == 303

@@ -132,6 +132,8 @@ async def transfer_pass(
     event, locked, old = await _valid_pass(
         db, order=order, code=code, now=now, what="ticket transfers"
     )
+    if not to_name and event.attendee_names == "required":
+        raise Invalid(f"{event.name} needs the name of each ticket's holder: enter theirs.")
     if to_email == locked.buyer_email:
         raise Invalid("That is your own address: enter the new holder's.")
     received = Order(
@@ -145,6 +147,11 @@ async def transfer_pass(
     (new_id,) = await passes.issue(
         db, order=received, lines=[(old.tier_id, 1)], secret_key=secret_key, confirm=False
     )
+    if to_name:  # the name the ticket is held under, as a checkout that asks names keeps it
+        db.add(
+            Attendee(order_id=received.id, tier_id=old.tier_id, seat=1, pass_id=new_id,
+                     name=to_name, answers={})
+        )  # fmt: skip
     db.add(
         PassTransfer(
             event_id=event.id, from_pass_id=old.id, to_pass_id=new_id, from_order_id=locked.id,
