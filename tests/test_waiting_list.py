@@ -14,7 +14,15 @@ import httpx
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.db import Event, OrganizerMember, OutboxMessage, TicketTier, WaitingEntry, utcnow
+from api.db import (
+    Event,
+    OrganizerMember,
+    OutboxMessage,
+    TicketTier,
+    WaitingEntry,
+    WaitingListSettings,
+    utcnow,
+)
 from api.db.engine import create_engine, session_factory
 from api.events import editing
 from api.mail.outbox import preview
@@ -470,3 +478,21 @@ async def test_a_buyer_who_leaves_the_offers_stripe_checkout_keeps_the_offer_unt
     public_id = shop.standin.get(session_id)["success_url"].split("/passes/")[1].split("?")[0]
     assert await order_state(db, public_id) == ("paid", 1, 0, ["valid"])
     assert await _statuses(db) == {"ana@example.com": "claimed", "bo@example.com": "waiting"}
+
+
+async def test_a_tier_whose_list_the_organizer_closed_takes_no_one(
+    shop: Shop, db: AsyncSession
+) -> None:
+    await _sell_out(shop, db, capacity=1)
+    db.add(WaitingListSettings(tier_id=shop.tier_id, offer_hours=24, open=False))
+    await db.commit()
+    page = await shop.browser.get(f"/e/{shop.slug}/waiting/{shop.tier_id}")
+    assert pages.one(page.text, "[data-waiting]")["data-waiting"] == "closed"
+    assert not pages.parse(page.text).select("#waiting-form")
+    refused = await shop.browser.post(
+        f"/e/{shop.slug}/waiting/{shop.tier_id}",
+        data={"_csrf_token": csrf_token((await shop.browser.get(f"/e/{shop.slug}")).text),
+              "email": "late@example.com", "quantity": "1"},
+    )  # fmt: skip
+    assert refused.status_code == 422
+    assert await _statuses(db) == {}

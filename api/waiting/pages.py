@@ -116,6 +116,7 @@ async def _join_page(
             "error": error,
             "form": form,
             "hours": choices.offer_hours,
+            "closed": not choices.open,
         },
         status_code=422 if error else 200,
         headers=NO_STORE,
