@@ -496,3 +496,31 @@ async def test_a_tier_whose_list_the_organizer_closed_takes_no_one(
     )  # fmt: skip
     assert refused.status_code == 422
     assert await _statuses(db) == {}
+
+
+async def test_when_stripe_refuses_the_offers_checkout_the_seats_stay_offered(
+    shop: Shop, db: AsyncSession
+) -> None:
+    [first] = await _sell_out(shop, db, capacity=1)
+    for email in ("ana@example.com", "bo@example.com"):
+        assert (await _join(shop, email)).status_code == 303
+    shop.standin.refund(first)
+    await shop.standin.settle_async()
+    token = (await _offer_links(db, shop))["ana@example.com"]
+    tier = await _tier(db, shop)
+    await db.execute(
+        text("UPDATE organizer SET stripe_account_id = 'acct_closed' WHERE id ="
+             " (SELECT organizer_id FROM event WHERE id = :id)"),
+        {"id": tier.event_id},
+    )  # fmt: skip
+    await db.commit()
+    offer = await shop.browser.get(f"/waiting/offer/{token}")
+    refused = await shop.browser.post(
+        f"/waiting/offer/{token}", data={"_csrf_token": csrf_token(offer.text)}
+    )
+    assert refused.status_code == 422
+    assert "still held for you" in pages.text(refused.text, "#form-error")
+    assert pages.one(refused.text, "#offer")["data-offer"] == "open"
+    assert await _statuses(db) == {"ana@example.com": "offered", "bo@example.com": "waiting"}
+    tier = await _tier(db, shop)
+    assert (tier.sold, tier.held) == (0, 1)

@@ -279,8 +279,9 @@ async def _unclaim(
     """No Checkout Session could be opened: the order is cancelled and its held seats are the
     entry's offer again (they never leave `held`, so nobody else can take them meanwhile)."""
     await session.rollback()
-    await offers.lock_tier(session, tier_id)
+    # The order, then the tier, as every end of a hold takes them (fulfilment._end_hold).
     order = await fulfilment.locked_order(session, order_id=order_id)
+    await offers.lock_tier(session, tier_id)
     entry = await offers.locked_entry(session, entry_id)
     if order is not None and order.status == OrderStatus.pending and entry is not None:
         seats = entry.quantity
