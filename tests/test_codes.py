@@ -293,3 +293,29 @@ async def test_a_code_with_characters_that_cannot_be_shown_is_refused_without_th
     assert text(response.text, "#code-error").startswith("“ABCXXX")
     assert "\x00" not in response.text
     assert one(response.text, '#code-form input[name="code"]')["value"] == "abc" + "x" * 35
+
+
+async def test_a_payment_after_its_hold_lapsed_keeps_its_price_even_when_the_code_was_used_again(
+    shop: Shop, db: AsyncSession
+) -> None:
+    """The lapsed hold gave its use back and another buyer took it; the late payment still gets
+    its tickets at the price it paid, and the code's count stays within its limit."""
+    event = await shop_event(db, shop)
+    code = await add_code(db, event, "ONCE", kind="amount", value=500, max_uses=1)
+    assert (await _buy_with(shop, "ONCE", "slow@example.com")).status_code == 303
+    slow = (await latest_order(db)).id
+    assert await fulfilment.expire(db, order_id=slow)
+    await db.commit()
+    assert (await _buy_with(shop, "ONCE", "quick@example.com")).status_code == 303
+    assert await code_uses(db, code) == 1
+
+    late = await db.get(Order, slow)
+    assert late is not None
+    outcome = await fulfilment.fulfil(db, order=late, settings=shop.settings)
+    await db.commit()
+    assert outcome == "late_fulfilled"
+    db.expire_all()
+    paid = await db.get(Order, slow)
+    assert paid is not None
+    assert (paid.status, paid.total_minor, paid.code_id) == ("paid", 2000, code)
+    assert await code_uses(db, code) == 1
