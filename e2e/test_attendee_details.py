@@ -94,3 +94,54 @@ async def test_a_required_question_is_asked_before_payment_and_its_answer_reache
     assert [(r["attendee_name"], r["Dive certification number"]) for r in mine] == [
         ("Lani Kealoha", "PADI-4471")
     ]
+
+
+async def test_a_door_phone_allowed_names_shows_the_attendee_not_the_buyer(
+    live_app: LiveApp, browser: Browser, context: BrowserContext
+) -> None:
+    async with door.session_for(live_app) as session:
+        event = await door.demo_event(session)
+        event.attendee_names = "required"
+        await session.commit()
+
+    # Two free tickets, each for someone else than the buyer, through the details page.
+    buyer = await browser.new_context()
+    shop = await buyer.new_page()
+    await shop.goto(f"{live_app.url}/e/full-moon")
+    await shop.locator("[data-tier='General admission']").get_by_label("Quantity").fill("2")
+    await shop.get_by_label("Email").fill("kai@example.com")
+    await shop.get_by_label("Name", exact=True).fill("Kai Buyer")
+    await shop.get_by_role("button", name="Get tickets").click()
+    names = shop.get_by_label("Attendee name (required)")
+    await expect(names).to_have_count(2)
+    await names.nth(0).fill("Noe Kahale")
+    await names.nth(1).fill("Lani Kealoha")
+    await shop.locator("#details-continue").click()
+    await shop.wait_for_url(f"{live_app.url}/passes/**")
+    held = {}
+    for item in await shop.locator("#passes li.pass").all():
+        token = await item.locator(".qr").get_attribute("data-token")
+        held[await item.locator("[data-holder]").inner_text()] = token
+    await buyer.close()
+    assert sorted(held) == ["Lani Kealoha", "Noe Kahale"]
+
+    # A "scan and search" phone names the attendee; a scan-only phone names no one.
+    link = await door.pairing_url(live_app, "Box office", may_search=True)
+    phone = await door.pair(context, link, "Box office")
+    await phone.locator("#find-guest").click()
+    await expect(phone.locator("#guest-note")).to_contain_text(
+        "guests on this phone", timeout=20_000
+    )
+    await phone.locator("#guest-query").press_sequentially("lani")
+    await expect(phone.locator("#guest-results li .guest-name")).to_have_text(["Lani Kealoha"])
+    await phone.locator("#guest-search-close").click()
+    await door.enter(phone, held["Noe Kahale"] or "")
+    await expect(phone.locator("#verdict")).to_have_attribute("data-code", "admit")
+    await expect(phone.locator("#verdict-holder")).to_have_text("Noe Kahale")
+
+    gate = await browser.new_context(service_workers="allow")
+    scan_only = await door.pair(gate, await door.pairing_url(live_app, "Gate"), "Gate")
+    await door.enter(scan_only, held["Lani Kealoha"] or "")
+    await expect(scan_only.locator("#verdict")).to_have_attribute("data-code", "admit")
+    await expect(scan_only.locator("#verdict-holder")).to_be_hidden()
+    await gate.close()
