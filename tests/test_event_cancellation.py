@@ -28,7 +28,7 @@ from api.db import (
 )
 from api.db.engine import create_engine, session_factory
 from api.errors import Invalid, Refused
-from api.events import cancellation
+from api.events import cancellation, cancellation_progress
 from api.events.cancellation_jobs import order_job
 from api.mail.outbox import preview
 from api.outbox import worker
@@ -115,7 +115,7 @@ async def test_cancelling_an_event_refunds_voids_emails_and_stops_sales(
     # Sales stop at once, before any job ran.
     assert (await shop.buy(1)).status_code == 422
 
-    shown = await cancellation.progress(db, cancellation=record)
+    shown = await cancellation_progress.progress(db, cancellation=record)
     assert (shown.pending, shown.refunded) == (3, 0)
     await _run_jobs(shop.settings)
     await shop.standin.settle_async()
@@ -140,7 +140,7 @@ async def test_cancelling_an_event_refunds_voids_emails_and_stops_sales(
 
     db.expire_all()
     record = await db.get_one(EventCancellation, record_id)
-    shown = await cancellation.progress(db, cancellation=record)
+    shown = await cancellation_progress.progress(db, cancellation=record)
     assert (shown.refunded, shown.pending, shown.failed, shown.no_refund) == (2, 0, 0, 1)
     assert shown.valid_passes == 0
 
@@ -199,7 +199,7 @@ async def test_a_worker_killed_after_stripe_refunded_never_refunds_twice(
         await _run_jobs(shop.settings, handlers=table)
     assert await order_state(db, public_id) == ("paid", 2, 0, ["valid", "valid"])  # rolled back
     record = await db.get_one(EventCancellation, record_id)
-    assert (await cancellation.progress(db, cancellation=record)).pending == 1
+    assert (await cancellation_progress.progress(db, cancellation=record)).pending == 1
 
     # The restarted worker runs the job again: the same idempotency key, the same refund.
     assert await _run_jobs(shop.settings, handlers={cancellation.ORDER_JOB: order_job}) == 1
@@ -265,5 +265,5 @@ async def test_a_door_phone_that_starts_after_the_cancellation_shows_event_cance
     assert {raw[i + 11] for i in range(0, len(raw), 13)} == {4}  # pass-pack.js: event_cancelled
     db.expire_all()
     record = await db.get_one(EventCancellation, record_id)
-    shown = await cancellation.progress(db, cancellation=record)
+    shown = await cancellation_progress.progress(db, cancellation=record)
     assert (shown.no_refund, shown.valid_passes) == (1, 0)

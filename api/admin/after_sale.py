@@ -21,7 +21,7 @@ from api.admin.deps import ThisEvent
 from api.checkout import comps
 from api.db import Event
 from api.errors import DomainError, Invalid, NotAllowed
-from api.events import cancellation
+from api.events import cancellation, cancellation_progress
 from api.events.cache import EventCache
 from api.mail import broadcast
 from api.media.uploads import UPLOAD_LIMIT, UploadForm, read_upload
@@ -74,7 +74,7 @@ class AfterSalePages(Controller):
         _owner(who, event)
         record = await cancellation.cancellation_of(db, event_id=event.id)
         if record is not None:
-            await cancellation.retry_failed(db, cancellation=record, actor=who.who)
+            await cancellation_progress.retry_failed(db, cancellation=record, actor=who.who)
         return Redirect(path=f"/admin/events/{event.id}/cancel", status_code=303)
 
     # -- comps and guest lists -------------------------------------------------------------
@@ -182,7 +182,7 @@ async def _cancel_page(
         context["affected"] = await cancellation.affected(db, event=event)
         context["currency"] = event.currency
     else:
-        context["progress"] = await cancellation.progress(db, cancellation=record)
+        context["progress"] = await cancellation_progress.progress(db, cancellation=record)
     return _page("event_cancel", context, status=400 if errors else 200)
 
 
