@@ -267,3 +267,26 @@ async def test_a_door_phone_that_starts_after_the_cancellation_shows_event_cance
     record = await db.get_one(EventCancellation, record_id)
     shown = await cancellation_progress.progress(db, cancellation=record)
     assert (shown.no_refund, shown.valid_passes) == (1, 0)
+
+
+async def test_a_refund_stripe_fails_afterwards_shows_as_failed_with_its_order(
+    shop: Shop, db: AsyncSession
+) -> None:
+    public_id = await _paid_order(shop, 1, "ana@example.com")
+    event = await _event(db, shop)
+    record = await cancellation.cancel_event(
+        db, event=event, message="", confirm=event.name, actor="owner@venue.example"
+    )
+    record_id = record.id
+    await _run_jobs(shop.settings)
+    await shop.standin.settle_async()
+    [created] = shop.standin.events_of("refund.created")
+    shop.standin.fail_refund(created["data"]["object"]["id"])  # the bank sends the money back
+    await shop.standin.settle_async()
+    db.expire_all()
+    record = await db.get_one(EventCancellation, record_id)
+    shown = await cancellation_progress.progress(db, cancellation=record)
+    assert (shown.refunded, shown.failed) == (0, 1)
+    [(order, why)] = shown.failures
+    assert order.public_id == public_id
+    assert why == "Stripe: refund failed"

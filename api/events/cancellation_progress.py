@@ -79,13 +79,16 @@ async def progress(db: AsyncSession, *, cancellation: EventCancellation) -> Prog
             shown.no_refund += 1
             continue
         refund = refunds.get(str(job.payload.get("refund_id")))
-        confirmed = refund is not None and refund.status == "succeeded"
-        if confirmed or (order is not None and order.status == OrderStatus.refunded):
-            shown.refunded += 1
-        elif refund is not None and refund.status in ("failed", "canceled"):
+        # Stripe's word on the refund first: one that failed after the charge said "refunded"
+        # left the money with the organizer, whatever the order says.
+        if refund is not None and refund.status in ("failed", "canceled"):
             shown.failed += 1
             if order is not None:
                 shown.failures.append((order, f"Stripe: refund {refund.status}"))
+        elif (refund is not None and refund.status == "succeeded") or (
+            order is not None and order.status == OrderStatus.refunded
+        ):
+            shown.refunded += 1
         else:
             shown.pending += 1
     shown.valid_passes = int(

@@ -131,7 +131,6 @@ class EventPages(Controller):
     async def event_page(
         self,
         request: Request[Any, Any, Any],
-        db: DB,
         settings: AppSettings,
         slug: FromPath[str],
         via: FromQuery[str | None] = None,
@@ -142,14 +141,17 @@ class EventPages(Controller):
         if snapshot is None:
             raise NotFoundException(detail="There is no published event at this address.")
         form = {"via": via} if via else {}
+        applied, refused = None, None
         if code and code.strip():
+            # "Have a code?" (or a `?code=` link): the page with the code's prices and hidden
+            # tiers. A session only then: the page without a code stays off the database.
             form["code"] = "".join(ch for ch in code[:40] if ch.isprintable()).strip()
+            event = snapshot.event
+            async with request.app.state.sessions() as db:
+                applied, refused = await codes.for_page(
+                    db, event_id=event.id, raw=code, zone=event.timezone
+                )
         rendered: RenderedPages = request.app.state.rendered_pages
-        # "Have a code?" (or a `?code=` link): the page with the code's prices and hidden tiers.
-        event = snapshot.event
-        applied, refused = await codes.for_page(
-            db, event_id=event.id, raw=code, zone=event.timezone
-        )
         context = event_context(snapshot, settings, form=form, code=applied, code_error=refused)
         page = rendered.page(request, snapshot.event, context, via)
         token = ScopeState.from_scope(request.scope).csrf_token
