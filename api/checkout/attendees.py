@@ -87,8 +87,14 @@ async def questions(session: AsyncSession, *, event_id: uuid.UUID) -> list[Atten
 async def asked(session: AsyncSession, *, event: Event) -> Asked:
     """What `event` asks. Ends the read's transaction, so that the order's statement that
     follows runs in autocommit as it does for every checkout (api/checkout/placement.py)."""
-    asked = tuple(Question.of(q) for q in await questions(session, event_id=event.id))
+    ask = await read_asked(session, event=event)
     await session.rollback()
+    return ask
+
+
+async def read_asked(session: AsyncSession, *, event: Event) -> Asked:
+    """What `event` asks, read in the session's transaction (the event page's snapshot)."""
+    asked = tuple(Question.of(q) for q in await questions(session, event_id=event.id))
     return Asked(names=event.attendee_names, questions=asked)
 
 

@@ -39,13 +39,20 @@ class DetailsStep:
 
 
 async def ask_details(
-    db: AsyncSession, *, event: Event, data: Mapping[str, str], quantities: Mapping[uuid.UUID, int]
+    db: AsyncSession,
+    *,
+    event: Event,
+    data: Mapping[str, str],
+    quantities: Mapping[uuid.UUID, int],
+    ask: attendees.Asked | None = None,
 ) -> DetailsStep:
+    """`ask`: what the event asks, when the caller read it already (the event's snapshot)."""
     wanted = [(tier, quantities.get(tier.id, 0)) for tier in event.tiers]
     wanted = [(tier, quantity) for tier, quantity in wanted if quantity > 0]
     if not wanted or not deliverable(data.get("email", "").strip().lower()):
         return DetailsStep()
-    ask = await attendees.asked(db, event=event)
+    if ask is None:
+        ask = await attendees.asked(db, event=event)
     if ask.names == "off" and not any(ask.for_tier(tier.id) for tier, _ in wanted):
         return DetailsStep()  # nothing asked of the tickets chosen
     if data.get(attendees.DETAILS_SENT) != "1":

@@ -63,7 +63,9 @@ class CheckoutPages(Controller):
                 client=ratelimit.client_key(ratelimit.client_ip(request)),
                 code=data.get("code", ""),
             )
-            details = await ask_details(db, event=event, data=data, quantities=quantities)
+            details = await ask_details(
+                db, event=event, data=data, quantities=quantities, ask=snapshot.asked
+            )
             if details.page is not None:
                 return details.page
             form.attendees = details.tickets

@@ -29,6 +29,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from api.checkout.attendees import Asked, read_asked
 from api.db import Event
 from api.events.services import hold_ends, published_event
 
@@ -45,6 +46,9 @@ class Snapshot:
     hold_ends: Mapping[uuid.UUID, datetime] = field(default_factory=dict)
     """Tier id → the earliest end of an unpaid checkout's hold on it, for the tiers whose last
     seats are all held (only those are looked up)."""
+    asked: Asked | None = None
+    """What the checkout asks of each ticket (names, questions: api/checkout/attendees.py),
+    read with the event, so a checkout does not read it again."""
     refused: dict[uuid.UUID, int] = field(default_factory=dict)
     """Tier id → the smallest quantity a checkout was refused for it since this snapshot was
     read (`note_refused`). Checkouts of this process asking as many or more are told "Sold out"
@@ -102,7 +106,7 @@ class EventCache:
                 # Only tiers whose last seats are all held say when some may come back.
                 held = [t.id for t in event.tiers if t.available <= 0 and t.held > 0]
                 ends = await hold_ends(session, event_id=event.id, tier_ids=held) if held else {}
-                snapshot = Snapshot(event, ends)
+                snapshot = Snapshot(event, ends, asked=await read_asked(session, event=event))
         self._items[slug] = (started, snapshot)
         self._items.move_to_end(slug)
         while len(self._items) > MAX_EVENTS:
