@@ -150,3 +150,30 @@ async def test_a_duplicated_event_asks_the_same_questions_of_its_own_tiers(
     )
     assert [tuple(row) for row in asked] == [("Diet", None, True), ("Shirt", [copy_crew], True)]
     assert copy.attendee_names == "optional"
+
+
+async def test_another_events_question_is_a_404_and_a_forged_setting_a_400(
+    client: Client, db: AsyncSession, settings: Settings
+) -> None:
+    event_id, _ = await _event(db)
+    other = await factories.event(db)
+    theirs = AttendeeQuestion(event_id=other.id, label="Secret", kind="text", position=1)
+    db.add(theirs)
+    await db.flush()
+    question = f"/admin/events/{event_id}/attendee-details/{theirs.id}"
+    await db.commit()
+    await sign_in(client, db, settings, "staff@reef.example")
+    page = f"/admin/events/{event_id}/attendee-details"
+
+    for path in (question, f"{question}/delete", f"{question}/move"):
+        status, _ = await _post(client, path, {"label": "Mine", "kind": "text"})
+        assert status == 404, path
+    assert (await client.get(question)).status_code == 404
+    status, body = await _post(client, f"{page}/names", {"names": "always"})
+
+    assert status == 400
+    assert text(body, "#errors") == (
+        "This could not be saved: Choose whether the attendee's name is off, optional or required."
+    )
+    await db.refresh(theirs)
+    assert theirs.label == "Secret"

@@ -52,6 +52,7 @@ class QuestionPages(Controller):
             )
         except Invalid as exc:
             await db.rollback()
+            await db.refresh(event)  # as stored: the refused setting changed nothing
             return await _page(db, event, editing=None, form=None, errors=exc.messages)
         return _back(event, "names")
 
