@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import currencies
 from api.app import create_app
-from api.db import Event, Order, Organizer, OrganizerMember, TicketTier
+from api.db import AuditEntry, Event, Order, Organizer, OrganizerMember, TicketTier
 from api.demo import load_demo
 from api.events.tiers import TierError, check_tier
 from api.formatting import money
@@ -246,6 +246,13 @@ async def test_the_currency_changes_with_the_tiers_until_a_ticket_is_sold(
     assert moved_event is not None
     assert moved_tier is not None
     assert (moved_event.currency, moved_tier.price_minor) == ("EUR", 2500)
+    audited = await db.scalar(
+        select(AuditEntry).where(AuditEntry.action == "event.currency_changed")
+    )
+    assert audited is not None
+    assert (audited.actor, audited.details) == (
+        "staff@reef.example", {"before": "USD", "after": "EUR"},
+    )  # fmt: skip
     await factories.paid_order(db, event=moved_event, tier=moved_tier, quantity=1)
     await db.commit()
     kept = await _submit(client, edit, edit, fields | {"currency": "USD"})

@@ -68,10 +68,12 @@ class EventAdmin(Controller):
 
     @post("/{event_id:uuid}", status_code=303)
     async def save_event(
-        self, db: DB, settings: AppSettings, event: ThisEvent, data: Form
+        self, db: DB, who: Who, settings: AppSettings, event: ThisEvent, data: Form
     ) -> Template | Redirect:
         try:
-            await editing.update_event(db, event=event, fields=read_event(data), settings=settings)
+            await editing.update_event(
+                db, event=event, fields=read_event(data), settings=settings, actor=who.who
+            )
         except Invalid as exc:
             await db.rollback()
             await db.refresh(event)  # as stored: the refused save changed nothing

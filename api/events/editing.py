@@ -96,15 +96,24 @@ async def create_event(
 
 
 async def update_event(
-    db: AsyncSession, *, event: Event, fields: EventFields, settings: Settings | None = None
+    db: AsyncSession,
+    *,
+    event: Event,
+    fields: EventFields,
+    settings: Settings | None = None,
+    actor: str = "",
 ) -> None:
+    """Save the event's fields; a new currency (with `settings`) moves its tiers too, audited."""
     await _refuse_taken_slug(db, fields.slug, other_than=event.id)
     if fields.currency and fields.currency != event.currency:
         if settings is None:
             raise Invalid("The currency can only be changed from the event's page.")
         account = await event_currency.account_currencies(db, event.organizer_id)
         event_currency.check(fields.currency, fees=settings.fees, account=account)
+        before = event.currency
         await event_currency.change(db, event=event, currency=fields.currency, fees=settings.fees)
+        _audit(db, actor or "dashboard", event, "event.currency_changed", before=before,
+               after=event.currency)  # fmt: skip
     _apply_event(event, fields)
     await _flush_slug(db, fields.slug)
     await db.commit()
