@@ -8,22 +8,29 @@ from playwright.async_api import Browser, BrowserContext, expect
 
 from e2e.conftest import LiveApp
 from e2e.test_dashboard import buy_free, create_published_event, sign_in
+from e2e.test_dashboard_nav import AXE, wcag_violations
 
 
 async def test_an_owner_cancels_an_event_and_its_page_says_so(
     live_app: LiveApp, browser: Browser, context: BrowserContext
 ) -> None:
+    await context.add_init_script(path=str(AXE))
     page = await context.new_page()
     await sign_in(page, live_app)
     event_id = await create_published_event(page, live_app)
     buyer = await browser.new_context(service_workers="allow")
     await buy_free(buyer, live_app, "reef-night", "Sand")
+    # The after-the-sale pages keep the dashboard free of WCAG A/AA violations.
+    for path in ("comps", "message"):
+        await page.goto(f"{live_app.url}/admin/events/{event_id}/{path}")
+        assert await wcag_violations(page) == [], path
 
     await page.goto(f"{live_app.url}/admin/events/{event_id}")
     await page.locator("#cancel-link").click()
     affected = page.locator("#affected")
     await expect(affected).to_have_attribute("data-orders", "1")
     await expect(affected).to_have_attribute("data-passes", "1")
+    assert await wcag_violations(page) == []
     await page.get_by_label("A word to the buyers").fill("The swell closed the beach. Sorry!")
     await page.get_by_label("to confirm").fill("Reef Night")
     await page.get_by_role("button", name="Cancel the event, refund and email everyone").click()
@@ -32,6 +39,7 @@ async def test_an_owner_cancels_an_event_and_its_page_says_so(
     await expect(page.locator("#progress")).to_have_attribute("data-done", "yes", timeout=20_000)
     await expect(page.locator("[data-count=valid_passes]")).to_have_text("0")
     await expect(page.locator("[data-count=no_refund]")).to_have_text("1")
+    assert await wcag_violations(page) == []
 
     shopper = await buyer.new_page()
     await shopper.goto(f"{live_app.url}/e/reef-night")
