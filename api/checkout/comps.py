@@ -165,7 +165,7 @@ def _rows(raw: bytes) -> list[dict[str, str]]:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise Invalid("The file is not UTF-8 text: save it as CSV (UTF-8).") from exc
-    reader = csv.reader(io.StringIO(text))
+    reader = csv.reader(io.StringIO(text), strict=True)
     try:
         lines = [row for row in reader]
     except csv.Error as exc:
