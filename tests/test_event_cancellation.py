@@ -33,6 +33,7 @@ from api.events.cancellation_jobs import order_job
 from api.mail.outbox import preview
 from api.outbox import worker
 from api.outbox.worker import run_due
+from api.passes import services as pass_services
 from api.passes.wording import void_wording
 from api.settings import Settings
 from tests import factories
@@ -290,3 +291,29 @@ async def test_a_refund_stripe_fails_afterwards_shows_as_failed_with_its_order(
     [(order, why)] = shown.failures
     assert order.public_id == public_id
     assert why == "Stripe: refund failed"
+
+
+async def test_a_job_that_failed_is_shown_with_why_and_runs_again_when_asked(
+    db: AsyncSession, settings: Settings
+) -> None:
+    event = await factories.event(db)
+    tier = await factories.tier(db, event=event, name="General", price_minor=1500)
+    order = await factories.paid_order(db, event=event, tier=tier, quantity=1)
+    await pass_services.issue_passes(
+        db, order=order, tier_id=tier.id, count=1, secret_key=settings.secret_key
+    )
+    await db.commit()
+    record = await cancellation.cancel_event(
+        db, event=event, message="", confirm=event.name, actor="owner@venue.example"
+    )
+    record_id = record.id
+    await _run_jobs(settings)  # no Stripe payment on this order: nothing to refund it with
+    db.expire_all()
+    record = await db.get_one(EventCancellation, record_id)
+    shown = await cancellation_progress.progress(db, cancellation=record)
+    assert (shown.failed, shown.valid_passes) == (1, 0)  # its pass is void all the same
+    assert "no Stripe payment" in shown.failures[0][1]
+    assert await cancellation_progress.retry_failed(db, cancellation=record, actor="x") == 1
+    record = await db.get_one(EventCancellation, record_id)
+    shown = await cancellation_progress.progress(db, cancellation=record)
+    assert (shown.failed, shown.pending) == (0, 1)
