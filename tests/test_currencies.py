@@ -169,6 +169,13 @@ async def test_the_event_form_offers_the_currencies_with_a_fee_that_the_account_
     page = await client.get("/admin/events/new")
     assert pages.values(page.text, "select#currency option", "value") == ["EUR", "USD"]
     assert pages.values(page.text, "select#currency option[selected]", "value") == ["EUR"]
+    organizer.stripe_currencies = ["BRL"]  # no fee in BRL here: Stripe converts, all are offered
+    await db.commit()
+    page = await client.get("/admin/events/new")
+    assert pages.values(page.text, "select#currency option", "value") == ["USD", "EUR", "JPY"]
+    created = await _submit(client, "/admin/events/new", "/admin/events/new",
+                            EVENT | {"currency": "EUR"})  # fmt: skip
+    assert created.status_code == 303, _errors(created)
 
 
 async def test_an_event_in_a_currency_without_a_fee_is_refused_with_a_clear_message(

@@ -193,7 +193,7 @@ async def _new_page(
     """One organizer: the currencies its Stripe account settles in (with a fee), its default
     first; several: every currency with a fee (the chosen one's account is checked on save)."""
     account = organizers[0].stripe_currencies if len(organizers) == 1 else []
-    choices = event_currency.offered(settings.fees, account) or list(settings.fees)
+    choices = event_currency.offered(settings.fees, account)
     form = {"currency": event_currency.default_for(settings.fees, account), **form}
     context = {"organizers": organizers, "form": form, "zones": zone_names(),
                "currencies": choices}  # fmt: skip

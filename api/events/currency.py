@@ -6,7 +6,8 @@ the tier's), kept equal here. The currencies offered are those with a platform f
 (`Organizer.stripe_currencies`, copied from Stripe at onboarding and on `account.updated`). Before
 Stripe has told us (no account yet, or none onboarded since this was added), every currency with
 a fee is offered: Stripe converts a charge it cannot settle, so nothing breaks, and the list
-narrows as soon as the account is known.
+narrows as soon as the account is known (back to every currency with a fee when the site has a
+fee for none of the account's).
 
 A currency without a fee is refused: the fee is a number of the currency's own minor units, so
 there is no sane default (200 is $2 but ¥200). Once a tier has sold or held a ticket, the
@@ -30,10 +31,10 @@ from api.events.tiers import check_tier
 
 def offered(fees: Mapping[str, int], account: Sequence[str]) -> list[str]:
     """Currencies an organizer whose account settles in `account` (default first; empty: not
-    known) may sell in: the account's order, then the fee table's."""
-    if not account:
-        return list(fees)
-    return [code for code in account if code in fees]
+    known) may sell in, in the account's order. When the site has a fee for none of them, every
+    currency with a fee: Stripe converts what the account cannot settle, and the organizer can
+    still sell (free events need no Stripe at all)."""
+    return [code for code in account if code in fees] or list(fees)
 
 
 def default_for(fees: Mapping[str, int], account: Sequence[str]) -> str:
@@ -52,11 +53,11 @@ def check(currency: str, *, fees: Mapping[str, int], account: Sequence[str]) -> 
             f"{currency} (ask the operator to add it to PLATFORM_FEES). Pick one of "
             f"{', '.join(fees)}."
         )
-    if account and currency not in account:
-        choices = offered(fees, account)
+    choices = offered(fees, account)
+    if currency not in choices:
         raise Invalid(
             f"Your Stripe account does not settle in {currency} (it settles in "
-            f"{', '.join(account)})." + (f" Pick one of {', '.join(choices)}." if choices else "")
+            f"{', '.join(account)}). Pick one of {', '.join(choices)}."
         )
 
 
