@@ -318,3 +318,28 @@ async def test_an_event_that_needs_names_needs_the_new_holders(
     assert "needs the name of each ticket's holder" in one(nameless.text, "[data-problem]").text
     named = await transfer(shop.browser, public_id, code, "friend@example.com", "Kai Friend")
     assert named.status_code == 303
+
+
+async def test_malformed_transfer_and_cancel_requests_are_4xx_and_change_nothing(
+    shop: Shop, db: AsyncSession
+) -> None:
+    await allow(db, shop)
+    public_id = await paid(shop, quantity=1)
+    (code,) = await codes(db, public_id)
+    token = await _token(shop)
+    for path, data in (
+        ("/passes/not-an-order!/transfer", {"pass": code, "email": "f@example.com"}),
+        ("/passes/AAAAAAAAAAAAAAAAAAAAAA/cancellation", {"confirm": "yes"}),
+        (f"/passes/{public_id}/transfer", {"pass": code, "email": "f\x00@example.com"}),
+        (f"/passes/{public_id}/transfer", {"pass": "\x00" * 3, "email": "f@example.com"}),
+        (f"/passes/{public_id}/rename", {"pass": code, "name": "\x00\x01"}),
+        (f"/passes/{public_id}/rename", {"pass": code}),
+    ):
+        answer = await shop.browser.post(path, data={"_csrf_token": token, **data})
+        assert 400 <= answer.status_code < 500, (path, data, answer.status_code)
+    as_json = await shop.browser.post(
+        f"/passes/{public_id}/transfer", content=b"{not a form", headers={"x-csrftoken": token}
+    )
+    assert 400 <= as_json.status_code < 500
+    assert await order_state(db, public_id) == ("paid", 1, 0, ["valid"])
+    assert list(await db.scalars(select(PassTransfer))) == []
