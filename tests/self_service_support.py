@@ -64,12 +64,18 @@ async def transfer(
 
 
 async def cancel(
-    browser: httpx.AsyncClient, public_id: str, confirm: bool = True
-) -> httpx.Response:
+    browser: httpx.AsyncClient, public_id: str, *, confirm: bool = True,
+    only: list[str] | None = None,
+) -> httpx.Response:  # fmt: skip
+    """Open the passes page and submit its cancellation form: every ticket it lists (ticked
+    already), or with `only` just those."""
     page = await browser.get(f"/passes/{public_id}")
     form = parse(page.text).select_one("#cancel-tickets form")
     assert form is not None, "the page offers the cancellation form"
-    data = {"_csrf_token": _form_token(form)}
+    listed = [str(box["value"]) for box in form.select('input[name="pass"][checked]')]
+    data: dict[str, str | list[str]] = {
+        "_csrf_token": _form_token(form), "choose": "1", "pass": listed if only is None else only,
+    }  # fmt: skip
     if confirm:
         data["confirm"] = "yes"
     return await browser.post(str(form["action"]), data=data)

@@ -160,3 +160,28 @@ async def test_until_stripe_confirms_the_page_says_the_refund_is_under_way(
     assert await order_state(db, public_id) == ("refunded", 0, 0, ["void"])
     page = await shop.browser.get(f"/passes/{public_id}")
     assert parse(page.text).select("#refund-pending") == []
+
+
+async def test_a_buyer_cancels_some_tickets_and_keeps_the_others(
+    shop: Shop, db: AsyncSession
+) -> None:
+    await allow(db, shop)
+    public_id = await paid(shop, quantity=3)
+    first, second, third = await codes(db, public_id)
+    page = await shop.browser.get(f"/passes/{public_id}")
+    boxes = parse(page.text).select("#cancel-tickets [data-cancel-pass]")
+    assert [str(b["value"]) for b in boxes] == [first, second, third]
+
+    none = await cancel(shop.browser, public_id, only=[])
+    assert none.status_code == 400
+    assert "Tick the tickets to cancel" in one(none.text, "[data-problem]").text
+    asked = await cancel(shop.browser, public_id, only=[second])
+    assert asked.status_code == 303
+    (call,) = _refund_calls(shop)
+    assert (call["amount"], call["metadata"]["passes"]) == (2500, second)  # type: ignore[index]
+    await shop.standin.settle_async()
+    status, sold, _, passes = await order_state(db, public_id)
+    assert (status, sold, sorted(passes)) == ("partially_refunded", 2, ["valid", "valid", "void"])
+    page = await shop.browser.get(f"/passes/{public_id}")
+    left = parse(page.text).select("#cancel-tickets [data-cancel-pass]")
+    assert sorted(str(b["value"]) for b in left) == sorted([first, third])

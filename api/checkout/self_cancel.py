@@ -6,10 +6,11 @@ organizer, and giving back the platform fee when the event says so), and the `ch
 webhook voids them and frees their seats, as for a refund started anywhere else. Free tickets
 move no money: the same call voids them at once and their seats go back on sale.
 
-Only the order's own tickets: a pass transferred away is someone else's now (its void stays
-`transferred`), and an order that holds a ticket received by transfer has no payment of its
-buyer's to give back, so it cannot be cancelled here (the organizer can still refund the
-original order).
+The buyer may cancel some of the order's tickets and keep the others (pretix's open request
+#1791): the ones ticked are refunded at their price. Only the order's own tickets: a pass
+transferred away is someone else's now (its void stays `transferred`), and an order that holds
+a ticket received by transfer has no payment of its buyer's to give back, so it cannot be
+cancelled here (the organizer can still refund the original order).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.checkout import self_service
 from api.db import Event, Order, PassStatus
-from api.errors import Refused
+from api.errors import Invalid, Refused
 from api.passes import services as passes
 from api.passes.tokens import pass_key_text
 from api.payments.gateway import StripeGateway
@@ -38,9 +39,10 @@ class Cancelled:
 
 
 async def cancel_order(
-    db: AsyncSession, gateway: StripeGateway | None, *, order: Order, now: datetime, actor: str
-) -> Cancelled:
-    """Cancel every valid pass of `order` (commits)."""
+    db: AsyncSession, gateway: StripeGateway | None, *, order: Order, now: datetime, actor: str,
+    codes: list[str] | None = None,
+) -> Cancelled:  # fmt: skip
+    """Cancel the valid passes `codes` of `order`, or every valid one (commits)."""
     event = await db.get_one(Event, order.event_id)
     rules = await self_service.policy(db, event_id=event.id)
     if await self_service.received_by_transfer(db, order_id=order.id):
@@ -56,8 +58,12 @@ async def cancel_order(
     ]
     if not valid:
         raise Refused("There is nothing left to cancel in this order.")
+    chosen = valid if codes is None else list(dict.fromkeys(codes))
+    if not chosen:
+        raise Invalid("Tick the tickets to cancel.")
+    # Named passes that are not this order's valid ones are refused by request_refund.
     started = await request_refund(
-        db, gateway, order=order, amount=None, passes=valid, reason=REASON, actor=actor,
+        db, gateway, order=order, amount=None, passes=chosen, reason=REASON, actor=actor,
         refund_application_fee=rules.cancel_refunds_fee,
     )  # fmt: skip
-    return Cancelled(refunded=started.status == "requested", count=len(valid))
+    return Cancelled(refunded=started.status == "requested", count=len(chosen))

@@ -25,6 +25,8 @@ from api.passes import transfer
 from api.web.deps import DB, AppSettings, Gateway
 
 Form = URLEncodedBody[dict[str, str]]
+ChoiceForm = URLEncodedBody[dict[str, str | list[str]]]
+"""A form with ticked boxes: a field sent more than once is a list."""
 
 
 class SelfServicePages(Controller):
@@ -63,14 +65,17 @@ class SelfServicePages(Controller):
     @post("/cancellation", status_code=303)
     async def cancel(
         self, db: DB, settings: AppSettings, gateway: Gateway, public_id: FromPath[str],
-        data: Form,
+        data: ChoiceForm,
     ) -> Redirect | Template:  # fmt: skip
         order = await _order(db, public_id)
+        ticked = data.get("pass", [])
+        # The form lists the tickets (`choose`); without it, every valid ticket is meant.
+        codes = ([ticked] if isinstance(ticked, str) else ticked) if "choose" in data else None
         try:
             if data.get("confirm") != "yes":
                 raise Invalid("Tick the box to confirm that you want to cancel your tickets.")
             done = await self_cancel.cancel_order(
-                db, gateway, order=order, now=utcnow(), actor=order.buyer_email
+                db, gateway, order=order, now=utcnow(), actor=order.buyer_email, codes=codes
             )
         except DomainError as exc:
             return await _refused(db, settings, public_id, exc)
