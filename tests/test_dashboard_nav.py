@@ -12,6 +12,8 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.admin.access import OPERATOR, Viewer
+from api.admin.nav import links_for
 from api.db import Event, Order, OrderLine, OrderStatus, OutboxMessage, TicketTier
 from api.passes import services as pass_services
 from api.settings import Settings
@@ -228,3 +230,28 @@ async def test_ticked_orders_get_their_tickets_again_one_email_each(
         .where(OutboxMessage.kind == "resend_tickets")
     )
     assert count == 1
+
+
+def test_the_nav_links_an_owners_organizer_or_the_list_of_them_and_the_operator_sees_all() -> None:
+    import uuid
+
+    one, two = uuid.uuid4(), uuid.uuid4()
+    owner = Viewer(who="o@x.io", organizer_ids=frozenset({one}), money_ids=frozenset({one}),
+                   owner_ids=frozenset({one}))  # fmt: skip
+    links = {link.section: link for link in links_for(owner, f"/admin/organizers/{one}/audit")}
+    assert links["members"].href == f"/admin/organizers/{one}/members"
+    assert (links["settings"].href, links["settings"].current) == (
+        f"/admin/organizers/{one}/",
+        "true",
+    )
+    both = Viewer(who="o@x.io", organizer_ids=frozenset({one, two}),
+                  money_ids=frozenset({one, two}), owner_ids=frozenset({one, two}))  # fmt: skip
+    hrefs = {link.section: link.href for link in links_for(both, "/admin/")}
+    assert hrefs["members"] == hrefs["settings"] == "/admin/#organizers"
+    on_two = {link.section: link.href for link in links_for(both, f"/admin/organizers/{two}/")}
+    assert on_two["members"] == f"/admin/organizers/{two}/members"
+    operator = links_for(OPERATOR, "/admin/applications/")
+    assert [link.section for link in operator] == [
+        "events", "orders", "door", "reports", "members", "settings", "applications"
+    ]  # fmt: skip
+    assert [link.current for link in operator][-1] == "page"

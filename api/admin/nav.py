@@ -1,8 +1,8 @@
 """The back office's navigation, the same on every dashboard page (`admin/base.html`): Events,
 Orders, Door, Reports, Members, Settings, each shown only to those whose role opens it
 (`api.admin.access`: orders and reports need owners or managers, members and settings owners;
-the operator sees every one, and organizer applications), with the section the page belongs to
-marked `aria-current`.
+the operator sees every one, and the organizer applications), with the section the page belongs
+to marked `aria-current`.
 
 Members and Settings are an organizer's pages: the nav links those of the organizer in the
 address, else of the one organizer the viewer owns; someone who owns several (or the operator)
@@ -47,7 +47,7 @@ def section_of(path: str) -> str:
     if organizer:
         return "members" if (organizer.group(2) or "").startswith("/members") else "settings"
     if path.startswith("/admin/applications"):
-        return "settings"
+        return "applications"
     return "events"
 
 
@@ -77,6 +77,8 @@ def links_for(viewer: Viewer, path: str) -> list[NavLink]:
         base = f"/admin/organizers/{organizer}" if organizer else None
         items.append(("members", "Members", f"{base}/members" if base else "/admin/#organizers"))
         items.append(("settings", "Settings", f"{base}/" if base else "/admin/#organizers"))
+    if viewer.is_operator:
+        items.append(("applications", "Applications", "/admin/applications/"))
     here = section_of(path)
     trimmed = path.rstrip("/")
     return [
