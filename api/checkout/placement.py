@@ -68,10 +68,16 @@ _WANTED = """
            -- a cancelled event sells nothing, whatever page the buyer had (cancellation.py)
            OR EXISTS (SELECT FROM event AS e WHERE e.id = :event_id AND e.cancelled_at IS NOT NULL)
     ),
+    locked AS (
+        SELECT t.id FROM ticket_tier AS t
+        WHERE t.id = ANY(CAST(:tier_ids AS uuid[])) AND NOT EXISTS (SELECT FROM short)
+        ORDER BY t.id
+        FOR NO KEY UPDATE
+    ),
     seats AS (
         UPDATE ticket_tier AS t SET {counter} = t.{counter} + w.quantity
-        FROM wanted AS w
-        WHERE t.id = w.tier_id AND NOT EXISTS (SELECT FROM short)
+        FROM wanted AS w JOIN locked AS l ON l.id = w.tier_id
+        WHERE t.id = w.tier_id
         RETURNING t.id
     ),
     placed AS (
@@ -194,8 +200,9 @@ async def place(
     otherwise it joins the caller's transaction, which is then committed (or rolled back).
     """
     order.id = order.id or uuid7()
-    # Every order takes its tiers' rows in the same order (by id), so two orders of the same
-    # tiers queue behind each other instead of deadlocking.
+    # Every order takes its tiers' rows in the same order (by id: the statement's `locked`, as
+    # an UPDATE … FROM locks rows in whatever order its join plan meets them), so two orders
+    # of the same tiers queue behind each other instead of deadlocking.
     lines = sorted(lines, key=lambda line: line.tier_id)
     order.status = OrderStatus.paid if free else OrderStatus.pending
     params: dict[str, object] = {
