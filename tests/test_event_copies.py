@@ -266,7 +266,7 @@ async def test_the_calendar_file_keeps_the_events_zone_venue_and_a_stable_uid(
 
     first = await client.get(str(link["href"]))
     assert first.status_code == 200
-    assert first.headers["content-type"].startswith("text/calendar")
+    assert first.headers["content-type"] == "text/calendar; charset=utf-8"
     assert first.headers["content-disposition"] == f'attachment; filename="{event.slug}.ics"'
     calendar = icalendar.Calendar.from_ical(first.content)
     [item] = calendar.walk("VEVENT")

@@ -169,7 +169,7 @@ class EventPages(Controller):
             raise NotFoundException(detail="There is no published event at this address.")
         return Response(
             ics.event_ics(event, base_url=settings.base_url),
-            media_type="text/calendar; charset=utf-8",
+            media_type="text/calendar",  # Litestar adds "; charset=utf-8"
             headers={
                 "Content-Disposition": f'attachment; filename="{event.slug}.ics"',
                 "Cache-Control": "public, max-age=60",
