@@ -75,8 +75,8 @@ async def test_sales_and_revenue_net_of_the_platform_fee_and_refunds_per_day(
     assert money.net == 4400  # the event page's figure and the report's agree
     described = _chart_is_named(page, "chart-revenue")
     assert "$44.00 net of the platform fee ($6.00)" in described
-    assert "Stripe's processing fee is not included" in described
-    assert "not stored here" in pages.text(page, "#stripe-fee-note")
+    assert "what reaches the organizer's Stripe account" in described
+    assert "the platform pays out of its own fee" in pages.text(page, "#stripe-fee-note")
     assert pages.parse(page).select("#report-checkins [data-empty]")
 
     links = dict(zip(pages.values(page, "a[data-csv]", "data-csv"),

@@ -149,7 +149,8 @@ def _charts(report: EventReport, name: str) -> dict[str, Any]:
             description=f"{cash(revenue.total('gross'))} taken {_span(revenue)}: "
             f"{cash(revenue.total('net'))} net of the platform fee "
             f"({cash(revenue.total('fee'))}) and of refunds and disputes "
-            f"({cash(sum(returned))}). Stripe's processing fee is not included.",
+            f"({cash(sum(returned))}), what reaches the organizer's Stripe account (Stripe's "
+            "processing fee is the platform's to pay on a destination charge).",
             labels=[label(b) for b in revenue.buckets],
             parts=[
                 charts.Part("Net", [b.get("net") for b in revenue.buckets], COLORS["net"]),

@@ -11,9 +11,10 @@ the totals here equal the event page's; a guest counts at the door that admitted
 its first admission (the earliest admission of the pass: the canonical first of
 sync/PROTOCOL.md section 14.3 save for a phone clock that was off by more than the bucket).
 
-Stripe's own processing fee is not stored here (the charge goes to the organizer's connected
-account, which pays it; no balance transaction is read), so "net" is net of the platform fee,
-refunds and disputes only, and the page says so.
+"Net" is net of the platform fee, refunds and disputes: what reaches the organizer's Stripe
+account. Stripe's processing fee is not the organizer's: on a destination charge the platform's
+balance is debited for it (Stripe's Connect documentation, "Create destination charges"), out of
+the application fee; the page says so.
 """
 
 from __future__ import annotations
