@@ -4,7 +4,8 @@ Each buyer GETs the event page (CSRF cookie and token), then POSTs the checkout 
 with an email of its own and an address of its own in X-Forwarded-For (the server trusts
 127.0.0.1 as its proxy), so the per-address checkout limit counts each phone apart. Arrivals are
 open loop: every buyer's start time is drawn uniformly over the window up front, and nobody
-waits for anybody else. The load generator (httpx, one event loop) shares the 2 cores with the
+waits for anybody else. Each buyer is a phone with a connection of its own (`bench.buyers.Phone`,
+a bare HTTP/1.1 exchange, one event loop for all); the load generator shares the 2 cores with the
 server and PostgreSQL.
 
 Free tier only: a paid checkout would add a call to the Stripe stand-in (tests/stripe_standin)
@@ -34,7 +35,7 @@ from sqlalchemy import func, select
 
 from api.db import Order, Pass, PassStatus, TicketTier
 from api.db.engine import create_engine, session_factory
-from bench.buyers import TRUSTED, Outcome, buy, client, ms, percentile, wait_quiet
+from bench.buyers import TRUSTED, Outcome, buy, ms, percentile, wait_quiet
 from bench.harness import create_sale_event, database, server
 
 
@@ -87,19 +88,16 @@ async def spike(
     offsets = sorted(rng.uniform(0, seconds) for _ in range(buyers))
     lags: list[float] = []
     run = uuid.uuid4().hex[:6]
-    async with client() as http:
-        # One request first so the pool and the server's first-request work are warm.
-        await http.get(f"{base}/healthz")
-        start = time.monotonic() + 0.2
+    start = time.monotonic() + 0.2
 
-        async def one(n: int, at: float) -> Outcome:
-            delay = start + at - time.monotonic()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            lags.append(time.monotonic() - (start + at))
-            return await buy(http, base, slug, tier_id, n, run=run)
+    async def one(n: int, at: float) -> Outcome:
+        delay = start + at - time.monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        lags.append(time.monotonic() - (start + at))
+        return await buy(base, slug, tier_id, n, run=run)
 
-        outcomes = await asyncio.gather(*(one(n, at) for n, at in enumerate(offsets)))
+    outcomes = await asyncio.gather(*(one(n, at) for n, at in enumerate(offsets)))
     return list(outcomes), max(lags)
 
 

@@ -25,7 +25,6 @@ from api.db.engine import create_engine
 from bench.buyers import (
     TRUSTED,
     buy,
-    client,
     descendants,
     ms,
     percentile,
@@ -79,49 +78,47 @@ async def soak(
     tally = Tally()
     samples: list[tuple[float, dict[int, int]]] = []
     run = uuid.uuid4().hex[:6]
-    async with client() as http:
-        await http.get(f"{base}/healthz")
-        start = time.monotonic()
-        stop = asyncio.Event()
-        sampler = asyncio.create_task(sample_memory(root, start, every, stop, samples))
-        tasks: set[asyncio.Task[None]] = set()
+    start = time.monotonic()
+    stop = asyncio.Event()
+    sampler = asyncio.create_task(sample_memory(root, start, every, stop, samples))
+    tasks: set[asyncio.Task[None]] = set()
 
-        async def one(n: int) -> None:
-            tally.in_flight += 1
-            tally.most_in_flight = max(tally.most_in_flight, tally.in_flight)
-            outcome = await buy(http, base, slug, tier_id, n, run=run)
-            tally.in_flight -= 1
-            if outcome.kind == "sold":
-                tally.sold += 1
-                tally.posts.append((outcome.done_at - start, outcome.post_s))
-                tally.done.append(outcome.done_at - start)
-            elif outcome.kind == "sold_out":
-                tally.sold_out += 1
-            else:
-                tally.errors += 1
-                tally.details[outcome.detail] = tally.details.get(outcome.detail, 0) + 1
+    async def one(n: int) -> None:
+        tally.in_flight += 1
+        tally.most_in_flight = max(tally.most_in_flight, tally.in_flight)
+        outcome = await buy(base, slug, tier_id, n, run=run)
+        tally.in_flight -= 1
+        if outcome.kind == "sold":
+            tally.sold += 1
+            tally.posts.append((outcome.done_at - start, outcome.post_s))
+            tally.done.append(outcome.done_at - start)
+        elif outcome.kind == "sold_out":
+            tally.sold_out += 1
+        else:
+            tally.errors += 1
+            tally.details[outcome.detail] = tally.details.get(outcome.detail, 0) + 1
 
-        total = int(seconds * rate)
-        last_report = start
-        for n in range(total):
-            delay = start + n / rate - time.monotonic()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            task = asyncio.create_task(one(n))
-            tasks.add(task)
-            task.add_done_callback(tasks.discard)
-            if time.monotonic() - last_report >= 60:
-                last_report = time.monotonic()
-                mem = sum(samples[-1][1].values()) / 1024 if samples else 0
-                print(
-                    f"{(last_report - start) / 60:5.1f} min: {tally.sold:,} checkouts, "
-                    f"{tally.errors} errors, in flight {tally.in_flight}, RSS {mem:,.0f} MiB",
-                    flush=True,
-                )
-        await asyncio.gather(*tasks)
-        elapsed = time.monotonic() - start
-        stop.set()
-        await sampler
+    total = int(seconds * rate)
+    last_report = start
+    for n in range(total):
+        delay = start + n / rate - time.monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        task = asyncio.create_task(one(n))
+        tasks.add(task)
+        task.add_done_callback(tasks.discard)
+        if time.monotonic() - last_report >= 60:
+            last_report = time.monotonic()
+            mem = sum(samples[-1][1].values()) / 1024 if samples else 0
+            print(
+                f"{(last_report - start) / 60:5.1f} min: {tally.sold:,} checkouts, "
+                f"{tally.errors} errors, in flight {tally.in_flight}, RSS {mem:,.0f} MiB",
+                flush=True,
+            )
+    await asyncio.gather(*tasks)
+    elapsed = time.monotonic() - start
+    stop.set()
+    await sampler
     return tally, samples, elapsed
 
 

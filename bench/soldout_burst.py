@@ -11,9 +11,9 @@ proxy), so the per-address checkout limit counts each phone apart. The event get
 key when it is made, as an event made in the dashboard does.
 
 The load generator shares the 2 cores with the server, its outbox worker and PostgreSQL, so it
-must cost little: each buyer is a bare HTTP/1.1 exchange on an asyncio stream (about 0.1 ms of
-CPU a request). httpx (bench/buyers.py) spent 5.8 s of CPU on these 400 POSTs in one event
-loop, more than the server's two workers together, and the figures measured the client.
+must cost little: each buyer is a `bench.buyers.Phone`, a bare HTTP/1.1 exchange on an asyncio
+stream (about 0.1 ms of CPU a request). httpx spent 5.8 s of CPU on these 400 POSTs in one
+event loop, more than the server's two workers together, and the figures measured the client.
 "Release spread" is how long after the release the last POST was written. The CPU that each
 part spent from the release to the last answer is measured too (from /proc): the web workers,
 the outbox workers (`poctix worker`, niced, rendering the confirmations of the sales),
@@ -31,108 +31,20 @@ import argparse
 import asyncio
 import functools
 import os
-import re
 import sys
 import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlsplit
 
 from api.db.engine import create_engine, session_factory
 from api.passes import keys
-from bench.buyers import SOLD_OUT, TOKEN, TRUSTED, address, ms, percentile, wait_quiet
+from bench.buyers import TRUSTED, Outcome, Phone, ms, percentile, wait_quiet
 from bench.harness import SECRET, create_sale_event, database, server_process
 from bench.onsale_spike import db_state
 from bench.sync_reconcile import cpu_seconds, postmaster
-
-_COOKIE = re.compile(rb"^set-cookie:\s*([^;\r\n]+)", re.IGNORECASE | re.MULTILINE)
-
-
-@dataclass
-class Answer:
-    kind: str
-    """`sold` (303 to the passes page), `sold_out` (the page's "Sold out" answer), `error`."""
-    seconds: float = 0.0
-    detail: str = ""
-
-
-class Buyer:
-    """One phone: a kept-open connection, the page's cookies and token."""
-
-    def __init__(self, n: int, host: str, port: int) -> None:
-        self.n, self.host, self.port = n, host, port
-        self.cookies = ""
-        self.token = ""
-        self.reader: asyncio.StreamReader | None = None
-        self.writer: asyncio.StreamWriter | None = None
-
-    def _head(self, method: str, path: str, extra: str = "") -> bytes:
-        return (
-            f"{method} {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n"
-            f"X-Forwarded-For: {address(self.n)}\r\n{extra}\r\n"
-        ).encode()
-
-    async def _answer(self) -> tuple[int, bytes, bytes]:
-        assert self.reader is not None
-        head = await self.reader.readuntil(b"\r\n\r\n")
-        status = int(head.split(b" ", 2)[1])
-        length = re.search(rb"(?im)^content-length:\s*(\d+)", head)
-        if length:
-            body = await self.reader.readexactly(int(length.group(1)))
-        elif re.search(rb"(?im)^transfer-encoding:\s*chunked", head):
-            body = b""
-            while size := int((await self.reader.readuntil(b"\r\n")).strip(), 16):
-                body += await self.reader.readexactly(size)
-                await self.reader.readexactly(2)
-            await self.reader.readuntil(b"\r\n")
-        else:
-            body = b""
-        return status, head, body
-
-    async def visit(self, slug: str) -> str | None:
-        """Open the event page; None when ready to buy, else what went wrong."""
-        self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
-        self.writer.write(self._head("GET", f"/e/{slug}"))
-        status, head, body = await self._answer()
-        match = TOKEN.search(body.decode()) if status == 200 else None
-        if match is None:
-            return f"GET {status}"
-        self.token = match.group(1)
-        self.cookies = "; ".join(c.decode() for c in _COOKIE.findall(head))
-        return None
-
-    async def check_out(self, slug: str, tier_id: str, run: str) -> Answer:
-        """POST the checkout of one ticket on the open connection."""
-        assert self.writer is not None
-        form = urlencode(
-            {
-                "_csrf_token": self.token,
-                f"qty-{tier_id}": "1",
-                "email": f"buyer{self.n}{run}@example.com",
-            }
-        ).encode()
-        extra = (
-            f"Cookie: {self.cookies}\r\nContent-Type: application/x-www-form-urlencoded\r\n"
-            f"Content-Length: {len(form)}\r\n"
-        )
-        started = time.perf_counter()
-        try:
-            self.writer.write(self._head("POST", f"/e/{slug}/checkout", extra) + form)
-            status, head, body = await self._answer()
-        except (OSError, asyncio.IncompleteReadError) as exc:
-            return Answer("error", time.perf_counter() - started, type(exc).__name__)
-        seconds = time.perf_counter() - started
-        if status == 303 and b"/passes/" in head:
-            return Answer("sold", seconds)
-        if status == 422 and SOLD_OUT.encode() in body:
-            return Answer("sold_out", seconds)
-        return Answer("error", seconds, f"POST {status}")
-
-    def close(self) -> None:
-        if self.writer is not None:
-            self.writer.close()
 
 
 @dataclass(frozen=True)
@@ -183,7 +95,7 @@ class Row:
     buyers: int
     seats: int
     load: float
-    answers: list[Answer]
+    answers: list[Outcome]
     passes: int
     tier_sold: int
     orders: int
@@ -203,7 +115,7 @@ class Row:
 
     def table_row(self) -> str:
         def times(kind: str | None) -> list[float]:
-            return [a.seconds for a in self.answers if kind is None or a.kind == kind]
+            return [a.post_s for a in self.answers if kind is None or a.kind == kind]
 
         sold, refused, every = times("sold"), times("sold_out"), times(None)
         cpu = self.cpu
@@ -242,25 +154,25 @@ async def give_key(url: str, event_id: str) -> None:
 
 async def burst(
     base: str, slug: str, tier_id: str, buyers: int, measure: Callable[[], Cpu]
-) -> tuple[list[Answer], float, Cpu]:
+) -> tuple[list[Outcome], float, Cpu]:
     where = urlsplit(base)
     assert where.hostname
     assert where.port
     run = uuid.uuid4().hex[:6]
-    phones = [Buyer(n, where.hostname, where.port) for n in range(buyers)]
+    phones = [Phone(n, where.hostname, where.port) for n in range(buyers)]
     try:
         # The pages in batches, as phones open them over the seconds before the sale.
         problems: list[str | None] = []
         for start in range(0, buyers, 50):
             batch = phones[start : start + 50]
             problems += await asyncio.gather(*(phone.visit(slug) for phone in batch))
-        failed = [Answer("error", detail=problem) for problem in problems if problem]
+        failed = [Outcome("error", detail=problem) for problem in problems if problem]
         ready = [phone for phone, problem in zip(phones, problems, strict=True) if not problem]
         await asyncio.sleep(0.5)  # the page burst settles, well inside the 5 s keep-alive
         go = asyncio.Event()
         sent: list[float] = []
 
-        async def one(phone: Buyer) -> Answer:
+        async def one(phone: Phone) -> Outcome:
             await go.wait()
             sent.append(time.monotonic())
             return await phone.check_out(slug, tier_id, run)
