@@ -98,6 +98,10 @@ class Order(UUIDPrimaryKey, CreatedAt, Base):
     stripe_payment_intent_id: Mapped[str | None] = mapped_column(String(255), index=True)
     stripe_charge_id: Mapped[str | None] = mapped_column(String(255), index=True)
     source_site: Mapped[str | None] = mapped_column(String(100))
+    partner_site_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("partner_site.id", ondelete="SET NULL"), index=True
+    )
+    """The partner site whose embed sold this order (api/partners/); `source_site` has its name."""
     hold_expires_at: Mapped[datetime | None]
     hold_client: Mapped[str | None] = mapped_column(String(64))
     """The client address (IPv6 as its /64) whose hold allowance this unpaid checkout counts
