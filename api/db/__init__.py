@@ -17,7 +17,7 @@ from api.db.orders import (
     Refund,
 )
 from api.db.organizers import Organizer, OrganizerApplication, OrganizerMember, Role
-from api.db.partners import PartnerSite
+from api.db.passkeys import Passkey, PasskeyChallenge, PasskeyRequirement
 from api.db.self_service import PassTransfer, SelfServicePolicy
 from api.db.system import (
     AuditEntry,
@@ -50,11 +50,13 @@ __all__ = [
     "OrganizerApplication",
     "OrganizerMember",
     "OutboxMessage",
-    "PartnerSite",
     "Pass",
     "PassChange",
     "PassStatus",
     "PassTransfer",
+    "Passkey",
+    "PasskeyChallenge",
+    "PasskeyRequirement",
     "RateLimitHit",
     "Refund",
     "Role",

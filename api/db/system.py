@@ -66,6 +66,10 @@ class WebSession(CreatedAt, Base):
     subject: Mapped[str] = mapped_column(String(320), index=True)
     """The signed-in email, or `operator` for the platform operator."""
     expires_at: Mapped[datetime]
+    user_agent: Mapped[str] = mapped_column(String(300), default="", server_default="")
+    ip: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    last_seen_at: Mapped[datetime | None]
+    """Refreshed at most every few minutes (api/accounts/sessions.py), for the Security page."""
 
 
 class AuditEntry(UUIDPrimaryKey, CreatedAt, Base):
