@@ -17,6 +17,7 @@ from api.db.orders import (
     Refund,
 )
 from api.db.organizers import Organizer, OrganizerApplication, OrganizerMember, Role
+from api.db.partners import PartnerSite
 from api.db.passkeys import Passkey, PasskeyChallenge, PasskeyRequirement
 from api.db.self_service import PassTransfer, SelfServicePolicy
 from api.db.system import (
@@ -50,6 +51,7 @@ __all__ = [
     "OrganizerApplication",
     "OrganizerMember",
     "OutboxMessage",
+    "PartnerSite",
     "Pass",
     "PassChange",
     "PassStatus",

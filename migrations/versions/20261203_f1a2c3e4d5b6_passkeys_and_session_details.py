@@ -2,7 +2,7 @@
 Security page shows of each session (browser, address, last seen)
 
 Revision ID: f1a2c3e4d5b6
-Revises: b1e2d3c4f5a6
+Revises: 5a17e0b1c2d3
 Create Date: 2026-12-03 03:20:00
 
 """
@@ -14,7 +14,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "f1a2c3e4d5b6"
-down_revision: str | Sequence[str] | None = "b1e2d3c4f5a6"
+down_revision: str | Sequence[str] | None = "5a17e0b1c2d3"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
