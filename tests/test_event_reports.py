@@ -13,10 +13,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.admin.figures import event_money
 from api.admin.reports import bucketed
-from api.db import Event, Order, OrganizerMember
+from api.db import Code, Event, Order, OrganizerMember
 from api.settings import Settings
 from tests import pages
 from tests.shop import OPERATOR, Shop
+from tests.test_codes import add_code
 from tests.test_dashboard import sign_in
 from tests.test_live_door import a_night_at_the_door
 
@@ -81,7 +82,7 @@ async def test_sales_and_revenue_net_of_the_platform_fee_and_refunds_per_day(
 
     links = dict(zip(pages.values(page, "a[data-csv]", "data-csv"),
                      pages.values(page, "a[data-csv]", "href"), strict=True))  # fmt: skip
-    assert sorted(links) == ["checkins", "doors", "revenue", "sales"]
+    assert sorted(links) == ["checkins", "codes", "doors", "revenue", "sales"]
     revenue_csv = await shop.browser.get(f"{shop.url}{links['revenue']}", auth=OPERATOR)
     assert revenue_csv.headers["content-type"].startswith("text/csv")
     assert revenue_csv.headers["cache-control"] == "no-store"
@@ -93,6 +94,54 @@ async def test_sales_and_revenue_net_of_the_platform_fee_and_refunds_per_day(
     assert rows[0]["period_start"].endswith(("-10:00",))  # the event's zone (Honolulu)
     sales_csv = _csv((await shop.browser.get(f"{shop.url}{links['sales']}", auth=OPERATOR)).content)
     assert [int(row["tickets"]) for row in sales_csv] == [2, *[0] * 19, 1]
+
+
+async def test_each_code_shows_its_uses_tickets_discount_and_revenue(
+    shop: Shop, db: AsyncSession
+) -> None:
+    event = await db.scalar(select(Event).where(Event.slug == shop.slug))
+    assert event is not None
+    summer = await add_code(db, event, "SUMMER25", kind="percent", value=25)
+    await add_code(db, event, "UNUSED", kind="amount", value=500, max_uses=10)
+    page = (await shop.browser.get(f"/e/{shop.slug}?code=summer25")).text
+    form = {tag["name"]: tag["value"] for tag in pages.parse(page).select(
+        'form[action$="/checkout"] input[type="hidden"]')}  # fmt: skip
+    sold: list[str] = []
+    for quantity, email in ((2, "ana@example.com"), (1, "bo@example.com"), (1, "cy@example.com")):
+        response = await shop.browser.post(
+            f"/e/{shop.slug}/checkout",
+            data={**form, f"qty-{shop.tier_id}": str(quantity), "email": email},
+        )
+        assert response.status_code == 303, response.text
+        sold.append(response.headers["location"].rsplit("/", 1)[-1])
+    sold.pop()  # the last is held, never paid: not in the report
+    for session in sold:
+        shop.standin.complete_session(session)
+    await shop.standin.settle_async()
+    await shop.checkout(quantity=1)  # no code: in no line of the table
+
+    page = (await shop.browser.get(f"{shop.url}/admin/events/{event.id}/reports",
+                                   auth=OPERATOR)).text  # fmt: skip
+    lines = {
+        str(row["data-code"]): row
+        for row in pages.parse(page).select('table[data-report="codes"] tbody tr')
+    }
+    assert list(lines) == ["SUMMER25", "UNUSED"]
+    summer_row = [pages.shown(cell) for cell in lines["SUMMER25"].select("th, td")]
+    # Three $25.00 tickets at 25% off: $18.75 each, $56.25 paid, $18.75 off; the fee $2.00 each.
+    assert summer_row == ["SUMMER25", "25% off", "2", "3", "$18.75", "$56.25", "$50.25"]
+    assert [pages.shown(cell) for cell in lines["UNUSED"].select("th, td")] == [
+        "UNUSED", "$5.00 off each ticket", "0 of 10", "0", "$0.00", "$0.00", "$0.00"
+    ]  # fmt: skip
+    assert (await db.scalar(select(Code.uses).where(Code.id == summer))) == 3  # the hold too
+
+    link = pages.one(page, 'a[data-csv="codes"]')["href"]
+    rows = _csv((await shop.browser.get(f"{shop.url}{link}", auth=OPERATOR)).content)
+    assert [(r["code"], r["uses"], r["tickets"], r["discount_minor"], r["revenue_minor"],
+             r["net_minor"], r["currency"]) for r in rows] == [
+        ("SUMMER25", "2", "3", "1875", "5625", "5025", "USD"),
+        ("UNUSED", "0", "0", "0", "0", "0", "USD"),
+    ]  # fmt: skip
 
 
 async def test_check_ins_over_time_and_by_the_door_that_admitted_each_guest_first(

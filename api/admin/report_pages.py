@@ -53,7 +53,8 @@ class EventReports(Controller):
         table = CSV_TABLES.get(name.removesuffix(".csv")) if name.endswith(".csv") else None
         if table is None:
             raise NotFoundException(
-                detail="No such report: sales.csv, revenue.csv, checkins.csv or doors.csv."
+                detail="No such report: sales.csv, revenue.csv, checkins.csv, doors.csv or"
+                " codes.csv."
             )
         report = await event_report(db, event=event)
         rows = table(report)
@@ -99,11 +100,25 @@ def _door_rows(report: EventReport) -> list[list[Any]]:
     return [["door", "checked_in_first_here"], *([door, n] for door, n in report.doors)]
 
 
+def _code_rows(report: EventReport) -> list[list[Any]]:
+    rows: list[list[Any]] = [[
+        "code", "gives", "active", "max_uses", "uses", "tickets", "currency", "discount_minor",
+        "revenue_minor", "net_minor",
+    ]]  # fmt: skip
+    for c in report.codes:
+        rows.append([
+            c.code, c.gives, "yes" if c.active else "no", "" if c.max_uses is None else c.max_uses,
+            c.uses, c.tickets, report.currency, c.discount, c.revenue, c.net,
+        ])  # fmt: skip
+    return rows
+
+
 CSV_TABLES: dict[str, Callable[[EventReport], list[list[Any]]]] = {
     "sales": _sales_rows,
     "revenue": _revenue_rows,
     "checkins": _checkin_rows,
     "doors": _door_rows,
+    "codes": _code_rows,
 }
 
 

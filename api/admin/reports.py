@@ -27,6 +27,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.admin.code_report import CodeLine, code_lines
 from api.admin.figures import disputed_minor
 from api.checkin.sync_service import first_doors
 from api.db import Event, Order, OrderLine, OrderStatus, Scan
@@ -75,6 +76,8 @@ class EventReport:
     """keys: checked_in"""
     doors: list[tuple[str, int]]
     """(door name, guests it admitted first), most first."""
+    codes: list[CodeLine] = field(default_factory=list)
+    """Each of the event's codes with what it sold (api/admin/code_report.py)."""
 
 
 def _width(first: datetime, last: datetime) -> timedelta:
@@ -173,6 +176,7 @@ async def event_report(db: AsyncSession, *, event: Event) -> EventReport:
         ),
         checkins=bucketed(checkin_points, zone=zone, keys=("checked_in",)),
         doors=sorted(doors.items(), key=lambda item: (-item[1], item[0].lower())),
+        codes=await code_lines(db, event=event),
     )
 
 
