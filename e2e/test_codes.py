@@ -1,7 +1,7 @@
 """Discount codes in a real browser (issue 17, "Codes"): the organizer makes a code on the event's
 codes page, a buyer types it on the event page ("Have a code?") and pays the discounted price
-through Stripe Checkout, and the organizer sees the code's use, the order's discount and the
-orders CSV's code and discount columns."""
+through Stripe Checkout, and the organizer sees the code's use, the order's discount, the
+orders CSV's code and discount columns, and the code's line in the event's report (axe-clean)."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from sqlalchemy import select
 from api.db import Organizer
 from e2e import door
 from e2e.conftest import LiveApp
+from e2e.test_reports_and_printing import AXE, wcag_violations
 from tests.stripe_standin.standin import StripeStandin
 
 OWNER = "owner@driftwood.example"  # the demo organizer's owner (api/demo.py)
@@ -33,6 +34,7 @@ async def test_a_code_made_in_the_dashboard_discounts_a_paid_sale_the_organizer_
         await session.commit()
 
     # The organizer makes MOON20: 20% off the VIP deck, for five orders.
+    await context.add_init_script(path=str(AXE))
     page = await context.new_page()
     await door.sign_in(page, paid_app, OWNER)
     await page.wait_for_url(re.compile(r".*/admin/?$"))
@@ -88,3 +90,18 @@ async def test_a_code_made_in_the_dashboard_discounts_a_paid_sale_the_organizer_
     rows = list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8-sig"))))
     [mine] = [r for r in rows if r["buyer_email"] == "keoni@example.com"]
     assert (mine["code"], mine["discount_minor"], mine["total_minor"]) == ("MOON20", "1000", "4000")
+
+    # The event's report: MOON20's line (one use, two tickets, $10.00 off, $40.00 paid) and CSV.
+    await page.goto(f"{paid_app.url}/admin/events/{event_id}")
+    await page.locator("#reports-link").click()
+    line = page.locator("table[data-report='codes'] tr[data-code='MOON20']")
+    await expect(line.locator("th, td")).to_have_text(
+        ["MOON20", "20% off", "1 of 5", "2", "$10.00", "$40.00", "$36.00"]
+    )
+    assert await wcag_violations(page) == []
+    async with page.expect_download() as download_info:
+        await page.locator("a[data-csv='codes']").click()
+    path = await (await download_info.value).path()
+    [code_row] = list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8-sig"))))
+    assert (code_row["code"], code_row["uses"], code_row["tickets"], code_row["discount_minor"],
+            code_row["revenue_minor"]) == ("MOON20", "1", "2", "1000", "4000")  # fmt: skip
