@@ -34,6 +34,7 @@ from api.events.pages import EventPages, RenderedPages
 from api.health import healthz
 from api.lan.pages import LocalCAPages
 from api.media.controllers import media
+from api.organizer_api.controllers import organizer_api_router
 from api.organizers.pages import ApplyPages
 from api.passes.pages import PrintablePasses
 from api.payments.gateway import StripeGateway, gateway_for
@@ -66,6 +67,11 @@ SECURITY_SCHEMES: dict[str, SecurityScheme | Reference] = {
         type="http",
         scheme="basic",
         description="The platform operator (ADMIN_USERNAME / ADMIN_PASSWORD).",
+    ),
+    "organizerKey": SecurityScheme(
+        type="http",
+        scheme="bearer",
+        description="An organizer API key (`ptx_…`), made by an owner on the API keys page.",
     ),
 }
 
@@ -145,6 +151,7 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Lite
             AccountPages,
             SignInPages,
             *admin_routers(),
+            organizer_api_router(),
             media,
             PairingController,
             ScannerController,

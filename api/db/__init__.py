@@ -1,6 +1,7 @@
 """The data model: one module per area, all sharing `Base.metadata` (what Alembic compares)."""
 
 from api.db.after_sale import Broadcast, EventCancellation
+from api.db.api_keys import ApiKey
 from api.db.attendees import Attendee, AttendeeQuestion
 from api.db.base import Base, utcnow, uuid7
 from api.db.checkin import DoorList, Scan, ScannerDevice, ScannerPairing
@@ -31,6 +32,7 @@ from api.db.system import (
 from api.db.waiting import WaitingEntry, WaitingListSettings, WaitingStatus
 
 __all__ = [
+    "ApiKey",
     "Attendee",
     "AttendeeQuestion",
     "AuditEntry",
