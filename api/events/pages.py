@@ -17,7 +17,7 @@ from litestar.utils.scope.state import ScopeState
 from api.checkout import codes
 from api.checkout import services as checkout
 from api.db import Event, TicketTier, utcnow
-from api.events import ics, services
+from api.events import ics, services, sharing
 from api.events.cache import EventCache, Snapshot
 from api.formatting import clock
 from api.web.deps import DB, AppSettings
@@ -51,9 +51,12 @@ def event_context(
         state = services.tier_state(tier, event=event, now=moment)
         tiers.append((tier, state, _held_note(tier, state, snapshot, moment)))
     over = all(state is services.TierState.ended for _, state, _ in tiers)
+    shown = [(tier, state) for tier, state, _ in tiers]
+    personal = code is not None or code_error is not None
     return {
         "event": event,
         "tiers": tiers,
+        "share": sharing.Share.of(event, shown, base_url=settings.base_url, personal=personal),
         "sales_over": over if tiers else moment >= event.starts_at,
         "paid_unavailable": checkout.paid_tiers_unavailable(event, settings),
         "error": error,
@@ -138,8 +141,10 @@ class EventPages(Controller):
     ) -> Response[str]:
         cache: EventCache = request.app.state.event_cache
         snapshot = await cache.snapshot(slug=slug)
-        if snapshot is None:
-            raise NotFoundException(detail="There is no published event at this address.")
+        if snapshot is None:  # unknown, or a draft: never listed by search engines
+            raise NotFoundException(
+                detail="There is no published event at this address.", headers=sharing.NOINDEX
+            )
         form = {"via": via} if via else {}
         applied, refused = None, None
         if code and code.strip():
