@@ -31,6 +31,7 @@ from api.checkout.self_service_pages import SelfServicePages
 from api.db.engine import create_engine, session_factory
 from api.events.cache import EventCache
 from api.events.pages import EventPages, RenderedPages
+from api.events.controllers import DiscoveryFiles
 from api.health import healthz
 from api.lan.pages import LocalCAPages
 from api.media.controllers import media
@@ -144,6 +145,7 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Lite
             csp_report,
             LocalCAPages,
             EventPages,
+            DiscoveryFiles,
             CheckoutPages,
             WaitingPages,
             PrintablePasses,
