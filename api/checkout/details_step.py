@@ -6,6 +6,10 @@ or a form that the checkout will refuse anyway (no ticket chosen, no usable emai
 page says so, as before), it returns no page and the checkout goes on. Otherwise the buyer gets the
 details page, first blank, then again with a message beside each field that cannot be taken
 (422), until the details are right; then `DetailsStep.tickets` go with the order.
+
+A waiting-list offer's claim (api/waiting/pages.py) asks them through the same step, with a
+`Target`: the page posts back to the offer's link, links back to it, and does not ask the email
+(an offer is for its entry's address).
 """
 
 from __future__ import annotations
@@ -22,6 +26,16 @@ from api.db import Event
 from api.mail.addresses import deliverable
 
 
+@dataclass(frozen=True)
+class Target:
+    """Where the details page posts and links back to, when it is not the event page's checkout."""
+
+    action: str
+    back: str
+    buyer: str | None = None
+    """The email the tickets go to, shown rather than asked (an offer's entry's)."""
+
+
 @dataclass
 class DetailsStep:
     page: Template | None = None
@@ -29,13 +43,15 @@ class DetailsStep:
     tickets: list[attendees.Ticket] = field(default_factory=list)
     """The tickets' checked details, to keep with the order."""
     ask: attendees.Asked | None = None
+    target: Target | None = None
 
     def refused(self, event: Event, data: Mapping[str, str], message: str) -> Template | None:
         """The details page again with the checkout's refusal (a bad email, seats gone), so
         what the buyer typed is not lost; None when no details were asked."""
         if self.ask is None or not self.tickets:
             return None
-        return _page(event, self.ask, self.tickets, data, errors={}, error=message, status=422)
+        return _page(event, self.ask, self.tickets, data, errors={}, error=message, status=422,
+                     target=self.target)  # fmt: skip
 
 
 async def ask_details(
@@ -45,8 +61,10 @@ async def ask_details(
     data: Mapping[str, str],
     quantities: Mapping[uuid.UUID, int],
     ask: attendees.Asked | None = None,
+    target: Target | None = None,
 ) -> DetailsStep:
-    """`ask`: what the event asks, when the caller read it already (the event's snapshot)."""
+    """`ask`: what the event asks, when the caller read it already (the event's snapshot);
+    `target`: where the page posts, when not the event page's checkout."""
     wanted = [(tier, quantities.get(tier.id, 0)) for tier in event.tiers]
     wanted = [(tier, quantity) for tier, quantity in wanted if quantity > 0]
     if not wanted or not deliverable(data.get("email", "").strip().lower()):
@@ -60,12 +78,14 @@ async def ask_details(
         values = dict(data)
         if ask.names != "off" and tickets:  # the buyer's own name for the first ticket
             values.setdefault(tickets[0].field_name("name"), data.get("name", "").strip())
-        return DetailsStep(page=_page(event, ask, tickets, values, errors={}, status=200))
+        page = _page(event, ask, tickets, values, errors={}, status=200, target=target)
+        return DetailsStep(page=page)
     details = attendees.read(ask, wanted, data)
     if details.errors:
-        page = _page(event, ask, details.tickets, data, errors=details.errors, status=422)
+        page = _page(event, ask, details.tickets, data, errors=details.errors, status=422,
+                     target=target)  # fmt: skip
         return DetailsStep(page=page)
-    return DetailsStep(tickets=details.tickets, ask=ask)
+    return DetailsStep(tickets=details.tickets, ask=ask, target=target)
 
 
 def _labels(ask: attendees.Asked, tickets: Sequence[attendees.Ticket]) -> dict[str, str]:
@@ -88,6 +108,7 @@ def _page(
     errors: Mapping[str, str],
     status: int,
     error: str | None = None,
+    target: Target | None = None,
 ) -> Template:
     chosen = {ticket.tier_id for ticket in tickets}
     paid = any(not tier.is_free for tier in event.tiers if tier.id in chosen)
@@ -103,6 +124,9 @@ def _page(
             "labels": _labels(ask, tickets),
             "hidden": attendees.carried(values),
             "paid": paid,
+            "action": target.action if target else f"/e/{event.slug}/checkout",
+            "back": target.back if target else f"/e/{event.slug}",
+            "buyer": target.buyer if target else None,
         },
         status_code=status,
         headers={"Cache-Control": "no-store"},

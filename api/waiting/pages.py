@@ -1,5 +1,9 @@
 """Buyer pages of the waiting list: joining a sold-out tier's list (linked from the event page)
-and the offer link of the email (`/waiting/offer/{token}`), whose POST buys the held seats."""
+and the offer link of the email (`/waiting/offer/{token}`), whose POST buys the held seats.
+
+The claim's POST is a checkout of those seats: it takes a code typed on the offer page, and when
+the event asks attendee details it answers first with the checkout's details page
+(`api.checkout.details_step`, posting back here), then claims with the details read."""
 
 from __future__ import annotations
 
@@ -12,8 +16,11 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
 
+from api.checkout import attendees, codes
+from api.checkout.details_step import DetailsStep, Target, ask_details
 from api.db import Event, Order, TicketTier, WaitingEntry, WaitingStatus
 from api.events.cache import EventCache
+from api.settings import Settings
 from api.waiting import offers, services
 from api.web import ratelimit
 from api.web.deps import DB, AppSettings, Gateway
@@ -66,11 +73,15 @@ class WaitingPages(Controller):
         return Redirect(path=f"/e/{event.slug}/waiting/{tier.id}?joined=1", status_code=303)
 
     @get("/waiting/offer/{public_id:str}")
-    async def offer(self, db: DB, public_id: FromPath[str]) -> Template:
+    async def offer(
+        self, db: DB, settings: AppSettings, public_id: FromPath[str],
+        code: FromQuery[str | None] = None,
+    ) -> Template:  # fmt: skip
         """The offer's link. Its token is named `public_id`, as an order's is, so the log
-        scrubber cuts it out of every logged path (api.web.observability)."""
+        scrubber cuts it out of every logged path (api.web.observability). `?code=` (the
+        page's "Have a code?" form, as on the event page) shows the price with the code."""
         entry = await _entry(db, public_id)
-        return await _offer_page(db, entry, error=None)
+        return await _offer_page(db, entry, settings, error=None, code=code)
 
     @post("/waiting/offer/{public_id:str}", status_code=303, guards=[ratelimit.CHECKOUT])
     async def claim(
@@ -80,18 +91,31 @@ class WaitingPages(Controller):
         settings: AppSettings,
         gateway: Gateway,
         public_id: FromPath[str],
+        data: URLEncodedBody[dict[str, str]],
     ) -> Redirect | Template:
         token = public_id
-        await _entry(db, token)
+        entry = await _entry(db, token)
+        code = data.get("code", "")
+        details = DetailsStep()
         try:
+            if services.offer_open(entry):  # else the claim says it ended, or was used
+                details = await _details(db, entry, data)
+                if details.page is not None:
+                    return details.page
             claimed = await services.claim(
                 db, token=token, settings=settings, gateway=gateway,
-                client=ratelimit.client_key(ratelimit.client_ip(request)),
+                client=ratelimit.client_key(ratelimit.client_ip(request)), code=code,
+                tickets=details.tickets,
             )  # fmt: skip
         except services.WaitingError as exc:
             await db.rollback()
             entry = await _entry(db, token)
-            return await _offer_page(db, entry, error=str(exc))
+            if details.tickets and services.offer_open(entry):  # what was typed is kept
+                event, _ = await services.entry_context(db, entry)
+                if page := details.refused(event, data, str(exc)):
+                    page.headers.update(NO_STORE)
+                    return page
+            return await _offer_page(db, entry, settings, error=str(exc), code=code)
         return Redirect(path=claimed.redirect_url, status_code=303)
 
 
@@ -100,6 +124,23 @@ async def _entry(db: Any, token: str) -> WaitingEntry:
     if entry is None:
         raise NotFoundException(detail="No offer at this link. Check the link in your email.")
     return entry
+
+
+async def _details(db: Any, entry: WaitingEntry, data: dict[str, str]) -> DetailsStep:
+    """The attendee details the event asks of the offer's tickets, through the checkout's own
+    step; a code that cannot be used is refused first, on the offer page, before any typing."""
+    event, tier = await services.entry_context(db, entry)
+    await services.offer_code(db, event=event, raw=data.get("code", ""))
+    ask = await attendees.read_asked(db, event=event)
+    link = f"/waiting/offer/{entry.offer_token}"
+    step = await ask_details(
+        db, event=event, data={**data, "email": entry.email, "name": entry.name},
+        quantities={tier.id: entry.quantity}, ask=ask,
+        target=Target(action=link, back=link, buyer=entry.email),
+    )  # fmt: skip
+    if step.page is not None:
+        step.page.headers.update(NO_STORE)  # the offer's token is in the page
+    return step
 
 
 async def _join_page(
@@ -123,8 +164,13 @@ async def _join_page(
     )
 
 
-async def _offer_page(db: Any, entry: WaitingEntry, *, error: str | None) -> Template:
+async def _offer_page(
+    db: Any, entry: WaitingEntry, settings: Settings, *, error: str | None,
+    code: str | None = None,
+) -> Template:  # fmt: skip
     event, tier = await services.entry_context(db, entry)
+    applied, code_error = await codes.for_page(db, event_id=event.id, raw=code, zone=event.timezone)
+    price = codes.unit_price(tier, applied, fee_minor=settings.fees.get(event.currency, 0))
     public_id = None
     if entry.status == WaitingStatus.claimed and entry.order_id is not None:
         order = await db.get(Order, entry.order_id)
@@ -139,6 +185,11 @@ async def _offer_page(db: Any, entry: WaitingEntry, *, error: str | None) -> Tem
             "state": state,
             "error": error,
             "order_public_id": public_id,
+            "code": applied,
+            "code_error": code_error if code_error != error else None,
+            "code_summary": codes.summary(applied, event.currency) if applied else None,
+            "total": price * entry.quantity,
+            "list_total": tier.price_minor * entry.quantity,
         },
         status_code=422 if error else 200,
         headers=NO_STORE,

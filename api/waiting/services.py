@@ -10,6 +10,12 @@ leave `held`, and the order is placed by the same statement every checkout uses
 between the two, so nobody else can). A free offer is then sold at once, passes and email
 included; a paid one is held for its Stripe Checkout Session and the webhook sells it, like any
 paid checkout. If Stripe cannot be reached the seats go back to being the entry's offer.
+
+A claim is a checkout of the offer's seats, so it takes what the event page's checkout takes: a
+discount or access code (`api.checkout.codes`: the price, the fee and the code's use follow the
+same rules, the use taken by the same placement statement) and, when the event asks them, each
+ticket's attendee details (the pages ask them through `api.checkout.details_step`; they are
+kept by `save_details` as for any order).
 """
 
 from __future__ import annotations
@@ -24,7 +30,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from api.checkout import fulfilment, holds, placement
+from api.checkout import codes, fulfilment, holds, placement
+from api.checkout.attendees import Ticket, save_details
 from api.checkout.services import (
     HOLD_FOR,
     SESSION_MARGIN,
@@ -32,6 +39,7 @@ from api.checkout.services import (
     paid_tiers_unavailable,
     parse_quantity,
 )
+from api.checkout.services import _uses as uses_code
 from api.db import (
     Event,
     Order,
@@ -150,7 +158,9 @@ async def entry_by_token(session: AsyncSession, *, token: str) -> WaitingEntry |
 
 async def entry_context(session: AsyncSession, entry: WaitingEntry) -> tuple[Event, TicketTier]:
     event = await session.scalar(
-        select(Event).where(Event.id == entry.event_id).options(selectinload(Event.organizer))
+        select(Event)
+        .where(Event.id == entry.event_id)
+        .options(selectinload(Event.organizer), selectinload(Event.tiers))
     )
     tier = await session.get(TicketTier, entry.tier_id, populate_existing=True)
     assert event is not None
@@ -172,11 +182,22 @@ class Claimed:
     order_public_id: str
 
 
+async def offer_code(session: AsyncSession, *, event: Event, raw: str) -> codes.Applied | None:
+    """The code typed with a claim, if any (the checkout's rule, api/checkout/codes.py)."""
+    if not codes.normalize(raw):
+        return None
+    try:
+        return await codes.find(session, event_id=event.id, raw=raw, zone=event.timezone)
+    except codes.CodeRefused as exc:
+        raise WaitingError(str(exc)) from exc
+
+
 async def claim(
     session: AsyncSession, *, token: str, settings: Settings, gateway: StripeGateway | None,
-    client: str | None,
+    client: str | None, code: str = "", tickets: list[Ticket] | None = None,
 ) -> Claimed:  # fmt: skip
-    """Buy the seats an offer holds (see the module's docstring)."""
+    """Buy the seats an offer holds (see the module's docstring), with the `code` typed (if
+    any) and each ticket's attendee details (`tickets`, when the event asks any)."""
     entry = await entry_by_token(session, token=token)
     if entry is None:
         raise WaitingError("No offer at this link. Check the link in your email.")
@@ -189,7 +210,11 @@ async def claim(
     event, tier = await entry_context(session, entry)
     if event.cancelled_at is not None:
         raise WaitingError("This event is cancelled: nothing is sold.")
-    paid = not tier.is_free
+    applied = await offer_code(session, event=event, raw=code)
+    fee_each = settings.fees.get(event.currency, 0)
+    price = codes.unit_price(tier, applied, fee_minor=fee_each)
+    used = applied is not None and uses_code(applied, [(tier, entry.quantity)], {tier.id: price})
+    paid = price > 0
     if paid:
         reason = paid_tiers_unavailable(event, settings)
         if reason or gateway is None:
@@ -202,9 +227,8 @@ async def claim(
         entry.email,
         utcnow(),
     )
-    line = placement.Line(tier_id, tier.name, tier.price_minor, quantity)
-    item = LineItem(name=f"{event.name} — {tier.name}", unit_amount=tier.price_minor,
-                    quantity=quantity)  # fmt: skip
+    line = placement.Line(tier_id, tier.name, price, quantity)
+    item = LineItem(name=f"{event.name} — {tier.name}", unit_amount=price, quantity=quantity)
     destination = event.organizer.stripe_account_id
     order = Order(
         id=uuid7(),
@@ -212,9 +236,11 @@ async def claim(
         event_id=event.id,
         buyer_email=email,
         buyer_name=entry.name,
-        currency=tier.currency if paid else "USD",
-        total_minor=tier.price_minor * quantity,
-        fee_minor=settings.fees.get(tier.currency, 0) * quantity if paid else 0,
+        currency=event.currency,
+        total_minor=price * quantity,
+        fee_minor=fee_each * quantity if paid else 0,
+        discount_minor=(tier.price_minor - price) * quantity,
+        code_id=applied.id if applied and used else None,
         source_site="waiting list",
         hold_expires_at=now + HOLD_FOR + SESSION_MARGIN if paid else None,
     )
@@ -242,6 +268,10 @@ async def claim(
             f"Too many tickets are waiting for payment from this address: at most {exc.cap}"
             " at a time. Finish or cancel the checkout you started, then use this link again."
         ) from exc
+    except placement.CodeUsedUp as exc:  # the offer stays open: the statement wrote nothing
+        raise WaitingError(codes.used_up_message(applied.code if applied else "")) from exc
+    if tickets:
+        await save_details(session, order_id=order_id, tickets=tickets)
     if not paid:
         return Claimed(f"/passes/{public_id}", public_id)
     assert gateway is not None
@@ -288,6 +318,7 @@ async def _unclaim(
         order.status = OrderStatus.cancelled
         order.hold_expires_at = None
         await holds.give_back(session, order=order, seats=seats)
+        await codes.give_back(session, order=order)
         entry.status = WaitingStatus.offered
         entry.order_id = None
         entry.ended_at = None
