@@ -30,8 +30,8 @@ from api.checkout.pages import CheckoutPages
 from api.checkout.self_service_pages import SelfServicePages
 from api.db.engine import create_engine, session_factory
 from api.events.cache import EventCache
-from api.events.pages import EventPages, RenderedPages
 from api.events.controllers import DiscoveryFiles
+from api.events.pages import EventPages, RenderedPages
 from api.health import healthz
 from api.lan.pages import LocalCAPages
 from api.media.controllers import media
