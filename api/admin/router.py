@@ -43,6 +43,7 @@ from api.admin.question_pages import QuestionPages
 from api.admin.report_pages import EventReports
 from api.admin.self_service_pages import SelfServiceSettings
 from api.admin.waiting_pages import WaitingListPages
+from api.organizer_api.pages import ApiKeyPages
 
 
 def close_uploads(app: ASGIApp) -> ASGIApp:
@@ -85,6 +86,7 @@ def admin_routers() -> list[Router]:
         AfterSalePages,
         WaitingListPages,
         EventReports,
+        ApiKeyPages,
     ]  # fmt: skip
     stripe = {**DEPENDENCIES, "organizer": Provide(provide_organizer_in_query)}
     return [
