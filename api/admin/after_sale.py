@@ -9,6 +9,8 @@ touches and asks for the event's name.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from litestar import Controller, Request, get, post
@@ -18,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.admin.access import Who, money_handlers
 from api.admin.deps import ThisEvent
-from api.checkout import comps
+from api.checkout import attendees, comps
 from api.db import Event
 from api.errors import DomainError, Invalid, NotAllowed
 from api.events import cancellation, cancellation_progress
@@ -35,6 +37,16 @@ def _page(name: str, context: dict[str, Any], *, status: int = 200) -> Template:
     return Template(
         template_name=f"admin/{name}.html", context=context, status_code=status, headers=NO_STORE
     )
+
+
+@dataclass(frozen=True)
+class TicketForm:
+    """The comp's tickets' attendee fields, for the comps page."""
+
+    names: str
+    tickets: list[attendees.Ticket]
+    values: Mapping[str, str]
+    errors: Mapping[str, str]
 
 
 def _owner(who: Who, event: Event) -> None:
@@ -94,10 +106,25 @@ class AfterSalePages(Controller):
         )  # fmt: skip
         if guest is None:
             return await _comps_page(db, event, errors=errors, form=data)
+        # The tickets' attendee details, when the event asks any: asked after the guest's
+        # fields (their number is known then), read by the checkout's rules (comps.py).
+        ask = await attendees.read_asked(db, event=event)
+        tickets: list[attendees.Ticket] = []
+        if comps.asks_of(ask, guest):
+            if data.get(attendees.DETAILS_SENT) != "1":
+                tickets = comps.named_tickets(ask, guest)
+                values = {t.field_name("name"): t.name for t in tickets}
+                details = TicketForm(ask.names, tickets, values, {})
+                return await _comps_page(db, event, form=data, details=details)
+            read = comps.read_details(ask, guest, data)
+            if read.errors:
+                details = TicketForm(ask.names, read.tickets, data, read.errors)
+                return await _comps_page(db, event, form=data, details=details)
+            tickets = read.tickets
         try:
             order = await comps.issue_comp(
                 db, event=event, guest=guest, send_email=data.get("send_email") == "on",
-                actor=who.who, secret_key=settings.secret_key,
+                actor=who.who, secret_key=settings.secret_key, tickets=tickets,
             )  # fmt: skip
         except DomainError as exc:
             await _undone(db, event)
@@ -189,14 +216,16 @@ async def _cancel_page(
 async def _comps_page(
     db: AsyncSession, event: Event, *, errors: list[str] | None = None,
     form: dict[str, str] | None = None, note: str = "", issued: Any = None,
-    report: comps.ImportReport | None = None,
+    report: comps.ImportReport | None = None, details: TicketForm | None = None,
 ) -> Template:  # fmt: skip
     context = {
         "event": event, "tiers": await comps.tiers_of(db, event),
         "comps": await comps.comps_of(db, event=event), "errors": errors or [],
         "form": form or {}, "note": note, "issued": issued, "report": report,
+        "details": details,
     }  # fmt: skip
-    status = 400 if errors or (report is not None and report.errors) else 200
+    refused = errors or (report is not None and report.errors) or (details and details.errors)
+    status = 400 if refused else 200
     return _page("comps", context, status=status)
 
 

@@ -12,22 +12,32 @@ A CSV import is checked whole before anything is issued: a file with any bad row
 nothing and says what is wrong with each row, and a file asking more seats of a tier than it
 has left is refused the same way. Rows are then issued one by one; if seats run out mid-way (a
 sale took them meanwhile) the import stops and the report names the rows issued and those not.
+
+Attendee details: when the event asks a name per ticket or questions (api/checkout/attendees.py),
+a comp keeps them per ticket as a sale does, read and checked by the same code (`blank`, `read`,
+`save_details`). Staff issuing one guest's passes get the tickets' fields after the guest's
+(each name filled in with the guest's); a CSV row names every ticket it issues after its
+`name` column. Staff may leave any question blank, required or not: the guest is often not
+there to answer, and the question is the organizer's own (`staff_asked`); an answer given is
+checked as a buyer's is. A required name stays required (the guest's is filled in for them).
 """
 
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import secrets
 import uuid
 from collections import Counter
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import audit
-from api.checkout import placement
+from api.checkout import attendees, placement
 from api.db import Event, Order, OrderStatus, TicketTier
 from api.errors import Invalid, Refused
 from api.mail.addresses import deliverable
@@ -106,6 +116,35 @@ def read_guest(
     return Guest(name=name, email=address, tier=found, quantity=count), []
 
 
+def staff_asked(ask: attendees.Asked) -> attendees.Asked:
+    """What a comp asks of staff: the event's names and questions, every question optional
+    (see the module's docstring)."""
+    relaxed = tuple(dataclasses.replace(q, required=False) for q in ask.questions)
+    return attendees.Asked(names=ask.names, questions=relaxed)
+
+
+def asks_of(ask: attendees.Asked, guest: Guest) -> bool:
+    """Whether the event asks anything of the guest's tickets."""
+    return ask.names != "off" or bool(ask.for_tier(guest.tier.id))
+
+
+def named_tickets(ask: attendees.Asked, guest: Guest) -> list[attendees.Ticket]:
+    """The guest's tickets, each named after the guest (no answers yet); none when the event
+    asks nothing of them."""
+    if not asks_of(ask, guest):
+        return []
+    tickets = attendees.blank(staff_asked(ask), [(guest.tier, guest.quantity)])
+    if ask.names != "off":
+        for ticket in tickets:
+            ticket.name = guest.name
+    return tickets
+
+
+def read_details(ask: attendees.Asked, guest: Guest, data: Mapping[str, str]) -> attendees.Details:
+    """The guest's tickets' details as staff sent them (`attendees.read`, questions optional)."""
+    return attendees.read(staff_asked(ask), [(guest.tier, guest.quantity)], data)
+
+
 async def tiers_of(db: AsyncSession, event: Event) -> list[TicketTier]:
     rows = await db.scalars(
         select(TicketTier)
@@ -116,9 +155,11 @@ async def tiers_of(db: AsyncSession, event: Event) -> list[TicketTier]:
 
 
 async def issue_comp(
-    db: AsyncSession, *, event: Event, guest: Guest, send_email: bool, actor: str, secret_key: str
-) -> Order:
-    """Issue a guest's free passes (committed); Refused when the tier has too few seats left."""
+    db: AsyncSession, *, event: Event, guest: Guest, send_email: bool, actor: str, secret_key: str,
+    tickets: Sequence[attendees.Ticket] = (),
+) -> Order:  # fmt: skip
+    """Issue a guest's free passes (committed), with their tickets' attendee details
+    (`tickets`, when the event asks any); Refused when the tier has too few seats left."""
     if event.cancelled_at is not None:
         raise Refused("This event is cancelled: no passes are issued.")
     order = Order(
@@ -155,6 +196,8 @@ async def issue_comp(
             f"Not enough seats left in {tier_name} for {guest.quantity} more"
             f" ({max(int(left or 0), 0)} left): comps count against capacity."
         ) from exc
+    if tickets:
+        await attendees.save_details(db, order_id=order.id, tickets=tickets)
     return order
 
 
@@ -192,6 +235,7 @@ async def import_guests(
 ) -> ImportReport:
     """Issue every guest of a CSV file, or none when a row is wrong (see the module docstring)."""
     tiers = await tiers_of(db, event)
+    ask = await attendees.read_asked(db, event=event)
     rows = _rows(raw)
     report = ImportReport(rows=[])
     guests: list[Guest | None] = []
@@ -225,7 +269,7 @@ async def import_guests(
         try:
             order = await issue_comp(
                 db, event=event, guest=guest, send_email=send_email, actor=actor,
-                secret_key=secret_key,
+                secret_key=secret_key, tickets=named_tickets(ask, guest),
             )  # fmt: skip
         except Refused as exc:
             row.errors.append(exc.message)
