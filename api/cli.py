@@ -51,6 +51,16 @@ def _settings() -> Settings:
     return settings
 
 
+def _served_links(settings: Settings, port: int | None = None) -> Settings:
+    """With no BASE_URL, links name the address `poctix run` serves on (`--port`, else PORT):
+    `PORT=8123 make run` must not print links to :8000, nor may the commands that print links
+    for that server (`sign-in-link`, `scanner-link`, `demo`) run with the same PORT."""
+    served = port or settings.port
+    if "BASE_URL" in os.environ or served == Settings.port:
+        return settings
+    return dataclasses.replace(settings, base_url=f"http://127.0.0.1:{served}")
+
+
 def _with_session(settings: Settings, work: Callable[..., Awaitable[T]]) -> T:
     from api.db.engine import create_engine, session_factory
 
@@ -114,12 +124,9 @@ def run(
         )  # fmt: skip
         settings = dataclasses.replace(settings, base_url=tls.base_url)
         os.environ["BASE_URL"] = tls.base_url  # links made by worker processes too
-    elif "BASE_URL" not in os.environ and (port or settings.port) != Settings.port:
-        # With no BASE_URL, links name the address this serves on: `PORT=8123 make run` must
-        # not print links to :8000.
-        base_url = f"http://127.0.0.1:{port or settings.port}"
-        settings = dataclasses.replace(settings, base_url=base_url)
-        os.environ["BASE_URL"] = base_url
+    elif (served := _served_links(settings, port)) is not settings:
+        settings = served
+        os.environ["BASE_URL"] = settings.base_url  # links made by worker processes too
     with database(settings) as ready:
         _migrate(ready)
         if demo:
@@ -373,7 +380,7 @@ def _operator_hint(settings: Settings) -> str:
 @main.command()
 def demo() -> None:
     """Create the demo organizer and event (once) and print its links."""
-    settings = _settings()
+    settings = _served_links(_settings())
     with database(settings) as ready:
         _migrate(ready)
         _print_demo(ready)
@@ -398,7 +405,7 @@ def scanner_link(event_slug: str, door: str, uses: int) -> None:
     from api.db import Event
     from api.ops.staff import cli_actor
 
-    settings = _settings()
+    settings = _served_links(_settings())
 
     async def make(session: AsyncSession) -> str | None:
         event = await session.scalar(select(Event).where(Event.slug == event_slug))
@@ -468,7 +475,7 @@ def sign_in_link(email: str) -> None:
     """Print a one-time sign-in link for EMAIL (15 minutes; audited)."""
     from api.ops import staff
 
-    settings = _settings()
+    settings = _served_links(_settings())
     link = _staff_command(
         lambda session: staff.print_sign_in_link(
             session, email=email, base_url=settings.base_url, actor=staff.cli_actor()

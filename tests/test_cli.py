@@ -141,6 +141,25 @@ def test_run_on_another_port_without_base_url_prints_links_to_that_port(
             proc.wait(timeout=30)
 
 
+def test_link_commands_with_only_port_set_print_links_to_that_port(
+    database_url: str, tmp_path: Path
+) -> None:
+    """`PORT=8123 poctix sign-in-link …` beside `PORT=8123 poctix run`: the links open there."""
+    env = {k: v for k, v in _env(database_url, tmp_path, PORT="8123").items() if k != "BASE_URL"}
+    signed = _run(["sign-in-link", "owner@venue.example"], env)
+    assert signed.returncode == 0, signed.stderr
+    assert signed.stdout.strip().startswith("http://127.0.0.1:8123/login/confirm?token=")
+    demo = _run(["demo"], env)
+    assert demo.returncode == 0, demo.stderr
+    assert "Event page:   http://127.0.0.1:8123/e/full-moon" in demo.stdout
+    paired = _run(["scanner-link", "full-moon"], env)
+    assert paired.returncode == 0, paired.stderr
+    assert paired.stdout.strip().startswith("http://127.0.0.1:8123/scan#pair=")
+    # A BASE_URL is used as given, whatever the port.
+    given = _run(["sign-in-link", "owner@venue.example"], {**env, "BASE_URL": "https://t.example"})
+    assert given.stdout.strip().startswith("https://t.example/login/confirm?token=")
+
+
 def _check_serving(proc: subprocess.Popen[str], port: int) -> None:
     try:
         assert proc.stdout is not None
