@@ -46,6 +46,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 import sync
 from api.checkin import door_lists, storable, wire
 from api.db import Event, EventKey, Pass, Scan, ScannerDevice, TicketTier, utcnow, uuid7
+from api.outgoing import hooks as outgoing
 from api.passes.tokens import parse_pass_key_text, pass_key_text
 from sync.movements import movements_by_list
 
@@ -194,6 +195,11 @@ async def push(
             fresh.append(scan)
     if fresh:
         await _insert_scans(session, device=device, scans=fresh)
+        # outgoing webhooks: pass.checked_in, once, as the admission reaches the server
+        await outgoing.checked_in(
+            session, device=device, scans=fresh,
+            pass_keys=[_pass_key(scan, index) for index, scan in enumerate(fresh)],
+        )  # fmt: skip
     acked = max(held, max((int(s["seq"]) for s in scans), default=0))
     locked.last_sync_at = utcnow()
     if app_version:

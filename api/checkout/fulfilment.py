@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.checkout import codes, holds
 from api.checkout.attendees import link_passes
 from api.db import Order, OrderLine, OrderStatus, OutboxMessage, Pass, PassStatus, utcnow
+from api.outgoing import hooks as outgoing
 from api.passes import lineage
 from api.passes import services as passes
 from api.passes.tokens import pass_key_text
@@ -52,6 +53,8 @@ async def _issue(session: AsyncSession, order: Order, settings: Settings) -> Non
     order.status = OrderStatus.paid
     order.paid_at = utcnow()
     order.hold_expires_at = None
+    await session.flush()
+    await outgoing.order_paid(session, order_id=order.id, event_id=order.event_id)
 
 
 async def fulfil(
@@ -168,8 +171,18 @@ async def refunded(
     order = await locked_order(session, order_id=order_id)
     if order is None:
         return "unknown_order"
+    before = (order.refunded_minor, order.status)
     order.refunded_minor = min(max(order.refunded_minor, amount_refunded), order.total_minor)
     _outbox(session, "refund_notice", order_id=str(order.id))
+    result = await _refunded(session, order, full=full, pass_ids=pass_ids)
+    if (order.refunded_minor, order.status) != before:  # Stripe reports a refund more than once
+        await outgoing.order_refunded(session, order=order, full=full)
+    return result
+
+
+async def _refunded(
+    session: AsyncSession, order: Order, *, full: bool, pass_ids: Iterable[str]
+) -> str:
     if order.status == OrderStatus.pending:
         # The refund overtook the completion: nothing was issued; free the held seats.
         await _release_holds(session, order)

@@ -49,6 +49,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.checkout import codes, holds
 from api.db import Order, OrderStatus, TicketTier, uuid7
+from api.outgoing import hooks as outgoing
 from api.passes import keys
 from api.passes import services as passes
 
@@ -258,6 +259,8 @@ async def place(
     if short:
         await session.rollback()
         raise SoldOut([line for line in lines if line.tier_id in short])
+    if free:  # outgoing webhooks: order.paid, event.sold_out (api/outgoing/hooks.py)
+        await outgoing.order_paid(session, order_id=order.id, event_id=order.event_id)
     await session.commit()
     return order
 

@@ -18,6 +18,7 @@ from api.db.orders import (
     Refund,
 )
 from api.db.organizers import Organizer, OrganizerApplication, OrganizerMember, Role
+from api.db.outgoing import WebhookDelivery, WebhookEndpoint
 from api.db.partners import PartnerSite
 from api.db.passkeys import Passkey, PasskeyChallenge, PasskeyRequirement
 from api.db.self_service import PassTransfer, SelfServicePolicy
@@ -74,6 +75,8 @@ __all__ = [
     "WaitingListSettings",
     "WaitingStatus",
     "WebSession",
+    "WebhookDelivery",
+    "WebhookEndpoint",
     "utcnow",
     "uuid7",
 ]

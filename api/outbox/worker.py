@@ -39,6 +39,8 @@ from api.checkout.sweep import release_lapsed_holds
 from api.db import OutboxMessage, utcnow
 from api.db.listen import Listener
 from api.events import cancellation_jobs
+from api.outgoing import delivery as outgoing_delivery
+from api.outgoing.emit import JOB as WEBHOOK_DELIVERY
 from api.payments.gateway import gateway_for
 from api.settings import Settings
 from api.waiting.offers import expire_lapsed_offers
@@ -135,6 +137,7 @@ def email(kind: str) -> Job:
 HANDLERS: dict[str, Job] = {
     "stripe_refund": stripe_refund,
     **cancellation_jobs.HANDLERS,
+    WEBHOOK_DELIVERY: outgoing_delivery.send,  # outgoing webhooks (api/outgoing/)
     **{k: email(k) for k in mail.KINDS},
 }
 

@@ -36,6 +36,7 @@ from api.db import (
     uuid7,
 )
 from api.mail import outbox  # the module: api.mail.content imports this one
+from api.outgoing import hooks as outgoing
 from api.passes import keys, tokens
 from api.passes.wording import VoidWording, void_wording
 
@@ -186,6 +187,9 @@ async def set_status(
                 )
             )
     await session.flush()
+    if status == PassStatus.void:  # outgoing webhooks: pass.voided (api/outgoing/hooks.py)
+        for event_id, items in by_event.items():
+            await outgoing.passes_voided(session, event_id=event_id, passes=items, reason=reason)
     return changed
 
 
