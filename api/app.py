@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from api import formatting
 from api.accounts.pages import AccountPages
+from api.accounts.security_pages import PasskeySignIn
 from api.admin.live import DoorPokes
 from api.admin.nav import admin_nav
 from api.admin.router import admin_routers
@@ -152,6 +153,7 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Lite
             SelfServicePages,
             AccountPages,
             SignInPages,
+            PasskeySignIn,
             *admin_routers(),
             organizer_api_router(),
             media,

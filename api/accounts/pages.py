@@ -11,7 +11,7 @@ from litestar.response import Redirect, Template
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from api.accounts import services, sessions
+from api.accounts import passkeys, services, sessions
 from api.db import Event, Order, OrderStatus
 from api.web import ratelimit
 from api.web.deps import DB, AppSettings
@@ -53,6 +53,13 @@ class AccountPages(Controller):
                 context={"sent": False, "error": "This sign-in link is expired or was already "
                          "used. Ask for a new one below."},
                 status_code=400,
+            )  # fmt: skip
+        if await passkeys.magic_link_refused(db, email=email):
+            return Template(
+                template_name="login.html",
+                context={"sent": False, "error": "Your organizer requires a passkey: sign in "
+                         "with it at /admin/sign-in."},
+                status_code=403,
             )  # fmt: skip
         await sessions.start(request, db, subject=email)
         staff = await services.is_organizer_staff(db, email=email)

@@ -10,19 +10,24 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from litestar import Request
 from litestar.connection import ASGIConnection
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.db import WebSession, utcnow
+from api.web.ratelimit import client_ip
 
 LIFETIME = timedelta(days=14)
 """As long as the cookie lives (api/web/sessions.py)."""
 OPERATOR = "operator"
+SEEN_EVERY = timedelta(minutes=5)
+"""How stale `last_seen_at` may get before a request refreshes it: one write per session per
+five minutes, not one per request."""
 """The subject of the platform operator's sessions (no email has no @)."""
 
 
@@ -45,7 +50,16 @@ async def start(
     await end(request, db)
     session_id = secrets.token_urlsafe(32)
     now = utcnow()
-    db.add(WebSession(id_hash=_digest(session_id), subject=subject, expires_at=now + LIFETIME))
+    db.add(
+        WebSession(
+            id_hash=_digest(session_id),
+            subject=subject,
+            expires_at=now + LIFETIME,
+            user_agent=request.headers.get("user-agent", "")[:300],
+            ip=client_ip(request)[:64],
+            last_seen_at=now,
+        )
+    )
     await db.execute(delete(WebSession).where(WebSession.expires_at < now))
     await db.commit()
     request.set_session({"sid": session_id, **cookie})
@@ -56,11 +70,29 @@ async def subject(connection: ASGIConnection[Any, Any, Any, Any], db: AsyncSessi
     session_id = _cookie(connection).get("sid")
     if not isinstance(session_id, str) or not session_id:
         return None
-    return await db.scalar(
-        select(WebSession.subject).where(
-            WebSession.id_hash == _digest(session_id), WebSession.expires_at > utcnow()
+    now = utcnow()
+    found = (
+        await db.execute(
+            select(WebSession.subject, WebSession.last_seen_at).where(
+                WebSession.id_hash == _digest(session_id), WebSession.expires_at > now
+            )
         )
-    )
+    ).first()
+    if found is None:
+        return None
+    if found.last_seen_at is None or found.last_seen_at < now - SEEN_EVERY:
+        await _seen(connection, _digest(session_id), now)
+    return str(found.subject)
+
+
+async def _seen(connection: ASGIConnection[Any, Any, Any, Any], id_hash: bytes, now: Any) -> None:
+    """Note when a session was last used, in its own short transaction (the caller's may be a
+    read, or roll back)."""
+    async with connection.app.state.sessions() as own:
+        await own.execute(
+            update(WebSession).where(WebSession.id_hash == id_hash).values(last_seen_at=now)
+        )
+        await own.commit()
 
 
 async def signed_in_email(
@@ -88,3 +120,56 @@ async def end(request: Request[Any, Any, Any], db: AsyncSession) -> None:
 async def end_everywhere(db: AsyncSession, *, subject: str) -> None:
     """Sign `subject` out of every browser (not committed: part of the caller's change)."""
     await db.execute(delete(WebSession).where(WebSession.subject == subject))
+
+
+@dataclass(frozen=True)
+class SignedInBrowser:
+    """One of a person's sessions, as the Security page lists it."""
+
+    handle: str
+    """The hex of the id's hash: names the session in a form without being its cookie."""
+    user_agent: str
+    ip: str
+    created_at: datetime
+    last_seen_at: datetime | None
+    current: bool
+
+
+async def browsers_of(
+    connection: ASGIConnection[Any, Any, Any, Any], db: AsyncSession, *, subject: str
+) -> list[SignedInBrowser]:
+    """`subject`'s live sessions, newest first, this browser's marked `current`."""
+    session_id = _cookie(connection).get("sid")
+    here = _digest(session_id) if isinstance(session_id, str) and session_id else b""
+    rows = await db.scalars(
+        select(WebSession)
+        .where(WebSession.subject == subject, WebSession.expires_at > utcnow())
+        .order_by(WebSession.created_at.desc())
+    )
+    return [
+        SignedInBrowser(
+            handle=row.id_hash.hex(),
+            user_agent=row.user_agent,
+            ip=row.ip,
+            created_at=row.created_at,
+            last_seen_at=row.last_seen_at,
+            current=row.id_hash == here,
+        )
+        for row in rows
+    ]
+
+
+async def end_one(db: AsyncSession, *, subject: str, handle: str) -> bool:
+    """Sign one of `subject`'s browsers out (commits); False when there is no such session."""
+    try:
+        id_hash = bytes.fromhex(handle)
+    except ValueError:
+        return False
+    gone = await db.execute(
+        delete(WebSession)
+        .where(WebSession.id_hash == id_hash, WebSession.subject == subject)
+        .returning(WebSession.id_hash)
+    )
+    ended = gone.first() is not None
+    await db.commit()
+    return ended

@@ -19,6 +19,7 @@ from litestar.di import Provide
 from litestar.types import ASGIApp, Empty, Receive, Scope, Send
 from litestar.utils.scope.state import ScopeState
 
+from api.accounts.security_pages import SecurityPages
 from api.admin.access import SIGN_IN_FIRST, provide_operator, signed_in
 from api.admin.after_sale import AfterSalePages
 from api.admin.applications import ApplicationReview
@@ -86,6 +87,7 @@ def admin_routers() -> list[Router]:
         AfterSalePages,
         WaitingListPages,
         EventReports,
+        SecurityPages,
         ApiKeyPages,
     ]  # fmt: skip
     stripe = {**DEPENDENCIES, "organizer": Provide(provide_organizer_in_query)}
