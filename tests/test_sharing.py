@@ -281,3 +281,24 @@ async def test_a_page_served_again_from_the_cache_carries_its_tags_without_a_que
     assert statements == []
     assert json_ld(parse(again.text)) == json_ld(parse(first.text))
     assert meta(parse(again.text), "og:title") == "Full Moon Swim"
+
+
+async def test_an_organizers_page_previews_its_name_logo_and_next_events(
+    client: Client, db: AsyncSession
+) -> None:
+    org = await factories.organizer(db, name="Reef Bar")
+    org.logo_path = IMAGE
+    await factories.event(db, org=org, name="Full Moon Swim", days_ahead=3)
+    await factories.event(db, org=org, name="Reef Cleanup", days_ahead=9)
+    await factories.event(db, org=org, name="Draft Night", published=False)
+    org_slug = org.slug
+    await db.commit()
+
+    page = await _page(client, f"/o/{org_slug}")
+
+    assert meta(page, "og:title") == "Reef Bar"
+    assert meta(page, "og:url") == f"{BASE}/o/{org_slug}"
+    assert meta(page, "og:image") == f"{BASE}/media/{IMAGE}"
+    assert meta(page, "og:description") == "Full Moon Swim · Reef Cleanup"
+    assert meta(page, "twitter:card") == "summary"
+    assert one(page, 'link[rel="canonical"]')["href"] == f"{BASE}/o/{org_slug}"

@@ -119,7 +119,7 @@ class EventPages(Controller):
         return Template(template_name="home.html")
 
     @get("/o/{slug:str}")
-    async def organizer_page(self, db: DB, slug: FromPath[str]) -> Template:
+    async def organizer_page(self, db: DB, settings: AppSettings, slug: FromPath[str]) -> Template:
         """One organizer's public page: its name, logo and upcoming published events only."""
         organizer = await services.organizer_by_slug(db, slug=slug.lower())
         if organizer is None:
@@ -127,7 +127,11 @@ class EventPages(Controller):
         events = await services.published_events(db, organizer_id=organizer.id)
         return Template(
             template_name="organizer_page.html",
-            context={"organizer": organizer, "events": events},
+            context={
+                "organizer": organizer,
+                "events": events,
+                "share": sharing.OrganizerShare(organizer, events, settings.base_url),
+            },
         )
 
     @get("/e/{slug:str}")

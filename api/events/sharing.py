@@ -32,7 +32,7 @@ from typing import Any
 from markupsafe import Markup
 
 from api import currencies
-from api.db import Event, TicketTier
+from api.db import Event, Organizer, TicketTier
 from api.events import services
 from api.formatting import local, when
 
@@ -189,3 +189,26 @@ class Share:
                 }
             )
         return found
+
+
+@dataclass(frozen=True)
+class OrganizerShare:
+    """The sharing tags of an organizer's page (`/o/{slug}`): its name, logo and what is on."""
+
+    organizer: Organizer
+    events: Sequence[Event]
+    base_url: str
+
+    @property
+    def url(self) -> str:
+        return f"{self.base_url.rstrip('/')}/o/{self.organizer.slug}"
+
+    @property
+    def image(self) -> str | None:
+        path = self.organizer.logo_path
+        return f"{self.base_url.rstrip('/')}/media/{path}" if path else None
+
+    @property
+    def description(self) -> str:
+        """The next events' names, soonest first (the page lists them)."""
+        return excerpt(" · ".join(event.name for event in self.events[:5]))
