@@ -1,7 +1,7 @@
 """outgoing webhooks: organizers' endpoints and one delivery row per endpoint and event
 
 Revision ID: d7e1a2b3c4f5
-Revises: f1a2c3e4d5b6
+Revises: c3a9e1f0b2d4
 Create Date: 2026-12-07 03:30:00
 
 """
@@ -13,7 +13,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "d7e1a2b3c4f5"
-down_revision: str | Sequence[str] | None = "f1a2c3e4d5b6"
+down_revision: str | Sequence[str] | None = "c3a9e1f0b2d4"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
