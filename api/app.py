@@ -38,6 +38,7 @@ from api.lan.pages import LocalCAPages
 from api.media.controllers import media
 from api.organizer_api.controllers import organizer_api_router
 from api.organizers.pages import ApplyPages
+from api.partners.pages import EmbedPages
 from api.passes.pages import PrintablePasses
 from api.payments.gateway import StripeGateway, gateway_for
 from api.payments.webhooks import stripe_connect_webhook, stripe_webhook
@@ -162,6 +163,7 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Lite
             stripe_webhook,
             stripe_connect_webhook,
             ApplyPages,
+            EmbedPages,
             WalletApi,
             WalletPassLinks,
             create_pwa_router(settings.pwa_dir),

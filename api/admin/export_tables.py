@@ -31,6 +31,7 @@ from api.db import (
     Order,
     OrderLine,
     Organizer,
+    PartnerSite,
     Pass,
     Refund,
     Scan,
@@ -50,7 +51,7 @@ ORDER_COLUMNS = [
     "currency", "total_minor", "platform_fee_minor", "refunded_minor", "status", "source_site",
     "source",
     "code", "discount_minor",
-    "total", "platform_fee", "refunded",
+    "total", "platform_fee", "refunded", "partner_origin",
 ]  # fmt: skip
 REFUND_COLUMNS = [
     "refund_id", "order_id", "event", "buyer_email", "amount_minor", "currency", "status",
@@ -101,10 +102,11 @@ async def order_rows(db: AsyncSession, scope: Scope) -> Rows:
         .subquery()
     )
     query = (
-        select(Order, Event.name, tickets.c.tickets, Code.code)
+        select(Order, Event.name, tickets.c.tickets, Code.code, PartnerSite.origin)
         .join(Event, Event.id == Order.event_id)
         .outerjoin(tickets, tickets.c.order_id == Order.id)
         .outerjoin(Code, Code.id == Order.code_id)
+        .outerjoin(PartnerSite, PartnerSite.id == Order.partner_site_id)
         .order_by(Order.created_at, Order.id)
     )
     async for partition in _partitions(db, _scoped(query, scope)):
@@ -116,8 +118,9 @@ async def order_rows(db: AsyncSession, scope: Scope) -> Rows:
                 order.source_site or "", order.source, code or "", order.discount_minor,
                 plain(order.total_minor, order.currency),
                 plain(order.fee_minor, order.currency), plain(order.refunded_minor, order.currency),
+                partner or "",
             ]
-            for order, event_name, ticket_text, code in partition
+            for order, event_name, ticket_text, code, partner in partition
         ]  # fmt: skip
 
 

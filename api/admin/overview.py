@@ -56,6 +56,7 @@ ACTIONS: tuple[Action, ...] = (
     Action("Buyers", "Orders", "?orders"),
     Action("Buyers", "Waiting list", "/waiting-list"),
     Action("Buyers", "Comps and guest list", "/comps"),
+    Action("Buyers", "Partner sites that sell it", "/partners"),
     Action("Buyers", "Email ticket holders", "/message"),
     Action("Buyers", "Attendees (CSV)", "/attendees.csv"),
     Action("Door", "The door, live", "/door", sales=False),

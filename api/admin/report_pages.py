@@ -23,6 +23,7 @@ from api.admin.csvfile import BOM, csv_download, encode
 from api.admin.deps import ThisEvent
 from api.admin.reports import EventReport, Series, event_report, label
 from api.formatting import money
+from api.partners.services import sales_by_partner
 from api.web.deps import DB
 
 NO_STORE = {"Cache-Control": "no-store"}
@@ -43,6 +44,7 @@ class EventReports(Controller):
                 "event": event,
                 "report": report,
                 "bucket_label": label,
+                "partner_sales": await sales_by_partner(db, event_id=event.id),
                 **_charts(report, event.name),
             },
             headers=NO_STORE,

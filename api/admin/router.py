@@ -45,6 +45,7 @@ from api.admin.report_pages import EventReports
 from api.admin.self_service_pages import SelfServiceSettings
 from api.admin.waiting_pages import WaitingListPages
 from api.organizer_api.pages import ApiKeyPages
+from api.partners.pages import PartnerAdmin, event_partners
 
 
 def close_uploads(app: ASGIApp) -> ASGIApp:
@@ -86,6 +87,8 @@ def admin_routers() -> list[Router]:
         QuestionPages,
         AfterSalePages,
         WaitingListPages,
+        PartnerAdmin,
+        event_partners,
         EventReports,
         SecurityPages,
         ApiKeyPages,

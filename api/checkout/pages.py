@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import uuid
+from collections.abc import Callable
 from typing import Any
 
 from litestar import Controller, Request, get, post
@@ -16,7 +18,7 @@ from api.checkout import abandon, codes, fulfilment, self_service, services
 from api.checkout.details_step import DetailsStep, ask_details
 from api.db import Event, Order, OrderStatus, utcnow
 from api.db.orders import PUBLIC_ID
-from api.events.cache import EventCache
+from api.events.cache import EventCache, Snapshot
 from api.events.pages import event_context
 from api.passes import services as passes
 from api.passes.qr import qr_svg
@@ -48,51 +50,19 @@ class CheckoutPages(Controller):
         snapshot = await cache.snapshot(slug=slug)
         if snapshot is None:
             raise NotFoundException(detail="There is no published event at this address.")
-        event = snapshot.event
-        details = DetailsStep()
-        try:
-            quantities = {
-                tier.id: services.parse_quantity(data.get(f"qty-{tier.id}", ""), tier=tier)
-                for tier in event.tiers
-            }
-            form = services.CheckoutForm(
-                quantities=quantities,
-                email=data.get("email", ""),
-                name=data.get("name", ""),
-                source_site=data.get("via"),
-                client=ratelimit.client_key(ratelimit.client_ip(request)),
-                code=data.get("code", ""),
-            )
-            details = await ask_details(
-                db, event=event, data=data, quantities=quantities, ask=snapshot.asked
-            )
-            if details.page is not None:
-                return details.page
-            form.attendees = details.tickets
-            started = await services.start_checkout(
-                db,
-                event=event,
-                form=form,
-                settings=settings,
-                gateway=gateway,
-                refused=snapshot.refused,
-            )
-        except services.CheckoutError as exc:
-            if isinstance(exc, services.TierSoldOut):
-                snapshot.note_refused(exc.refused)
-            await db.rollback()
-            if page := details.refused(event, data, str(exc)):
-                return page
+
+        def event_page(message: str, applied: codes.Applied | None) -> Template:
             # The form again with the code it was sent with (its prices, its hidden tiers).
-            applied, _ = await codes.for_page(
-                db, event_id=event.id, raw=data.get("code"), zone=event.timezone
-            )
             return Template(
                 template_name="event.html",
-                context=event_context(snapshot, settings, error=str(exc), form=data, code=applied),
+                context=event_context(snapshot, settings, error=message, form=data, code=applied),
                 status_code=422,
             )
-        return Redirect(path=started.redirect_url, status_code=303)
+
+        return await checkout_from_form(
+            request, db, settings, gateway, snapshot=snapshot, data=data,
+            source_site=data.get("via"), refused_page=event_page,
+        )  # fmt: skip
 
     @get("/passes/{public_id:str}/cancel", status_code=303)
     async def cancel_checkout(
@@ -129,6 +99,63 @@ class CheckoutPages(Controller):
         if order.status == OrderStatus.pending and order.stripe_checkout_session_id:
             await _confirm_with_stripe(db, order, settings, gateway)
         return await passes_page(db, order, settings, done=done)
+
+
+async def checkout_from_form(
+    request: Request[Any, Any, Any],
+    db: Any,
+    settings: Any,
+    gateway: StripeGateway | None,
+    *,
+    snapshot: Snapshot,
+    data: dict[str, str],
+    source_site: str | None,
+    refused_page: Callable[[str, codes.Applied | None], Template],
+    partner_site_id: uuid.UUID | None = None,
+) -> Redirect | Template:
+    """A checkout form's POST, from the event page or a partner's embed (api/partners/): the
+    attendee-details step, then the order; `refused_page` answers a refusal (422)."""
+    event = snapshot.event
+    details = DetailsStep()
+    try:
+        quantities = {
+            tier.id: services.parse_quantity(data.get(f"qty-{tier.id}", ""), tier=tier)
+            for tier in event.tiers
+        }
+        form = services.CheckoutForm(
+            quantities=quantities,
+            email=data.get("email", ""),
+            name=data.get("name", ""),
+            source_site=source_site,
+            partner_site_id=partner_site_id,
+            client=ratelimit.client_key(ratelimit.client_ip(request)),
+            code=data.get("code", ""),
+        )
+        details = await ask_details(
+            db, event=event, data=data, quantities=quantities, ask=snapshot.asked
+        )
+        if details.page is not None:
+            return details.page
+        form.attendees = details.tickets
+        started = await services.start_checkout(
+            db,
+            event=event,
+            form=form,
+            settings=settings,
+            gateway=gateway,
+            refused=snapshot.refused,
+        )
+    except services.CheckoutError as exc:
+        if isinstance(exc, services.TierSoldOut):
+            snapshot.note_refused(exc.refused)
+        await db.rollback()
+        if page := details.refused(event, data, str(exc)):
+            return page
+        applied, _ = await codes.for_page(
+            db, event_id=event.id, raw=data.get("code"), zone=event.timezone
+        )
+        return refused_page(str(exc), applied)
+    return Redirect(path=started.redirect_url, status_code=303)
 
 
 PASSES_HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}

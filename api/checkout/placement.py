@@ -85,11 +85,11 @@ _WANTED = """
         INSERT INTO "order" (id, public_id, event_id, buyer_email, buyer_name, status, source,
                              currency, total_minor, fee_minor, refunded_minor, source_site,
                              hold_expires_at, hold_client, paid_at, created_at, code_id,
-                             discount_minor)
+                             discount_minor, partner_site_id)
         SELECT :order_id, :public_id, :event_id, :email, :name, :status, :source,
                :currency, :total,
                :fee, 0, :source_site, :hold_expires_at, :hold_client, {paid_at}, now(),
-               :code_id, :discount
+               :code_id, :discount, :partner_site_id
         WHERE NOT EXISTS (SELECT FROM short)
         RETURNING id
     ),
@@ -226,6 +226,7 @@ async def place(
         "hold_client": None,
         "code_id": order.code_id,
         "discount": order.discount_minor or 0,
+        "partner_site_id": order.partner_site_id,
     }
     if free:
         params |= passes.issue_params(

@@ -59,6 +59,8 @@ class CheckoutForm:
     email: str
     name: str = ""
     source_site: str | None = None
+    partner_site_id: uuid.UUID | None = None
+    """The partner site whose embed the form came from (api/partners/)."""
     client: str | None = None
     """The buyer's address key (api.web.ratelimit.client_key): unpaid holds are capped by it."""
     code: str = ""
@@ -161,6 +163,7 @@ async def start_checkout(
         discount_minor=sum((tier.price_minor - prices[tier.id]) * q for tier, q in wanted),
         code_id=code.id if code and _uses(code, wanted, prices) else None,
         source_site=clean_source_site(form.source_site),
+        partner_site_id=form.partner_site_id,
         hold_expires_at=now + HOLD_FOR + SESSION_MARGIN if paid else None,
     )
     try:
