@@ -70,5 +70,6 @@ async def test_robots_txt_names_the_sitemap_and_keeps_crawlers_out_of_orders_and
     assert lines[0] == "User-agent: *"
     assert f"Sitemap: {BASE}/sitemap.xml" in lines
     disallowed = {line.split(": ", 1)[1] for line in lines if line.startswith("Disallow: ")}
-    assert {"/admin", "/api/", "/passes/", "/account", "/waiting/offer/"} <= disallowed
+    private = {"/admin", "/api/", "/passes/", "/account", "/waiting/offer/", "/e/*/embed"}
+    assert private <= disallowed
     assert not any(path in ("/e/", "/o/", "/") for path in disallowed)

@@ -24,8 +24,9 @@ MAX_URLS = 50_000
 """The protocol's limit per sitemap file; a site with more upcoming events needs an index."""
 
 PRIVATE = ("/admin", "/api/", "/passes/", "/waiting/offer/", "/account", "/login", "/lang/",
-           "/scan", "/wallet", "/schema")  # fmt: skip
-"""Paths crawlers are asked to stay out of: someone's order or account, staff pages, the API."""
+           "/scan", "/wallet", "/schema", "/e/*/embed")  # fmt: skip
+"""Paths crawlers are asked to stay out of: someone's order or account, staff pages, the API,
+and the widget partner sites frame (the event's own page is the one to list; `*` as RFC 9309)."""
 
 
 def robots_txt(base_url: str) -> str:
