@@ -102,6 +102,24 @@ async def test_an_event_without_an_image_previews_as_a_small_card(
     assert "image" not in json_ld(page)
 
 
+async def test_an_event_without_an_image_previews_with_its_organizers_logo(
+    client: Client, db: AsyncSession
+) -> None:
+    event = await _event(db)
+    event.organizer.logo_path = "fedcba9876543210fedcba9876543210.png"
+    slug = event.slug
+    await db.commit()
+
+    page = await _page(client, f"/e/{slug}")
+
+    logo = f"{BASE}/media/fedcba9876543210fedcba9876543210.png"
+    assert meta(page, "twitter:card") == "summary"
+    assert meta(page, "og:image") == logo
+    assert meta(page, "og:image:alt") == "Reef Bar"
+    assert meta(page, "twitter:image") == logo
+    assert "image" not in json_ld(page)  # a logo is not a picture of the event
+
+
 async def test_search_engines_read_the_event_its_times_place_organizer_and_offers(
     client: Client, db: AsyncSession
 ) -> None:

@@ -109,7 +109,15 @@ class Share:
 
     @property
     def image(self) -> str | None:
+        """The event's own image: a large preview card, and the JSON-LD's `image`."""
         path = self.event.image_path
+        return f"{self.base_url}/media/{path}" if path else None
+
+    @property
+    def logo(self) -> str | None:
+        """The organizer's logo: the small card's picture when the event has no image of its
+        own (a venue's logo is recognized where a bare link is not); never the JSON-LD's."""
+        path = self.event.organizer.logo_path
         return f"{self.base_url}/media/{path}" if path else None
 
     @property
