@@ -1,6 +1,7 @@
 """A buyer's waiting-list journey in a real browser: a sold-out tier → join its waiting list →
 the organizer raises the capacity in the dashboard → the offer email (read from the outbox, as
-the mail would carry it) → its link → the tickets, with their QR codes."""
+the mail would carry it) → its link → the name of each ticket (the event asks them, on the
+checkout's details page) → the tickets, with their QR codes and holders' names."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from api.mail.outbox import preview
 from api.settings import Settings
 from e2e import door
 from e2e.conftest import LiveApp
+from e2e.test_reports_and_printing import AXE, wcag_violations
 
 TIER = "General admission"
 
@@ -49,6 +51,7 @@ async def test_a_buyer_joins_a_waiting_list_gets_the_offer_when_seats_come_back_
         assert tier is not None
         event_id, sold = tier.event_id, tier.sold
 
+    await context.add_init_script(path=str(AXE))
     buyer = await context.new_page()
     await buyer.goto(f"{live_app.url}/e/full-moon")
     row = buyer.locator(f"[data-tier='{TIER}']")
@@ -89,8 +92,28 @@ async def test_a_buyer_joins_a_waiting_list_gets_the_offer_when_seats_come_back_
     await expect(buyer.locator("#offer")).to_contain_text(
         "2 \N{MULTIPLICATION SIGN} General admission"
     )
+    # Meanwhile the organizer has started asking the name of each ticket.
+    async with door.session_for(live_app) as session:
+        await session.execute(
+            text("UPDATE event SET attendee_names = 'required' WHERE id = :id"), {"id": event_id}
+        )
+        await session.commit()
+    assert await wcag_violations(buyer) == []
     await buyer.get_by_role("button", name="Get the tickets").click()
+    await expect(buyer.locator("#details-buyer")).to_have_text(
+        "Your tickets are sent to noe@example.com."
+    )
+    names = buyer.get_by_label("Attendee name (required)")
+    await expect(names.first).to_have_value("Noe Kahale")  # hers, from the waiting list
+    assert await wcag_violations(buyer) == []
+    await buyer.get_by_role("button", name="Get tickets").click()
+    await expect(buyer.locator("[data-field-error]")).to_have_text(
+        "Enter the name of the person this ticket is for."
+    )
+    await names.nth(1).fill("Kai Kahale")
+    await buyer.get_by_role("button", name="Get tickets").click()
     await buyer.wait_for_url(f"{live_app.url}/passes/**")
     await expect(buyer.locator("#order-status")).to_have_attribute("data-status", "paid")
     await expect(buyer.locator(".qr")).to_have_count(2)
+    await expect(buyer.locator("[data-holder]")).to_have_text(["Noe Kahale", "Kai Kahale"])
     assert len(set(await door.qr_texts(buyer))) == 2
