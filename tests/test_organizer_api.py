@@ -20,6 +20,7 @@ from api.organizer_api.keys import create_key, revoke_key
 from api.passes import services as pass_services
 from api.passes.tokens import pass_key_text
 from api.settings import Settings
+from api.web.observability import scrub
 from tests import factories
 
 Client = AsyncTestClient[Litestar]
@@ -153,11 +154,12 @@ async def test_orders_come_page_by_page_and_one_placed_meanwhile_comes_once_at_t
 @pytest.mark.parametrize(
     ("query", "words"),
     [
-        ({"cursor": "not a cursor!"}, "This cursor is not one this API gave out."),
-        ({"cursor": "AAAA"}, "This cursor is not one this API gave out."),
+        ({"cursor": "not a cursor!"}, "cursor"),
+        ({"cursor": "AAAA"}, "cursor"),
         ({"limit": "201"}, "limit"),
         ({"limit": "0"}, "limit"),
         ({"status": "lost"}, "status"),
+        ({"statuss": "paid"}, "Unknown query parameter: statuss (this call takes status, cursor"),
     ],
 )
 async def test_a_malformed_page_request_is_a_400_that_says_why(
@@ -298,3 +300,13 @@ async def test_the_openapi_schema_documents_every_organizer_operation_with_an_ex
         success = next(v for k, v in operation["responses"].items() if k.startswith("2"))
         assert success["content"]["application/json"]["examples"], label
         assert {"401", "403", "404", "429"} <= set(operation["responses"]), label
+
+
+async def test_a_key_is_cut_out_of_log_lines_and_sentry_events(
+    db: AsyncSession, settings: Settings
+) -> None:
+    event, _, _ = await an_event_with_an_order(db, settings)
+    secret = (await a_key(db, event.organizer_id))["Authorization"].removeprefix("Bearer ")
+    said = scrub(f"a client pasted {secret} into a query: /api/v1/events?key={secret}")
+    assert secret not in said
+    assert said.startswith("a client pasted [scrubbed] into a query")

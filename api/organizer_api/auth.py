@@ -2,10 +2,11 @@
 
 The guard runs before any dependency (so a refused request opens no database session for its
 handler), in this order: the key (401 when missing, unknown or revoked), the scope the operation
-names in its `opt` (403), then the key's allowance (429 with `Retry-After`, counted per key by
-`api.web.ratelimit`, in Redis when configured). The handler's dependencies then resolve what
-the path names, within the key's organizer only: another organizer's event or order is a 404,
-exactly like one that does not exist.
+names in its `opt` (403), the query parameters the operation takes (`opt["query"]`: any other
+is a 400, so `?statuss=paid` is not silently "every order"), then the key's allowance (429
+with `Retry-After`, counted per key by `api.web.ratelimit`, in Redis when configured). The
+handler's dependencies then resolve what the path names, within the key's organizer only:
+another organizer's event or order is a 404, exactly like one that does not exist.
 """
 
 from __future__ import annotations
@@ -17,7 +18,12 @@ from typing import Any, TypeAlias
 from litestar import Request
 from litestar.connection import ASGIConnection
 from litestar.di import NamedDependency, Provide
-from litestar.exceptions import NotAuthorizedException, NotFoundException, PermissionDeniedException
+from litestar.exceptions import (
+    NotAuthorizedException,
+    NotFoundException,
+    PermissionDeniedException,
+    ValidationException,
+)
 from litestar.handlers.base import BaseRouteHandler
 from litestar.params import FromPath, SkipValidation
 from sqlalchemy import select
@@ -56,6 +62,12 @@ async def key_guard(
         raise PermissionDeniedException(
             detail=f"This key may not do this: it needs the `{scope}` scope "
             f"(the key has {', '.join(key.scopes)})."
+        )
+    unknown = sorted(set(connection.query_params) - set(handler.opt.get("query", ())))
+    if unknown:
+        takes = ", ".join(handler.opt.get("query", ())) or "none"
+        raise ValidationException(
+            detail=f"Unknown query parameter: {', '.join(unknown)} (this call takes {takes})."
         )
     retry_after = await allowance(
         connection.app.state, bucket="organizer-api", client=str(key.id),

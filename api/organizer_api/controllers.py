@@ -11,7 +11,7 @@ Each is audited under the key ("API key Box office (ptx_AbCd1234…)").
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from litestar import Controller, Router, get, post
 from litestar.params import FromQuery, PathParameter
@@ -32,7 +32,8 @@ from api.payments.refunds import request_refund
 from api.web.deps import DB, AppSettings, Gateway
 from api.web.errors import error_responses
 
-READ = {"scope": "read"}
+READ: dict[str, Any] = {"scope": "read"}
+PAGED: dict[str, Any] = {"scope": "read", "query": ("cursor", "limit")}
 READ_ERRORS = error_responses(400, 401, 403, 404, 429)
 PassIdParam = Annotated[
     str,
@@ -60,7 +61,7 @@ class EventReads(Controller):
     @get(
         "/",
         summary="List the organizer's events",
-        opt=READ,
+        opt=PAGED,
         responses={
             **wire.documented(
                 200,
@@ -92,7 +93,7 @@ class EventReads(Controller):
     @get(
         "/{event_id:uuid}/tiers",
         summary="List the event's ticket tiers",
-        opt=READ,
+        opt=PAGED,
         responses={
             **wire.documented(
                 200, wire.TierPage, wire.TierPage(items=[wire.TIER], next=None), "A page of tiers"
@@ -109,7 +110,7 @@ class EventReads(Controller):
         "/{event_id:uuid}/orders",
         summary="List the event's orders",
         description="Oldest first; an order placed while you page through comes on a later page.",
-        opt=READ,
+        opt={"scope": "read", "query": ("status", "cursor", "limit")},
         responses={
             **wire.documented(
                 200,
@@ -133,7 +134,7 @@ class EventReads(Controller):
     @get(
         "/{event_id:uuid}/passes",
         summary="List the event's passes",
-        opt=READ,
+        opt=PAGED,
         responses={
             **wire.documented(
                 200,
@@ -157,7 +158,7 @@ class EventReads(Controller):
             "received them: a phone that was offline uploads its scans later, with their own "
             "`scanned_at`. Poll with the last `next` to get only new ones."
         ),
-        opt=READ,
+        opt=PAGED,
         responses={
             **wire.documented(
                 200,

@@ -20,13 +20,15 @@ from litestar.params import QueryParameter
 from sqlalchemy import Select
 
 MAX_LIMIT = 200
+CURSOR_PATTERN = "^[A-Za-z0-9_-]{22}$"
+"""base64url of 16 bytes, unpadded."""
 Limit = Annotated[
     int, QueryParameter(ge=1, le=MAX_LIMIT, description=f"Items per page (at most {MAX_LIMIT}).")
 ]
 Cursor = Annotated[
     str | None,
     QueryParameter(
-        max_length=64,
+        pattern=CURSOR_PATTERN,
         description="The `next` of the previous page; leave out for the first page.",
     ),
 ]

@@ -31,7 +31,8 @@ _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 _STANDARD_ATTRS = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
 # Anything that looks like a credential is replaced before a log line or a Sentry event leaves.
 _SECRET_PATTERN = re.compile(
-    r"(sk_(live|test)_[A-Za-z0-9]+|whsec_[A-Za-z0-9]+|Bearer\s+[A-Za-z0-9._~+/=-]+"
+    r"(sk_(live|test)_[A-Za-z0-9]+|whsec_[A-Za-z0-9]+|ptx_[A-Za-z0-9_-]+"
+    r"|Bearer\s+[A-Za-z0-9._~+/=-]+"
     r"|(token|code|password|secret)=[^&\s\"']+)",
     re.IGNORECASE,
 )
