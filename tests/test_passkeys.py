@@ -7,17 +7,18 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import httpx
 from bs4 import BeautifulSoup
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.app import create_app
-from api.db import AuditEntry, Passkey
+from api.db import AuditEntry, Passkey, PasskeyChallenge, utcnow
 from api.settings import Settings
 from tests.forms import csrf_token
 from tests.passkey_authenticator import SoftAuthenticator
@@ -154,6 +155,28 @@ async def test_a_registration_answer_replayed_is_refused(
     again = await client.post("/admin/security/passkeys", json=body, headers=headers)
     assert again.status_code == 400
     assert len((await db.scalars(select(Passkey))).all()) == 1
+
+
+async def test_an_answer_after_the_challenge_expired_is_refused(
+    client: Client, db: AsyncSession, settings: Settings
+) -> None:
+    await reef(db)
+    await sign_in(client, db, settings, OWNER)
+    authenticator, _ = await add_passkey(client)
+    with another_browser(client) as late:
+        options, headers = await sign_in_options(late)
+        await db.execute(
+            update(PasskeyChallenge).values(expires_at=utcnow() - timedelta(seconds=1))
+        )
+        await db.commit()
+        refused = await late.post(
+            "/admin/sign-in/passkey",
+            json={"credential": authenticator.get(options)},
+            headers=headers,
+        )
+        assert refused.status_code == 400
+        assert "expired" in refused.json()["detail"]
+        assert not await dashboard_opens(late)
 
 
 async def test_a_cloned_passkey_whose_counter_went_back_is_refused(

@@ -4,6 +4,11 @@ The sealed cookie (api/web/sessions.py) carries only a random session id; who it
 in `web_session`, under the id's SHA-256. Signing out deletes the row, and so does an owner
 removing a member, so a copied cookie stops working at once (the cookie alone used to be trusted
 for its 14 days). Every sign-in makes a new id: nothing from before carries over.
+
+Each row also keeps the browser's user agent, its address and when it was last used, so the
+Security page (api/accounts/security_pages.py) can list a person's sessions and end any of them,
+or all ("Sign out everywhere"). `last_seen_at` is written at most every five minutes per
+session, in a transaction of its own, so a request costs one indexed read as before.
 """
 
 from __future__ import annotations
