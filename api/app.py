@@ -34,6 +34,9 @@ from api.events.cache import EventCache
 from api.events.controllers import DiscoveryFiles
 from api.events.pages import EventPages, RenderedPages
 from api.health import healthz
+from api.i18n import jinja as i18n_jinja
+from api.i18n.negotiation import language_middleware
+from api.i18n.pages import LanguageSwitch
 from api.lan.pages import LocalCAPages
 from api.media.controllers import media
 from api.organizer_api.controllers import organizer_api_router
@@ -140,6 +143,7 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Lite
     def configure_templates(jinja: JinjaTemplateEngine) -> None:
         formatting.register(jinja.engine)
         jinja.engine.globals["admin_nav"] = admin_nav
+        i18n_jinja.install(jinja.engine)
 
     app = Litestar(
         route_handlers=[
@@ -164,6 +168,7 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Lite
             stripe_connect_webhook,
             ApplyPages,
             EmbedPages,
+            LanguageSwitch,
             WalletApi,
             WalletPassLinks,
             create_pwa_router(settings.pwa_dir),
@@ -188,7 +193,11 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Lite
         lifespan=[lifespan],
         exception_handlers=EXCEPTION_HANDLERS,
         guards=[api_request_guard],  # /api/*: no cross-site writes, JSON bodies only
-        middleware=[request_id_middleware, session_config(settings).middleware],
+        middleware=[
+            request_id_middleware,
+            language_middleware,
+            session_config(settings).middleware,
+        ],
         before_send=[add_request_id_header, security_headers(settings)],
         template_config=TemplateConfig(
             directory=TEMPLATES, engine=JinjaTemplateEngine, engine_callback=configure_templates

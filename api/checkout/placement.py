@@ -84,12 +84,12 @@ _WANTED = """
     placed AS (
         INSERT INTO "order" (id, public_id, event_id, buyer_email, buyer_name, status, source,
                              currency, total_minor, fee_minor, refunded_minor, source_site,
-                             hold_expires_at, hold_client, paid_at, created_at, code_id,
+                             hold_expires_at, hold_client, paid_at, created_at, code_id, language,
                              discount_minor, partner_site_id)
         SELECT :order_id, :public_id, :event_id, :email, :name, :status, :source,
                :currency, :total,
                :fee, 0, :source_site, :hold_expires_at, :hold_client, {paid_at}, now(),
-               :code_id, :discount, :partner_site_id
+               :code_id, :language, :discount, :partner_site_id
         WHERE NOT EXISTS (SELECT FROM short)
         RETURNING id
     ),
@@ -225,6 +225,7 @@ async def place(
         "hold_expires_at": order.hold_expires_at,
         "hold_client": None,
         "code_id": order.code_id,
+        "language": order.language,  # the buyer's, for its emails (api/i18n/)
         "discount": order.discount_minor or 0,
         "partner_site_id": order.partner_site_id,
     }

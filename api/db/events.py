@@ -53,6 +53,9 @@ class Event(UUIDPrimaryKey, CreatedAt, Base):
     image_path: Mapped[str | None] = mapped_column(Text)
     currency: Mapped[str] = mapped_column(String(3), default="USD", server_default="USD")
     """What every tier of the event sells in (ISO 4217); each tier keeps a copy in its own row."""
+    default_language: Mapped[str] = mapped_column(String(5), default="en", server_default="en")
+    """The language (`en`, `es`, `de`) of its pages for a buyer whose browser asks for none of
+    them (api/i18n/)."""
     published: Mapped[bool] = mapped_column(default=False, server_default="false")
     change_seq: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     """Last sequence number of the server origin's pass changes for this event (see sync/)."""

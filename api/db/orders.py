@@ -18,11 +18,13 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy import event as orm_events
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.sql import func, text
 
 from api.db.base import Base, CreatedAt, UUIDPrimaryKey, utcnow
 from api.db.events import Event, EventKey, TicketTier
+from api.i18n.context import current as current_language
 
 PUBLIC_ID = re.compile(r"[A-Za-z0-9_-]{16,43}")
 """What an `Order.public_id` can look like: a link with anything else is refused before a query
@@ -89,6 +91,8 @@ class Order(UUIDPrimaryKey, CreatedAt, Base):
     event_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("event.id"), index=True)
     buyer_email: Mapped[str] = mapped_column(String(320), index=True)
     buyer_name: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    language: Mapped[str] = mapped_column(String(5), default="en", server_default="en")
+    """The language the buyer read when placing it (the request's, api/i18n/): its emails use it."""
     status: Mapped[str] = mapped_column(String(20), default=OrderStatus.pending)
     currency: Mapped[str] = mapped_column(String(3), default="USD", server_default="USD")
     total_minor: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
@@ -126,6 +130,13 @@ class Order(UUIDPrimaryKey, CreatedAt, Base):
         of Crockford base32 from the random tail of the order's id. Not a secret and not a key
         (the buyer's link is `public_id`); door search matches it as typed."""
         return order_reference(self.id)
+
+
+@orm_events.listens_for(Order, "init")
+def _placed_in_the_buyers_language(target: Order, args: object, kwargs: dict[str, object]) -> None:
+    """An order made while a buyer reads a page in Spanish is Spanish: its emails say so. Set
+    when the object is made (in the request's context), not at flush, which runs elsewhere."""
+    kwargs.setdefault("language", current_language())
 
 
 class OrderLine(UUIDPrimaryKey, Base):

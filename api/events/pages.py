@@ -20,6 +20,7 @@ from api.db import Event, TicketTier, utcnow
 from api.events import ics, services, sharing
 from api.events.cache import EventCache, Snapshot
 from api.formatting import clock
+from api.i18n import context as i18n
 from api.web.deps import DB, AppSettings
 
 # The event page is rendered once per event snapshot (and `via` value) with this in place of
@@ -84,13 +85,15 @@ class RenderedPages:
     a sale window that closes mid-snapshot is closed on the next page."""
 
     def __init__(self) -> None:
-        self._pages: OrderedDict[tuple[str, str | None], tuple[Event, Any, str]] = OrderedDict()
+        self._pages: OrderedDict[tuple[str, str | None, str], tuple[Event, Any, str]] = (
+            OrderedDict()
+        )
 
     def page(self, request: Request[Any, Any, Any], event: Event, context: dict[str, Any],
              via: str | None) -> str:  # fmt: skip
         if context.get("code") or context.get("code_error"):
             return self.render(request, context)  # one buyer's code: not kept for others
-        key = (event.slug, via)
+        key = (event.slug, via, i18n.current())  # one copy per language
         verdicts = tuple((state, note) for _, state, note in context["tiers"])
         hit = self._pages.get(key)
         if hit is not None and hit[0] is event and hit[1] == verdicts:
@@ -105,7 +108,9 @@ class RenderedPages:
     def render(self, request: Request[Any, Any, Any], context: dict[str, Any]) -> str:
         engine = request.app.template_engine
         assert engine is not None  # configured in create_app
-        text: str = engine.get_template("event.html").render(**context, csrf_input=_CSRF_INPUT)
+        text: str = engine.get_template("event.html").render(
+            **context, csrf_input=_CSRF_INPUT, here=request.url.path
+        )
         return text
 
 
@@ -160,6 +165,7 @@ class EventPages(Controller):
                 applied, refused = await codes.for_page(
                     db, event_id=event.id, raw=code, zone=event.timezone
                 )
+        i18n.default_to(snapshot.event.default_language)  # if the browser asked for none we have
         rendered: RenderedPages = request.app.state.rendered_pages
         context = event_context(snapshot, settings, form=form, code=applied, code_error=refused)
         page = rendered.page(request, snapshot.event, context, via)

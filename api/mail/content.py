@@ -21,10 +21,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload, selectinload
 
-from api import formatting
+from api import formatting, i18n
 from api.accounts import services as accounts  # the module: it imports api.mail.addresses
 from api.db import Event, Order, OrderLine
 from api.events import ics
+from api.i18n import jinja as i18n_jinja
 from api.mail import images
 from api.mail.addresses import header_text, mailbox
 from api.mail.errors import AddressRefused, Undeliverable
@@ -45,6 +46,7 @@ def _templates() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     formatting.register(env)
+    i18n_jinja.install(env)  # `_()`: written in the order's language (`load` activates it)
     return env
 
 
@@ -86,6 +88,7 @@ async def load(session: AsyncSession, *, order_id: uuid.UUID, settings: Settings
     )
     if order is None:
         raise Undeliverable(f"order {order_id} does not exist")
+    i18n.activate(order.language)  # the rest of this job writes in it (outbox.deliver scopes it)
     event = order.event
     views = [
         PassView(
@@ -103,7 +106,7 @@ async def load(session: AsyncSession, *, order_id: uuid.UUID, settings: Settings
     ]
 
     def price(minor: int) -> str:
-        return formatting.money(minor, order.currency) if minor else "Free"
+        return formatting.money(minor, order.currency) if minor else i18n.gettext("Free")
 
     lines = [
         {
@@ -170,7 +173,9 @@ async def tickets(
     facts = await load(session, order_id=order_id, settings=settings)
     to = _recipient(facts.order)
     logo, hero, shown = await asyncio.to_thread(_pictures, facts, settings, with_qr=True)
-    subject = header_text(f"Your tickets for {facts.event.name}", limit=250)
+    subject = header_text(
+        i18n.gettext("Your tickets for %(event)s") % {"event": facts.event.name}, limit=250
+    )
     context = {
         **facts.context,
         "subject": subject,
@@ -200,7 +205,9 @@ async def refund_notice(
     void = [p for p in facts.passes if p.token is None and p.reason == "refunded"]
     valid = [p for p in facts.passes if p.token is not None]
     logo, _, _ = await asyncio.to_thread(_pictures, facts, settings, with_qr=False)
-    subject = header_text(f"Refund for {facts.event.name}", limit=250)
+    subject = header_text(
+        i18n.gettext("Refund for %(event)s") % {"event": facts.event.name}, limit=250
+    )
     context = {
         **facts.context,
         "subject": subject,

@@ -31,6 +31,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api import i18n
 from api.db import Order, OutboxMessage, Pass, PassStatus, utcnow
 from api.mail import after_sale, content, transfers
 from api.mail.addresses import parse_mailbox
@@ -152,7 +153,10 @@ async def deliver(
     Raises NotConfigured (keep it), Undeliverable (give up), or anything else (retry later).
     """
     async with session.begin_nested():
-        draft, extra = await _draft(session, kind=kind, payload=payload, settings=mailer.settings)
+        with i18n.scope():  # an order's email activates its language; the next job starts afresh
+            draft, extra = await _draft(
+                session, kind=kind, payload=payload, settings=mailer.settings
+            )
     if draft is None:
         return Sent(provider="none", summary={**extra, "skipped": "nothing new to say"})
     message = build(draft, sender=parse_mailbox(mailer.settings.mail_from))
@@ -173,9 +177,10 @@ async def preview(session: AsyncSession, *, row: OutboxMessage, settings: Settin
     """What a row's email says (recipient, subject, text part), rendered now: for
     `poctix outbox --show` and the dashboard's outbox view on a site with no provider."""
     try:
-        draft, _ = await _draft(
-            session, kind=row.kind, payload=row.payload, settings=settings, dedupe=False
-        )
+        with i18n.scope():
+            draft, _ = await _draft(
+                session, kind=row.kind, payload=row.payload, settings=settings, dedupe=False
+            )
     except Undeliverable as exc:
         return f"(cannot be written: {exc})"
     if draft is None:
