@@ -4,7 +4,8 @@ The Content-Security-Policy is strict for scripts: same-origin files only, no in
 eval; `'wasm-unsafe-eval'` lets the scanner compile its QR decoder (zxing wasm, served from
 /pwa/vendor). Styles may be inline (the pages carry one small `<style>` block to stay one request).
 Forms may post to this site and be redirected to Stripe (Checkout and Connect onboarding) only.
-Pages cannot be framed, except the public event page, which partners embed.
+Pages cannot be framed, except the public event page; a partner site's embed
+(/e/{slug}/embed, api/partners/pages.py) sends its own policy, framed by that partner's origin only.
 
 HSTS is sent when the site is served over HTTPS (BASE_URL starts with https://).
 """
