@@ -122,13 +122,16 @@ async def test_a_full_discount_makes_the_offer_free_its_passes_issued_without_st
     shop: Shop, db: AsyncSession
 ) -> None:
     event, token = await _offered_two(shop, db)
+    event.attendee_names = "optional"
     code = await add_code(db, event, "CREW", kind="percent", value=100)
     link = f"/waiting/offer/{token}"
     offer = (await shop.browser.get(f"{link}?code=crew")).text
     assert pages.text(offer, "[data-total]") == "Free"
     assert pages.text(offer, "#claim") == "Get the tickets"
     sessions = len([r for r in shop.standin.requests if r.path == "/v1/checkout/sessions"])
-    claimed = await shop.browser.post(link, data=form_of(offer, "#claim-form"))
+    details = await shop.browser.post(link, data=form_of(offer, "#claim-form"))
+    assert pages.text(details.text, "#details-continue") == "Get tickets"  # no payment follows
+    claimed = await shop.browser.post(link, data=form_of(details.text, "#details-form"))
     assert claimed.status_code == 303
     public_id = claimed.headers["location"].split("/passes/")[1]
     assert await order_state(db, public_id) == ("paid", 2, 0, ["valid", "valid"])

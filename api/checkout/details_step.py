@@ -34,6 +34,9 @@ class Target:
     back: str
     buyer: str | None = None
     """The email the tickets go to, shown rather than asked (an offer's entry's)."""
+    paid: bool | None = None
+    """Whether payment follows, when the caller knows better than the tiers' prices (a code
+    that makes them free); None: any chosen tier that is not free."""
 
 
 @dataclass
@@ -112,6 +115,8 @@ def _page(
 ) -> Template:
     chosen = {ticket.tier_id for ticket in tickets}
     paid = any(not tier.is_free for tier in event.tiers if tier.id in chosen)
+    if target is not None and target.paid is not None:
+        paid = target.paid
     return Template(
         template_name="checkout_details.html",
         context={

@@ -99,7 +99,7 @@ class WaitingPages(Controller):
         details = DetailsStep()
         try:
             if services.offer_open(entry):  # else the claim says it ended, or was used
-                details = await _details(db, entry, data)
+                details = await _details(db, entry, data, settings)
                 if details.page is not None:
                     return details.page
             claimed = await services.claim(
@@ -126,17 +126,20 @@ async def _entry(db: Any, token: str) -> WaitingEntry:
     return entry
 
 
-async def _details(db: Any, entry: WaitingEntry, data: dict[str, str]) -> DetailsStep:
+async def _details(
+    db: Any, entry: WaitingEntry, data: dict[str, str], settings: Settings
+) -> DetailsStep:
     """The attendee details the event asks of the offer's tickets, through the checkout's own
     step; a code that cannot be used is refused first, on the offer page, before any typing."""
     event, tier = await services.entry_context(db, entry)
-    await services.offer_code(db, event=event, raw=data.get("code", ""))
+    applied = await services.offer_code(db, event=event, raw=data.get("code", ""))
+    price = codes.unit_price(tier, applied, fee_minor=settings.fees.get(event.currency, 0))
     ask = await attendees.read_asked(db, event=event)
     link = f"/waiting/offer/{entry.offer_token}"
     step = await ask_details(
         db, event=event, data={**data, "email": entry.email, "name": entry.name},
         quantities={tier.id: entry.quantity}, ask=ask,
-        target=Target(action=link, back=link, buyer=entry.email),
+        target=Target(action=link, back=link, buyer=entry.email, paid=price > 0),
     )  # fmt: skip
     if step.page is not None:
         step.page.headers.update(NO_STORE)  # the offer's token is in the page
