@@ -45,6 +45,7 @@ from api.admin.report_pages import EventReports
 from api.admin.self_service_pages import SelfServiceSettings
 from api.admin.waiting_pages import WaitingListPages
 from api.organizer_api.pages import ApiKeyPages
+from api.outgoing.pages import WebhookPages
 from api.partners.pages import PartnerAdmin, event_partners
 
 
@@ -90,6 +91,7 @@ def admin_routers() -> list[Router]:
         PartnerAdmin,
         event_partners,
         EventReports,
+        WebhookPages,
         SecurityPages,
         ApiKeyPages,
     ]  # fmt: skip
