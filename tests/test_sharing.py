@@ -211,6 +211,8 @@ async def test_a_cancelled_event_says_so_to_previews_and_offers_nothing(
     assert "offers" not in data
     assert meta(page, "og:title") == "Cancelled: Full Moon Swim"
     assert meta(page, "twitter:title") == "Cancelled: Full Moon Swim"
+    spanish = await client.get(f"/e/{slug}", headers={"Accept-Language": "es"})
+    assert meta(parse(spanish.text), "og:title") == "Cancelado: Full Moon Swim"
 
 
 async def test_an_event_name_with_a_script_end_tag_stays_inside_the_json(
