@@ -11,6 +11,7 @@
 import { Door, SEARCH } from '../lib/door.js';
 import { ScannerStore } from '../lib/scanner-store.js';
 import { createApi, isRevoked, SyncLoop, syncOnce } from '../lib/sync-client.js';
+import { localMessage, loadTranslator, pickLanguage } from '../lib/i18n.js';
 import { needsHttps, signatureTrouble } from '../lib/secure-context.js';
 import { message } from '../lib/sync-core.js';
 import { Camera } from './camera.js';
@@ -196,7 +197,7 @@ function present(result, source, start = null) {
   lastShown = result.verdict;
   lastSource = source;
   lastScanAt = Date.now();
-  const words = message(result.verdict);
+  const words = localMessage(message(result.verdict), result.verdict, view.t, view.language);
   view.showVerdict(words, result.verdict, timeZone(), holderOf(result.verdict.pass_id));
   if (start !== null) performance.measure('poctix:code-to-verdict', { start });
   feedback.signal(words.color);
@@ -335,6 +336,9 @@ async function main() {
     view.needsHttps(location);
     return;
   }
+  // The phone's language (English, Spanish, German): the verdicts and the view's words.
+  const language = pickLanguage(globalThis.navigator?.languages ?? [globalThis.navigator?.language ?? 'en']);
+  view.speak(language, await loadTranslator(language));
   wireSound({ view, settings, feedback });
   listenToWorker();
   void registerWorker({ onWaiting: updateWaiting }).then((r) => {

@@ -8,20 +8,24 @@
 const formats = new Map();
 
 /**
- * Hour and minute of `ms` in the IANA zone `timeZone`, "7:34 PM". Falls back to the phone's
- * zone if the event's zone is unknown to this browser.
+ * Hour and minute of `ms` in the IANA zone `timeZone`, "7:34 PM" (in German or Spanish, the
+ * locale's own clock: "19:34"). Falls back to the phone's zone if the event's zone is unknown to
+ * this browser.
  * @param {number} ms
  * @param {string|undefined} timeZone
+ * @param {string} [language]
  */
-export function clockTime(ms, timeZone) {
-  const key = timeZone ?? '';
+export function clockTime(ms, timeZone, language = 'en') {
+  const key = `${language} ${timeZone ?? ''}`;
   let format = formats.get(key);
   if (format === undefined) {
-    const options = /** @type {const} */ ({ hour: 'numeric', minute: '2-digit', hour12: true });
+    const english = language === 'en';
+    const locale = english ? 'en-US' : language;
+    const options = /** @type {const} */ ({ hour: 'numeric', minute: '2-digit', hour12: english ? true : undefined });
     try {
-      format = new Intl.DateTimeFormat('en-US', { ...options, timeZone: timeZone || undefined });
+      format = new Intl.DateTimeFormat(locale, { ...options, timeZone: timeZone || undefined });
     } catch {
-      format = new Intl.DateTimeFormat('en-US', options);
+      format = new Intl.DateTimeFormat(locale, options);
     }
     formats.set(key, format);
   }
@@ -68,13 +72,14 @@ const TIMED = new Set(['already_scanned', 'not_yet', 'closed']);
  * @param {import('../lib/sync-core.js').Message} words
  * @param {import('../lib/sync-core.js').Verdict} shown
  * @param {string|undefined} timeZone
+ * @param {string} [language] the words' language, for the time's shape (./lib/i18n.js)
  * @returns {{title: string, detail: string}}
  */
-export function verdictText(words, shown, timeZone) {
+export function verdictText(words, shown, timeZone, language = 'en') {
   let { title } = words;
   /** @type {string[]} */
   const details = [];
-  if (TIMED.has(shown.code) && shown.at !== null) title = `${title} ${clockTime(shown.at, timeZone)}`;
+  if (TIMED.has(shown.code) && shown.at !== null) title = `${title} ${clockTime(shown.at, timeZone, language)}`;
   if (words.detail) details.push(words.detail);
   if (shown.tier && !details.includes(shown.tier)) details.push(shown.tier);
   return { title, detail: details.join(' · ') };

@@ -4,6 +4,7 @@
  * contract with the end-to-end tests (see README of pwa/scanner in the report): keep them.
  */
 
+import { ENGLISH, translator } from '../lib/i18n.js';
 import { writeHttpsNotice } from '../lib/secure-context.js';
 import { verdictClass } from './feedback.js';
 import { ago, doubleAdmissionText, removedText, verdictText } from './format.js';
@@ -19,6 +20,20 @@ export class View {
     this.detail = $('verdict-detail');
     this.admitAnyway = /** @type {HTMLButtonElement} */ ($('admit-anyway'));
     this.count = 0;
+    /** The phone's language and its words (../lib/i18n.js); English until `speak` is called. */
+    this.language = 'en';
+    /** @type {import('../lib/i18n.js').Translate} */
+    this.t = translator(ENGLISH);
+  }
+
+  /**
+   * Speak `language` from now on: the page's lang and the words the view writes.
+   * @param {string} language @param {import('../lib/i18n.js').Translate} t
+   */
+  speak(language, t) {
+    this.language = language;
+    this.t = t;
+    document.documentElement.lang = language;
   }
 
   /** @param {'loading'|'pairing'|'scanner'|'settings'} name */
@@ -52,7 +67,7 @@ export class View {
    * @param {string|null} [holder]
    */
   showVerdict(words, shown, timeZone, holder = null) {
-    const { title, detail } = verdictText(words, shown, timeZone);
+    const { title, detail } = verdictText(words, shown, timeZone, this.language);
     const name = $('verdict-holder');
     name.hidden = holder === null;
     name.textContent = holder ?? '';
@@ -71,7 +86,7 @@ export class View {
   showAdmittedAnyway() {
     this.paint('green');
     this.verdict.dataset.admitted = 'true';
-    this.title.textContent = 'Admitted anyway';
+    this.title.textContent = this.t('scanner.admitted_anyway');
     this.admitAnyway.hidden = true;
   }
 
@@ -104,7 +119,7 @@ export class View {
    */
   setStatus({ online, pending, lastSync, now, passes, error, admitted, inside, insideByTier, stale }) {
     const network = $('status-network');
-    network.textContent = online ? 'Online' : 'Offline';
+    network.textContent = online ? this.t('scanner.online') : this.t('scanner.offline');
     network.classList.toggle('offline', !online);
     $('status-admitted').textContent = String(admitted);
     $('status-inside-item').hidden = inside === null;
@@ -188,13 +203,13 @@ export class View {
   setSound(state) {
     const button = $('sound-toggle');
     button.dataset.state = state;
-    button.textContent = state === 'off' ? 'Sound off' : state === 'blocked' ? 'Tap for sound' : 'Sound on';
+    button.textContent = this.t(state === 'off' ? 'scanner.sound_off' : state === 'blocked' ? 'scanner.sound_blocked' : 'scanner.sound_on');
   }
 
   /** @param {string} text @param {boolean} running */
   setCamera(text, running) {
     $('camera-status').textContent = text;
-    $('camera-toggle').textContent = running ? 'Stop camera' : 'Start camera';
+    $('camera-toggle').textContent = this.t(running ? 'scanner.stop_camera' : 'scanner.start_camera');
     // No picture, no preview box: the verdict gets the room.
     $('camera-video').hidden = !running;
   }

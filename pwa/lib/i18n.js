@@ -1,0 +1,145 @@
+// @ts-check
+/**
+ * The PWA's languages (scanner and wallet): English, Spanish, German, as the server's pages.
+ * One small JSON catalogue per language in ./i18n/ (a key per message, `{name}` placeholders),
+ * fetched from the service worker's precache like every file of lib/, so a phone offline still
+ * speaks its language. A key a catalogue lacks reads English (tests/test_i18n_catalogues.py fails
+ * when one does). The verdict words keep their English source in ./sync/messages.js (the mirror
+ * of sync/messages.py); `localMessage` swaps them by the verdict's stable code. The void wording
+ * has one table per language shared with the server (./void-wording.js).
+ */
+
+import { voidWording } from './void-wording.js';
+
+/** @typedef {import('./sync-core.js').Message} Message */
+/** @typedef {import('./sync-core.js').Verdict} Verdict */
+/** @typedef {(key: string, params?: Record<string, string|number|null|undefined>) => string} Translate */
+/** @typedef {Readonly<Record<string, string>>} Catalogue */
+
+export const LANGUAGES = Object.freeze(['en', 'es', 'de']);
+
+/** (`Object.hasOwn` is too new for some door phones.) @param {object} object @param {string} key */
+const has = (object, key) => Object.prototype.hasOwnProperty.call(object, key);
+export const DEFAULT_LANGUAGE = 'en';
+
+/**
+ * The English catalogue, here as in ./i18n/en.json (tests/js/i18n.test.mjs holds the two equal):
+ * the words a phone shows before, or without, its own catalogue.
+ * @type {Catalogue}
+ */
+export const ENGLISH = Object.freeze({
+  'verdict.admit': 'Admit',
+  'verdict.not_in_cache': 'Valid — not yet in cache',
+  'verdict.sold_after_sync': "Validly signed; sold after this scanner's last sync",
+  'verdict.already_scanned': 'Already scanned',
+  'verdict.first_admitted_at': 'First admitted at {door}',
+  'verdict.wrong_list': 'Wrong door — {list} only',
+  'verdict.not_yet': 'Not yet — opens',
+  'verdict.closed': 'Too late — closed',
+  'verdict.tier_unknown': 'Check the ticket — {list} only',
+  'verdict.exit': 'Exit',
+  'verdict.not_inside': 'Not inside',
+  'verdict.went_out_at': 'Went out at {door}',
+  'verdict.invalid': 'Invalid pass',
+  'verdict.invalid_detail': 'Signature or format not recognised',
+  'verdict.wrong_event': 'Wrong event',
+  'verdict.wrong_event_detail': 'This pass is for another event',
+  'verdict.unknown': 'Do not admit',
+  'verdict.unknown_detail': 'Unknown verdict {code}',
+  'list.this': 'this list',
+  'scanner.admitted_anyway': 'Admitted anyway',
+  'scanner.online': 'Online',
+  'scanner.offline': 'Offline',
+  'scanner.sound_off': 'Sound off',
+  'scanner.sound_blocked': 'Tap for sound',
+  'scanner.sound_on': 'Sound on',
+  'scanner.stop_camera': 'Stop camera',
+  'scanner.start_camera': 'Start camera',
+  'wallet.open_my_passes': 'Open my passes',
+});
+
+/**
+ * The first of the phone's languages (`navigator.languages`) the app speaks: `de-AT` reads `de`.
+ * @param {readonly string[] | undefined} wanted
+ * @returns {string}
+ */
+export function pickLanguage(wanted) {
+  for (const tag of wanted ?? []) {
+    const code = String(tag).toLowerCase().split(/[-_]/)[0];
+    if (LANGUAGES.includes(code)) return code;
+  }
+  return DEFAULT_LANGUAGE;
+}
+
+/**
+ * A translate function over `catalogue`, falling back to English, then to the key itself.
+ * @param {Catalogue} catalogue
+ * @param {Catalogue} [english]
+ * @returns {Translate}
+ */
+export function translator(catalogue, english = ENGLISH) {
+  return (key, params = {}) => {
+    const text = has(catalogue, key) ? catalogue[key] : has(english, key) ? english[key] : key;
+    return text.replace(/\{(\w+)\}/g, (whole, name) => (params[name] === undefined || params[name] === null ? whole : String(params[name])));
+  };
+}
+
+/**
+ * The catalogue URL of a language (served from /pwa/lib/i18n/, precached by sw.js).
+ * @param {string} language
+ */
+export const catalogueUrl = (language) => new URL(`./i18n/${language}.json`, import.meta.url).href;
+
+/**
+ * Load `language`'s translator; a catalogue that cannot be read leaves English.
+ * @param {string} language
+ * @param {(url: string) => Promise<{ok: boolean, json: () => Promise<any>}>} [fetchJson]
+ * @returns {Promise<Translate>}
+ */
+export async function loadTranslator(language, fetchJson = (url) => fetch(url)) {
+  /** @param {string} code @returns {Promise<Catalogue>} */
+  const read = async (code) => {
+    try {
+      const response = await fetchJson(catalogueUrl(code));
+      return response.ok ? await response.json() : {};
+    } catch {
+      return {};
+    }
+  };
+  return translator(language === DEFAULT_LANGUAGE ? ENGLISH : await read(language), ENGLISH);
+}
+
+/**
+ * A verdict's words in `language`: the English message (./sync/messages.js) with its title and
+ * detail swapped by the verdict's code. Colour, code, time and door stay as they are.
+ * @param {Message} words
+ * @param {Verdict} shown
+ * @param {Translate} t
+ * @param {string} language
+ * @returns {Message}
+ */
+export function localMessage(words, shown, t, language) {
+  if (language === DEFAULT_LANGUAGE) return words;
+  const list = shown.list_name || t('list.this');
+  const soldAfterSync = t('verdict.sold_after_sync');
+  /** @type {Record<string, [string, string|null]>} */
+  const table = {
+    admit: [t('verdict.admit'), shown.tier],
+    not_in_cache: [t('verdict.not_in_cache'), soldAfterSync],
+    already_scanned: [t('verdict.already_scanned'), shown.door ? t('verdict.first_admitted_at', { door: shown.door }) : null],
+    wrong_list: [t('verdict.wrong_list', { list }), shown.tier],
+    not_yet: [t('verdict.not_yet'), shown.list_name ?? null],
+    closed: [t('verdict.closed'), shown.list_name ?? null],
+    tier_unknown: [t('verdict.tier_unknown', { list }), soldAfterSync],
+    exit: [t('verdict.exit'), shown.tier],
+    not_inside: [t('verdict.not_inside'), shown.door ? t('verdict.went_out_at', { door: shown.door }) : null],
+    void: [voidWording(shown.reason, language).door, null],
+    invalid: [t('verdict.invalid'), t('verdict.invalid_detail')],
+    wrong_event: [t('verdict.wrong_event'), t('verdict.wrong_event_detail')],
+    ignored: ['', null],
+  };
+  const [title, detail] = has(table, shown.code)
+    ? table[shown.code]
+    : [t('verdict.unknown'), t('verdict.unknown_detail', { code: shown.code })];
+  return { ...words, title, detail };
+}

@@ -1,0 +1,99 @@
+// @ts-check
+/**
+ * The scanner speaks the phone's language: German door staff read German verdicts, with the
+ * time as a German clock says it, while English stays word for word what the door has always
+ * said ("Already scanned 7:34 PM", "Refunded — do not admit"). A catalogue that cannot be read
+ * leaves English; the void wording is the server's table of that language.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { test } from 'node:test';
+
+import { ENGLISH, LANGUAGES, loadTranslator, localMessage, pickLanguage, translator } from '../../pwa/lib/i18n.js';
+import { message } from '../../pwa/lib/sync-core.js';
+import { VOID_WORDING_BY_LANGUAGE, voidWording } from '../../pwa/lib/void-wording.js';
+import { verdictText } from '../../pwa/scanner/format.js';
+
+/** @param {string} language */
+const catalogue = (language) =>
+  JSON.parse(readFileSync(new URL(`../../pwa/lib/i18n/${language}.json`, import.meta.url), 'utf8'));
+
+/** The catalogues as the service worker's cache would answer for them. */
+const fetchJson = async (/** @type {string} */ url) => {
+  const language = /\/i18n\/(\w+)\.json$/.exec(url)?.[1] ?? '';
+  return { ok: true, json: async () => catalogue(language) };
+};
+
+// 7:34 PM in Honolulu on December 12, 2026.
+const AT = Date.UTC(2026, 11, 13, 5, 34);
+const ZONE = 'Pacific/Honolulu';
+
+/** @param {Partial<import('../../pwa/lib/sync-core.js').Verdict>} fields */
+const verdict = (fields) => /** @type {import('../../pwa/lib/sync-core.js').Verdict} */ ({
+  code: 'admit', pass_id: 'P1', tier: 'GA', at: null, door: null, reason: null, list_name: null, ...fields,
+});
+
+test('the English catalogue in i18n.js is en.json word for word', () => {
+  assert.deepEqual({ ...ENGLISH }, catalogue('en'));
+});
+
+test('a phone set to Austrian German gets German; an unknown language gets English', () => {
+  assert.equal(pickLanguage(['de-AT', 'en']), 'de');
+  assert.equal(pickLanguage(['fr-FR', 'es-MX']), 'es');
+  assert.equal(pickLanguage(['fr-FR']), 'en');
+  assert.equal(pickLanguage(undefined), 'en');
+  assert.deepEqual([...LANGUAGES], ['en', 'es', 'de']);
+});
+
+test('a German door reads a second scan as "Bereits gescannt 19:34" with the first door', async () => {
+  const t = await loadTranslator('de', fetchJson);
+  const shown = verdict({ code: 'already_scanned', at: AT, door: 'Gate A' });
+  const words = localMessage(message(shown), shown, t, 'de');
+  assert.equal(words.color, 'amber');
+  assert.deepEqual(verdictText(words, shown, ZONE, 'de'), {
+    title: 'Bereits gescannt 19:34',
+    detail: 'Zuerst eingelassen an Gate A · GA',
+  });
+});
+
+test('English stays exactly as the door has always said it', async () => {
+  const t = await loadTranslator('en', fetchJson);
+  const again = verdict({ code: 'already_scanned', at: AT, door: 'Gate A' });
+  assert.equal(verdictText(localMessage(message(again), again, t, 'en'), again, ZONE).title, 'Already scanned 7:34 PM');
+  const refunded = verdict({ code: 'void', reason: 'refunded' });
+  assert.equal(localMessage(message(refunded), refunded, t, 'en').title, 'Refunded — do not admit');
+});
+
+test('every verdict code has its own words in Spanish and German, void ones from the table', async () => {
+  const codes = ['admit', 'not_in_cache', 'already_scanned', 'wrong_list', 'not_yet', 'closed',
+    'tier_unknown', 'exit', 'not_inside', 'invalid', 'wrong_event', 'something_new'];
+  for (const language of ['es', 'de']) {
+    const t = await loadTranslator(language, fetchJson);
+    for (const code of codes) {
+      const shown = verdict({ code, door: 'Gate A', list_name: 'VIP' });
+      const english = message(shown);
+      const local = localMessage(english, shown, t, language);
+      assert.notEqual(local.title, english.title, `${language} ${code}`);
+      assert.equal(local.color, english.color);
+    }
+    const voided = verdict({ code: 'void', reason: 'refunded' });
+    assert.equal(localMessage(message(voided), voided, t, language).title, voidWording('refunded', language).door);
+  }
+  assert.equal(voidWording('refunded', 'de').door, 'Erstattet — kein Einlass');
+});
+
+test("each language's void table is the server's file word for word", () => {
+  for (const [language, table] of Object.entries(VOID_WORDING_BY_LANGUAGE)) {
+    const name = language === 'en' ? 'void_wording.json' : `void_wording.${language}.json`;
+    const file = JSON.parse(readFileSync(new URL(`../../api/passes/${name}`, import.meta.url), 'utf8'));
+    assert.deepEqual(JSON.parse(JSON.stringify(table)), file);
+  }
+});
+
+test('a catalogue that cannot be fetched, or a key it lacks, reads English', async () => {
+  const offline = await loadTranslator('es', async () => { throw new TypeError('offline'); });
+  assert.equal(offline('scanner.offline'), 'Offline');
+  const partial = translator({ 'scanner.online': 'En línea' });
+  assert.equal(partial('scanner.online'), 'En línea');
+  assert.equal(partial('verdict.went_out_at', { door: 'Gate B' }), 'Went out at Gate B');
+});
