@@ -38,6 +38,8 @@ WORKDIR /app
 COPY alembic.ini ./
 COPY migrations ./migrations
 COPY pwa ./pwa
+# The gettext catalogues, read at start (api/i18n/catalogues.py).
+COPY translations ./translations
 COPY --from=vendor /build/pwa/vendor ./pwa/vendor
 USER poctix
 EXPOSE 8000

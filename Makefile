@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 JS_TESTS := $(wildcard tests/js/*.test.mjs)
 
-.PHONY: run test test-fast install install-test vendor lint typecheck test-python test-python-fast test-js test-e2e bench clean
+.PHONY: run test test-fast install install-test vendor lint typecheck test-python test-python-fast test-js test-e2e bench clean translations
 
 # `make run HTTPS=1`: HTTPS on this machine's LAN address with a local certificate authority,
 # so phones can open the scanner and the wallet (README, "Phones need HTTPS").
@@ -76,3 +76,11 @@ bench: install-test vendor
 
 clean:
 	rm -rf $(VENV) node_modules pwa/vendor .pytest_cache .mypy_cache .ruff_cache
+
+# After wrapping a new string in `_()`: re-extract messages.pot and merge it into each .po; then
+# translate the new (empty or fuzzy) entries; tests/test_i18n_catalogues.py fails until then.
+# The app reads the .po files at start (api/i18n/catalogues.py): nothing is compiled.
+translations: install
+	$(BIN)/pybabel extract -F translations/babel.cfg -k _ -k gettext -k ngettext:1,2 \
+		--no-location --sort-output --omit-header -o translations/messages.pot .
+	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-location --width 100
