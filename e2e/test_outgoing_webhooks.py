@@ -1,0 +1,65 @@
+"""Outgoing webhooks in a real browser: the owner adds an endpoint on the dashboard (its secret
+shown once), a buyer gets free tickets, and the running app's own worker POSTs `order.paid` to a
+real receiver that verifies it with the README's snippet; the delivery log shows it delivered,
+and the page passes axe-core's WCAG A/AA checks."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.async_api import BrowserContext, expect
+
+from e2e import door
+from e2e.conftest import LiveApp
+from e2e.test_reports_and_printing import AXE, wcag_violations
+from tests.test_outgoing import readme_verifier
+from tests.webhook_receiver import running_receiver
+
+OWNER = "owner@driftwood.example"  # the demo organizer's owner (api/demo.py)
+
+
+async def test_an_owner_adds_an_endpoint_and_a_sale_reaches_it_signed(
+    live_app: LiveApp, context: BrowserContext
+) -> None:
+    receiving = running_receiver()
+    receiver = next(receiving)
+    try:
+        await context.add_init_script(path=str(AXE))
+        page = await context.new_page()
+        await door.sign_in(page, live_app, OWNER)
+        await page.wait_for_url(re.compile(r".*/admin/?$"))
+        await page.locator("#organizers a", has_text="Profile").first.click()
+        await page.locator("a#webhooks").click()
+        form = page.locator("#add-endpoint")
+        await form.get_by_label("Address").fill(receiver.url)
+        for other in ("order.refunded", "pass.voided", "pass.checked_in", "event.sold_out"):
+            await form.get_by_label(re.compile(re.escape(other))).uncheck()
+        await form.get_by_role("button", name="Add endpoint").click()
+        secret = await page.locator("[data-secret]").input_value()
+        assert secret.startswith("whsec_")
+        await expect(page.locator("[data-events]")).to_have_text("order.paid")
+
+        buyer = await context.new_page()
+        await buyer.goto(f"{live_app.url}/e/full-moon")
+        tier = buyer.locator("[data-tier='General admission']")
+        await tier.get_by_label("Quantity").fill("1")
+        await buyer.get_by_label("Email").fill("leilani@example.com")
+        await buyer.get_by_role("button", name="Get tickets").click()
+        await buyer.wait_for_url(f"{live_app.url}/passes/**")
+        public_id = buyer.url.split("/passes/")[1].split("?")[0]
+
+        # The app's own worker sends it; the log reloads itself while a delivery is pending.
+        await page.get_by_role("link", name="All endpoints").click()
+        await page.get_by_role("link", name=receiver.url).click()
+        row = page.locator("#deliveries tr[data-type='order.paid']")
+        await expect(row).to_have_attribute("data-status", "delivered", timeout=20_000)
+        await expect(row).to_have_attribute("data-response", "200")
+        await expect(page.locator("[data-secret]")).to_have_count(0)  # shown once
+        assert await wcag_violations(page) == []
+
+        [got] = receiver.received
+        assert readme_verifier()(got.body, got.headers["poctix-signature"], secret)
+        assert got.event["type"] == "order.paid"
+        assert got.event["data"]["order"]["id"] == public_id
+    finally:
+        receiving.close()
