@@ -24,9 +24,11 @@ from api.outbox.worker import run_due
 from api.passes.wording import void_wording
 from api.settings import Settings
 from tests import factories
+from tests.forms import csrf_token
 from tests.mail_standin import SmtpSink
 from tests.mail_standin.kit import smtp_sink_fixture, with_mail  # noqa: F401
-from tests.pages import one, text
+from tests.pages import one, text, texts
+from tests.test_dashboard import sign_in, two_organizers
 
 Client = AsyncTestClient[Litestar]
 DECEMBER_12_7_30_PM_HST = datetime(2026, 12, 13, 5, 30, tzinfo=UTC)
@@ -181,3 +183,46 @@ async def test_an_order_placed_in_spanish_gets_its_email_in_spanish(
     assert html.html is not None
     assert html.html["lang"] == "es"
     assert html.find("a", string="Ver tus entradas") is not None
+
+
+async def test_an_organizer_sets_the_default_language_on_the_event_form(
+    client: Client, db: AsyncSession, settings: Settings
+) -> None:
+    await two_organizers(db)
+    event = await db.scalar(select(Event).where(Event.name == "Low Tide"))
+    assert event is not None
+    event_id, slug = event.id, event.slug
+    await sign_in(client, db, settings, "staff@reef.example")
+    form = await client.get(f"/admin/events/{event_id}")
+    assert texts(form.text, "select#default-language option") == ["English", "Español", "Deutsch"]
+    assert text(form.text, "select#default-language option[selected]") == "English"
+    fields = {
+        "name": "Low Tide", "slug": slug, "venue": "Pier 3", "description": "",
+        "timezone": "Pacific/Honolulu", "starts_at": "2030-06-01T19:30",
+        "ends_at": "2030-06-01T23:00", "language": "de",
+    }  # fmt: skip
+    saved = await client.post(
+        f"/admin/events/{event_id}", data={"_csrf_token": csrf_token(form.text), **fields}
+    )
+    assert saved.status_code == 200
+    assert text(saved.text, "select#default-language option[selected]") == "Deutsch"
+    db.expire_all()
+    assert (await db.get_one(Event, event_id)).default_language == "de"
+    refused = await client.post(
+        f"/admin/events/{event_id}",
+        data={"_csrf_token": csrf_token(form.text), **fields, "language": "fr"},
+    )
+    assert refused.status_code == 400
+    assert "Pick the default language from the list" in text(refused.text, "#errors")
+
+
+async def test_an_order_from_a_browser_asking_for_no_language_we_have_takes_the_events(
+    client: Client, db: AsyncSession, show: tuple[Event, TicketTier]
+) -> None:
+    event, free = show
+    await db.execute(update(Event).where(Event.id == event.id).values(default_language="de"))
+    await db.commit()
+    await _buy(client, event, free, {"Accept-Language": "fr-FR,fr;q=0.9"})
+    order = await db.scalar(select(Order).where(Order.event_id == event.id))
+    assert order is not None
+    assert order.language == "de"

@@ -25,6 +25,7 @@ from api import currencies
 from api.checkin.door_lists import ListFields
 from api.errors import Invalid
 from api.events.editing import SLUG, EventFields, TierFields
+from api.i18n.context import LANGUAGES
 
 CURRENCY = re.compile(r"[A-Z]{3}")
 LOCAL_FORMATS = ("%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S")
@@ -71,6 +72,9 @@ def read_event(data: Mapping[str, str]) -> EventFields:
     currency = _text(data, "currency", 3).upper()
     if currency and not (CURRENCY.fullmatch(currency) and currencies.is_currency(currency)):
         problems.append("The currency is a three-letter code such as USD, EUR or JPY.")
+    language = _text(data, "language", 5).lower()
+    if language and language not in LANGUAGES:
+        problems.append("Pick the default language from the list (English, Español, Deutsch).")
     if problems:
         raise Invalid(*problems)
     assert starts_at is not None
@@ -78,7 +82,7 @@ def read_event(data: Mapping[str, str]) -> EventFields:
     return EventFields(
         name=name, slug=slug, description=_text(data, "description", 20_000),
         venue=_text(data, "venue", 300), timezone=zone, starts_at=starts_at, ends_at=ends_at,
-        currency=currency,
+        currency=currency, language=language,
     )  # fmt: skip
 
 

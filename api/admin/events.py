@@ -161,6 +161,7 @@ def _event_form(event: Event) -> dict[str, str]:
     return {
         "name": event.name, "slug": event.slug, "description": event.description,
         "venue": event.venue, "timezone": event.timezone, "currency": event.currency,
+        "language": event.default_language,
         "starts_at": local_input(event.starts_at, event.timezone),
         "ends_at": local_input(event.ends_at, event.timezone),
     }  # fmt: skip

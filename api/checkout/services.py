@@ -25,6 +25,7 @@ from api.checkout.attendees import Ticket, save_details
 from api.db import Event, Order, TicketTier, utcnow
 from api.events.services import TierState, tier_state
 from api.formatting import when
+from api.i18n.context import default_to as default_language_to
 from api.mail.addresses import deliverable
 from api.payments.gateway import LineItem, PaymentsUnavailable, StripeGateway
 from api.settings import Settings
@@ -152,6 +153,7 @@ async def start_checkout(
         if len(currencies) > 1:
             raise CheckoutError("Tickets in different currencies must be bought separately.")
 
+    default_language_to(event.default_language)  # the order's language when the browser named none
     order = Order(
         public_id=secrets.token_urlsafe(16),
         event_id=event.id,

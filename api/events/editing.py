@@ -51,6 +51,8 @@ class EventFields:
     ends_at: datetime
     currency: str = ""
     """What every tier sells in; "" keeps the event's (a new event: the organizer's default)."""
+    language: str = ""
+    """Its pages' language for browsers that ask for none POCtix has (api/i18n/); "" keeps it."""
 
 
 @dataclass(frozen=True)
@@ -192,6 +194,8 @@ def _apply_event(event: Event, fields: EventFields) -> None:
     event.name, event.slug, event.description = fields.name, fields.slug, fields.description
     event.venue, event.timezone = fields.venue, fields.timezone
     event.starts_at, event.ends_at = fields.starts_at, fields.ends_at
+    if fields.language:
+        event.default_language = fields.language
 
 
 def _apply_tier(tier: TicketTier, fields: TierFields) -> None:
