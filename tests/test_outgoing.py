@@ -23,7 +23,7 @@ from api.outbox.worker import run_due
 from api.outgoing import endpoints
 from api.outgoing.delivery import MAX_ATTEMPTS
 from api.outgoing.emit import EVENT_TYPES, JOB
-from api.outgoing.targets import check_url
+from api.outgoing.targets import check_resolved, check_url
 from api.settings import Settings
 from tests import factories
 from tests.shop import Shop, order_state
@@ -296,6 +296,9 @@ async def test_a_disabled_endpoint_is_sent_nothing(
         ("https://10.0.0.5/x", "production", "private or reserved"),
         ("https://192.168.1.10/x", "development", "private or reserved"),
         ("https://[fd00::1]/x", "production", "private or reserved"),
+        ("https://[::ffff:10.0.0.1]/x", "production", "private or reserved"),
+        ("https://[::1]/x", "production", "must not point at this machine"),
+        ("https://0.0.0.0/x", "production", "private or reserved"),
         ("https://169.254.169.254/latest/meta-data", "production", "private or reserved"),
         ("https://127.0.0.1:9000/x", "production", "must not point at this machine"),
         ("http://localhost:9000/x", "production", "must start with https://"),
@@ -312,6 +315,15 @@ def test_endpoint_urls_that_reach_into_private_networks_are_refused(
     with pytest.raises(Invalid) as refused:
         check_url(url, settings=chosen)
     assert problem in refused.value.message
+
+
+async def test_a_name_that_resolves_to_a_private_address_is_refused_when_sending(
+    settings: Settings,
+) -> None:
+    production = dataclasses.replace(settings, environment="production")
+    with pytest.raises(Invalid) as refused:  # "localhost" resolves with no DNS server
+        await check_resolved("https://localhost:9/x", settings=production)
+    assert "resolves to a private address" in refused.value.message
 
 
 def test_local_receivers_are_allowed_in_development_and_tests_only(settings: Settings) -> None:

@@ -25,7 +25,12 @@ def _local_allowed(settings: Settings) -> bool:
 
 
 def _public(address: str) -> bool:
-    ip = ipaddress.ip_address(address)
+    try:
+        ip = ipaddress.ip_address(address.split("%", 1)[0])  # fe80::1%eth0: a scoped address
+    except ValueError:
+        return False
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped  # ::ffff:10.0.0.1 is 10.0.0.1 (Python 3.11 calls it global)
     return ip.is_global and not ip.is_multicast
 
 
