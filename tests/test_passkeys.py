@@ -310,3 +310,38 @@ async def test_the_operator_signs_in_with_a_passkey(settings: Settings) -> None:
             who = (await security_page(other)).select_one("[data-security-who]")
             assert who is not None
             assert who.text == "the platform operator"
+
+
+async def test_an_owner_removes_the_passkeys_of_a_member_who_lost_theirs(
+    client: Client, db: AsyncSession, settings: Settings
+) -> None:
+    mine, _ = await reef(db)
+    await sign_in(client, db, settings, OWNER)
+    await require_passkeys(client, str(mine), True)
+    with another_browser(client) as manager:
+        assert await magic_link(manager, db, settings, "mo@reef.example") == 303
+        assert (await add_passkey(manager, "Lost phone"))[1].status_code == 201
+        assert await magic_link(manager, db, settings, "mo@reef.example") == 403
+        page = await security_page(manager)
+        assert page.select_one("[data-member-passkeys]") is None, "managers see no one's"
+
+    page = await security_page(client)
+    row = page.select_one(f'[data-member-passkeys="{mine}"] tr[data-member="mo@reef.example"]')
+    assert row is not None
+    assert row["data-passkeys"] == "1"
+    form = row.select_one("form")
+    assert form is not None
+    reset = await client.post(
+        str(form["action"]), data={"_csrf_token": token_of(page)}, follow_redirects=False
+    )
+    assert reset.headers["location"] == "/admin/security?saved=passkeys-reset"
+    row = (await security_page(client)).select_one('tr[data-member="mo@reef.example"]')
+    assert row is not None
+    assert row["data-passkeys"] == "0"
+
+    with another_browser(client) as manager:
+        assert await magic_link(manager, db, settings, "mo@reef.example") == 303, (
+            "with no passkey left, the link lets them in to add a new one"
+        )
+    audit = {(e.action, e.target) for e in await db.scalars(select(AuditEntry))}
+    assert ("passkeys.reset", "mo@reef.example") in audit

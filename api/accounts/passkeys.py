@@ -28,7 +28,7 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import delete, select, text
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from webauthn import (
     generate_authentication_options,
@@ -306,6 +306,45 @@ async def set_required(
         action="passkeys.required" if required else "passkeys.optional",
     )
     await db.commit()
+
+
+async def members_with_passkeys(
+    db: AsyncSession, *, organizer_id: uuid.UUID
+) -> list[tuple[OrganizerMember, int]]:
+    """An organizer's members, each with how many passkeys they hold."""
+    members = await db.scalars(
+        select(OrganizerMember)
+        .where(OrganizerMember.organizer_id == organizer_id)
+        .order_by(OrganizerMember.email)
+    )
+    rows = await db.execute(
+        select(Passkey.subject, func.count())
+        .join(OrganizerMember, OrganizerMember.email == Passkey.subject)
+        .where(OrganizerMember.organizer_id == organizer_id)
+        .group_by(Passkey.subject)
+    )
+    counts: dict[str, int] = {subject: count for subject, count in rows}
+    return [(m, counts.get(m.email, 0)) for m in members]
+
+
+async def reset_member(
+    db: AsyncSession, *, organizer_id: uuid.UUID, member_id: uuid.UUID, actor: str
+) -> bool:
+    """Remove every passkey of one of the organizer's members (one who lost theirs signs in by
+    link again and adds a new one); audited, commits. False when there is no such member."""
+    member = await db.scalar(
+        select(OrganizerMember).where(
+            OrganizerMember.id == member_id, OrganizerMember.organizer_id == organizer_id
+        )
+    )
+    if member is None:
+        return False
+    await db.execute(delete(Passkey).where(Passkey.subject == member.email))
+    audit.record(
+        db, organizer_id=organizer_id, actor=actor, action="passkeys.reset", target=member.email
+    )
+    await db.commit()
+    return True
 
 
 async def _audit(db: AsyncSession, subject: str, action: str, name: str) -> None:

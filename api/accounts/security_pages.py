@@ -60,7 +60,14 @@ class SecurityPages(Controller):
                 "who": who,
                 "passkeys": await passkeys.passkeys_of(db, subject=who.who),
                 "browsers": await sessions.browsers_of(request, db, subject=who.who),
-                "owned": [(o, await passkeys.is_required(db, organizer_id=o.id)) for o in owned],
+                "owned": [
+                    (
+                        o,
+                        await passkeys.is_required(db, organizer_id=o.id),
+                        await passkeys.members_with_passkeys(db, organizer_id=o.id),
+                    )
+                    for o in owned
+                ],
                 "required_by": []
                 if who.is_operator
                 else await passkeys.required_by(db, email=who.who),
@@ -135,6 +142,22 @@ class SecurityPages(Controller):
             db, organizer_id=organizer_id, required=data.get("required") == "on", actor=who.who
         )
         return Redirect(path="/admin/security?saved=requirement", status_code=303)
+
+    @post("/required/{organizer_id:uuid}/members/{member_id:uuid}/reset", status_code=303)
+    async def reset_member(
+        self,
+        db: DB,
+        who: Who,
+        organizer_id: FromPath[uuid.UUID],
+        member_id: FromPath[uuid.UUID],
+    ) -> Redirect:
+        if who.is_operator or not who.may_manage(organizer_id):
+            raise NotFoundException(detail="No such organizer.")
+        if not await passkeys.reset_member(
+            db, organizer_id=organizer_id, member_id=member_id, actor=who.who
+        ):
+            raise NotFoundException(detail="No such member.")
+        return Redirect(path="/admin/security?saved=passkeys-reset", status_code=303)
 
 
 class PasskeySignIn(Controller):
