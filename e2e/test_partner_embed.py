@@ -93,6 +93,12 @@ async def test_a_buyer_gets_free_tickets_from_a_partner_page_on_another_site(
         await expect(tab.locator(".qr")).to_have_count(2)
         await expect(tab.get_by_text("Purchased on Aloha Calendar")).to_be_visible()
         assert page.url.startswith(origin)  # the partner's page stays where it was
+        # embed.js fitted the frame to the ticket box: no scrollbar inside the partner's page
+        await page.wait_for_function("document.querySelector('iframe').style.height !== ''")
+        framed = page.frame_locator("iframe").locator("body")
+        inner = await framed.evaluate("body => Math.ceil(body.getBoundingClientRect().height)")
+        outer = await page.locator("iframe").evaluate("frame => frame.clientHeight")
+        assert outer == inner > 640
 
 
 async def test_a_paid_ticket_from_a_partner_page_is_paid_in_stripe_checkout_in_a_new_tab(

@@ -115,9 +115,12 @@ async def test_a_manager_registers_a_partner_and_copies_its_snippet_for_an_event
         select(PartnerSite).where(PartnerSite.organizer_id == event.organizer_id)
     )
     assert partner is not None
-    iframe = parse(text(added.text, "[data-snippet]")).select_one("iframe")
+    pasted = parse(text(added.text, "[data-snippet]"))
+    iframe, script = pasted.select_one("iframe"), pasted.select_one("script")
     assert iframe is not None
+    assert script is not None
     assert iframe["src"] == f"{settings.base_url}/e/{event.slug}/embed?partner={partner.id}"
+    assert script["src"] == f"{settings.base_url}/partners/embed.js"
 
     again = await client.post(
         f"/admin/organizers/{event.organizer_id}/partners/",
@@ -322,3 +325,12 @@ async def test_a_paid_embed_sale_goes_to_stripe_checkout_and_is_reported_per_par
         line["buyer_email"]: line["source_site"] for line in csv.DictReader(io.StringIO(orders))
     }
     assert sites == {"kai@example.com": "Aloha Calendar", "direct@example.com": ""}
+
+
+async def test_the_scripts_that_fit_the_frame_to_the_ticket_box_are_served(client: Client) -> None:
+    for name in ("embed.js", "frame.js"):
+        script = await client.get(f"/partners/{name}")
+        assert script.status_code == 200
+        assert script.headers["content-type"].startswith("text/javascript")
+        assert "embed-height" in script.text
+    assert (await client.get("/partners/other.js")).status_code == 404

@@ -18,9 +18,10 @@ How a purchase completes from a partner's page, in today's browsers:
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 from typing import Annotated, Any
 
-from litestar import Controller, Request, get, post
+from litestar import Controller, Request, Response, get, post
 from litestar.exceptions import NotFoundException, PermissionDeniedException
 from litestar.params import FromPath, FromQuery, QueryParameter, URLEncodedBody
 from litestar.response import Redirect, Template
@@ -44,17 +45,24 @@ ChosenEvent = Annotated[str, QueryParameter(name="event")]
 NOT_SET_UP = "This ticket box is not set up for this site. Tickets are on the event's own page."
 
 
+SCRIPTS = {name: Path(__file__).parent / "static" / name for name in ("embed.js", "frame.js")}
+"""embed.js runs on the partner's page and sizes the iframe to what frame.js, in the ticket
+box, says its height is."""
+
+
 def embed_url(base_url: str, *, slug: str, partner_id: uuid.UUID) -> str:
     return f"{base_url.rstrip('/')}/e/{slug}/embed?partner={partner_id}"
 
 
 def snippet(base_url: str, *, slug: str, partner_id: uuid.UUID, title: str) -> str:
-    """The HTML a partner pastes into its page: an iframe, so the partner needs no script."""
+    """The HTML a partner pastes into its page: the iframe, which works alone, and the script
+    that fits its height to the ticket box (without it, the box scrolls inside 640 pixels)."""
     url = embed_url(base_url, slug=slug, partner_id=partner_id)
     safe_title = title.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;")
     return (
         f'<iframe src="{url}" title="Tickets: {safe_title}" width="100%" height="640" '
-        'style="border:0;max-width:44rem" loading="lazy"></iframe>'
+        'style="border:0;max-width:44rem" loading="lazy"></iframe>\n'
+        f'<script src="{base_url.rstrip("/")}/partners/embed.js" async></script>'
     )
 
 
@@ -107,6 +115,18 @@ class EmbedPages(Controller):
         if site is None:
             raise NotFoundException(detail=NOT_SET_UP)
         return _embed_page(snapshot, settings, partner_id=site.id, origin=site.origin)
+
+    @get("/partners/{name:str}")
+    async def script(self, name: FromPath[str]) -> Response[bytes]:
+        """embed.js (for partners' pages) and frame.js (the ticket box's)."""
+        path = SCRIPTS.get(name)
+        if path is None:
+            raise NotFoundException(detail="No such file: embed.js or frame.js.")
+        return Response(
+            path.read_bytes(),
+            media_type="text/javascript",
+            headers={"Cache-Control": "public, max-age=3600"},
+        )
 
     @post(
         "/e/{slug:str}/embed/checkout",
