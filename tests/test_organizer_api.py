@@ -12,6 +12,7 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
 
 from api.checkin.manual import SOURCE
 from api.db import ApiKey, AuditEntry, Event, Order, OutboxMessage, Scan, TicketTier
@@ -22,6 +23,7 @@ from api.passes.tokens import pass_key_text
 from api.settings import Settings
 from api.web.observability import scrub
 from tests import factories
+from tests.shop import Shop, order_state
 
 Client = AsyncTestClient[Litestar]
 
@@ -310,3 +312,26 @@ async def test_a_key_is_cut_out_of_log_lines_and_sentry_events(
     said = scrub(f"a client pasted {secret} into a query: /api/v1/events?key={secret}")
     assert secret not in said
     assert said.startswith("a client pasted [scrubbed] into a query")
+
+
+async def test_a_paid_orders_refund_goes_through_stripe_and_the_webhook_voids_its_passes(
+    shop: Shop, db: AsyncSession
+) -> None:
+    session_id, public_id = await shop.checkout(quantity=2)
+    shop.standin.complete_session(session_id)
+    await shop.standin.settle_async()
+    order = await db.scalar(
+        select(Order).where(Order.public_id == public_id).options(selectinload(Order.event))
+    )
+    assert order is not None
+    key = await a_key(db, order.event.organizer_id, scopes=["orders"])
+
+    response = await shop.browser.post(
+        f"/api/v1/orders/{public_id}/refund", json={"reason": "asked"}, headers=key
+    )
+    assert response.status_code == 202, response.text
+    assert response.json()["status"] == "requested"
+    refund_call = next(r for r in shop.standin.requests if r.path == "/v1/refunds")
+    assert refund_call.params["reverse_transfer"] is True
+    await shop.standin.settle_async()
+    assert await order_state(db, public_id) == ("refunded", 0, 0, ["void", "void"])
