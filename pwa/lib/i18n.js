@@ -56,6 +56,11 @@ export const ENGLISH = Object.freeze({
   'scanner.stop_camera': 'Stop camera',
   'scanner.start_camera': 'Start camera',
   'wallet.open_my_passes': 'Open my passes',
+  'wallet.no_longer_exists': 'No longer exists',
+  'wallet.pass': 'Pass',
+  'wallet.valid': 'Valid',
+  'wallet.order_missing': 'This order no longer exists on the ticketing server. The door may not accept this pass; ask the organizer.',
+  'wallet.pass_missing': 'This pass is no longer part of its order on the ticketing server. The door may not accept it; ask the organizer.',
 });
 
 /**

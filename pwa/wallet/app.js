@@ -23,6 +23,7 @@ import {
   readRecord,
   readingNotes,
 } from './model.js';
+import { ENGLISH, loadTranslator, pickLanguage, translator } from '../lib/i18n.js';
 import { needsHttps, writeHttpsNotice } from '../lib/secure-context.js';
 import { registerWorker } from '../lib/sw-register.js';
 
@@ -62,6 +63,10 @@ let results = [];
 let runtimeNotes = [];
 /** @type {{order: string, pass: string} | null} */
 let opened = null;
+/** The phone's language and its words (../lib/i18n.js). */
+let language = 'en';
+/** @type {import('../lib/i18n.js').Translate} */
+let t = translator(ENGLISH);
 /** @type {Promise<void> | null} */
 let refreshing = null;
 
@@ -111,7 +116,7 @@ function renderGroup(group) {
   }
   const list = el('ul', { class: 'passes' });
   for (const { pass, order } of group.items) {
-    const state = passState(pass, order);
+    const state = passState(pass, order, language, t);
     const button = el(
       'button',
       { type: 'button', class: 'pass', 'data-status': state.code, 'data-pass-id': pass.id, 'data-order': order.public_id },
@@ -164,7 +169,7 @@ function openPass(orderId, passId, fresh) {
     return;
   }
   const { order, pass } = found;
-  const state = passState(pass, order);
+  const state = passState(pass, order, language, t);
   opened = { order: orderId, pass: passId };
   view.dataset.status = state.code;
   byId('pass-event').textContent = order.event.name;
@@ -310,6 +315,9 @@ function sayWhenHttpsIsNeeded() {
 
 async function start() {
   sayWhenHttpsIsNeeded();
+  language = pickLanguage(globalThis.navigator?.languages ?? [globalThis.navigator?.language ?? 'en']);
+  document.documentElement.lang = language;
+  t = await loadTranslator(language);
   try {
     store = await import('./store.js');
     db = await store.openWallet();

@@ -15,6 +15,7 @@
  * answers 404) is kept and marked, never dropped silently.
  */
 
+import { ENGLISH, translator } from '../lib/i18n.js';
 import { voidWording } from '../lib/void-wording.js';
 
 /** The order id in `/passes/{public_id}` (the same rule as the server). */
@@ -230,27 +231,28 @@ export function markedMissing(saved, now) {
 }
 
 /**
- * How one pass is shown. `code` is stable (`valid`, `void`, `missing`); the words are separate.
+ * How one pass is shown. `code` is stable (`valid`, `void`, `missing`); the words are separate,
+ * in the phone's `language` (../lib/i18n.js; English by default).
  * @param {SavedPass} pass
  * @param {SavedOrder} order
+ * @param {string} [language]
+ * @param {import('../lib/i18n.js').Translate} [t]
  * @returns {{code: 'valid' | 'void' | 'missing', badge: string, title: string, warning: string | null}}
  */
-export function passState(pass, order) {
+export function passState(pass, order, language = 'en', t = translator(ENGLISH)) {
   if (pass.status === 'void') {
-    const words = voidWording(pass.void_reason);
+    const words = voidWording(pass.void_reason, language);
     return { code: 'void', badge: words.buyer, title: words.door, warning: null };
   }
   if (order.missing || pass.missing) {
     return {
       code: 'missing',
-      badge: 'No longer exists',
-      title: pass.tier || 'Pass',
-      warning: order.missing
-        ? 'This order no longer exists on the ticketing server. The door may not accept this pass; ask the organizer.'
-        : 'This pass is no longer part of its order on the ticketing server. The door may not accept it; ask the organizer.',
+      badge: t('wallet.no_longer_exists'),
+      title: pass.tier || t('wallet.pass'),
+      warning: order.missing ? t('wallet.order_missing') : t('wallet.pass_missing'),
     };
   }
-  return { code: 'valid', badge: 'Valid', title: pass.tier || 'Pass', warning: null };
+  return { code: 'valid', badge: t('wallet.valid'), title: pass.tier || t('wallet.pass'), warning: null };
 }
 
 /**

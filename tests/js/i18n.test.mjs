@@ -97,3 +97,14 @@ test('a catalogue that cannot be fetched, or a key it lacks, reads English', asy
   assert.equal(partial('scanner.online'), 'En línea');
   assert.equal(partial('verdict.went_out_at', { door: 'Gate B' }), 'Went out at Gate B');
 });
+
+test('a German phone\'s wallet says "Gültig", and a refunded pass "Ungültig — erstattet"', async () => {
+  const { passState } = await import('../../pwa/wallet/model.js');
+  const t = await loadTranslator('de', fetchJson);
+  const order = /** @type {any} */ ({ missing: false });
+  const valid = passState(/** @type {any} */ ({ id: 'p', tier: 'GA', status: 'valid', token: 'X' }), order, 'de', t);
+  assert.equal(valid.badge, 'Gültig');
+  const refunded = /** @type {any} */ ({ id: 'q', tier: 'GA', status: 'void', void_reason: 'refunded', token: null });
+  assert.equal(passState(refunded, order, 'de', t).badge, 'Ungültig — erstattet');
+  assert.equal(passState(refunded, order).badge, 'Void — refunded');
+});
