@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api import formatting
+from api import formatting, i18n
 from api.db import Broadcast, EventCancellation
 from api.mail import content
 from api.mail.addresses import header_text, mailbox
@@ -54,7 +54,9 @@ async def cancellation_notice(
         select(EventCancellation).where(EventCancellation.event_id == facts.event.id)
     )
     refund_minor = int(payload.get("refund_minor") or 0)
-    subject = header_text(f"Cancelled: {facts.event.name}", limit=250)
+    subject = header_text(
+        i18n.gettext("Cancelled: %(event)s") % {"event": facts.event.name}, limit=250
+    )
     context = {
         **facts.context,
         "subject": subject,
