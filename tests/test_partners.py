@@ -334,3 +334,13 @@ async def test_the_scripts_that_fit_the_frame_to_the_ticket_box_are_served(clien
         assert script.headers["content-type"].startswith("text/javascript")
         assert "embed-height" in script.text
     assert (await client.get("/partners/other.js")).status_code == 404
+
+
+async def test_the_ticket_box_speaks_the_buyers_language(client: Client, db: AsyncSession) -> None:
+    event, _ = await reef(db)
+    aloha = await add_partner(db, event, "Aloha Calendar", "https://alohacalendar.example")
+    page = await client.get(
+        f"/e/{event.slug}/embed?partner={aloha.id}", headers={"Accept-Language": "de"}
+    )
+    assert text(page.text, "#opens-tab") == "Die Kasse öffnet sich in einem neuen Tab."
+    assert text(page.text, "#embed-buy") != "Get tickets"
