@@ -21,6 +21,7 @@ from api.events import ics, services, sharing
 from api.events.cache import EventCache, Snapshot
 from api.formatting import clock
 from api.i18n import context as i18n
+from api.i18n import gettext
 from api.web.deps import DB, AppSettings
 
 # The event page is rendered once per event snapshot (and `via` value) with this in place of
@@ -75,8 +76,13 @@ def _held_note(
         return None
     left = tier.capacity - tier.sold
     ends = snapshot.hold_ends.get(tier.id)
-    when = f"by {clock(ends, snapshot.event.timezone)}" if ends and ends > now else "soon"
-    return f"All {left} left are held in checkouts; some may come back {when}"
+    if ends and ends > now:
+        return gettext(
+            "All %(count)s left are held in checkouts; some may come back by %(time)s"
+        ) % {"count": left, "time": clock(ends, snapshot.event.timezone)}
+    return gettext("All %(count)s left are held in checkouts; some may come back soon") % {
+        "count": left
+    }
 
 
 class RenderedPages:
