@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api import i18n
 from api.mail import content
 from api.mail.addresses import header_text
 from api.mail.errors import Undeliverable
@@ -39,12 +40,19 @@ async def draft(
     with_qr = kind == PASS_TRANSFERRED
     logo, hero, shown = await asyncio.to_thread(content._pictures, facts, settings, with_qr=with_qr)
     if kind == PASS_TRANSFERRED:
-        subject = header_text(f"A ticket for {facts.event.name} was transferred to you", limit=250)
+        subject = header_text(
+            i18n.gettext("A ticket for %(event)s was transferred to you")
+            % {"event": facts.event.name},
+            limit=250,
+        )
         name = "transferred"
         context: dict[str, Any] = {"from_email": str(payload.get("from_email", ""))}
         pictures = [i for i in (logo, hero) if i] + [p.image for p in shown if p.image]
     else:
-        subject = header_text(f"Your ticket for {facts.event.name} was transferred", limit=250)
+        subject = header_text(
+            i18n.gettext("Your ticket for %(event)s was transferred") % {"event": facts.event.name},
+            limit=250,
+        )
         name = "transfer_notice"
         code = str(payload.get("pass", ""))
         context = {
