@@ -15,6 +15,7 @@ from cryptography.fernet import Fernet, InvalidToken
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api import i18n
 from api.crypto import fernet
 from api.db import LoginToken, OrganizerMember, OutboxMessage, utcnow
 from api.mail.addresses import deliverable
@@ -69,6 +70,7 @@ async def request_login(
                 "email": address,
                 "sealed_token": seal(token, secret_key=secret_key),
                 "next": next_path,
+                "language": i18n.current(),  # the email reads like the page that asked for it
             },
             available_at=utcnow(),
         )

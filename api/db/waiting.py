@@ -17,9 +17,11 @@ from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, text
+from sqlalchemy import event as orm_events
 from sqlalchemy.orm import Mapped, mapped_column
 
 from api.db.base import Base, CreatedAt, UUIDPrimaryKey
+from api.i18n.context import current as current_language
 
 DEFAULT_OFFER_HOURS = 24
 
@@ -100,6 +102,16 @@ class WaitingEntry(UUIDPrimaryKey, CreatedAt, Base):
     the placement statement writes it, in the same transaction (api/waiting/services.py)."""
     ended_at: Mapped[datetime | None]
     """When it was claimed, expired or removed."""
+    language: Mapped[str] = mapped_column(String(5), default="en", server_default="en")
+    """The language the buyer read when joining (api/i18n/): both its emails are written in it."""
+
+
+@orm_events.listens_for(WaitingEntry, "init")
+def _joined_in_the_buyers_language(
+    target: WaitingEntry, args: object, kwargs: dict[str, object]
+) -> None:
+    """Joined from a German page: the joined and offer emails are German (set in the request)."""
+    kwargs.setdefault("language", current_language())
 
 
 class WaitingListSettings(Base):

@@ -238,7 +238,8 @@ def login_link(payload: dict[str, Any], *, settings: Settings) -> Draft:
         to = mailbox(str(payload.get("email", "")))
     except AddressRefused as exc:
         raise Undeliverable(f"the address cannot be used: {exc}") from exc
-    subject = "Your sign-in link"
+    i18n.activate(str(payload.get("language") or ""))  # the page that asked for the link
+    subject = i18n.gettext("Your sign-in link")
     context = {
         "subject": subject,
         "link": accounts.login_url(settings.base_url, token),

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from api import formatting
+from api import formatting, i18n
 from api.db import Event, TicketTier, WaitingEntry, WaitingStatus
 from api.mail.addresses import header_text, mailbox
 from api.mail.content import render
@@ -54,6 +54,7 @@ async def draft(
         to = mailbox(entry.email, name=entry.name)
     except AddressRefused as exc:
         raise Undeliverable(f"the address cannot be used: {exc}") from exc
+    i18n.activate(entry.language)  # the language the buyer joined in (outbox.deliver scopes it)
     settings_row = await offers.settings_of(session, tier_id=tier.id)
     context: dict[str, Any] = {
         "event": event,
@@ -68,13 +69,18 @@ async def draft(
         "event_image": None,
     }
     if kind == offers.JOINED_KIND:
-        subject = header_text(f"You are on the waiting list for {event.name}", limit=250)
+        subject = header_text(
+            i18n.gettext("You are on the waiting list for %(event)s") % {"event": event.name},
+            limit=250,
+        )
         name = "waiting_joined"
     elif kind == offers.OFFER_KIND:
         if entry.status != WaitingStatus.offered or entry.offer_token is None:
             return None
         assert entry.offer_expires_at is not None
-        subject = header_text(f"Tickets for you: {event.name}", limit=250)
+        subject = header_text(
+            i18n.gettext("Tickets for you: %(event)s") % {"event": event.name}, limit=250
+        )
         name = "waiting_offer"
         context |= {
             "until": formatting.when(entry.offer_expires_at, event.timezone),
