@@ -61,6 +61,58 @@ export const ENGLISH = Object.freeze({
   'wallet.valid': 'Valid',
   'wallet.order_missing': 'This order no longer exists on the ticketing server. The door may not accept this pass; ask the organizer.',
   'wallet.pass_missing': 'This pass is no longer part of its order on the ticketing server. The door may not accept it; ask the organizer.',
+  'scan.status_label': 'Scanner status',
+  'scan.admitted': 'Admitted here',
+  'scan.admitted_title': 'People this phone let in',
+  'scan.inside': 'Inside now',
+  'scan.inside_title': "Passes inside now on this door's list",
+  'scan.pending': 'Pending',
+  'scan.pending_title': 'Scans not uploaded yet',
+  'scan.synced': 'Synced',
+  'scan.passes': 'Passes',
+  'scan.update_ready': 'A new version of the scanner is ready.',
+  'scan.update_now': 'Update now',
+  'scan.loading': 'Loading the scanner…',
+  'scan.pair_title': 'Pair this phone',
+  'scan.door_name': 'Door name',
+  'scan.door': 'Door',
+  'scan.open_pairing_link': "Open the pairing link from the organizer's dashboard.",
+  'scan.paste_pairing': 'Or paste the pairing link or code',
+  'scan.continue': 'Continue',
+  'scan.torch': 'Torch',
+  'scan.switch_camera': 'Switch camera',
+  'scan.direction_label': 'Scan people in or out',
+  'scan.in': 'In',
+  'scan.out': 'Out',
+  'scan.warning': 'Warning',
+  'scan.stop': 'Stop',
+  'scan.ready': 'Ready to scan',
+  'scan.ready_detail': 'Show a pass to the camera, or type its code below.',
+  'scan.admit_anyway': 'Admit anyway',
+  'scan.pass_code': 'Pass code',
+  'scan.pass_code_placeholder': 'Type or paste a pass code',
+  'scan.check': 'Check',
+  'scan.find_guest': 'Find guest',
+  'scan.find_a_guest': 'Find a guest',
+  'scan.guest_query': 'Name, email or order reference',
+  'scan.close': 'Close',
+  'scan.alerts': 'Alerts',
+  'scan.no_alerts': 'No double admissions seen.',
+  'scan.settings_title': 'Scanner settings',
+  'scan.pin': 'PIN',
+  'scan.unlock': 'Unlock',
+  'scan.feedback': 'Feedback',
+  'scan.vibrate': 'Vibrate on each verdict',
+  'scan.sound_hint': 'Sound is the button beside the camera.',
+  'scan.pin_lock': 'PIN lock',
+  'scan.pin_new': 'New PIN (4 to 6 digits)',
+  'scan.pin_repeat': 'The same PIN again',
+  'scan.pin_remove': 'Remove the PIN',
+  'scan.pairing': 'Pairing',
+  'scan.unpair': 'Unpair this phone',
+  'scan.unpair_yes': 'Yes, unpair',
+  'scan.back': 'Back to scanning',
+  'scan.page_title': 'POCtix door scanner',
 });
 
 /**
@@ -87,6 +139,29 @@ export function translator(catalogue, english = ENGLISH) {
     const text = has(catalogue, key) ? catalogue[key] : has(english, key) ? english[key] : key;
     return text.replace(/\{(\w+)\}/g, (whole, name) => (params[name] === undefined || params[name] === null ? whole : String(params[name])));
   };
+}
+
+/**
+ * A page's fixed words in the phone's language: each element marked `data-i18n="key"` gets its
+ * text, `data-i18n-placeholder`, `data-i18n-label` (aria-label) and `data-i18n-title` the
+ * attribute of that name. The markup keeps the English, so a page read before (or without) its
+ * catalogue still says something.
+ * @param {ParentNode} root
+ * @param {Translate} t
+ */
+export function translateStatic(root, t) {
+  /** @type {Array<[string, (element: Element, text: string) => void]>} */
+  const marks = [
+    ['data-i18n', (element, text) => { element.textContent = text; }],
+    ['data-i18n-placeholder', (element, text) => element.setAttribute('placeholder', text)],
+    ['data-i18n-label', (element, text) => element.setAttribute('aria-label', text)],
+    ['data-i18n-title', (element, text) => element.setAttribute('title', text)],
+  ];
+  for (const [attribute, write] of marks) {
+    for (const element of root.querySelectorAll(`[${attribute}]`)) {
+      write(element, t(element.getAttribute(attribute) ?? ''));
+    }
+  }
 }
 
 /**

@@ -4,7 +4,7 @@
  * contract with the end-to-end tests (see README of pwa/scanner in the report): keep them.
  */
 
-import { ENGLISH, translator } from '../lib/i18n.js';
+import { ENGLISH, translateStatic, translator } from '../lib/i18n.js';
 import { writeHttpsNotice } from '../lib/secure-context.js';
 import { verdictClass } from './feedback.js';
 import { ago, doubleAdmissionText, removedText, verdictText } from './format.js';
@@ -34,6 +34,7 @@ export class View {
     this.language = language;
     this.t = t;
     document.documentElement.lang = language;
+    translateStatic(document, t); // the page's fixed words (data-i18n in index.html)
   }
 
   /** @param {'loading'|'pairing'|'scanner'|'settings'} name */

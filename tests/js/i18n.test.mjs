@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 
-import { ENGLISH, LANGUAGES, loadTranslator, localMessage, pickLanguage, translator } from '../../pwa/lib/i18n.js';
+import { ENGLISH, LANGUAGES, loadTranslator, localMessage, pickLanguage, translateStatic, translator } from '../../pwa/lib/i18n.js';
 import { message } from '../../pwa/lib/sync-core.js';
 import { VOID_WORDING_BY_LANGUAGE, voidWording } from '../../pwa/lib/void-wording.js';
 import { verdictText } from '../../pwa/scanner/format.js';
@@ -107,4 +107,49 @@ test('a German phone\'s wallet says "Gültig", and a refunded pass "Ungültig �
   const refunded = /** @type {any} */ ({ id: 'q', tier: 'GA', status: 'void', void_reason: 'refunded', token: null });
   assert.equal(passState(refunded, order, 'de', t).badge, 'Ungültig — erstattet');
   assert.equal(passState(refunded, order).badge, 'Void — refunded');
+});
+
+const SCANNER_HTML = readFileSync(new URL('../../pwa/scanner/index.html', import.meta.url), 'utf8');
+const ATTRIBUTE_OF = { 'data-i18n-placeholder': 'placeholder', 'data-i18n-label': 'aria-label', 'data-i18n-title': 'title' };
+
+test("the scanner page's fixed words each name a catalogue key whose English is the markup's", () => {
+  const marks = [...SCANNER_HTML.matchAll(/<(\w+)([^>]*?)\sdata-i18n(-placeholder|-label|-title)?="([\w.]+)"([^>]*)>([^<]*)/g)];
+  assert.ok(marks.length >= 40, `only ${marks.length} marked`);
+  for (const [, , before, kind, key, after, text] of marks) {
+    assert.ok(Object.hasOwn(ENGLISH, key), `${key} is not in the English catalogue`);
+    if (kind) {
+      const attribute = ATTRIBUTE_OF[/** @type {keyof typeof ATTRIBUTE_OF} */ (`data-i18n${kind}`)];
+      const value = new RegExp(`\\s${attribute}="([^"]*)"`).exec(`${before} ${after}`)?.[1];
+      assert.equal(value?.replace(/&#39;/g, "'"), ENGLISH[key], key);
+    } else {
+      assert.equal(text.trim(), ENGLISH[key], key);
+    }
+  }
+});
+
+test("a German phone's scanner page reads German: text, placeholders, labels and titles", async () => {
+  /** A few elements of the page as the browser would hold them. */
+  const element = (/** @type {Record<string, string>} */ attributes) => ({
+    textContent: 'English',
+    attributes: { ...attributes },
+    getAttribute(/** @type {string} */ name) { return this.attributes[name] ?? null; },
+    setAttribute(/** @type {string} */ name, /** @type {string} */ value) { this.attributes[name] = value; },
+  });
+  const title = element({ 'data-i18n': 'scan.ready' });
+  const input = element({ 'data-i18n-placeholder': 'scan.pass_code_placeholder', placeholder: 'Type or paste a pass code' });
+  const group = element({ 'data-i18n-label': 'scan.direction_label' });
+  const status = element({ 'data-i18n-title': 'scan.pending_title' });
+  const all = [title, input, group, status];
+  const root = /** @type {ParentNode} */ (/** @type {unknown} */ ({
+    querySelectorAll: (/** @type {string} */ selector) => {
+      const name = /^\[([\w-]+)\]$/.exec(selector)?.[1] ?? '';
+      return all.filter((item) => name in item.attributes);
+    },
+  }));
+  translateStatic(root, await loadTranslator('de', fetchJson));
+  assert.equal(title.textContent, 'Bereit zum Scannen');
+  assert.equal(input.attributes.placeholder, 'Ticketcode eingeben oder einfügen');
+  assert.equal(group.attributes['aria-label'], 'Personen hinein- oder hinausscannen');
+  assert.equal(status.attributes.title, 'Noch nicht hochgeladene Scans');
+  assert.equal(input.textContent, 'English'); // an attribute mark leaves the text alone
 });
