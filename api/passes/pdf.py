@@ -21,6 +21,7 @@ from fpdf import FPDF
 
 from api.db import Event, Order
 from api.formatting import when
+from api.i18n import gettext as _
 from api.passes.qr import qr_png
 from api.passes.services import ShownPass
 
@@ -76,7 +77,7 @@ def passes_pdf(
     *, event: Event, organizer_name: str, order: Order, passes: Sequence[ShownPass]
 ) -> bytes:
     """One A4 page per pass of `order`, in the order the passes page lists them."""
-    document = _Document(f"Tickets · {event.name}")
+    document = _Document(_("Tickets · %(event)s") % {"event": event.name})
     pdf = document.pdf
     starts = when(event.starts_at, event.timezone)
     for item in passes:
@@ -89,7 +90,8 @@ def passes_pdf(
         if event.venue:
             document.line(event.venue, size=12)
         pdf.ln(6)
-        document.line(f"{item.tier} · pass {item.number} of {len(passes)}", size=15, bold=True)
+        shown = _("pass %(number)s of %(count)s") % {"number": item.number, "count": len(passes)}
+        document.line(f"{item.tier} · {shown}", size=15, bold=True)
         holder = item.holder or order.buyer_name or order.buyer_email
         document.line(holder, size=13)
         pdf.ln(4)
@@ -100,17 +102,21 @@ def passes_pdf(
             pdf.set_y(pdf.get_y() + _QR_MM + 4)
         else:
             pdf.ln(20)
-            document.line("VOID", size=60, bold=True, gray=0)
+            document.line(_("VOID"), size=60, bold=True, gray=0)
             pdf.ln(4)
-            wording = item.wording.buyer if item.wording else "This pass is void"
-            document.line(f"{wording}. Do not use.", size=14, bold=True)
+            wording = item.wording.buyer if item.wording else _("This pass is void")
+            document.line(_("%(void)s. Do not use.") % {"void": wording}, size=14, bold=True)
             pdf.ln(20)
         document.line(item.pass_id, size=10, gray=60)
-        document.line(f"Order reference {order.reference}", size=10, gray=60)
+        document.line(
+            _("Order reference %(reference)s") % {"reference": order.reference}, size=10, gray=60
+        )
         pdf.ln(4)
         document.line(
-            "Show this page (or the code on your phone) at the door. Keep it private: anyone"
-            " holding this code can use it.",
+            _(
+                "Show this page (or the code on your phone) at the door. Keep it private: anyone"
+                " holding this code can use it."
+            ),
             size=9,
             gray=90,
         )
