@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import jinja2
 
-from api.i18n import catalogues
+from api.i18n import catalogues, refusals
 from api.i18n.context import LANGUAGES, current
 from api.i18n.pages import NAMES
 
@@ -22,3 +22,4 @@ def install(env: jinja2.Environment) -> None:
     )
     env.globals["language"] = current
     env.globals["languages"] = [(code, NAMES[code]) for code in LANGUAGES]
+    env.filters["refusal"] = refusals.translate  # `{{ error | refusal }}`: api/i18n/refusals.py

@@ -1,0 +1,104 @@
+"""What a buyer is refused, in their language: the checkout's, the codes' and the waiting list's
+refusals are written in English where they are raised (api/checkout/services.py, codes.py,
+api/waiting/services.py; tests and logs read that English), and translated where a page shows
+them: `{{ error | refusal }}`; the error page's titles too (api/web/errors.py).
+
+Each entry below is a refusal's English wording with its parameters as `%(name)s`: the message
+shown is matched against it (the parameters are whatever stood in their place: a tier's name, a
+date) and the catalogue's translation is filled with them. A message no entry matches (a new
+one, or an organizer's own words) is shown as it is. `_` here only marks the wording for
+`make translations`; the translation happens at render time, in the request's language.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+
+from api.i18n import catalogues
+from api.i18n.context import DEFAULT, current
+
+
+def _(message: str) -> str:
+    """Marks a refusal for extraction (gettext_noop); translated by `translate`."""
+    return message
+
+
+REFUSALS: tuple[str, ...] = (
+    # checkout (api/checkout/services.py)
+    _("Quantity for %(tier)s must be a whole number."),
+    _("At most %(count)s %(tier)s tickets per order."),
+    _("This event is cancelled: no tickets are sold."),
+    _("Enter a valid email address: your tickets are sent there."),
+    _("The name contains characters we cannot use."),
+    _("Choose at least one ticket."),
+    _("Sales have ended for %(tier)s."),
+    _("Sales for %(tier)s open at %(when)s."),
+    _("Sold out: not enough %(tier)s tickets left."),
+    _("Card payments are not configured on this site yet."),
+    _("Tickets in different currencies must be bought separately."),
+    _("We could not reach the payment provider, so nothing was charged. Please try again."),
+    # codes (api/checkout/codes.py)
+    _("“%(code)s” is not a valid code for this event."),
+    _("The code %(code)s can be used from %(when)s."),
+    _("The code %(code)s has expired."),
+    _("The code %(code)s has been used up."),
+    # the waiting list (api/waiting/services.py)
+    _("Enter a valid email address: the offer is sent there."),
+    _("This event is cancelled."),
+    _("%(tier)s is not on sale yet."),
+    _("%(tier)s has no waiting list."),
+    _("This tier is no longer sold."),
+    _("Ask for at least one ticket."),
+    _("No offer at this link. Check the link in your email."),
+    _("This offer has ended: its seats went to the next person in line."),
+    _("This event is cancelled: nothing is sold."),
+    _("These seats are no longer free."),
+)
+
+ERROR_PAGES: tuple[str, ...] = (
+    # the error page's titles (api/web/errors.py) and its message for a missing page
+    _("That request could not be read"),
+    _("Please sign in"),
+    _("Not allowed"),
+    _("Page not found"),
+    _("Method not allowed"),
+    _("Conflict"),
+    _("Too large"),
+    _("Unsupported content type"),
+    _("Check the form"),
+    _("Too many requests"),
+    _("Something went wrong on our side"),
+    _("A service we rely on failed"),
+    _("Temporarily unavailable"),
+    _("Error"),
+    _("Server error"),
+    _("Nothing here at %(path)s."),
+)
+
+_PLACEHOLDER = re.compile(r"%\((\w+)\)s")
+
+
+@functools.cache
+def _patterns() -> tuple[tuple[re.Pattern[str], str], ...]:
+    """Each refusal as a pattern whose named groups are its parameters."""
+    found = []
+    for message in REFUSALS + ERROR_PAGES:
+        pieces, last = [], 0
+        for match in _PLACEHOLDER.finditer(message):
+            pieces += [re.escape(message[last : match.start()]), f"(?P<{match.group(1)}>.+?)"]
+            last = match.end()
+        pieces.append(re.escape(message[last:]))
+        found.append((re.compile("".join(pieces), re.DOTALL), message))
+    return tuple(found)
+
+
+def translate(message: object) -> str:
+    """`message` (a refusal's English) in the current language; anything else as it is."""
+    text = "" if message is None else str(message)
+    if current() == DEFAULT or not text:
+        return text
+    for pattern, english in _patterns():
+        if match := pattern.fullmatch(text):
+            return catalogues.gettext(english) % match.groupdict()
+    return text
