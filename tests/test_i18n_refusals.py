@@ -59,6 +59,9 @@ def test_each_refusal_is_matched_with_its_parameters_and_other_words_pass_throug
             "Der Verkauf für VIP: Loge ist beendet."
         )
         assert refusals.translate("An organizer's own words.") == "An organizer's own words."
+        assert refusals.translate("Pass ABC-123 is void: it cannot be changed.") == (
+            "Ticket ABC-123 ist ungültig: Es kann nicht geändert werden."
+        )
     with using("es"):
         assert refusals.translate("The code SUMMER has expired.") == "El código SUMMER ha caducado."
     with using("en"):

@@ -54,6 +54,17 @@ REFUSALS: tuple[str, ...] = (
     _("This offer has ended: its seats went to the next person in line."),
     _("This event is cancelled: nothing is sold."),
     _("These seats are no longer free."),
+    # the passes page's transfer, rename and cancel forms (api/passes/transfer.py,
+    # api/checkout/self_cancel.py, self_service_pages.py)
+    _("Enter the email address of the person the ticket goes to."),
+    _("This order has no such pass."),
+    _("Pass %(code)s is void: it cannot be changed."),
+    _("Enter the name the ticket is for."),
+    _("That is your own address: enter the new holder's."),
+    _("A ticket transferred to you cannot be cancelled here: ask the organizer."),
+    _("There is nothing left to cancel in this order."),
+    _("Tick the tickets to cancel."),
+    _("Tick the box to confirm that you want to cancel your tickets."),
 )
 
 ERROR_PAGES: tuple[str, ...] = (
