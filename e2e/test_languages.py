@@ -33,6 +33,10 @@ async def test_a_german_phone_reads_the_event_page_and_the_door_verdicts_in_germ
         await door.void_pass(live_app, refunded)
         scanner = await door.pair(context, await door.pairing_url(live_app, "Tor A"), "Tor A")
         await expect(scanner.locator("html")).to_have_attribute("lang", "de")
+        await expect(scanner.locator("#manual-submit")).to_have_text("Prüfen")  # fixed words too
+        await expect(scanner.locator("#manual-code")).to_have_attribute(
+            "placeholder", "Ticketcode eingeben oder einfügen"
+        )
         title = scanner.locator("#verdict-title")
         await door.enter(scanner, admitted)
         await expect(title).to_have_text("Einlass")
