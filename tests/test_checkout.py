@@ -374,3 +374,59 @@ async def test_a_refusal_is_remembered_by_the_event_snapshot_until_the_next_read
     assert (await post(1, "d@example.com"))[0] == 303, "a new snapshot forgets the refusal"
     await db.refresh(tier)
     assert tier.sold == 5
+
+
+async def test_checkouts_waiting_their_turn_are_refused_without_a_statement(
+    client: Client, db: AsyncSession, free_event: tuple[Event, TicketTier]
+) -> None:
+    """A process sends one sale statement per event at a time (api/checkout/gate.py): six
+    buyers of the last seat queue in the process, one is sold it, the next is refused by the
+    database, and the other four are refused from that answer without a statement of their own
+    (issue 15: a sold-out burst)."""
+    event, tier = free_event
+    client.app.state.event_cache.ttl = 600  # one snapshot for the whole test
+    hidden = await hidden_fields(client, f"/e/{event.slug}")
+    await db.execute(update(TicketTier).where(TicketTier.id == tier.id).values(sold=4))
+    await db.commit()  # one seat left; the snapshot still says 5
+    tier_statements: list[str] = []
+
+    def note(_conn: object, _cursor: object, sql: str, *_: object) -> None:
+        if "ticket_tier" in sql:
+            tier_statements.append(sql)
+
+    engine = client.app.state.engine
+    gate = client.app.state.event_cache.gate(event.id)
+    all_queued = asyncio.Event()
+
+    class Turn(asyncio.Lock):
+        arrived = 0
+
+        async def acquire(self) -> bool:
+            Turn.arrived += 1
+            if Turn.arrived == 7:  # the test's own turn, then the six buyers
+                all_queued.set()
+            return await super().acquire()
+
+    gate.turn = Turn()
+    sa_event.listen(engine.sync_engine, "before_cursor_execute", note)
+    try:
+
+        async def post(n: int) -> tuple[int, str]:
+            response = await client.post(
+                f"/e/{event.slug}/checkout",
+                data={**hidden, f"qty-{tier.id}": "1", "email": f"buyer{n}@example.com"},
+                follow_redirects=False,
+            )
+            error = pages.text(response.text, "#form-error") if response.status_code == 422 else ""
+            return response.status_code, error
+
+        async with gate.turn:  # the six arrive while another sale of this process is in flight
+            buyers = [asyncio.ensure_future(post(n)) for n in range(6)]
+            await all_queued.wait()  # every buyer is queued at the gate
+        answers = await asyncio.gather(*buyers)
+    finally:
+        sa_event.remove(engine.sync_engine, "before_cursor_execute", note)
+    assert sorted(answers) == [(303, "")] + [(422, "Sold out: not enough Floor tickets left.")] * 5
+    assert len(tier_statements) == 2, "one sale and one refusal reached the database"
+    await db.refresh(tier)
+    assert tier.sold == 5

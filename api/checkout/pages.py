@@ -143,11 +143,9 @@ async def checkout_from_form(
             form=form,
             settings=settings,
             gateway=gateway,
-            refused=snapshot.refused,
+            gate=request.app.state.event_cache.gate(event.id),
         )
     except services.CheckoutError as exc:
-        if isinstance(exc, services.TierSoldOut):
-            snapshot.note_refused(exc.refused)
         await db.rollback()
         if page := details.refused(event, data, str(exc)):
             return page

@@ -9,11 +9,11 @@ email, by that same statement. Paid tickets are held for the session's 30 minute
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 import secrets
 import uuid
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.checkout import codes, fulfilment, placement
 from api.checkout.attendees import Ticket, save_details
+from api.checkout.gate import SaleGate
 from api.db import Event, Order, TicketTier, utcnow
 from api.events.services import TierState, tier_state
 from api.formatting import when
@@ -112,11 +113,10 @@ async def start_checkout(
     form: CheckoutForm,
     settings: Settings,
     gateway: StripeGateway | None,
-    refused: Mapping[uuid.UUID, int] | None = None,
+    gate: SaleGate | None = None,
 ) -> Started:
-    """`refused`: tier id -> the smallest quantity the database refused for it moments ago
-    (the event snapshot's memory, api/events/cache.py); as many or more is refused at once."""
-    refused = refused or {}
+    """`gate`: this process's turn at the event's sale statement and what the database refused
+    moments ago (api/checkout/gate.py); a checkout asking as many or more is refused at once."""
     if event.cancelled_at is not None:  # api/events/cancellation.py: sales stop at once
         raise CheckoutError("This event is cancelled: no tickets are sold.")
     email = form.email.strip().lower()
@@ -139,7 +139,7 @@ async def start_checkout(
             assert tier.sales_start is not None
             opens = when(tier.sales_start, event.timezone)
             raise CheckoutError(f"Sales for {tier.name} open at {opens}.")
-        if tier.available < quantity or quantity >= refused.get(tier.id, quantity + 1):
+        if tier.available < quantity or (gate is not None and gate.refuses(tier.id, quantity)):
             # Sold out a moment ago already: answered without a round trip to the database.
             raise CheckoutError(f"Sold out: not enough {tier.name} tickets left.")
     fee_each = settings.fees.get(event.currency, 0)  # its own minor units (PLATFORM_FEES)
@@ -168,24 +168,31 @@ async def start_checkout(
         partner_site_id=form.partner_site_id,
         hold_expires_at=now + HOLD_FOR + SESSION_MARGIN if paid else None,
     )
+    lines = [
+        placement.Line(tier.id, tier.name, prices[tier.id], quantity) for tier, quantity in wanted
+    ]
     try:
-        await placement.place(
-            session,
-            order=order,
-            lines=[
-                placement.Line(tier.id, tier.name, prices[tier.id], quantity)
-                for tier, quantity in wanted
-            ],
-            free=not paid,
-            secret_key=settings.secret_key,
-            client=form.client,
-        )
-    except placement.SoldOut as exc:
-        names = " or ".join(exc.tier_names)
-        raise TierSoldOut(
-            f"Sold out: not enough {names} tickets left.",
-            {line.tier_id: line.quantity for line in exc.lines},
-        ) from exc
+        async with gate.turn if gate is not None else contextlib.nullcontext():
+            try:
+                if gate is not None and (
+                    full := {t.id for t, q in wanted if gate.refuses(t.id, q)}
+                ):
+                    # Refused while this checkout waited for its turn.
+                    raise placement.SoldOut([line for line in lines if line.tier_id in full])
+                await placement.place(
+                    session,
+                    order=order,
+                    lines=lines,
+                    free=not paid,
+                    secret_key=settings.secret_key,
+                    client=form.client,
+                )
+            except placement.SoldOut as exc:
+                refused = {line.tier_id: line.quantity for line in exc.lines}
+                if gate is not None:
+                    gate.note_refused(refused)
+                names = " or ".join(exc.tier_names)
+                raise TierSoldOut(f"Sold out: not enough {names} tickets left.", refused) from exc
     except placement.OverHoldCap as exc:
         raise CheckoutError(_over_cap_message(exc, email=email)) from exc
     except placement.CodeUsedUp as exc:

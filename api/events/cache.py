@@ -30,6 +30,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.checkout.attendees import Asked, read_asked
+from api.checkout.gate import SaleGate
 from api.db import Event
 from api.events.services import hold_ends, published_event
 
@@ -49,16 +50,6 @@ class Snapshot:
     asked: Asked | None = None
     """What the checkout asks of each ticket (names, questions: api/checkout/attendees.py),
     read with the event, so a checkout does not read it again."""
-    refused: dict[uuid.UUID, int] = field(default_factory=dict)
-    """Tier id → the smallest quantity a checkout was refused for it since this snapshot was
-    read (`note_refused`). Checkouts of this process asking as many or more are told "Sold out"
-    without a round trip to the database until the next snapshot: in a burst at the moment a
-    tier sells out, the database answers the first refusal, this process the rest. Like the
-    counts, it may lag a returned seat by a second."""
-
-    def note_refused(self, refused: Mapping[uuid.UUID, int]) -> None:
-        for tier_id, quantity in refused.items():
-            self.refused[tier_id] = min(quantity, self.refused.get(tier_id, quantity))
 
 
 class EventCache:
@@ -67,6 +58,20 @@ class EventCache:
         self._sessions = sessions
         self._items: OrderedDict[str, tuple[float, Snapshot | None]] = OrderedDict()
         self._loading: dict[str, asyncio.Task[Snapshot | None]] = {}
+        self._gates: OrderedDict[uuid.UUID, SaleGate] = OrderedDict()
+
+    def gate(self, event_id: uuid.UUID) -> SaleGate:
+        """This process's gate to the event's sale statement (api/checkout/gate.py)."""
+        gate = self._gates.get(event_id)
+        if gate is None:
+            gate = self._gates[event_id] = SaleGate()
+            while len(self._gates) > MAX_EVENTS:
+                oldest, waiting = next(iter(self._gates.items()))
+                if waiting.turn.locked():
+                    break
+                del self._gates[oldest]
+        self._gates.move_to_end(event_id)
+        return gate
 
     async def get(self, *, slug: str) -> Event | None:
         snapshot = await self.snapshot(slug=slug)
@@ -108,6 +113,8 @@ class EventCache:
                 ends = await hold_ends(session, event_id=event.id, tier_ids=held) if held else {}
                 snapshot = Snapshot(event, ends, asked=await read_asked(session, event=event))
         self._items[slug] = (started, snapshot)
+        if snapshot is not None and (gate := self._gates.get(snapshot.event.id)) is not None:
+            gate.forget_refusals()
         self._items.move_to_end(slug)
         while len(self._items) > MAX_EVENTS:
             self._items.popitem(last=False)
