@@ -83,4 +83,4 @@ clean:
 translations: install
 	$(BIN)/pybabel extract -F translations/babel.cfg -k _ -k gettext -k ngettext:1,2 \
 		--no-location --sort-output --omit-header -o translations/messages.pot .
-	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-location --width 100
+	$(BIN)/pybabel update -i translations/messages.pot -d translations --width 100
