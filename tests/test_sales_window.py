@@ -124,7 +124,7 @@ async def test_a_cached_snapshot_shows_a_window_closed_since_it_was_read_as_clos
     rendered: RenderedPages = app.state.rendered_pages
     snapshot = await cache.snapshot(slug=event.slug)
     assert snapshot is not None
-    request = SimpleNamespace(app=app)
+    request = SimpleNamespace(app=app, url=SimpleNamespace(path=f"/e/{event.slug}"))
     before = event_context(snapshot, app.state.settings, now=utcnow())
     after = event_context(snapshot, app.state.settings, now=utcnow() + timedelta(minutes=6))
     open_page = rendered.page(request, snapshot.event, before, None)  # type: ignore[arg-type]

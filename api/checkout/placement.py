@@ -121,9 +121,12 @@ FREE_SALE = text(
     + codes.REDEEM.format(after="seats")
     + ","
     + passes.ISSUE
+    + ","
+    + outgoing.ANNOUNCE_FREE
     + _RESULT
 )
-"""A free order: the seats sold, the order paid, its passes issued and its email queued."""
+"""A free order: the seats sold, the order paid, its passes issued, its email queued and, for
+an organizer with endpoints, its `order.paid` webhook (api/outgoing/hooks.py)."""
 
 HOLD = text(
     "WITH"
@@ -235,7 +238,7 @@ async def place(
             event_id=order.event_id,
             lines=[(line.tier_id, line.quantity) for line in lines],
             confirm=confirm,  # False: a comp issued with no email (api/checkout/comps.py)
-        )
+        ) | {"announce_id": uuid7()}
     else:
         seats = sum(line.quantity for line in lines)
         order.hold_client = client or "unknown"
@@ -261,8 +264,6 @@ async def place(
     if short:
         await session.rollback()
         raise SoldOut([line for line in lines if line.tier_id in short])
-    if free:  # outgoing webhooks: order.paid, event.sold_out (api/outgoing/hooks.py)
-        await outgoing.order_paid(session, order_id=order.id, event_id=order.event_id)
     await session.commit()
     return order
 

@@ -40,6 +40,7 @@ from api.db import OutboxMessage, utcnow
 from api.db.listen import Listener
 from api.events import cancellation_jobs
 from api.outgoing import delivery as outgoing_delivery
+from api.outgoing import hooks as outgoing_hooks
 from api.outgoing.emit import JOB as WEBHOOK_DELIVERY
 from api.payments.gateway import gateway_for
 from api.settings import Settings
@@ -138,6 +139,7 @@ HANDLERS: dict[str, Job] = {
     "stripe_refund": stripe_refund,
     **cancellation_jobs.HANDLERS,
     WEBHOOK_DELIVERY: outgoing_delivery.send,  # outgoing webhooks (api/outgoing/)
+    outgoing_hooks.FREE_ORDER_PAID: outgoing_hooks.free_order_paid,
     **{k: email(k) for k in mail.KINDS},
 }
 
