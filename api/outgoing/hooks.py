@@ -34,18 +34,19 @@ FREE_ORDER_PAID = "free_order_paid"
 """The outbox kind that emits a free order's `order.paid` (and `event.sold_out`): payload
 `order_id`, `event_id`."""
 
-ANNOUNCE_FREE = f"""
+ANNOUNCE_FREE = """
     announced AS (
         INSERT INTO outbox_message (id, kind, payload, status, attempts, available_at,
                                     created_at)
-        SELECT :announce_id, '{FREE_ORDER_PAID}',
+        SELECT :announce_id, 'free_order_paid',
                jsonb_build_object('order_id', placed.id, 'event_id', CAST(:event_id AS uuid)),
                'pending', 0, now(), now()
         FROM placed
         WHERE EXISTS (
-            SELECT 1 FROM webhook_endpoint AS w JOIN event AS e ON e.organizer_id = w.organizer_id
+            SELECT 1 FROM webhook_endpoint AS w
+            JOIN event AS e ON e.organizer_id = w.organizer_id
             WHERE e.id = :event_id AND w.enabled
-              AND w.events && CAST(ARRAY['{ORDER_PAID}', '{EVENT_SOLD_OUT}'] AS varchar[])
+              AND w.events && CAST(ARRAY['order.paid', 'event.sold_out'] AS varchar[])
         )
     )"""
 """A data-modifying CTE (to follow a comma) for a free sale's one autocommitted statement
@@ -54,6 +55,9 @@ ANNOUNCE_FREE = f"""
 Written by the sale's own statement, the webhooks cannot be lost to a crash (or a database
 gone) between the sale and a second statement, and a sale with no endpoint costs one indexed
 look-up. Parameter: `:announce_id` (a new uuid)."""
+assert FREE_ORDER_PAID in ANNOUNCE_FREE
+assert ORDER_PAID in ANNOUNCE_FREE
+assert EVENT_SOLD_OUT in ANNOUNCE_FREE
 
 
 def _from_millis(value: object) -> str | None:
