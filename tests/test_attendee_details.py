@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.checkin.services import create_pairing
 from api.checkout.attendees import Asked, Question, blank, read
-from api.db import Attendee, AttendeeQuestion, Event, Order, OrderStatus, Pass, TicketTier
+from api.db import Attendee, AttendeeQuestion, Code, Event, Order, OrderStatus, Pass, TicketTier
 from api.mail import content
 from api.passes.services import shown_passes
 from api.passes.tokens import pass_key_text
@@ -334,6 +334,27 @@ async def test_a_paid_order_keeps_its_details_through_stripe_and_the_webhook_tie
         passes_csv = archive.read("passes.csv").decode("utf-8-sig")
     rows = list(csv.DictReader(io.StringIO(passes_csv)))
     assert {row["pass_id"]: row["holder_name"] for row in rows}[first] == "Ana Lima"
+
+
+async def test_a_100_percent_code_on_a_paid_tier_says_get_tickets_and_places_the_order_free(
+    shop: Shop, db: AsyncSession
+) -> None:
+    event = await db.scalar(select(Event).where(Event.slug == shop.slug))
+    assert event is not None
+    event.attendee_names = "required"
+    db.add(Code(event_id=event.id, code="CREW", kind="percent", value=100))
+    await db.commit()
+    chosen = {**await event_page_form(shop.browser, shop.slug), f"qty-{shop.tier_id}": "1",
+              "email": "crew@example.com", "code": "CREW"}  # fmt: skip
+
+    step = await shop.browser.post(f"/e/{shop.slug}/checkout", data=chosen)
+    assert step.status_code == 200, step.text
+    assert text(step.text, "#details-continue") == "Get tickets"
+    sent = form_of(step.text, "#details-form") | {f"a-{shop.tier_id}-1-name": "Kai Crew"}
+    placed = await shop.browser.post(f"/e/{shop.slug}/checkout", data=sent)
+
+    assert placed.status_code == 303, placed.text
+    assert placed.headers["location"].startswith("/passes/")  # no Stripe Checkout
 
 
 async def test_the_door_guest_list_names_the_attendee_instead_of_the_buyer(

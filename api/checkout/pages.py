@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from api.checkout import abandon, codes, fulfilment, self_service, services
-from api.checkout.details_step import DetailsStep, ask_details
+from api.checkout.details_step import DetailsStep, Target, ask_details
 from api.db import Event, Order, OrderStatus, utcnow
 from api.db.orders import PUBLIC_ID
 from api.events.cache import EventCache, Snapshot
@@ -132,8 +132,9 @@ async def checkout_from_form(
             code=data.get("code", ""),
         )
         details = await ask_details(
-            db, event=event, data=data, quantities=quantities, ask=snapshot.asked
-        )
+            db, event=event, data=data, quantities=quantities, ask=snapshot.asked,
+            target=await _coded_target(db, event, data, quantities, settings),
+        )  # fmt: skip
         if details.page is not None:
             return details.page
         form.attendees = details.tickets
@@ -154,6 +155,25 @@ async def checkout_from_form(
         )
         return refused_page(str(exc), applied)
     return Redirect(path=started.redirect_url, status_code=303)
+
+
+async def _coded_target(
+    db: Any, event: Event, data: dict[str, str], quantities: dict[uuid.UUID, int], settings: Any
+) -> Target | None:
+    """The details step's target when the buyer typed a code: whether payment follows is then
+    the code's prices' answer (a 100% code: "Get tickets", not "Continue to payment")."""
+    if not codes.normalize(data.get("code")):
+        return None
+    applied, _ = await codes.for_page(
+        db, event_id=event.id, raw=data.get("code"), zone=event.timezone
+    )
+    fee = settings.fees.get(event.currency, 0)
+    paid = any(
+        codes.unit_price(tier, applied, fee_minor=fee) > 0
+        for tier in event.tiers
+        if quantities.get(tier.id, 0) > 0
+    )
+    return Target(action=f"/e/{event.slug}/checkout", back=f"/e/{event.slug}", paid=paid)
 
 
 PASSES_HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
