@@ -50,6 +50,11 @@ DOOR_EXAMPLE = LiveFigures(
 )  # fmt: skip
 
 
+def page_responses(example: Any, description: str) -> dict[int, Any]:
+    """The `responses=` of a list operation: a page (`example`, documented) and the read errors."""
+    return {**wire.documented(200, type(example), example, description), **READ_ERRORS}
+
+
 def actor(key: ApiKey) -> str:
     """How the audit log names what a key did."""
     return f"API key {key.name} ({key.prefix}…)"
@@ -62,15 +67,9 @@ class EventReads(Controller):
         "/",
         summary="List the organizer's events",
         opt=PAGED,
-        responses={
-            **wire.documented(
-                200,
-                wire.EventPage,
-                wire.EventPage(items=[wire.EVENT], next=wire.NEXT),
-                "A page of events, oldest first",
-            ),
-            **READ_ERRORS,
-        },
+        responses=page_responses(
+            wire.EventPage(items=[wire.EVENT], next=wire.NEXT), "A page of events, oldest first"
+        ),
     )
     async def events(
         self, db: DB, key: Key, settings: AppSettings, cursor: Cursor = None, limit: Limit = 50
@@ -94,12 +93,7 @@ class EventReads(Controller):
         "/{event_id:uuid}/tiers",
         summary="List the event's ticket tiers",
         opt=PAGED,
-        responses={
-            **wire.documented(
-                200, wire.TierPage, wire.TierPage(items=[wire.TIER], next=None), "A page of tiers"
-            ),
-            **READ_ERRORS,
-        },
+        responses=page_responses(wire.TierPage(items=[wire.TIER], next=None), "A page of tiers"),
     )
     async def tiers(
         self, db: DB, event: ThisEvent, cursor: Cursor = None, limit: Limit = 50
@@ -111,15 +105,9 @@ class EventReads(Controller):
         summary="List the event's orders",
         description="Oldest first; an order placed while you page through comes on a later page.",
         opt={"scope": "read", "query": ("status", "cursor", "limit")},
-        responses={
-            **wire.documented(
-                200,
-                wire.OrderPage,
-                wire.OrderPage(items=[wire.ORDER], next=wire.NEXT),
-                "A page of orders",
-            ),
-            **READ_ERRORS,
-        },
+        responses=page_responses(
+            wire.OrderPage(items=[wire.ORDER], next=wire.NEXT), "A page of orders"
+        ),
     )
     async def orders(
         self,
@@ -135,15 +123,9 @@ class EventReads(Controller):
         "/{event_id:uuid}/passes",
         summary="List the event's passes",
         opt=PAGED,
-        responses={
-            **wire.documented(
-                200,
-                wire.PassPage,
-                wire.PassPage(items=[wire.PASS], next=wire.NEXT),
-                "A page of passes",
-            ),
-            **READ_ERRORS,
-        },
+        responses=page_responses(
+            wire.PassPage(items=[wire.PASS], next=wire.NEXT), "A page of passes"
+        ),
     )
     async def passes(
         self, db: DB, event: ThisEvent, cursor: Cursor = None, limit: Limit = 50
@@ -159,15 +141,9 @@ class EventReads(Controller):
             "`scanned_at`. Poll with the last `next` to get only new ones."
         ),
         opt=PAGED,
-        responses={
-            **wire.documented(
-                200,
-                wire.CheckInPage,
-                wire.CheckInPage(items=[wire.CHECK_IN], next=wire.NEXT),
-                "A page of check-ins",
-            ),
-            **READ_ERRORS,
-        },
+        responses=page_responses(
+            wire.CheckInPage(items=[wire.CHECK_IN], next=wire.NEXT), "A page of check-ins"
+        ),
     )
     async def check_ins(
         self, db: DB, event: ThisEvent, cursor: Cursor = None, limit: Limit = 50

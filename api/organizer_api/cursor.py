@@ -13,11 +13,12 @@ import base64
 import binascii
 import uuid
 from collections.abc import Sequence
-from typing import Annotated, Any, TypeVar, TypeVarTuple
+from typing import Annotated, Any, Protocol, TypeVar, TypeVarTuple
 
 from litestar.exceptions import ValidationException
 from litestar.params import QueryParameter
 from sqlalchemy import Select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 MAX_LIMIT = 200
 CURSOR_PATTERN = "^[A-Za-z0-9_-]{22}$"
@@ -33,7 +34,14 @@ Cursor = Annotated[
     ),
 ]
 
+
+class _HasId(Protocol):
+    @property
+    def id(self) -> uuid.UUID: ...
+
+
 Row = TypeVar("Row")
+Entity = TypeVar("Entity", bound=_HasId)
 Ts = TypeVarTuple("Ts")
 
 
@@ -64,3 +72,11 @@ def split(rows: Sequence[Row], *, limit: int, id_of: Any) -> tuple[list[Row], st
     """A page of `rows` (fetched by `page_query`) and the cursor of the next, if any."""
     shown = list(rows[:limit])
     return shown, (encode(id_of(shown[-1])) if len(rows) > limit and shown else None)
+
+
+async def page(
+    db: AsyncSession, query: Select[Entity], id_column: Any, *, cursor: str | None, limit: int
+) -> tuple[list[Entity], str | None]:
+    """A page of `query`'s rows (one model each) and the cursor of the next, if any."""
+    rows = list(await db.scalars(page_query(query, id_column, cursor=cursor, limit=limit)))
+    return split(rows, limit=limit, id_of=lambda row: row.id)

@@ -38,17 +38,8 @@ def event_out(event: Event, *, base_url: str, tiers: Sequence[TicketTier] = ()) 
 async def events(
     db: AsyncSession, *, organizer_id: uuid.UUID, base_url: str, after: str | None, limit: int
 ) -> wire.EventPage:
-    rows = list(
-        await db.scalars(
-            cursor.page_query(
-                select(Event).where(Event.organizer_id == organizer_id),
-                Event.id,
-                cursor=after,
-                limit=limit,
-            )
-        )
-    )
-    shown, next_cursor = cursor.split(rows, limit=limit, id_of=lambda e: e.id)
+    query = select(Event).where(Event.organizer_id == organizer_id)
+    shown, next_cursor = await cursor.page(db, query, Event.id, cursor=after, limit=limit)
     return wire.EventPage(items=[event_out(e, base_url=base_url) for e in shown], next=next_cursor)
 
 
@@ -65,17 +56,8 @@ async def event_tiers(db: AsyncSession, *, event_id: uuid.UUID) -> list[TicketTi
 async def tiers(
     db: AsyncSession, *, event_id: uuid.UUID, after: str | None, limit: int
 ) -> wire.TierPage:
-    rows = list(
-        await db.scalars(
-            cursor.page_query(
-                select(TicketTier).where(TicketTier.event_id == event_id),
-                TicketTier.id,
-                cursor=after,
-                limit=limit,
-            )
-        )
-    )
-    shown, next_cursor = cursor.split(rows, limit=limit, id_of=lambda t: t.id)
+    query = select(TicketTier).where(TicketTier.event_id == event_id)
+    shown, next_cursor = await cursor.page(db, query, TicketTier.id, cursor=after, limit=limit)
     return wire.TierPage(items=[tier_out(t) for t in shown], next=next_cursor)
 
 
@@ -105,8 +87,7 @@ async def orders(
     query = select(Order).where(Order.event_id == event_id).options(_WITH_LINES)
     if status is not None:
         query = query.where(Order.status == status)
-    rows = list(await db.scalars(cursor.page_query(query, Order.id, cursor=after, limit=limit)))
-    shown, next_cursor = cursor.split(rows, limit=limit, id_of=lambda o: o.id)
+    shown, next_cursor = await cursor.page(db, query, Order.id, cursor=after, limit=limit)
     return wire.OrderPage(items=[order_out(o) for o in shown], next=next_cursor)
 
 
@@ -148,8 +129,7 @@ async def check_ins(
     db: AsyncSession, *, event_id: uuid.UUID, after: str | None, limit: int
 ) -> wire.CheckInPage:
     query = select(Scan).where(Scan.event_id == event_id)
-    rows = list(await db.scalars(cursor.page_query(query, Scan.id, cursor=after, limit=limit)))
-    shown, next_cursor = cursor.split(rows, limit=limit, id_of=lambda s: s.id)
+    shown, next_cursor = await cursor.page(db, query, Scan.id, cursor=after, limit=limit)
     return wire.CheckInPage(
         items=[
             wire.CheckIn(
