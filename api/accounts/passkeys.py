@@ -58,6 +58,8 @@ CHALLENGE_TTL = timedelta(minutes=5)
 RP_NAME = "POCtix"
 OPERATOR = "operator"
 NAME_MAX = 100
+UNREADABLE = (WebAuthnException, ValueError, KeyError, TypeError)
+"""What the webauthn library raises on a browser answer it cannot read or verify."""
 
 
 class PasskeyError(Exception):
@@ -107,7 +109,7 @@ async def _take_challenge(
     """The challenge the browser answered, used up (committed) whatever happens next."""
     try:
         challenge = parse_client_data_json(client_data_json).challenge
-    except (WebAuthnException, ValueError, KeyError, TypeError) as exc:
+    except UNREADABLE as exc:
         raise PasskeyError("The browser's answer could not be read.") from exc
     row = await db.execute(
         text(
@@ -167,7 +169,7 @@ async def register(
     name = " ".join(name.split())[:NAME_MAX] or "Passkey"
     try:
         parsed = parse_registration_credential_json(credential)
-    except (WebAuthnException, ValueError, KeyError, TypeError) as exc:
+    except UNREADABLE as exc:
         raise PasskeyError("The browser's answer could not be read.") from exc
     challenge = await _take_challenge(
         db, parsed.response.client_data_json, purpose="register", subject=subject
@@ -180,7 +182,7 @@ async def register(
             expected_rp_id=rp.id,
             expected_origin=rp.origin,
         )
-    except (WebAuthnException, ValueError, KeyError, TypeError) as exc:
+    except UNREADABLE as exc:
         raise PasskeyError(f"This passkey could not be verified: {exc}") from exc
     taken = await db.scalar(
         select(Passkey.id).where(Passkey.credential_id == verified.credential_id)
@@ -216,7 +218,7 @@ async def sign_in(db: AsyncSession, *, credential: Any, base_url: str) -> str:
     """Verify the browser's `get()` answer: the subject it signs in (commits the new counter)."""
     try:
         parsed = parse_authentication_credential_json(credential)
-    except (WebAuthnException, ValueError, KeyError, TypeError) as exc:
+    except UNREADABLE as exc:
         raise PasskeyError("The browser's answer could not be read.") from exc
     challenge = await _take_challenge(
         db, parsed.response.client_data_json, purpose="sign_in", subject=None
@@ -236,7 +238,7 @@ async def sign_in(db: AsyncSession, *, credential: Any, base_url: str) -> str:
             credential_public_key=passkey.public_key,
             credential_current_sign_count=passkey.sign_count,
         )
-    except (WebAuthnException, ValueError, KeyError, TypeError) as exc:
+    except UNREADABLE as exc:
         await db.rollback()
         raise PasskeyError(f"This passkey could not be verified: {exc}") from exc
     passkey.sign_count = verified.new_sign_count
