@@ -171,10 +171,10 @@ async def test_the_embed_may_be_framed_by_its_partner_only(
     form = one(page.text, "#embed-form")
     assert form["target"] == "_blank"  # checkout opens in a tab of its own
     assert form["action"] == f"/e/{event.slug}/embed/checkout"
-    # the rest of the site keeps its framing rules
-    assert (
-        "frame-ancestors 'none'" in (await client.get("/login")).headers["content-security-policy"]
-    )
+    # no other page may be framed by anyone, the event's own page included
+    for path in ("/login", f"/e/{event.slug}", f"/e/{event.slug}/event.ics"):
+        elsewhere_policy = (await client.get(path)).headers["content-security-policy"]
+        assert "frame-ancestors 'none'" in elsewhere_policy, path
 
     other = await factories.organizer(db, name="Other Venue")
     elsewhere = await services.add_partner(

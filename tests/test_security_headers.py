@@ -20,7 +20,7 @@ def directives(header: str) -> dict[str, str]:
     return {name: value for name, _, value in pairs}
 
 
-async def test_pages_forbid_inline_scripts_and_framing_but_the_event_page_may_be_embedded(
+async def test_pages_forbid_inline_scripts_and_framing_the_event_pages_included(
     client: Client,
 ) -> None:
     home = await client.get("/")
@@ -34,7 +34,7 @@ async def test_pages_forbid_inline_scripts_and_framing_but_the_event_page_may_be
     assert "strict-transport-security" not in home.headers
     missing = await client.get("/e/no-such-event")
     assert missing.status_code == 404
-    assert directives(missing.headers["content-security-policy"])["frame-ancestors"] == "*"
+    assert directives(missing.headers["content-security-policy"])["frame-ancestors"] == "'none'"
     api = await client.get("/api/v1/nothing-here")
     assert "content-security-policy" in api.headers
 

@@ -3,8 +3,8 @@
 How a purchase completes from a partner's page, in today's browsers:
 
 - `/e/{slug}/embed?partner={id}` is the event's tiers, framed by the partner's page. Its
-  Content-Security-Policy `frame-ancestors` names only that partner's registered origin (the
-  rest of the site keeps its own framing rules, api/web/security.py).
+  Content-Security-Policy `frame-ancestors` names only that partner's registered origin; every
+  other page, the event's own included, cannot be framed at all (api/web/security.py).
 - Its form opens the checkout in a new tab (`target="_blank"`), as pretix's widget does when it
   cannot use cookies: Stripe Checkout refuses to be framed, and the passes page a buyer keeps
   belongs in a tab of its own. The partner's page stays where it was.
@@ -84,10 +84,7 @@ def _embed_page(
     token = tokens.issue(settings.secret_key, event_id=snapshot.event.id, partner_id=partner_id)
     context = event_context(snapshot, settings, error=error, form=form)
     context |= {"embed_token": token, "partner_id": partner_id, "in_tab": in_tab}
-    framing = origin if origin else "'none'"
-    csp = content_security_policy(settings, embeddable=True).replace(
-        "frame-ancestors *", f"frame-ancestors {framing}"
-    )
+    csp = content_security_policy(settings, frame_ancestors=origin)
     return Template(
         template_name="partners/embed.html",
         context=context,

@@ -4,8 +4,11 @@ The Content-Security-Policy is strict for scripts: same-origin files only, no in
 eval; `'wasm-unsafe-eval'` lets the scanner compile its QR decoder (zxing wasm, served from
 /pwa/vendor). Styles may be inline (the pages carry one small `<style>` block to stay one request).
 Forms may post to this site and be redirected to Stripe (Checkout and Connect onboarding) only.
-Pages cannot be framed, except the public event page; a partner site's embed
-(/e/{slug}/embed, api/partners/pages.py) sends its own policy, framed by that partner's origin only.
+No page can be framed (`frame-ancestors 'none'`), the public event page included, except a partner
+site's embed (/e/{slug}/embed, api/partners/pages.py): it sends its own policy, built here with
+`frame_ancestors` naming that partner's registered origin only. The event page's checkout could
+otherwise be framed by any site (clickjacking), and no flow needs it framed: the embed's checkout
+opens in a tab of its own.
 
 HSTS is sent when the site is served over HTTPS (BASE_URL starts with https://).
 """
@@ -26,7 +29,7 @@ log = logging.getLogger("poctix.csp")
 
 STRIPE_FORM_TARGETS = ("https://checkout.stripe.com", "https://connect.stripe.com")
 REPORT_PATH = "/csp-report"
-EMBEDDABLE_PREFIXES = ("/e/",)
+NO_FRAMING = "'none'"
 
 
 def _origin(url: str) -> str | None:
@@ -36,7 +39,8 @@ def _origin(url: str) -> str | None:
     return None
 
 
-def content_security_policy(settings: Settings, *, embeddable: bool) -> str:
+def content_security_policy(settings: Settings, *, frame_ancestors: str | None = None) -> str:
+    """The policy; `frame_ancestors`: the one origin allowed to frame the page (None: none)."""
     form_targets = ["'self'", *STRIPE_FORM_TARGETS]
     standin = _origin(settings.stripe_api_base) if settings.stripe_api_base else None
     if standin:  # a Stripe-compatible API elsewhere (test mode through a local stand-in)
@@ -54,7 +58,7 @@ def content_security_policy(settings: Settings, *, embeddable: bool) -> str:
         "object-src 'none'",
         "base-uri 'none'",
         f"form-action {' '.join(form_targets)}",
-        f"frame-ancestors {'*' if embeddable else chr(39) + 'none' + chr(39)}",
+        f"frame-ancestors {frame_ancestors or NO_FRAMING}",
         f"report-uri {REPORT_PATH}",
     ]
     return "; ".join(directives)
@@ -62,8 +66,7 @@ def content_security_policy(settings: Settings, *, embeddable: bool) -> str:
 
 def security_headers(settings: Settings) -> Any:
     """A `before_send` hook adding the headers to every HTTP response start."""
-    framed = content_security_policy(settings, embeddable=True).encode()
-    unframed = content_security_policy(settings, embeddable=False).encode()
+    policy = content_security_policy(settings).encode()
     fixed = [
         (b"x-content-type-options", b"nosniff"),
         (b"referrer-policy", b"same-origin"),
@@ -78,10 +81,8 @@ def security_headers(settings: Settings) -> Any:
             return
         headers = list(message.get("headers", []))
         present = {name.lower() for name, _ in headers}
-        path = str(scope.get("path", ""))
         if b"content-security-policy" not in present:
-            csp = framed if path.startswith(EMBEDDABLE_PREFIXES) else unframed
-            headers.append((b"content-security-policy", csp))
+            headers.append((b"content-security-policy", policy))
         headers.extend(item for item in fixed if item[0] not in present)
         message["headers"] = headers
 
