@@ -113,6 +113,77 @@ export const ENGLISH = Object.freeze({
   'scan.unpair_yes': 'Yes, unpair',
   'scan.back': 'Back to scanning',
   'scan.page_title': 'POCtix door scanner',
+  'time.never': 'never',
+  'time.just_now': 'just now',
+  'time.minutes': '{n} min',
+  'time.hours': '{n} h',
+  'time.days': '{n} d',
+  'time.ago': '{span} ago',
+  'scan.stale_sync': 'Not synced for {span} while online: check the Wi-Fi or mobile data. Scans are kept on this phone until they upload.',
+  'scan.sync_failed': 'Last sync failed: {error}',
+  'scan.another_door': 'another door',
+  'scan.door_at': '{door} {time}',
+  'scan.both_doors': '{first} and {second}',
+  'scan.also_door': 'also {door}',
+  'scan.double_admission': 'Double admission: pass {pass}{holder} — {doors}',
+  'scan.pass_ref': 'Pass {pass}',
+  'scan.tier_other': 'other {n}',
+  'scan.removed': 'This phone was removed from the door and no longer syncs. {kept}',
+  'scan.removed_none': 'It has no unsent scans.',
+  'scan.removed_one': 'Its 1 unsent scan is kept on this phone.',
+  'scan.removed_many': 'Its {n} unsent scans are kept on this phone.',
+  'notice.no_ed25519': 'This browser cannot check pass signatures (no Ed25519). Update the browser.',
+  'notice.no_pass_list': 'The pass list is not downloaded yet: connect to the network once.',
+  'notice.scan_not_saved': 'A scan could not be saved to the phone yet; it is kept and retried.',
+  'notice.downloading': 'Downloading the pass list… (needs the network once)',
+  'notice.no_storage': 'This browser does not allow offline storage here (private mode?). The scanner needs it.',
+  'notice.failed': 'The scanner failed to start. Reload the page.',
+  'camera.none': 'No camera in this browser: type the code or use a handheld scanner',
+  'camera.starting': 'Starting camera…',
+  'camera.denied': 'Camera permission denied: type the code or use a handheld scanner',
+  'camera.unavailable': 'Camera unavailable: type the code or use a handheld scanner',
+  'camera.no_decoder': 'QR decoder unavailable: type the code or use a handheld scanner',
+  'camera.point': 'Point the camera at a pass',
+  'camera.off': 'Camera off',
+  'pair.intro': 'Name the door this phone scans at, then pair it with the event.',
+  'pair.not_accepted': 'The pairing code or door name was not accepted.',
+  'pair.server_failed': 'The server could not pair this phone ({detail}). Try again in a moment.',
+  'pair.offline': 'No connection to the server: pairing needs the network once. Try again when online.',
+  'pair.paired_as': 'This phone is paired as "{door}". Pairing again starts over; unsent scans are kept on the phone.',
+  'pair.not_a_code': 'That is not a pairing link or code. Ask the organizer for a new one.',
+  'pair.unlock_intro': 'Enter this phone’s PIN to pair it again.',
+  'pin.digits': 'A PIN is 4 to 6 digits.',
+  'pin.differ': 'The two PINs differ.',
+  'pin.blocked': 'Too many wrong PINs. Try again in {seconds} s.',
+  'pin.wrong_wait': 'Wrong PIN. Too many wrong PINs: wait {seconds} s.',
+  'pin.wrong': 'Wrong PIN.',
+  'settings.unlock_intro': 'Enter this phone’s PIN to change its settings.',
+  'settings.not_paired': 'This phone is not paired.',
+  'settings.paired_as': 'Paired as "{door}" for {event}.',
+  'settings.pin_on': 'A PIN locks these settings and unpairing. Scanning never needs it.',
+  'settings.pin_off': 'No PIN: anyone holding this phone can change these settings or unpair it.',
+  'settings.change_pin': 'Change PIN',
+  'settings.set_pin': 'Set PIN',
+  'settings.open': 'Settings',
+  'settings.open_pin': 'Settings (PIN)',
+  'settings.pin_set': 'PIN set: settings and unpairing now need it.',
+  'settings.pin_removed': 'PIN removed.',
+  'settings.unpair_question': 'Unpair this phone? It forgets the pass list and stops syncing. {unsent}',
+  'settings.unpair_question_door': 'Unpair this phone from "{door}"? It forgets the pass list and stops syncing. {unsent}',
+  'settings.all_uploaded': 'Every scan has been uploaded.',
+  'settings.not_uploaded_one': '1 scan has not been uploaded yet: they stay on this phone but will not reach the organizer. Connect and wait until Pending shows 0 first.',
+  'settings.not_uploaded_many': '{n} scans have not been uploaded yet: they stay on this phone but will not reach the organizer. Connect and wait until Pending shows 0 first.',
+  'guest.inside': 'Inside',
+  'guest.valid': 'Valid',
+  'guest.unknown': 'Not in the pass list yet',
+  'guest.no_list': 'The guest list is not on this phone yet: it downloads when the phone is online.',
+  'guest.erased': 'Guest names were erased from this phone after the event.',
+  'guest.count_one': '1 guest on this phone. Type a name, email or order reference.',
+  'guest.count_many': '{n} guests on this phone. Type a name, email or order reference.',
+  'guest.no_match': 'No guest matches.',
+  'guest.check_in': 'Check in',
+  'guest.check_out': 'Check out',
+  'guest.no_name': 'No name given',
 });
 
 /**
@@ -163,6 +234,25 @@ export function translateStatic(root, t) {
     }
   }
 }
+
+/**
+ * The page's language and words for the modules that write words outside the view (camera,
+ * pairing, PIN, settings, search, format.js): one translator per page, set by `speakWith` once
+ * the phone's catalogue is read (the scanner's View.speak). Until then, and in node tests that
+ * set none, English: so the English words stay what the door has always said.
+ */
+let spoken = { language: DEFAULT_LANGUAGE, t: translator(ENGLISH) };
+
+/** Speak `language` with `t` from now on. @param {string} language @param {Translate} t */
+export function speakWith(language, t) {
+  spoken = { language, t };
+}
+
+/** A message of the page's language. @type {Translate} */
+export const say = (key, params) => spoken.t(key, params);
+
+/** The page's language ("en" until `speakWith`). */
+export const spokenLanguage = () => spoken.language;
 
 /**
  * The catalogue URL of a language (served from /pwa/lib/i18n/, precached by sw.js).

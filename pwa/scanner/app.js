@@ -154,7 +154,7 @@ function becameReady() {
   showWhere();
   const trouble = signatureTrouble({ secure: !needsHttps(window), unreadableKeys: door.badKeys.length });
   if (trouble === 'needs_https') view.needsHttps(location);
-  else view.notice(trouble === 'no_ed25519' ? 'This browser cannot check pass signatures (no Ed25519). Update the browser.' : null);
+  else view.notice(trouble === 'no_ed25519' ? view.t('notice.no_ed25519') : null);
   showAlerts();
   view.setReady(true);
   search.refresh();
@@ -167,7 +167,7 @@ async function handleCode(text) {
   panel.close();
   search.close();
   if (!door.ready) {
-    view.notice('The pass list is not downloaded yet: connect to the network once.');
+    view.notice(view.t('notice.no_pass_list'));
     return;
   }
   // User Timing for bench/scanner_latency.py: code in -> scan committed to IndexedDB -> shown.
@@ -201,7 +201,7 @@ function present(result, source, start = null) {
   view.showVerdict(words, result.verdict, timeZone(), holderOf(result.verdict.pass_id));
   if (start !== null) performance.measure('poctix:code-to-verdict', { start });
   feedback.signal(words.color);
-  if (!result.saved) view.notice('A scan could not be saved to the phone yet; it is kept and retried.');
+  if (!result.saved) view.notice(view.t('notice.scan_not_saved'));
   afterScan();
 }
 
@@ -295,7 +295,7 @@ function startScanner() {
   view.show('scanner');
   view.where(door.identity?.event_name ?? '', door.doorName);
   if (door.ready) becameReady();
-  else view.notice('Downloading the pass list… (needs the network once)');
+  else view.notice(view.t('notice.downloading'));
   view.setRevoked(door.meta.revoked === true, door.outbox.length);
   if (!scannerStarted) {
     scannerStarted = true;
@@ -339,6 +339,7 @@ async function main() {
   // The phone's language (English, Spanish, German): the verdicts and the view's words.
   const language = pickLanguage(globalThis.navigator?.languages ?? [globalThis.navigator?.language ?? 'en']);
   view.speak(language, await loadTranslator(language));
+  panel.renderButton(); // written in English before the catalogue came
   wireSound({ view, settings, feedback });
   listenToWorker();
   void registerWorker({ onWaiting: updateWaiting }).then((r) => {
@@ -349,7 +350,7 @@ async function main() {
     store = await ScannerStore.open();
   } catch (error) {
     view.show('pairing');
-    view.notice('This browser does not allow offline storage here (private mode?). The scanner needs it.');
+    view.notice(view.t('notice.no_storage'));
     console.warn(error);
     return;
   }
@@ -379,7 +380,7 @@ function showPairingFor(code) {
  */
 async function pairFromLink(code) {
   if (door.identity !== null && lock.enabled) {
-    const ok = await panel.requestUnlock('Enter this phone\u2019s PIN to pair it again.');
+    const ok = await panel.requestUnlock(view.t('pair.unlock_intro'));
     if (!ok) {
       history.replaceState(null, '', location.pathname + location.search);
       if (!scannerStarted) startScanner();
@@ -409,5 +410,5 @@ async function unpair() {
 void main().catch((error) => {
   if (isRevoked(error)) return;
   console.error('scanner failed to start', error);
-  view.notice('The scanner failed to start. Reload the page.');
+  view.notice(view.t('notice.failed'));
 });

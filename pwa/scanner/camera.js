@@ -11,6 +11,8 @@
  * only after the code left the frame for REAPPEAR_MS (debounce proper is sync-core's).
  */
 
+import { say } from '../lib/i18n.js';
+
 const DECODE_EVERY_MS = 100;
 const REAPPEAR_MS = 1500;
 const WASM_URL = '/pwa/vendor/zxing_reader.wasm';
@@ -112,10 +114,10 @@ export class Camera {
   async start() {
     if (this.running) return;
     if (!navigator.mediaDevices?.getUserMedia) {
-      this.onStatus('No camera in this browser: type the code or use a handheld scanner', false);
+      this.onStatus(say('camera.none'), false);
       return;
     }
-    this.onStatus('Starting camera…', false);
+    this.onStatus(say('camera.starting'), false);
     try {
       this.stream = await this.open();
       this.video.srcObject = this.stream;
@@ -123,13 +125,13 @@ export class Camera {
       this.detector ??= await createDetector();
     } catch (error) {
       const name = error instanceof Error ? error.name : '';
-      const why = name === 'NotAllowedError' ? 'Camera permission denied'
-        : this.stream === null ? 'Camera unavailable' : 'QR decoder unavailable';
+      const why = name === 'NotAllowedError' ? 'camera.denied'
+        : this.stream === null ? 'camera.unavailable' : 'camera.no_decoder';
       this.stop();
-      this.onStatus(`${why}: type the code or use a handheld scanner`, false);
+      this.onStatus(say(why), false);
       return;
     }
-    this.onStatus('Point the camera at a pass', true);
+    this.onStatus(say('camera.point'), true);
     this.generation += 1;
     this.schedule(this.generation);
     await this.readControls();
@@ -223,7 +225,7 @@ export class Camera {
     this.video.srcObject = null;
     this.controls = { canSwitch: false, torch: null, facing: null, deviceId: null };
     this.onControls(this.controls);
-    this.onStatus('Camera off', false);
+    this.onStatus(say('camera.off'), false);
   }
 
   /** @param {number} generation */

@@ -4,6 +4,8 @@
  * sync. Kept apart from the DOM so node tests can check them.
  */
 
+import { say, spokenLanguage } from '../lib/i18n.js';
+
 /** @type {Map<string, Intl.DateTimeFormat>} */
 const formats = new Map();
 
@@ -34,19 +36,29 @@ export function clockTime(ms, timeZone, language = 'en') {
 }
 
 /**
- * "never", "just now", "2 min ago", "3 h ago", "2 d ago".
+ * "2 min", "3 h", "2 d" since `at`; null under a minute.
+ * @param {number} at
+ * @param {number} now
+ */
+function span(at, now) {
+  const seconds = Math.max(0, Math.floor((now - at) / 1000));
+  if (seconds < 60) return null;
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 60) return say('time.minutes', { n: minutes });
+  const hours = Math.floor(minutes / 60);
+  if (hours < 48) return say('time.hours', { n: hours });
+  return say('time.days', { n: Math.floor(hours / 24) });
+}
+
+/**
+ * "never", "just now", "2 min ago", "3 h ago", "2 d ago" (in the page's language).
  * @param {number|null|undefined} at
  * @param {number} now
  */
 export function ago(at, now) {
-  if (at === null || at === undefined) return 'never';
-  const seconds = Math.max(0, Math.floor((now - at) / 1000));
-  if (seconds < 60) return 'just now';
-  const minutes = Math.floor(seconds / 60);
-  if (minutes < 60) return `${minutes} min ago`;
-  const hours = Math.floor(minutes / 60);
-  if (hours < 48) return `${hours} h ago`;
-  return `${Math.floor(hours / 24)} d ago`;
+  if (at === null || at === undefined) return say('time.never');
+  const since = span(at, now);
+  return since === null ? say('time.just_now') : say('time.ago', { span: since });
 }
 
 /** A door that is online but has not synced for this long says so (the sync runs every 5 s). */
@@ -61,7 +73,7 @@ export const STALE_SYNC_MS = 10 * 60 * 1000;
  */
 export function staleSyncText({ online, since, now }) {
   if (!online || since === null || since === undefined || now - since < STALE_SYNC_MS) return null;
-  return `Not synced for ${ago(since, now).replace(/ ago$/, '')} while online: check the Wi-Fi or mobile data. Scans are kept on this phone until they upload.`;
+  return say('scan.stale_sync', { span: span(since, now) ?? say('time.just_now') });
 }
 
 /** Verdicts whose title ends on a time (PROTOCOL.md section 13): "Not yet — opens 7:00 PM". */
@@ -96,13 +108,13 @@ export function verdictText(words, shown, timeZone, language = 'en') {
  * @param {string|null} [holder]
  */
 export function doubleAdmissionText(alert, timeZone, holder = null) {
-  const at = (/** @type {{door: string, scanned_at: number}} */ side) =>
-    `${side.door || 'another door'} ${clockTime(side.scanned_at, timeZone)}`;
+  const at = (/** @type {{door: string, scanned_at: number}} */ side) => say('scan.door_at', {
+    door: side.door || say('scan.another_door'), time: clockTime(side.scanned_at, timeZone, spokenLanguage()),
+  });
   const other = { door: alert.door, scanned_at: alert.scanned_at };
-  const both = alert.here
-    ? [alert.here, other].sort((a, b) => a.scanned_at - b.scanned_at).map(at).join(' and ')
-    : `also ${at(other)}`;
-  return `Double admission: pass ${alert.pass_id}${holder ? ` (${holder})` : ''} — ${both}`;
+  const [first, second] = alert.here ? [alert.here, other].sort((a, b) => a.scanned_at - b.scanned_at).map(at) : [];
+  const doors = alert.here ? say('scan.both_doors', { first, second }) : say('scan.also_door', { door: at(other) });
+  return say('scan.double_admission', { pass: alert.pass_id, holder: holder ? ` (${holder})` : '', doors });
 }
 
 /**
@@ -111,8 +123,7 @@ export function doubleAdmissionText(alert, timeZone, holder = null) {
  * @param {number} pending scans not yet uploaded
  */
 export function removedText(pending) {
-  const kept = pending === 0
-    ? 'It has no unsent scans.'
-    : `Its ${pending} unsent ${pending === 1 ? 'scan is' : 'scans are'} kept on this phone.`;
-  return `This phone was removed from the door and no longer syncs. ${kept}`;
+  const kept = pending === 0 ? say('scan.removed_none')
+    : pending === 1 ? say('scan.removed_one') : say('scan.removed_many', { n: pending });
+  return say('scan.removed', { kept });
 }

@@ -5,6 +5,7 @@
  * device token, and removes the fragment from the address bar.
  */
 
+import { say } from '../lib/i18n.js';
 import { ApiError } from '../lib/sync-client.js';
 
 /** Codes are URL-safe base64 of 32 random bytes; accept anything URL-safe and long enough. */
@@ -36,10 +37,10 @@ export function pairCodeFrom(text) {
 export function pairingProblem(error) {
   if (error instanceof ApiError) {
     if (error.status === 403 || error.status === 404) return error.detail;
-    if (error.status === 400) return 'The pairing code or door name was not accepted.';
-    return `The server could not pair this phone (${error.detail}). Try again in a moment.`;
+    if (error.status === 400) return say('pair.not_accepted');
+    return say('pair.server_failed', { detail: error.detail });
   }
-  return 'No connection to the server: pairing needs the network once. Try again when online.';
+  return say('pair.offline');
 }
 
 /**
@@ -64,7 +65,7 @@ export function showPairing({ code, pairWith, pairedAs = null }) {
     withCode.hidden = current === null;
     withoutCode.hidden = current !== null;
     if (current !== null && pairedAs) {
-      $('pair-intro').textContent = `This phone is paired as "${pairedAs}". Pairing again starts over; unsent scans are kept on the phone.`;
+      $('pair-intro').textContent = say('pair.paired_as', { door: pairedAs });
     }
     if (current !== null) name.focus();
   };
@@ -88,7 +89,7 @@ export function showPairing({ code, pairWith, pairedAs = null }) {
     event.preventDefault();
     const pasted = /** @type {HTMLInputElement} */ ($('pair-link')).value;
     current = pairCodeFrom(pasted);
-    fail(current === null ? 'That is not a pairing link or code. Ask the organizer for a new one.' : null);
+    fail(current === null ? say('pair.not_a_code') : null);
     render();
   };
 }

@@ -9,6 +9,7 @@
  * hands, and the organizer can still remove the phone from the door on the dashboard.
  */
 
+import { say } from '../lib/i18n.js';
 import { PhoneSettings } from './settings.js';
 
 export const PIN_ITERATIONS = 100_000;
@@ -24,7 +25,7 @@ const SALT_BYTES = 16;
  * @param {string} pin
  */
 export function pinProblem(pin) {
-  return /^[0-9]{4,6}$/.test(pin) ? null : 'A PIN is 4 to 6 digits.';
+  return /^[0-9]{4,6}$/.test(pin) ? null : say('pin.digits');
 }
 
 /** @param {Uint8Array} bytes */
@@ -93,7 +94,7 @@ export class PinLock {
   async set(pin, repeat) {
     const problem = pinProblem(pin);
     if (problem !== null) return { ok: false, problem };
-    if (pin !== repeat) return { ok: false, problem: 'The two PINs differ.' };
+    if (pin !== repeat) return { ok: false, problem: say('pin.differ') };
     const record = await hashPin(pin, { iterations: this.iterations });
     this.settings.set({ pin: record, pinFailures: 0, pinBlockedUntil: 0 });
     return { ok: true };
@@ -115,7 +116,7 @@ export class PinLock {
     const now = this.clock();
     if (now < pinBlockedUntil) {
       const seconds = Math.ceil((pinBlockedUntil - now) / 1000);
-      return { ok: false, problem: `Too many wrong PINs. Try again in ${seconds} s.` };
+      return { ok: false, problem: say('pin.blocked', { seconds }) };
     }
     if (await pinMatches(pin, record)) {
       this.settings.set({ pinFailures: 0, pinBlockedUntil: 0 });
@@ -124,9 +125,9 @@ export class PinLock {
     const failures = pinFailures + 1;
     if (failures >= MAX_TRIES) {
       this.settings.set({ pinFailures: 0, pinBlockedUntil: now + WAIT_MS });
-      return { ok: false, problem: `Wrong PIN. Too many wrong PINs: wait ${WAIT_MS / 1000} s.` };
+      return { ok: false, problem: say('pin.wrong_wait', { seconds: WAIT_MS / 1000 }) };
     }
     this.settings.set({ pinFailures: failures });
-    return { ok: false, problem: 'Wrong PIN.' };
+    return { ok: false, problem: say('pin.wrong') };
   }
 }

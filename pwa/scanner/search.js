@@ -7,6 +7,10 @@
  * records it with `source: "search"`).
  */
 
+import { ERASED } from '../lib/guest-list.js';
+import { say, spokenLanguage } from '../lib/i18n.js';
+import { voidWording } from '../lib/void-wording.js';
+
 /** @param {string} id */
 const $ = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
 
@@ -18,10 +22,10 @@ const $ = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
  * @returns {{key: 'void'|'inside'|'valid'|'unknown', words: string}}
  */
 export function guestStatus({ status, inside }) {
-  if (status === 'void') return { key: 'void', words: 'Void — do not admit' };
-  if (inside) return { key: 'inside', words: 'Inside' };
-  if (status === 'valid') return { key: 'valid', words: 'Valid' };
-  return { key: 'unknown', words: 'Not in the pass list yet' };
+  if (status === 'void') return { key: 'void', words: voidWording(null, spokenLanguage()).door };
+  if (inside) return { key: 'inside', words: say('guest.inside') };
+  if (status === 'valid') return { key: 'valid', words: say('guest.valid') };
+  return { key: 'unknown', words: say('guest.unknown') };
 }
 
 /**
@@ -29,9 +33,9 @@ export function guestStatus({ status, inside }) {
  * @param {{size: number, refused: string|null, query: string, found: number}} state
  */
 export function searchNote({ size, refused, query, found }) {
-  if (size === 0) return refused ?? 'The guest list is not on this phone yet: it downloads when the phone is online.';
-  if (query.trim() === '') return `${size} ${size === 1 ? 'guest' : 'guests'} on this phone. Type a name, email or order reference.`;
-  if (found === 0) return 'No guest matches.';
+  if (size === 0) return refused === ERASED ? say('guest.erased') : refused ?? say('guest.no_list');
+  if (query.trim() === '') return size === 1 ? say('guest.count_one') : say('guest.count_many', { n: size });
+  if (found === 0) return say('guest.no_match');
   return '';
 }
 
@@ -89,7 +93,7 @@ export class SearchPanel {
     const list = this.guests();
     const query = this.input.value;
     const found = list?.index?.search(query) ?? [];
-    const verb = this.direction() === 'out' ? 'Check out' : 'Check in';
+    const verb = say(this.direction() === 'out' ? 'guest.check_out' : 'guest.check_in');
     $('guest-results').replaceChildren(...found.map(([passId, name, email, order]) => {
       const info = this.info(passId);
       const status = guestStatus(info);
@@ -107,7 +111,7 @@ export class SearchPanel {
       button.dataset.passId = passId;
       button.textContent = verb;
       item.append(
-        line('guest-name', name || 'No name given'),
+        line('guest-name', name || say('guest.no_name')),
         button,
         line('guest-facts', [email, order, info.tier].filter(Boolean).join(' · ')),
         line('guest-status', status.words),

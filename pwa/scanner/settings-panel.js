@@ -5,6 +5,7 @@
  * locks it again. Scanning never asks for the PIN.
  */
 
+import { say } from '../lib/i18n.js';
 import { PinLock } from './pin.js';
 import { PhoneSettings } from './settings.js';
 
@@ -23,11 +24,9 @@ const $input = (id) => /** @type {HTMLInputElement} */ (document.getElementById(
  * @param {Paired} paired
  */
 export function unpairWarning({ door, pending }) {
-  const where = door ? ` from "${door}"` : '';
-  const unsent = pending === 0
-    ? 'Every scan has been uploaded.'
-    : `${pending} ${pending === 1 ? 'scan has' : 'scans have'} not been uploaded yet: they stay on this phone but will not reach the organizer. Connect and wait until Pending shows 0 first.`;
-  return `Unpair this phone${where}? It forgets the pass list and stops syncing. ${unsent}`;
+  const unsent = pending === 0 ? say('settings.all_uploaded')
+    : pending === 1 ? say('settings.not_uploaded_one') : say('settings.not_uploaded_many', { n: pending });
+  return door ? say('settings.unpair_question_door', { door, unsent }) : say('settings.unpair_question', { unsent });
 }
 
 export class SettingsPanel {
@@ -51,7 +50,7 @@ export class SettingsPanel {
 
   /** Open the settings screen (behind the PIN when one is set). */
   async open() {
-    if (await this.requestUnlock('Enter this phone\u2019s PIN to change its settings.')) this.showBody();
+    if (await this.requestUnlock(say('settings.unlock_intro'))) this.showBody();
   }
 
   /**
@@ -85,8 +84,8 @@ export class SettingsPanel {
     this.renderPin(null);
     const paired = this.paired();
     $('paired-as').textContent = paired === null
-      ? 'This phone is not paired.'
-      : `Paired as "${paired.door}" for ${paired.event}.`;
+      ? say('settings.not_paired')
+      : say('settings.paired_as', { door: paired.door, event: paired.event });
     $('unpair').hidden = paired === null;
     $('unpair-confirm').hidden = true;
   }
@@ -114,9 +113,9 @@ export class SettingsPanel {
   renderPin(message) {
     const on = this.lock.enabled;
     $('pin-state').textContent = on
-      ? 'A PIN locks these settings and unpairing. Scanning never needs it.'
-      : 'No PIN: anyone holding this phone can change these settings or unpair it.';
-    $('pin-save').textContent = on ? 'Change PIN' : 'Set PIN';
+      ? say('settings.pin_on')
+      : say('settings.pin_off');
+    $('pin-save').textContent = say(on ? 'settings.change_pin' : 'settings.set_pin');
     $('pin-remove').hidden = !on;
     const status = $('pin-message');
     status.hidden = message === null;
@@ -125,7 +124,7 @@ export class SettingsPanel {
   }
 
   renderButton() {
-    $('settings-open').textContent = this.lock.enabled ? 'Settings (PIN)' : 'Settings';
+    $('settings-open').textContent = say(this.lock.enabled ? 'settings.open_pin' : 'settings.open');
   }
 
   /** @param {string} id @param {string|null} text */
@@ -167,12 +166,12 @@ export class SettingsPanel {
       const outcome = await this.lock.set(pin.value, repeat.value);
       pin.value = '';
       repeat.value = '';
-      this.renderPin(outcome.ok ? 'PIN set: settings and unpairing now need it.' : outcome.problem);
+      this.renderPin(outcome.ok ? say('settings.pin_set') : outcome.problem);
     });
 
     $('pin-remove').addEventListener('click', () => {
       this.lock.remove();
-      this.renderPin('PIN removed.');
+      this.renderPin(say('settings.pin_removed'));
     });
 
     $('unpair').addEventListener('click', () => {

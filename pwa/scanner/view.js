@@ -4,7 +4,7 @@
  * contract with the end-to-end tests (see README of pwa/scanner in the report): keep them.
  */
 
-import { ENGLISH, translateStatic, translator } from '../lib/i18n.js';
+import { ENGLISH, say, speakWith, translateStatic, translator } from '../lib/i18n.js';
 import { writeHttpsNotice } from '../lib/secure-context.js';
 import { verdictClass } from './feedback.js';
 import { ago, doubleAdmissionText, removedText, verdictText } from './format.js';
@@ -33,6 +33,7 @@ export class View {
   speak(language, t) {
     this.language = language;
     this.t = t;
+    speakWith(language, t); // the words the other modules write (say in ../lib/i18n.js)
     document.documentElement.lang = language;
     translateStatic(document, t); // the page's fixed words (data-i18n in index.html)
   }
@@ -135,7 +136,7 @@ export class View {
     warning.hidden = stale === null;
     const problem = $('status-error');
     problem.hidden = error === null;
-    problem.textContent = error === null ? '' : `Last sync failed: ${error}`;
+    problem.textContent = error === null ? '' : this.t('scan.sync_failed', { error });
   }
 
   /**
@@ -153,7 +154,7 @@ export class View {
         item.dataset.kind = alert.kind ?? 'also_admitted';
         if (alert.pass_id) {
           item.dataset.passId = alert.pass_id;
-          item.title = `Pass ${alert.pass_id}`;
+          item.title = this.t('scan.pass_ref', { pass: alert.pass_id });
         }
         return item;
       }),
@@ -227,6 +228,6 @@ export function tierBreakdown(byTier) {
   const named = [...byTier].filter(([tier]) => tier !== '').sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   const other = byTier.get('');
   const parts = named.map(([tier, n]) => `${tier} ${n}`);
-  if (other) parts.push(`other ${other}`);
+  if (other) parts.push(say('scan.tier_other', { n: other }));
   return `(${parts.join(' · ')})`;
 }

@@ -153,3 +153,55 @@ test("a German phone's scanner page reads German: text, placeholders, labels and
   assert.equal(status.attributes.title, 'Noch nicht hochgeladene Scans');
   assert.equal(input.textContent, 'English'); // an attribute mark leaves the text alone
 });
+
+test('a German door reads its pairing, PIN, settings, camera, guest and status words in German', async () => {
+  const { speakWith, spokenLanguage } = await import('../../pwa/lib/i18n.js');
+  const { ago, doubleAdmissionText, removedText, staleSyncText } = await import('../../pwa/scanner/format.js');
+  const { pairingProblem } = await import('../../pwa/scanner/pairing.js');
+  const { pinProblem } = await import('../../pwa/scanner/pin.js');
+  const { unpairWarning } = await import('../../pwa/scanner/settings-panel.js');
+  const { guestStatus, searchNote } = await import('../../pwa/scanner/search.js');
+  const now = AT + 12 * 60 * 1000;
+  const alert = { pass_id: 'MFRGG', door: 'Gate B', scanned_at: AT + 60_000, here: { door: 'Gate A', scanned_at: AT } };
+  const english = () => [
+    pinProblem('12'), unpairWarning({ door: 'Gate A', event: 'Reef', pending: 2 }), ago(AT, now),
+    staleSyncText({ online: true, since: AT, now }), removedText(1), doubleAdmissionText(alert, ZONE, 'Ann Lee'),
+    pairingProblem(new TypeError('offline')), guestStatus({ tier: null, status: 'void', inside: false }).words,
+    searchNote({ size: 3, refused: null, query: '', found: 0 }),
+  ];
+  assert.equal(spokenLanguage(), 'en');
+  const before = english();
+  assert.deepEqual(before, [
+    'A PIN is 4 to 6 digits.',
+    'Unpair this phone from "Gate A"? It forgets the pass list and stops syncing. 2 scans have not been uploaded yet: they stay on this phone but will not reach the organizer. Connect and wait until Pending shows 0 first.',
+    '12 min ago',
+    'Not synced for 12 min while online: check the Wi-Fi or mobile data. Scans are kept on this phone until they upload.',
+    'This phone was removed from the door and no longer syncs. Its 1 unsent scan is kept on this phone.',
+    'Double admission: pass MFRGG (Ann Lee) — Gate A 7:34 PM and Gate B 7:35 PM',
+    'No connection to the server: pairing needs the network once. Try again when online.',
+    'Void — do not admit',
+    '3 guests on this phone. Type a name, email or order reference.',
+  ]);
+  speakWith('de', await loadTranslator('de', fetchJson));
+  try {
+    assert.deepEqual(english(), [
+      'Eine PIN hat 4 bis 6 Ziffern.',
+      'Kopplung dieses Telefons mit „Gate A“ aufheben? Es vergisst die Ticketliste und gleicht nicht mehr ab. 2 Scans sind noch nicht hochgeladen: Sie bleiben auf diesem Telefon, erreichen den Veranstalter aber nicht. Erst verbinden und warten, bis Ausstehend 0 zeigt.',
+      'vor 12 Min.',
+      'Seit 12 Min. nicht abgeglichen, obwohl online: WLAN oder mobile Daten prüfen. Scans bleiben auf diesem Telefon, bis sie hochgeladen sind.',
+      'Dieses Telefon wurde vom Eingang entfernt und gleicht nicht mehr ab. Sein ungesendeter Scan bleibt auf diesem Telefon.',
+      'Doppelter Einlass: Ticket MFRGG (Ann Lee) — Gate A 19:34 und Gate B 19:35',
+      'Keine Verbindung zum Server: Das Koppeln braucht einmal das Netz. Mit Verbindung noch einmal versuchen.',
+      'Ungültig — kein Einlass',
+      '3 Gäste auf diesem Telefon. Namen, E-Mail oder Bestellnummer eingeben.',
+    ]);
+    speakWith('es', await loadTranslator('es', fetchJson));
+    const spanish = english();
+    assert.equal(spanish[0], 'Un PIN tiene de 4 a 6 cifras.');
+    assert.equal(spanish[2], 'hace 12 min');
+    for (const [index, text] of spanish.entries()) assert.notEqual(text, before[index], `es ${index}`);
+  } finally {
+    speakWith('en', translator(ENGLISH));
+  }
+  assert.deepEqual(english(), before);
+});
