@@ -11,13 +11,10 @@ from litestar import Controller, Request, get, post
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from api.checkout import abandon, codes, fulfilment, self_service, services
 from api.checkout.details_step import DetailsStep, Target, ask_details
 from api.db import Event, Order, OrderStatus, utcnow
-from api.db.orders import PUBLIC_ID
 from api.events.cache import EventCache, Snapshot
 from api.events.pages import event_context
 from api.passes import services as passes
@@ -207,13 +204,7 @@ async def passes_page(
 
 
 async def _order(db: Any, public_id: str) -> Order:
-    if not PUBLIC_ID.fullmatch(public_id):
-        raise NotFoundException(detail="No order at this link. Check the link in your email.")
-    order: Order | None = await db.scalar(
-        select(Order)
-        .where(Order.public_id == public_id)
-        .options(selectinload(Order.event).selectinload(Event.organizer))
-    )
+    order = await passes.order_by_link(db, public_id)
     if order is None:
         raise NotFoundException(detail="No order at this link. Check the link in your email.")
     return order

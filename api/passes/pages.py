@@ -11,11 +11,7 @@ import asyncio
 from litestar import Controller, Response, get
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
-from api.db import Event, Order
-from api.db.orders import PUBLIC_ID
 from api.passes import services as passes
 from api.passes.pdf import passes_pdf
 from api.web.deps import DB, AppSettings
@@ -31,13 +27,7 @@ class PrintablePasses(Controller):
     async def passes_pdf(
         self, db: DB, settings: AppSettings, public_id: FromPath[str]
     ) -> Response[bytes]:
-        order = None
-        if PUBLIC_ID.fullmatch(public_id):
-            order = await db.scalar(
-                select(Order)
-                .where(Order.public_id == public_id)
-                .options(selectinload(Order.event).selectinload(Event.organizer))
-            )
+        order = await passes.order_by_link(db, public_id)
         if order is None:
             raise NotFoundException(detail=NO_ORDER)
         shown = await passes.shown_passes(db, order=order, secret_key=settings.secret_key)

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from api.db import (
@@ -35,6 +36,7 @@ from api.db import (
     utcnow,
     uuid7,
 )
+from api.db.orders import PUBLIC_ID
 from api.mail import outbox  # the module: api.mail.content imports this one
 from api.outgoing import hooks as outgoing
 from api.passes import keys, tokens
@@ -205,6 +207,18 @@ async def order_passes(session: AsyncSession, *, order_id: uuid.UUID) -> list[Pa
         select(Pass).where(Pass.order_id == order_id).order_by(Pass.change_seq)
     )
     return list(rows)
+
+
+async def order_by_link(session: AsyncSession, public_id: str) -> Order | None:
+    """The order behind the buyer's unguessable link (`/passes/{public_id}`), with its event and
+    organizer loaded; None when the id is malformed or no order has it."""
+    if not PUBLIC_ID.fullmatch(public_id):
+        return None
+    return await session.scalar(
+        select(Order)
+        .where(Order.public_id == public_id)
+        .options(selectinload(Order.event).selectinload(Event.organizer))
+    )
 
 
 @dataclass(frozen=True, slots=True)

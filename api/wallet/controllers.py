@@ -39,7 +39,6 @@ from sqlalchemy.orm import selectinload
 
 from api.accounts.sessions import signed_in_email
 from api.db import Event, Order, OrderStatus
-from api.db.orders import PUBLIC_ID
 from api.passes import services as passes
 from api.wallet import apple, google
 from api.wallet.tickets import WalletSetupError, WalletTicket, find_ticket
@@ -131,11 +130,7 @@ class WalletApi(Controller):
     async def order_passes(
         self, db: DB, settings: AppSettings, public_id: FromPath[str]
     ) -> Response[WalletOrder]:
-        order = None
-        if PUBLIC_ID.fullmatch(public_id):
-            order = await db.scalar(
-                select(Order).where(Order.public_id == public_id).options(_with_event())
-            )
+        order = await passes.order_by_link(db, public_id)
         if order is None:
             raise NotFoundException(detail=NOT_FOUND)
         body = await wallet_order(db, order=order, secret_key=settings.secret_key)

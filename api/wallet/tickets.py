@@ -11,12 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
 
-from api.db import Event, Order
-from api.db.orders import PUBLIC_ID
 from api.passes import services as passes
 from api.passes.tokens import parse_pass_key_text
 
@@ -54,13 +50,9 @@ async def find_ticket(
 ) -> WalletTicket | None:
     """The pass `pass_id` of the order behind `order_public_id`; None if the two do not match."""
     pass_key = parse_pass_key_text(pass_id)
-    if pass_key is None or not PUBLIC_ID.fullmatch(order_public_id):
+    if pass_key is None:
         return None
-    order = await session.scalar(
-        select(Order)
-        .where(Order.public_id == order_public_id)
-        .options(selectinload(Order.event).selectinload(Event.organizer))
-    )
+    order = await passes.order_by_link(session, order_public_id)
     if order is None:
         return None
     # A void pass keeps its barcode: the wallet shows it marked void rather than dropping it.
