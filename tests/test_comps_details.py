@@ -76,6 +76,7 @@ async def test_staff_name_each_pass_of_a_comp_and_may_leave_a_required_question_
     issued = await shop.browser.post(url, data=sent)
     assert issued.status_code == 200, issued.text
     assert pages.text(issued.text, "#note").startswith("Issued 2 VIP passes to Dana Guest.")
+    assert pages.texts(issued.text, "[data-comp-status]") == ["issued"]  # not "paid": a comp
     # The second pass's diet, a required question, was left blank by staff.
     assert await _holders(db, "Dana Guest") == [
         ("Dana Guest", {str(diet): "Vegan"}),
