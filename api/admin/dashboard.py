@@ -17,7 +17,8 @@ from api import audit
 from api.admin.access import Who, sales_organizers, visible_organizers
 from api.admin.exports import csv_response
 from api.admin.figures import event_money
-from api.db import Event, Order, OutboxMessage, Scan, TicketTier
+from api.db import Event, Order, OutboxMessage, Scan
+from api.events.services import events_with_tiers
 from api.web.deps import DB
 
 ORDER_MAIL_KINDS = ["order_confirmation", "refund_notice", "resend_tickets"]
@@ -30,18 +31,9 @@ class Dashboard(Controller):
     async def home(self, db: DB, who: Who) -> Template:
         organizers = await visible_organizers(db, who)
         ids = [o.id for o in organizers]
-        events = list(
-            await db.scalars(
-                select(Event).where(Event.organizer_id.in_(ids)).order_by(Event.starts_at)
-            )
-        )
-        tiers = list(
-            await db.scalars(
-                select(TicketTier)
-                .where(TicketTier.event_id.in_([e.id for e in events]))
-                .order_by(TicketTier.position)
-            )
-        )
+        listed = await events_with_tiers(db, organizer_ids=ids)
+        events = [event for event, _ in listed]
+        tiers = [tier for _, event_tiers in listed for tier in event_tiers]
         checked_in = dict(
             (
                 await db.execute(

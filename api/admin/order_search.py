@@ -23,7 +23,7 @@ from sqlalchemy import ColumnElement, Select, String, cast, exists, func, or_, s
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from api.db import Attendee, Event, Order, OrderLine, OrderStatus, TicketTier
+from api.db import Attendee, Event, Order, OrderLine, OrderStatus
 from api.db.orders import PUBLIC_ID
 from api.errors import Invalid
 
@@ -218,25 +218,6 @@ async def orders_named(
             .order_by(Order.created_at.desc(), Order.id.desc())
         )
     )
-
-
-async def filter_choices(
-    db: AsyncSession, *, organizer_ids: Collection[uuid.UUID]
-) -> list[tuple[Event, list[TicketTier]]]:
-    """The events (soonest first) and their tiers the filters offer."""
-    events = list(
-        await db.scalars(
-            select(Event).where(Event.organizer_id.in_(organizer_ids)).order_by(Event.starts_at)
-        )
-    )
-    tiers = list(
-        await db.scalars(
-            select(TicketTier)
-            .where(TicketTier.event_id.in_([e.id for e in events]))
-            .order_by(TicketTier.position, TicketTier.name)
-        )
-    )
-    return [(e, [t for t in tiers if t.event_id == e.id]) for e in events]
 
 
 def tickets_of(order: Order) -> str:

@@ -31,7 +31,6 @@ from api.admin.deps import ThisOrder
 from api.admin.order_search import (
     STATUSES,
     OrderQuery,
-    filter_choices,
     orders_named,
     search_orders,
     tickets_of,
@@ -41,6 +40,7 @@ from api.checkout.codes import order_code
 from api.checkout.holders import order_holders
 from api.db import AuditEntry, Order, OutboxMessage, PassStatus, Refund
 from api.errors import DomainError, NotFound, Refused
+from api.events.services import events_with_tiers
 from api.mail.resend import Resent, resend_many, resend_tickets
 from api.passes import lineage
 from api.passes.services import order_passes
@@ -247,7 +247,7 @@ async def _list_page(
             "found": found,
             "query": query,
             "statuses": STATUSES,
-            "choices": await filter_choices(db, organizer_ids=ids),
+            "choices": await events_with_tiers(db, organizer_ids=ids),
             "tickets_of": tickets_of,
             "note": note,
             "resent": resent,

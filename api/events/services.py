@@ -10,7 +10,7 @@ times and counts, and each request decides from them.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from enum import StrEnum
 
@@ -63,6 +63,26 @@ async def published_events(session: AsyncSession, *, organizer_id: uuid.UUID) ->
         .order_by(Event.starts_at)
     )
     return rows.all()
+
+
+async def events_with_tiers(
+    session: AsyncSession, *, organizer_ids: Collection[uuid.UUID]
+) -> list[tuple[Event, list[TicketTier]]]:
+    """The organizers' events, soonest first, each with its tiers in the organizer's order
+    (the dashboard's event list, the orders page's filters)."""
+    events = list(
+        await session.scalars(
+            select(Event).where(Event.organizer_id.in_(organizer_ids)).order_by(Event.starts_at)
+        )
+    )
+    tiers = list(
+        await session.scalars(
+            select(TicketTier)
+            .where(TicketTier.event_id.in_([e.id for e in events]))
+            .order_by(TicketTier.position, TicketTier.name)
+        )
+    )
+    return [(e, [t for t in tiers if t.event_id == e.id]) for e in events]
 
 
 async def organizer_by_slug(session: AsyncSession, *, slug: str) -> Organizer | None:
