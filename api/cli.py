@@ -52,13 +52,11 @@ def _settings() -> Settings:
 
 
 def _served_links(settings: Settings, port: int | None = None) -> Settings:
-    """With no BASE_URL, links name the address `poctix run` serves on (`--port`, else PORT):
-    `PORT=8123 make run` must not print links to :8000, nor may the commands that print links
-    for that server (`sign-in-link`, `scanner-link`, `demo`) run with the same PORT."""
-    served = port or settings.port
-    if "BASE_URL" in os.environ or served == Settings.port:
+    """With no BASE_URL, links name the address `poctix run` serves on: PORT already does
+    (`Settings.from_env`); `--port` overrides it here."""
+    if "BASE_URL" in os.environ or port is None or port == settings.port:
         return settings
-    return dataclasses.replace(settings, base_url=f"http://127.0.0.1:{served}")
+    return dataclasses.replace(settings, base_url=f"http://127.0.0.1:{port}")
 
 
 def _with_session(settings: Settings, work: Callable[..., Awaitable[T]]) -> T:

@@ -43,7 +43,8 @@ class Settings:
     once and kept in the data folder in development."""
 
     base_url: str = "http://127.0.0.1:8000"
-    """The public URL of this site, used in emails, Stripe return URLs and pairing links."""
+    """The public URL of this site, used in emails, Stripe return URLs and pairing links. Unset:
+    `http://127.0.0.1:PORT`."""
 
     data_dir: Path = Path(".data")
     """Folder for the embedded PostgreSQL, the development secret key and uploads."""
@@ -221,6 +222,10 @@ class Settings:
                     f"PLATFORM_FEES replaces {' and '.join(both)}: put the fee in PLATFORM_FEES "
                     "(e.g. PLATFORM_FEES=USD:200,EUR:190) and remove the old setting."
                 )
+        if "base_url" not in values and "port" in values:
+            # Links name the address `poctix run` serves on: `PORT=8123 make run` must not
+            # print (or email) links to :8000, in any process or command of that server.
+            values["base_url"] = f"http://127.0.0.1:{values['port']}"
         settings = cls(**values)
         settings.check()
         return settings

@@ -93,3 +93,12 @@ def test_every_setting_is_in_the_readme_table() -> None:
     readme = (Path(__file__).parents[1] / "README.md").read_text()
     missing = [name for name, _, _ in describe() if f"| `{name}` |" not in readme]
     assert missing == []
+
+
+def test_with_no_base_url_links_name_the_port_served_on() -> None:
+    """`PORT=8123 make run`: every process and command of that server (the web app, its outbox
+    workers, `poctix outbox --show` reading a kept email) links to :8123, not :8000."""
+    assert Settings.from_env({"PORT": "8123"}).base_url == "http://127.0.0.1:8123"
+    assert Settings.from_env({}).base_url == "http://127.0.0.1:8000"
+    named = Settings.from_env({"PORT": "8123", "BASE_URL": "https://tix.example"})
+    assert named.base_url == "https://tix.example"
