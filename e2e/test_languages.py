@@ -34,6 +34,7 @@ async def test_a_german_phone_reads_the_event_page_and_the_door_verdicts_in_germ
         scanner = await door.pair(context, await door.pairing_url(live_app, "Tor A"), "Tor A")
         await expect(scanner.locator("html")).to_have_attribute("lang", "de")
         await expect(scanner.locator("#manual-submit")).to_have_text("Prüfen")  # fixed words too
+        await expect(scanner.locator("#settings-open")).to_have_text("Einstellungen")  # and JS's
         await expect(scanner.locator("#manual-code")).to_have_attribute(
             "placeholder", "Ticketcode eingeben oder einfügen"
         )

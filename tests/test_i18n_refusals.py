@@ -4,18 +4,26 @@ with the same parameters (the tier's name, the code)."""
 
 from __future__ import annotations
 
+import ast
 import re
+import uuid
+from datetime import timedelta
+from pathlib import Path
 
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.checkout import placement
+from api.checkout import services as checkout_services
+from api.db.base import utcnow
 from api.i18n import refusals, using
 from tests import factories
 from tests.pages import text
 
 Client = AsyncTestClient[Litestar]
 GERMAN = {"Accept-Language": "de-DE,de;q=0.9"}
+ROOT = Path(__file__).resolve().parents[1]
 
 
 async def _refused(
@@ -74,3 +82,122 @@ async def test_an_error_page_reads_in_the_buyers_language(client: Client) -> Non
     assert text(german.text, "h1") == "Seite nicht gefunden"
     english = await client.get("/e/no-such-show", headers={"Accept-Language": "en"})
     assert text(english.text, "h1") == "Page not found"
+
+
+SPANISH = {"Accept-Language": "es-ES,es;q=0.9"}
+REFUSED_IN = (
+    "api/checkout/services.py",
+    "api/checkout/codes.py",
+    "api/checkout/self_service.py",
+    "api/checkout/self_cancel.py",
+    "api/checkout/self_service_pages.py",
+    "api/checkout/pages.py",
+    "api/passes/transfer.py",
+    "api/waiting/services.py",
+    "api/waiting/pages.py",
+)
+"""Where refusals a buyer reads are raised (staff-facing ones, comps.py, offers.py, are not)."""
+BUYER_ERRORS = {
+    "CheckoutError", "TierSoldOut", "WaitingError", "Refused", "Invalid", "NotFound",
+    "CodeRefused", "NotFoundException",
+}  # fmt: skip
+
+
+def _sample(node: ast.expr) -> str | None:
+    """A refusal's English as raised, its f-string parts filled with a stand-in ("Parkett"),
+    or None when the message is not written there (`str(exc)`, a variable)."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    if isinstance(node, ast.BoolOp):  # `reason or "Card payments are not configured…"`
+        return next((s for s in map(_sample, node.values) if s is not None), None)
+    if not isinstance(node, ast.JoinedStr):
+        return None
+    parts = []
+    for part in node.values:
+        if isinstance(part, ast.Constant):
+            parts.append(str(part.value))
+        elif isinstance(part, ast.FormattedValue) and isinstance(part.value, ast.IfExp):
+            parts.append(_sample(part.value.body) or "")  # `ticket{'s' if n != 1 else ''}`
+        else:
+            parts.append("Parkett")
+    return "".join(parts)
+
+
+def _raised_refusals() -> list[tuple[str, str]]:
+    found = []
+    for path in REFUSED_IN:
+        tree = ast.parse((ROOT / path).read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)):
+                continue
+            if node.func.id not in BUYER_ERRORS:
+                continue
+            arguments = [*node.args, *(k.value for k in node.keywords if k.arg == "detail")]
+            if node.func.id == "CodeRefused":
+                arguments = arguments[1:]  # (reason code, message)
+            for argument in arguments[:1]:
+                if (sample := _sample(argument)) is not None:
+                    found.append((path, sample))
+    return found
+
+
+def test_every_refusal_a_buyer_can_be_given_is_in_spanish_and_german() -> None:
+    """A refusal raised in English that the table does not know reaches a Spanish buyer in
+    English: each one written where checkout, codes, self-service, transfers and the waiting
+    list raise them has its translation."""
+    raised = _raised_refusals()
+    assert len(raised) > 40
+    for language in ("es", "de"):
+        with using(language):
+            untranslated = [(p, s) for p, s in raised if refusals.translate(s) == s]
+        assert untranslated == [], language
+
+
+def test_the_hold_cap_the_deadlines_and_an_order_s_status_read_in_spanish() -> None:
+    over_cap = placement.OverHoldCap("ip:203.0.113.9", 10)
+    by_email = placement.OverHoldCap("email:ana@example.com", 10)
+    with using("es"):
+        assert refusals.translate(
+            checkout_services._over_cap_message(over_cap, email="ana@example.com")
+        ) == (
+            "Demasiadas entradas de tu conexión esperan el pago: como máximo 10 a la vez. Termina"
+            " o cancela el pago que empezaste (uno sin pagar se libera a los 30 minutos) y vuelve"
+            " a intentarlo."
+        )
+        assert refusals.translate(
+            checkout_services._over_cap_message(by_email, email="ana@example.com")
+        ).startswith("Demasiadas entradas de ana@example.com esperan el pago")
+        assert refusals.translate("The deadline for ticket transfers has passed.") == (
+            "Ha pasado el plazo para transferencias de entradas."
+        )
+        assert refusals.translate("An order that is partially refunded cannot be changed.") == (
+            "Un pedido reembolsado en parte no se puede cambiar."
+        )
+        assert refusals.translate("Jazznacht does not allow cancellations.") == (
+            "Jazznacht no permite cancelaciones."
+        )
+    with using("de"):
+        assert refusals.translate("The deadline for name changes has passed.") == (
+            "Die Frist für Namensänderungen ist abgelaufen."
+        )
+    with using("en"):
+        english = checkout_services._over_cap_message(over_cap, email="ana@example.com")
+        assert refusals.translate(english) == english
+
+
+async def test_a_spanish_buyer_reads_the_end_of_sales_in_spanish(
+    client: Client, db: AsyncSession
+) -> None:
+    event = await factories.event(db, name="Noche de jazz")
+    tier = await factories.tier(db, event=event, name="Platea", capacity=5)
+    tier.sales_end = utcnow() - timedelta(hours=1)
+    await db.commit()
+    wanted = {f"qty-{tier.id}": "1"}
+    assert await _refused(client, event.slug, wanted, SPANISH) == (
+        "La venta de Platea ha terminado."
+    )
+    missing = await client.get(f"/e/{event.slug}/waiting/{uuid.uuid4()}", headers=SPANISH)
+    assert missing.status_code == 404
+    assert text(missing.text, "[data-error-message]") == (
+        "Este evento no tiene ese tipo de entrada."
+    )

@@ -38,6 +38,33 @@ REFUSALS: tuple[str, ...] = (
     _("Card payments are not configured on this site yet."),
     _("Tickets in different currencies must be bought separately."),
     _("We could not reach the payment provider, so nothing was charged. Please try again."),
+    _("The organizer cannot take card payments yet."),
+    _("Tickets in %(currency)s are not sold on this site any more."),
+    # over the hold cap: by address first, so "your connection" is not read as an email
+    _(
+        "Too many tickets are waiting for payment from your connection: at most %(cap)s at a"
+        " time. Finish or cancel the checkout you started (an unpaid one is released after"
+        " %(minutes)s minutes), then try again."
+    ),
+    _(
+        "Too many tickets are waiting for payment from %(email)s: at most %(cap)s at a time."
+        " Finish or cancel the checkout you started (an unpaid one is released after"
+        " %(minutes)s minutes), then try again."
+    ),
+    # the attendee-details step (api/checkout/attendees.py)
+    _("Enter the name of the person this ticket is for."),
+    _("The name is too long: at most %(limit)s characters."),
+    _("The answer is too long: at most %(limit)s characters."),
+    _("The answer contains characters we cannot use."),
+    _("Tick the box or leave it empty."),
+    _("Tick this box to continue."),
+    _("Choose one of the answers listed."),
+    _("Choose an answer."),
+    _("Answer this question."),
+    # the event pages' and the passes page's missing things (api/checkout/pages.py, api/waiting/)
+    _("There is no published event at this address."),
+    _("This event has no such ticket tier."),
+    _("No order at this link. Check the link in your email."),
     # codes (api/checkout/codes.py)
     _("“%(code)s” is not a valid code for this event."),
     _("The code %(code)s can be used from %(when)s."),
@@ -54,6 +81,16 @@ REFUSALS: tuple[str, ...] = (
     _("This offer has ended: its seats went to the next person in line."),
     _("This event is cancelled: nothing is sold."),
     _("These seats are no longer free."),
+    _("%(tier)s has %(count)s tickets on sale right now: buy them on the event page."),
+    _("%(tier)s has %(count)s ticket on sale right now: buy them on the event page."),
+    _(
+        "Too many tickets are waiting for payment from this address: at most %(cap)s at a time."
+        " Finish or cancel the checkout you started, then use this link again."
+    ),
+    _(
+        "We could not reach the payment provider, so nothing was charged. Your seats are still"
+        " held for you: please try again."
+    ),
     # the passes page's transfer, rename and cancel forms (api/passes/transfer.py,
     # api/checkout/self_cancel.py, self_service_pages.py)
     _("Enter the email address of the person the ticket goes to."),
@@ -65,7 +102,29 @@ REFUSALS: tuple[str, ...] = (
     _("There is nothing left to cancel in this order."),
     _("Tick the tickets to cancel."),
     _("Tick the box to confirm that you want to cancel your tickets."),
+    _("%(event)s is cancelled."),
+    _("%(event)s does not allow %(what)s."),
+    _("The deadline for %(what)s has passed."),
+    _("An order that is %(status)s cannot be changed."),
+    _("%(event)s needs the name of each ticket's holder: enter theirs."),
 )
+
+WORDS: tuple[str, ...] = (
+    # what a refusal's `%(what)s` and `%(status)s` stand for (api/passes/transfer.py,
+    # api/checkout/self_cancel.py; an order's status with "_" read as a space): translated too
+    _("name changes"),
+    _("ticket transfers"),
+    _("cancellations"),
+    _("pending"),
+    _("paid"),
+    _("expired"),
+    _("cancelled"),
+    _("refunded"),
+    _("partially refunded"),
+    _("disputed"),
+)
+_TRANSLATED_PARAMETERS = ("what", "status")
+"""Parameters whose value is one of WORDS (the rest are names, dates, codes: kept as they are)."""
 
 ERROR_PAGES: tuple[str, ...] = (
     # the error page's titles (api/web/errors.py) and its message for a missing page
@@ -111,5 +170,9 @@ def translate(message: object) -> str:
         return text
     for pattern, english in _patterns():
         if match := pattern.fullmatch(text):
-            return catalogues.gettext(english) % match.groupdict()
+            values = match.groupdict()
+            for name in _TRANSLATED_PARAMETERS:
+                if values.get(name) in WORDS:
+                    values[name] = catalogues.gettext(values[name])
+            return catalogues.gettext(english) % values
     return text
