@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.db import (
     Event,
+    Order,
     OrganizerMember,
     OutboxMessage,
     TicketTier,
@@ -321,6 +322,12 @@ async def test_a_free_offer_is_placed_at_once_with_its_passes_and_email(
     public_id = claimed.headers["location"].split("/passes/")[1]
     assert await order_state(db, public_id) == ("paid", 2, 0, ["valid", "valid"])
     assert len(await _emails(db, shop, "order_confirmation")) == 1
+    # Bought from the list, not on a partner's site: no "Purchased on …" line; `source` says it.
+    passes_page = await shop.browser.get(f"/passes/{public_id}")
+    assert pages.parse(passes_page.text).select("[data-purchased-on]") == []
+    order = await db.scalar(select(Order).where(Order.public_id == public_id))
+    assert order is not None
+    assert (order.source, order.source_site) == ("waiting", None)
 
 
 async def test_the_organizer_sees_the_list_removes_an_offer_and_offers_ahead_of_turn(

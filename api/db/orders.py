@@ -112,7 +112,8 @@ class Order(UUIDPrimaryKey, CreatedAt, Base):
     against; cleared when the hold ends (see `HoldAllowance`)."""
     paid_at: Mapped[datetime | None]
     source: Mapped[str] = mapped_column(String(10), default="sale", server_default="sale")
-    """`sale` (bought through checkout), `comp` (free passes staff issued to a guest,
+    """`sale` (bought through checkout), `waiting` (bought through a waiting-list offer,
+    api/waiting/), `comp` (free passes staff issued to a guest,
     api/checkout/comps.py) or `transfer` (a ticket another buyer handed on, with no money of its
     own: api/passes/transfer.py); the exports show it."""
     code_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("code.id"), index=True)

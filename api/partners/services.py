@@ -156,7 +156,7 @@ async def sales_by_partner(db: AsyncSession, *, event_id: uuid.UUID) -> list[Par
             .where(
                 Order.event_id == event_id,
                 Order.status.in_(OrderStatus.sold()),
-                Order.source == "sale",
+                Order.source.in_(("sale", "waiting")),  # sold, not comps or transfers
             )
             .group_by(PartnerSite.id, PartnerSite.name, PartnerSite.origin)
         )

@@ -60,6 +60,9 @@ from api.waiting import offers
 
 log = logging.getLogger(__name__)
 
+SOURCE = "waiting"
+"""`Order.source` of an order bought through a waiting-list offer (the exports show it)."""
+
 
 class WaitingError(Exception):
     """The buyer's request cannot be done; the message says why, in words for the buyer."""
@@ -241,7 +244,7 @@ async def claim(
         fee_minor=fee_each * quantity if paid else 0,
         discount_minor=(tier.price_minor - price) * quantity,
         code_id=applied.id if applied and used else None,
-        source_site="waiting list",
+        source=SOURCE,
         hold_expires_at=now + HOLD_FOR + SESSION_MARGIN if paid else None,
     )
     order_id, public_id, currency = order.id, order.public_id, order.currency
