@@ -8,18 +8,7 @@ import { test } from 'node:test';
 
 import { Door } from '../../pwa/lib/door.js';
 import { ApiError, PUSH_LIMIT, SyncLoop, backoffDelay, syncOnce } from '../../pwa/lib/sync-client.js';
-import { FakeServer, MemoryStore } from './scanner-fakes.mjs';
-
-/** A paired, bootstrapped door with its own clock. @param {FakeServer} server @param {string} name */
-async function pairedDoor(server, name) {
-  const clock = { now: 1750000000000 };
-  const store = new MemoryStore();
-  const door = new Door({ store, clock: () => clock.now });
-  const paired = await server.pair({ code: 'x'.repeat(16), name });
-  await door.pair(paired.data);
-  await door.bootstrap((await server.bootstrap(paired.data.token)).data);
-  return { door, store, clock };
-}
+import { FakeServer, pairedDoor } from './scanner-fakes.mjs';
 
 test('admits a cached pass, then calls the same pass already scanned at this door', async () => {
   const server = new FakeServer();

@@ -8,22 +8,11 @@ import { test } from 'node:test';
 
 import { Door } from '../../pwa/lib/door.js';
 import { syncOnce } from '../../pwa/lib/sync-client.js';
-import { FakeServer, MemoryStore } from './scanner-fakes.mjs';
-
-/** @param {FakeServer} server */
-async function pairedDoor(server) {
-  const clock = { now: 1750000000000 };
-  const store = new MemoryStore();
-  const door = new Door({ store, clock: () => clock.now });
-  const paired = await server.pair({ code: 'x'.repeat(16), name: 'Gate A' });
-  await door.pair(paired.data);
-  await door.bootstrap((await server.bootstrap(paired.data.token)).data);
-  return { door, store, clock };
-}
+import { FakeServer, pairedDoor } from './scanner-fakes.mjs';
 
 test('drops the scans the server refused from the outbox after keeping a note of them', async () => {
   const server = new FakeServer();
-  const { door, store, clock } = await pairedDoor(server);
+  const { door, store, clock } = await pairedDoor(server, 'Gate A');
   for (const index of [0, 1, 2]) {
     await door.scan(server.token(index));
     clock.now += 3000;
@@ -50,7 +39,7 @@ test('drops the scans the server refused from the outbox after keeping a note of
 
 test('a batch sent again after a lost answer adds no second note', async () => {
   const server = new FakeServer();
-  const { door } = await pairedDoor(server);
+  const { door } = await pairedDoor(server, 'Gate A');
   await door.scan(server.token(0));
   server.cannotStore = () => 'its verdict is longer than 20 characters';
   const refused = [{ seq: 1, code: 'verdict_too_long', reason: 'its verdict is longer than 20 characters' }];

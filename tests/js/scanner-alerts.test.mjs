@@ -9,20 +9,9 @@ import { test } from 'node:test';
 import { Door } from '../../pwa/lib/door.js';
 import { syncOnce } from '../../pwa/lib/sync-client.js';
 import { doubleAdmissionText } from '../../pwa/scanner/format.js';
-import { FakeServer, MemoryStore } from './scanner-fakes.mjs';
+import { FakeServer, pairedDoor } from './scanner-fakes.mjs';
 
 const T = Date.UTC(2026, 6, 4, 23, 34); // 7:34 PM in New York
-
-/** @param {FakeServer} server @param {string} name @param {number} now */
-async function pairedDoor(server, name, now) {
-  const clock = { now };
-  const store = new MemoryStore();
-  const door = new Door({ store, clock: () => clock.now });
-  const paired = await server.pair({ code: 'x'.repeat(16), name });
-  await door.pair(paired.data);
-  await door.bootstrap((await server.bootstrap(paired.data.token)).data);
-  return { door, store, clock };
-}
 
 test('words the alert with the pass reference and both doors, earlier first', () => {
   const alert = { pass_id: 'MFRGGZDFMZTWQ2LKNN', door: 'Gate B', scanned_at: T + 60_000, here: { door: 'Gate A', scanned_at: T } };
@@ -35,8 +24,8 @@ test('words the alert with the pass reference and both doors, earlier first', ()
 
 test('two doors offline admit one pass: after sync each phone names the pass and both doors with their times', async () => {
   const server = new FakeServer();
-  const a = await pairedDoor(server, 'Gate A', T);
-  const b = await pairedDoor(server, 'Gate B', T + 60_000);
+  const a = await pairedDoor(server, 'Gate A', { now: T });
+  const b = await pairedDoor(server, 'Gate B', { now: T + 60_000 });
   const admittedA = await a.door.scan(server.token(0));
   assert.equal((await b.door.scan(server.token(0)))?.verdict.code, 'admit');
   const passId = /** @type {string} */ (admittedA?.scan.pass_id);

@@ -12,23 +12,11 @@ import { insideCounts } from '../../pwa/lib/sync-core.js';
 import { tierBreakdown } from '../../pwa/scanner/view.js';
 import { syncOnce } from '../../pwa/lib/sync-client.js';
 import { settingsFrom } from '../../pwa/scanner/settings.js';
-import { FakeServer, MemoryStore } from './scanner-fakes.mjs';
+import { FakeServer, pairedDoor } from './scanner-fakes.mjs';
 
 const T = Date.UTC(2026, 6, 4, 23, 34);
 const FLOOR = { list_id: 'floor', seq: 1, name: 'Dance floor', reentry: true };
-
-/**
- * @param {FakeServer} server @param {string} name @param {number} now @param {{list?: string}} [link]
- */
-async function pairedDoor(server, name, now = T, link = { list: 'floor' }) {
-  const clock = { now };
-  const store = new MemoryStore();
-  const door = new Door({ store, clock: () => clock.now });
-  const paired = await server.pair({ code: 'x'.repeat(16), name }, link);
-  await door.pair(paired.data);
-  await door.bootstrap((await server.bootstrap(paired.data.token)).data);
-  return { door, store, clock };
-}
+const ON_FLOOR = { list: 'floor' }; // a pairing link for the floor's list
 
 /** @param {Door} door @param {FakeServer} server */
 const sync = async (door, server) => (await syncOnce({ door, api: /** @type {any} */ (server) })).alerts;
@@ -36,7 +24,7 @@ const sync = async (door, server) => (await syncOnce({ door, api: /** @type {any
 test('a pass goes in, out and in again on a list with re-entry, and "inside now" follows it', async () => {
   const server = new FakeServer();
   server.saveList(FLOOR);
-  const { door, clock } = await pairedDoor(server, 'Floor');
+  const { door, clock } = await pairedDoor(server, 'Floor', { now: T, link: ON_FLOOR });
   assert.equal(door.inside, 0);
   assert.equal((await door.scan(server.token(0)))?.verdict.code, 'admit');
   assert.equal(door.inside, 1);
@@ -70,7 +58,7 @@ test('"inside now" per tier reads by tier name, a tier not yet known last as "ot
 test('switching the toggle is a new reading: the pass just let in can be scanned out at once', async () => {
   const server = new FakeServer();
   server.saveList(FLOOR);
-  const { door } = await pairedDoor(server, 'Floor');
+  const { door } = await pairedDoor(server, 'Floor', { now: T, link: ON_FLOOR });
   await door.scan(server.token(1));
   assert.equal(await door.scan(server.token(1)), null, 'the same code within two seconds is ignored');
   door.setDirection('out');
@@ -81,8 +69,8 @@ test('switching the toggle is a new reading: the pass just let in can be scanned
 test('a re-entry after an exit on another phone, neither knowing of the other, is no double admission', async () => {
   const server = new FakeServer();
   server.saveList(FLOOR);
-  const a = await pairedDoor(server, 'Gate A', T);
-  const b = await pairedDoor(server, 'Gate B', T + 60_000);
+  const a = await pairedDoor(server, 'Gate A', { now: T, link: ON_FLOOR });
+  const b = await pairedDoor(server, 'Gate B', { now: T + 60_000, link: ON_FLOOR });
   // Both phones offline: A lets the pass in; B, not knowing, lets it out and back in.
   assert.equal((await a.door.scan(server.token(0)))?.verdict.code, 'admit');
   b.door.setDirection('out');
@@ -104,8 +92,8 @@ test('a re-entry after an exit on another phone, neither knowing of the other, i
 test('two admissions with no exit between them still alert both phones, naming this door\u2019s side', async () => {
   const server = new FakeServer();
   server.saveList(FLOOR);
-  const a = await pairedDoor(server, 'Gate A', T);
-  const b = await pairedDoor(server, 'Gate B', T + 60_000);
+  const a = await pairedDoor(server, 'Gate A', { now: T, link: ON_FLOOR });
+  const b = await pairedDoor(server, 'Gate B', { now: T + 60_000, link: ON_FLOOR });
   await a.door.scan(server.token(0));
   await b.door.scan(server.token(0));
   await sync(a.door, server);
@@ -120,8 +108,8 @@ test('two admissions with no exit between them still alert both phones, naming t
 
 test('"admit anyway" at this door, and an override made knowing, raise no alert', async () => {
   const server = new FakeServer();
-  const a = await pairedDoor(server, 'Gate A', T, {});
-  const b = await pairedDoor(server, 'Gate B', T + 60_000, {});
+  const a = await pairedDoor(server, 'Gate A', { now: T });
+  const b = await pairedDoor(server, 'Gate B', { now: T + 60_000 });
   await a.door.scan(server.token(0));
   await sync(a.door, server);
   await sync(b.door, server);
@@ -135,7 +123,7 @@ test('"admit anyway" at this door, and an override made knowing, raise no alert'
 test('"inside now" comes back the same after a reload', async () => {
   const server = new FakeServer();
   server.saveList(FLOOR);
-  const { door, store, clock } = await pairedDoor(server, 'Floor');
+  const { door, store, clock } = await pairedDoor(server, 'Floor', { now: T, link: ON_FLOOR });
   await door.scan(server.token(0));
   await door.scan(server.token(1));
   door.setDirection('out');

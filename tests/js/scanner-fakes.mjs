@@ -7,6 +7,7 @@
 import { generateKeyPairSync, randomBytes, sign } from 'node:crypto';
 
 import { encodeBase32, passIdOf } from '../../pwa/lib/base32.js';
+import { Door } from '../../pwa/lib/door.js';
 import { ApiError } from '../../pwa/lib/sync-client.js';
 import * as core from '../../pwa/lib/sync-core.js';
 
@@ -254,4 +255,21 @@ export class FakeServer {
     const listsAfter = body.lists_after ?? null;
     return this.answer(core.changesSince(this.state, body.vector, { forDevice: device, limit: body.limit, listsAfter }));
   }
+}
+
+/**
+ * A door phone paired with `server` through a link (`link`: its list, search) and bootstrapped,
+ * with a clock of its own that starts at `now` (the test moves `clock.now`).
+ * @param {FakeServer} server
+ * @param {string} name
+ * @param {{now?: number, link?: {list?: string, maySearch?: boolean}}} [options]
+ */
+export async function pairedDoor(server, name, { now = 1750000000000, link = {} } = {}) {
+  const clock = { now };
+  const store = new MemoryStore();
+  const door = new Door({ store, clock: () => clock.now });
+  const paired = await server.pair({ code: 'x'.repeat(16), name }, link);
+  await door.pair(paired.data);
+  await door.bootstrap((await server.bootstrap(paired.data.token)).data);
+  return { door, store, clock };
 }

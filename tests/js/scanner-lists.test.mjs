@@ -11,24 +11,11 @@ import { Door } from '../../pwa/lib/door.js';
 import { message } from '../../pwa/lib/sync-core.js';
 import { syncOnce } from '../../pwa/lib/sync-client.js';
 import { verdictText } from '../../pwa/scanner/format.js';
-import { FakeServer, MemoryStore } from './scanner-fakes.mjs';
+import { FakeServer, pairedDoor } from './scanner-fakes.mjs';
 
 const T = Date.UTC(2026, 6, 4, 22, 0); // 6:00 PM in New York
 const ZONE = 'America/New_York';
 const VIP = { list_id: 'vip-deck', seq: 1, name: 'VIP deck', tiers: ['VIP'], from: null, until: null, reentry: false };
-
-/**
- * @param {FakeServer} server @param {string} name @param {{list?: string}} [link]
- */
-async function pairedDoor(server, name, link = {}) {
-  const clock = { now: T };
-  const store = new MemoryStore();
-  const door = new Door({ store, clock: () => clock.now });
-  const paired = await server.pair({ code: 'x'.repeat(16), name }, link);
-  await door.pair(paired.data);
-  await door.bootstrap((await server.bootstrap(paired.data.token)).data);
-  return { door, store, clock };
-}
 
 /** @param {import('../../pwa/lib/sync-core.js').Verdict} shown */
 const words = (shown) => verdictText(message(shown), shown, ZONE);
@@ -36,7 +23,7 @@ const words = (shown) => verdictText(message(shown), shown, ZONE);
 test('a phone bound to the VIP deck turns a General pass away, with the pass tier, and admits a VIP', async () => {
   const server = new FakeServer({ tiers: ['General', 'VIP'] });
   server.saveList(VIP);
-  const { door } = await pairedDoor(server, 'Deck stairs', { list: 'vip-deck' });
+  const { door } = await pairedDoor(server, 'Deck stairs', { now: T, link: { list: 'vip-deck' } });
   assert.equal(door.listId, 'vip-deck');
   assert.equal(door.listName, 'VIP deck');
   const general = await door.scan(server.token(0));
@@ -52,7 +39,7 @@ test('a phone bound to the VIP deck turns a General pass away, with the pass tie
 test('a phone on the default list shows no list name and writes scans without one', async () => {
   const server = new FakeServer();
   server.saveList(VIP);
-  const { door } = await pairedDoor(server, 'Main gate');
+  const { door } = await pairedDoor(server, 'Main gate', { now: T });
   assert.equal(door.listId, 'default');
   assert.equal(door.listName, null);
   const shown = await door.scan(server.token(1));
@@ -63,7 +50,7 @@ test('a phone on the default list shows no list name and writes scans without on
 test('a list change reaches the phone at its next pull, is kept across a reload, and says when the door opens', async () => {
   const server = new FakeServer();
   server.saveList(VIP);
-  const { door, store, clock } = await pairedDoor(server, 'Deck stairs', { list: 'vip-deck' });
+  const { door, store, clock } = await pairedDoor(server, 'Deck stairs', { now: T, link: { list: 'vip-deck' } });
   const opens = T + 60 * 60 * 1000; // 7:00 PM
   server.saveList({ ...VIP, seq: 2, name: 'VIP lounge', from: opens });
   await syncOnce({ door, api: /** @type {any} */ (server) });
@@ -85,7 +72,7 @@ test('a list change reaches the phone at its next pull, is kept across a reload,
 test('a closed door says since when, in the event zone', async () => {
   const server = new FakeServer();
   server.saveList({ ...VIP, until: T - 60 * 60 * 1000 });
-  const { door } = await pairedDoor(server, 'Deck stairs', { list: 'vip-deck' });
+  const { door } = await pairedDoor(server, 'Deck stairs', { now: T, link: { list: 'vip-deck' } });
   const late = await door.scan(server.token(1));
   assert.deepEqual(words(/** @type {any} */ (late).verdict), { title: 'Too late — closed 5:00 PM', detail: 'VIP deck · VIP' });
 });
@@ -93,7 +80,7 @@ test('a closed door says since when, in the event zone', async () => {
 test('a phone the organizer rebinds to another list applies it from its next bootstrap, and forgets the last verdict', async () => {
   const server = new FakeServer();
   server.saveList(VIP);
-  const { door, store, clock } = await pairedDoor(server, 'Deck stairs', { list: 'vip-deck' });
+  const { door, store, clock } = await pairedDoor(server, 'Deck stairs', { now: T, link: { list: 'vip-deck' } });
   assert.equal((await door.scan(server.token(0)))?.verdict.code, 'wrong_list');
   server.deviceLists.set(door.device, 'default');
   await door.bootstrap((await server.bootstrap(/** @type {string} */ (door.identity?.token))).data);

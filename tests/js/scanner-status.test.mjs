@@ -9,18 +9,7 @@ import { test } from 'node:test';
 import { Door } from '../../pwa/lib/door.js';
 import { syncOnce } from '../../pwa/lib/sync-client.js';
 import { STALE_SYNC_MS, staleSyncText } from '../../pwa/scanner/format.js';
-import { FakeServer, MemoryStore } from './scanner-fakes.mjs';
-
-/** @param {FakeServer} server @param {string} name */
-async function pairedDoor(server, name) {
-  const clock = { now: 1750000000000 };
-  const store = new MemoryStore();
-  const door = new Door({ store, clock: () => clock.now });
-  const paired = await server.pair({ code: 'x'.repeat(16), name });
-  await door.pair(paired.data);
-  await door.bootstrap((await server.bootstrap(paired.data.token)).data);
-  return { door, store, clock };
-}
+import { FakeServer, pairedDoor } from './scanner-fakes.mjs';
 
 test('counts the people this phone let in: admissions and "admit anyway", not refusals', async () => {
   const server = new FakeServer();
