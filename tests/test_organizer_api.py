@@ -88,14 +88,14 @@ async def test_a_key_reads_its_organizers_event_with_tiers_orders_and_passes(
 
     orders = (await client.get(f"/api/v1/events/{event.id}/orders", headers=key)).json()
     assert [(o["id"], o["reference"], o["status"]) for o in orders["items"]] == [
-        (order.public_id, order.reference, "paid")
+        (str(order.id), order.reference, "paid")
     ]
     assert orders["items"][0]["lines"] == [
         {"tier_id": str(tier.id), "tier": "Floor", "quantity": 2, "unit_price_minor": 0}
     ]
-    one = (await client.get(f"/api/v1/orders/{order.public_id}", headers=key)).json()
+    one = (await client.get(f"/api/v1/orders/{order.id}", headers=key)).json()
     assert [(p["tier"], p["status"], p["order"]) for p in one["passes"]] == [
-        ("Floor", "valid", order.public_id)
+        ("Floor", "valid", str(order.id))
     ] * 2
     passes = (await client.get(f"/api/v1/events/{event.id}/passes", headers=key)).json()
     assert sorted(p["id"] for p in passes["items"]) == sorted(p["id"] for p in one["passes"])
@@ -120,6 +120,7 @@ async def test_another_organizers_event_and_order_are_not_found(
         f"/api/v1/events/{theirs.id}/passes",
         f"/api/v1/events/{theirs.id}/checkins",
         f"/api/v1/events/{theirs.id}/door",
+        f"/api/v1/orders/{their_order.id}",
         f"/api/v1/orders/{their_order.public_id}",
     ):
         response = await client.get(url, headers=key)
@@ -145,8 +146,8 @@ async def test_orders_come_page_by_page_and_one_placed_meanwhile_comes_once_at_t
     rest = await pages(client, url, key)  # from the start again, with the new order in
     seen = [o["id"] for page in rest for o in page]
     assert [len(page) for page in rest] == [3, 3, 2]
-    assert seen[0] == first.public_id
-    assert seen[-1] == late.public_id
+    assert seen[0] == str(first.id)
+    assert seen[-1] == str(late.id)
     assert len(set(seen)) == 8
     # Paging on from the first page's cursor finds every other order once, the new one last.
     after = (await client.get(url, params={"cursor": start["next"]}, headers=key)).json()
@@ -215,7 +216,7 @@ async def test_resend_queues_the_tickets_and_a_free_orders_refund_cancels_it(
     event, _, order = await an_event_with_an_order(db, settings)
     key = await a_key(db, event.organizer_id)
 
-    resent = await client.post(f"/api/v1/orders/{order.public_id}/resend", headers=key)
+    resent = await client.post(f"/api/v1/orders/{order.id}/resend", headers=key)
     assert resent.status_code == 202, resent.text
     assert resent.json()["detail"] == "The tickets go to buyer@example.com again."
     queued = await db.scalar(
@@ -224,17 +225,48 @@ async def test_resend_queues_the_tickets_and_a_free_orders_refund_cancels_it(
     )  # fmt: skip
     assert queued == 1
 
-    refunded = await client.post(f"/api/v1/orders/{order.public_id}/refund", json={}, headers=key)
+    refunded = await client.post(f"/api/v1/orders/{order.id}/refund", json={}, headers=key)
     assert refunded.status_code == 202, refunded.text
     assert refunded.json()["status"] == "cancelled"
-    shown = (await client.get(f"/api/v1/orders/{order.public_id}", headers=key)).json()
+    shown = (await client.get(f"/api/v1/orders/{order.id}", headers=key)).json()
     assert [p["status"] for p in shown["passes"]] == ["void", "void"]
-    nothing_left = await client.post(f"/api/v1/orders/{order.public_id}/resend", headers=key)
+    nothing_left = await client.post(f"/api/v1/orders/{order.id}/resend", headers=key)
     assert nothing_left.status_code == 409
     actions = ["tickets.resent", "refund.requested"]
     actors = set(await db.scalars(select(AuditEntry.actor).where(AuditEntry.action.in_(actions))))
     assert len(actors) == 1
     assert actors.pop().startswith("API key Box office")
+
+
+async def test_a_read_only_key_never_sees_the_buyers_passes_link_an_orders_key_does(
+    client: Client, db: AsyncSession, settings: Settings
+) -> None:
+    """`/passes/{public id}` shows the QR codes to whoever has it: a key that may only read
+    (a reporting tool, a spreadsheet) must not be able to walk anyone in."""
+    event, _, order = await an_event_with_an_order(db, settings)
+    read_only = await a_key(db, event.organizer_id, scopes=["read"])
+    orders_key = await a_key(db, event.organizer_id, scopes=["read", "orders"])
+    reads = [
+        f"/api/v1/events/{event.id}/orders",
+        f"/api/v1/orders/{order.id}",
+        f"/api/v1/events/{event.id}/passes",
+        f"/api/v1/events/{event.id}/checkins",
+        f"/api/v1/events/{event.id}",
+    ]
+    for url in reads:
+        response = await client.get(url, headers=read_only)
+        assert response.status_code == 200, url
+        assert order.public_id not in response.text, url  # nowhere, under any field
+    listed = (await client.get(reads[0], headers=read_only)).json()["items"]
+    assert [(o["id"], o["passes_url"]) for o in listed] == [(str(order.id), None)]
+    passes_link = f"{settings.base_url}/passes/{order.public_id}"
+    listed = (await client.get(reads[0], headers=orders_key)).json()["items"]
+    assert [o["passes_url"] for o in listed] == [passes_link]
+    one = (await client.get(reads[1], headers=orders_key)).json()
+    assert one["passes_url"] == passes_link
+    # the link's public id still names the order to a key that holds it
+    by_link = await client.get(f"/api/v1/orders/{order.public_id}", headers=read_only)
+    assert (by_link.status_code, by_link.json()["id"]) == (200, str(order.id))
 
 
 async def test_a_key_without_the_scope_is_refused_and_a_missing_or_revoked_one_unknown(
@@ -292,8 +324,8 @@ async def test_the_openapi_schema_documents_every_organizer_operation_with_an_ex
         "GET /api/v1/events", "GET /api/v1/events/{event_id}",
         "GET /api/v1/events/{event_id}/tiers", "GET /api/v1/events/{event_id}/orders",
         "GET /api/v1/events/{event_id}/passes", "GET /api/v1/events/{event_id}/checkins",
-        "GET /api/v1/events/{event_id}/door", "GET /api/v1/orders/{public_id}",
-        "POST /api/v1/orders/{public_id}/refund", "POST /api/v1/orders/{public_id}/resend",
+        "GET /api/v1/events/{event_id}/door", "GET /api/v1/orders/{order_id}",
+        "POST /api/v1/orders/{order_id}/refund", "POST /api/v1/orders/{order_id}/resend",
         "POST /api/v1/events/{event_id}/passes/{pass_id}/check-in",
     }  # fmt: skip
     assert "organizerKey" in schema["components"]["securitySchemes"]

@@ -97,10 +97,14 @@ async def provide_event(db: DB, key: Key, event_id: FromPath[uuid.UUID]) -> Even
     return event
 
 
-async def provide_order(db: DB, key: Key, public_id: FromPath[str]) -> Order:
-    order = await db.scalar(
-        select(Order).where(Order.public_id == public_id).options(selectinload(Order.event))
-    )
+async def provide_order(db: DB, key: Key, order_id: FromPath[str]) -> Order:
+    """By the order's id (wire.Order.id), or by the public id of the buyer's passes link (whoever
+    holds that link may name the order by it)."""
+    try:
+        which = Order.id == uuid.UUID(order_id)
+    except ValueError:
+        which = Order.public_id == order_id
+    order = await db.scalar(select(Order).where(which).options(selectinload(Order.event)))
     if order is None or order.event.organizer_id != key.organizer_id:
         raise NotFoundException(detail="No such order.")
     return order

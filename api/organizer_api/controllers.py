@@ -60,6 +60,18 @@ def actor(key: ApiKey) -> str:
     return f"API key {key.name} ({key.prefix}…)"
 
 
+def passes_base(key: ApiKey, settings: AppSettings) -> str | None:
+    """The site's address when the key may see buyers' passes links (a bearer capability:
+    wire.Order.passes_url), that is with the `orders` scope; None for a read-only key."""
+    return settings.base_url if "orders" in key.scopes else None
+
+
+ORDERS_SCOPE_NOTE = (
+    " `passes_url`, the buyer's passes page, opens the QR codes to whoever has it: only keys "
+    "with the `orders` scope get it (null otherwise)."
+)
+
+
 class EventReads(Controller):
     path = "/events"
 
@@ -103,7 +115,8 @@ class EventReads(Controller):
     @get(
         "/{event_id:uuid}/orders",
         summary="List the event's orders",
-        description="Oldest first; an order placed while you page through comes on a later page.",
+        description="Oldest first; an order placed while you page through comes on a later page."
+        + ORDERS_SCOPE_NOTE,
         opt={"scope": "read", "query": ("status", "cursor", "limit")},
         responses=page_responses(
             wire.OrderPage(items=[wire.ORDER], next=wire.NEXT), "A page of orders"
@@ -112,12 +125,17 @@ class EventReads(Controller):
     async def orders(
         self,
         db: DB,
+        key: Key,
+        settings: AppSettings,
         event: ThisEvent,
         status: FromQuery[OrderStatus | None] = None,
         cursor: Cursor = None,
         limit: Limit = 50,
     ) -> wire.OrderPage:
-        return await reads.orders(db, event_id=event.id, status=status, after=cursor, limit=limit)
+        return await reads.orders(
+            db, event_id=event.id, status=status, after=cursor, limit=limit,
+            passes_base=passes_base(key, settings),
+        )  # fmt: skip
 
     @get(
         "/{event_id:uuid}/passes",
@@ -201,8 +219,10 @@ class OrderActions(Controller):
     path = "/orders"
 
     @get(
-        "/{public_id:str}",
+        "/{order_id:str}",
         summary="One order with its passes",
+        description="By its `id` (the public id in a buyer's passes link is taken too)."
+        + ORDERS_SCOPE_NOTE,
         opt=READ,
         responses={
             **wire.documented(
@@ -212,18 +232,19 @@ class OrderActions(Controller):
                     **{
                         **{f: getattr(wire.ORDER, f) for f in wire.Order.__struct_fields__},
                         "passes": [wire.PASS],
+                        "passes_url": wire.PASSES_URL,
                     }
                 ),
-                "The order",
+                "The order, to a key with the `orders` scope",
             ),
             **READ_ERRORS,
         },
     )
-    async def order(self, db: DB, order: ThisOrder) -> wire.Order:
-        return await reads.order_detail(db, order=order)
+    async def order(self, db: DB, key: Key, settings: AppSettings, order: ThisOrder) -> wire.Order:
+        return await reads.order_detail(db, order=order, passes_base=passes_base(key, settings))
 
     @post(
-        "/{public_id:str}/refund",
+        "/{order_id:str}/refund",
         status_code=202,
         summary="Refund an order",
         description=(
@@ -258,7 +279,7 @@ class OrderActions(Controller):
         )
 
     @post(
-        "/{public_id:str}/resend",
+        "/{order_id:str}/resend",
         status_code=202,
         summary="Email the tickets again",
         opt={"scope": "orders"},

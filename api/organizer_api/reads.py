@@ -61,9 +61,14 @@ async def tiers(
     return wire.TierPage(items=[tier_out(t) for t in shown], next=next_cursor)
 
 
-def order_out(order: Order, passes: list[wire.PassOut] | None = None) -> wire.Order:
+def order_out(
+    order: Order, passes: list[wire.PassOut] | None = None, *, passes_base: str | None = None
+) -> wire.Order:
+    """`passes_base`: the site's address for a key that may see the buyer's passes link (the
+    `orders` scope), else None: the link is a bearer capability (wire.Order.passes_url)."""
+    passes_url = f"{passes_base.rstrip('/')}/passes/{order.public_id}" if passes_base else None
     return wire.Order(
-        id=order.public_id, reference=order.reference, event_id=order.event_id,
+        id=order.id, reference=order.reference, event_id=order.event_id,
         status=order.status, buyer_email=order.buyer_email, buyer_name=order.buyer_name,
         currency=order.currency, total_minor=order.total_minor,
         refunded_minor=order.refunded_minor, fee_minor=order.fee_minor,
@@ -74,7 +79,7 @@ def order_out(order: Order, passes: list[wire.PassOut] | None = None) -> wire.Or
                            unit_price_minor=line.unit_price_minor)
             for line in order.lines
         ],
-        passes=passes,
+        passes=passes, passes_url=passes_url,
     )  # fmt: skip
 
 
@@ -82,25 +87,28 @@ _WITH_LINES = selectinload(Order.lines).selectinload(OrderLine.tier)
 
 
 async def orders(
-    db: AsyncSession, *, event_id: uuid.UUID, status: str | None, after: str | None, limit: int
-) -> wire.OrderPage:
+    db: AsyncSession, *, event_id: uuid.UUID, status: str | None, after: str | None, limit: int,
+    passes_base: str | None,
+) -> wire.OrderPage:  # fmt: skip
     query = select(Order).where(Order.event_id == event_id).options(_WITH_LINES)
     if status is not None:
         query = query.where(Order.status == status)
     shown, next_cursor = await cursor.page(db, query, Order.id, cursor=after, limit=limit)
-    return wire.OrderPage(items=[order_out(o) for o in shown], next=next_cursor)
+    items = [order_out(o, passes_base=passes_base) for o in shown]
+    return wire.OrderPage(items=items, next=next_cursor)
 
 
-async def order_detail(db: AsyncSession, *, order: Order) -> wire.Order:
+async def order_detail(db: AsyncSession, *, order: Order, passes_base: str | None) -> wire.Order:
     loaded = await db.scalar(select(Order).where(Order.id == order.id).options(_WITH_LINES))
     assert loaded is not None, "the order was just found"
     rows = await db.execute(_passes_query().where(Pass.order_id == order.id).order_by(Pass.id))
-    return order_out(loaded, passes=[_pass_out(row) for row in rows.all()])
+    passes = [_pass_out(row) for row in rows.all()]
+    return order_out(loaded, passes=passes, passes_base=passes_base)
 
 
-def _passes_query() -> Select[Pass, str, str, str]:
+def _passes_query() -> Select[Pass, str, uuid.UUID, str]:
     return (
-        select(Pass, TicketTier.name, Order.public_id, Attendee.name)
+        select(Pass, TicketTier.name, Order.id, Attendee.name)
         .join(TicketTier, TicketTier.id == Pass.tier_id)
         .join(Order, Order.id == Pass.order_id)
         .outerjoin(Attendee, Attendee.pass_id == Pass.id)
@@ -108,7 +116,7 @@ def _passes_query() -> Select[Pass, str, str, str]:
 
 
 def _pass_out(row: Any) -> wire.PassOut:
-    """A row of `_passes_query`: the pass, its tier's name, its order's public id, its holder."""
+    """A row of `_passes_query`: the pass, its tier's name, its order's id, its holder."""
     item, tier, order, holder = row
     return wire.PassOut(
         id=pass_key_text(item.pass_key), order=order, tier_id=item.tier_id, tier=tier,

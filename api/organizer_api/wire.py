@@ -58,8 +58,8 @@ class OrderLine(msgspec.Struct):
 class PassOut(msgspec.Struct):
     id: str
     """The pass id as the door and the dashboard show it (18 characters)."""
-    order: str
-    """The order's `id` (its public id)."""
+    order: uuid.UUID
+    """The order's `id`."""
     tier_id: uuid.UUID
     tier: str
     status: str
@@ -70,8 +70,8 @@ class PassOut(msgspec.Struct):
 
 
 class Order(msgspec.Struct):
-    id: str
-    """The order's public id: the key of `/api/v1/orders/{id}` and of the dashboard's order page."""
+    id: uuid.UUID
+    """The key of `/api/v1/orders/{id}`. It opens nothing without a key (unlike `passes_url`)."""
     reference: str
     """What a buyer reads out ("K7Q2MXP4"); not unique, not a key."""
     event_id: uuid.UUID
@@ -86,13 +86,17 @@ class Order(msgspec.Struct):
     """The platform's fee."""
     discount_minor: int
     source: str
-    """`sale`, `comp` or `transfer`."""
+    """`sale`, `waiting` (through a waiting-list offer), `comp` or `transfer`."""
     source_site: str | None
     created_at: datetime
     paid_at: datetime | None
     lines: list[OrderLine]
     passes: list[PassOut] | None = None
     """On `GET /api/v1/orders/{id}` only."""
+    passes_url: str | None = None
+    """The buyer's passes page. A bearer link: whoever has it sees the passes' QR codes and can
+    walk in with them, so only keys with the `orders` scope get it (as pretix gives an order's
+    secret only to tokens with order permissions); null for every other key."""
 
 
 class CheckIn(msgspec.Struct):
@@ -171,18 +175,20 @@ EVENT = Event(
     timezone="Pacific/Honolulu", currency="USD", published=True, cancelled_at=None,
     url="https://tickets.example/e/driftwood-dec-18", tiers=[TIER],
 )  # fmt: skip
+_O = uuid.UUID("0193a5f1-0b2c-7a3d-8e4f-5a6b7c8d9e0f")
 PASS = PassOut(
-    id="K3TQ7ZP2M4X6A5B7CD", order="q2Xw9dM0vYtJ8bZk1NcR4e", tier_id=_T,
+    id="K3TQ7ZP2M4X6A5B7CD", order=_O, tier_id=_T,
     tier="General admission", status="valid", void_reason=None, holder_name="Ana Ruiz",
 )  # fmt: skip
 ORDER = Order(
-    id="q2Xw9dM0vYtJ8bZk1NcR4e", reference="K7Q2MXP4", event_id=_E, status="paid",
+    id=_O, reference="K7Q2MXP4", event_id=_E, status="paid",
     buyer_email="ana@example.com", buyer_name="Ana Ruiz", currency="USD", total_minor=5000,
     refunded_minor=0, fee_minor=400, discount_minor=0, source="sale", source_site=None,
     created_at=datetime.fromisoformat("2026-12-01T18:04:11+00:00"),
     paid_at=datetime.fromisoformat("2026-12-01T18:05:02+00:00"),
     lines=[OrderLine(tier_id=_T, tier="General admission", quantity=2, unit_price_minor=2500)],
 )  # fmt: skip
+PASSES_URL = "https://tickets.example/passes/q2Xw9dM0vYtJ8bZk1NcR4e"
 CHECK_IN = CheckIn(
     id=uuid.UUID("0193a6b2-1d40-7c00-8a11-223344556677"), pass_id=PASS.id, verdict="admit",
     admitted=True, door="Main gate", scanned_at=datetime.fromisoformat("2026-12-18T20:14:03+00:00"),

@@ -45,7 +45,8 @@ _SECRET_PATTERN = re.compile(
 # named in ORDER_ID_PARAMETERS carries an order's public id, so a new route that takes one is
 # scrubbed without anyone remembering to list it. Processes that never build the app (the
 # worker, the CLI) still cut the links they can write: those in emails and wallets.
-ORDER_ID_PARAMETERS = frozenset({"public_id"})
+ORDER_ID_PARAMETERS = frozenset({"public_id", "order_id"})
+"""`order_id`: the organizer API's /api/v1/orders/{order_id}, which takes the public id too."""
 _order_prefixes: set[str] = {re.escape("/passes/"), re.escape("/api/v1/orders/")}
 _ORDER_ID = r"[^/\s?#&\"'\\<>]+"
 _PATH_PARAMETER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)(?::[^}]*)?\}")
