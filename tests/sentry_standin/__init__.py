@@ -4,9 +4,14 @@ and keeps the decoded bodies, so tests can read every event that would have left
 from __future__ import annotations
 
 import gzip
+import subprocess
+import sys
 import threading
 import zlib
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 class SentryStandin:
@@ -41,6 +46,15 @@ class SentryStandin:
     @property
     def dsn(self) -> str:
         return f"http://publickey@127.0.0.1:{self._server.server_address[1]}/42"
+
+    def events_of_a_process(self, script: str) -> list[str]:
+        """Run the Python `script` in a process of its own (Sentry is process-wide: initialising
+        it in the test's process would follow every later test); the events it sent here."""
+        done = subprocess.run(
+            [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, cwd=ROOT
+        )
+        assert done.returncode == 0, done.stderr
+        return [e for e in self.envelopes if '"type":"event"' in e.replace(" ", "")]
 
     def __enter__(self) -> SentryStandin:
         self._thread.start()
