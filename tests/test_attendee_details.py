@@ -15,6 +15,7 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlalchemy import func, select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.checkin.services import create_pairing
@@ -190,6 +191,34 @@ async def test_a_free_order_asks_each_tickets_details_first_and_keeps_them_on_ea
     assert ticket is not None
     assert ticket.holder == shown[0].holder
     assert ticket.holder in ("Ana Lima", "Kai Nui", "Noe Kahale")
+
+
+async def test_an_order_whose_details_cannot_be_written_is_not_placed_either(
+    client: Client, db: AsyncSession, festival: Festival, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The order and its tickets' details are one transaction: a database lost between them
+    (here, at the details) leaves neither, so the buyer's retry is their one order."""
+    event, floor, _, asked = festival
+
+    async def lost(*_args: object, **_kwargs: object) -> None:
+        raise DBAPIError("INSERT INTO attendee …", None, OSError("connection lost"),
+                         connection_invalidated=True)  # fmt: skip
+
+    chosen = {**await event_page_form(client, event.slug), f"qty-{floor.id}": "1",
+              "email": "ana@example.com", "name": "Ana Lima"}  # fmt: skip
+    step = await client.post(f"/e/{event.slug}/checkout", data=chosen, follow_redirects=False)
+    sent = form_of(step.text, "#details-form") | {f"a-{floor.id}-1-{asked['diet'].id}": "Vegan"}
+    monkeypatch.setattr("api.checkout.attendees.add_details", lost)
+
+    failed = await client.post(f"/e/{event.slug}/checkout", data=sent, follow_redirects=False)
+
+    assert failed.status_code == 503
+    assert await db.scalar(select(func.count()).select_from(Order)) == 0
+    assert await db.scalar(select(TicketTier.sold).where(TicketTier.id == floor.id)) == 0
+    monkeypatch.undo()
+    placed = await client.post(f"/e/{event.slug}/checkout", data=sent, follow_redirects=False)
+    assert placed.status_code == 303, placed.text
+    assert await db.scalar(select(func.count()).select_from(Order)) == 1
 
 
 async def test_an_event_asking_nothing_checks_out_in_one_step_as_before(

@@ -196,11 +196,11 @@ def carried(data: Mapping[str, str], *, csrf_field: str = "_csrf_token") -> dict
     return {k: v for k, v in data.items() if k not in shown and not k.startswith(PREFIX)}
 
 
-async def save_details(
+async def add_details(
     session: AsyncSession, *, order_id: uuid.UUID, tickets: Sequence[Ticket]
 ) -> None:
-    """Keep the order's tickets' details (after its statement placed it), tie those whose
-    passes are issued already (a free order), and commit."""
+    """Keep the order's tickets' details and tie those whose passes are issued already (a free
+    order), in the caller's transaction: the order's (`placement.place(details=…)`)."""
     for ticket in tickets:
         session.add(
             Attendee(
@@ -210,7 +210,6 @@ async def save_details(
         )  # fmt: skip
     await session.flush()
     await link_passes(session, order_id=order_id)
-    await session.commit()
 
 
 _LINK = text(

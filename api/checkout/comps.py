@@ -14,9 +14,10 @@ has left is refused the same way. Rows are then issued one by one; if seats run 
 sale took them meanwhile) the import stops and the report names the rows issued and those not.
 
 Attendee details: when the event asks a name per ticket or questions (api/checkout/attendees.py),
-a comp keeps them per ticket as a sale does, read and checked by the same code (`blank`, `read`,
-`save_details`). Staff issuing one guest's passes get the tickets' fields after the guest's
-(each name filled in with the guest's); a CSV row names every ticket it issues after its
+a comp keeps them per ticket as a sale does, read and checked by the same code (`blank`,
+`read`) and kept with the order (`placement.place`). Staff issuing one guest's passes get the
+tickets' fields after the guest's (each name filled in with the guest's); a CSV row names every
+ticket it issues after its
 `name` column. Staff may leave any question blank, required or not: the guest is often not
 there to answer, and the question is the organizer's own (`staff_asked`); an answer given is
 checked as a buyer's is. A required name stays required (the guest's is filled in for them).
@@ -184,7 +185,7 @@ async def issue_comp(
     try:
         await placement.place(
             db, order=order, lines=[placement.Line(tier_id, tier_name, 0, guest.quantity)],
-            free=True, secret_key=secret_key, confirm=emailed,
+            free=True, secret_key=secret_key, confirm=emailed, details=tickets,
         )  # fmt: skip
     except placement.SoldOut as exc:
         left = await db.scalar(
@@ -196,8 +197,6 @@ async def issue_comp(
             f"Not enough seats left in {tier_name} for {guest.quantity} more"
             f" ({max(int(left or 0), 0)} left): comps count against capacity."
         ) from exc
-    if tickets:
-        await attendees.save_details(db, order_id=order.id, tickets=tickets)
     return order
 
 

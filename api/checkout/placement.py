@@ -41,13 +41,14 @@ the same way (`api.checkout.codes.REDEEM`, the CHECK `within_limit`).
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import TextClause, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.checkout import codes, holds
+from api.checkout import attendees, codes, holds
 from api.db import Order, OrderStatus, TicketTier, uuid7
 from api.outgoing import hooks as outgoing
 from api.passes import keys
@@ -189,6 +190,7 @@ async def place(
     secret_key: str,
     client: str | None = None,
     confirm: bool = True,
+    details: Sequence[attendees.Ticket] = (),
 ) -> Order:
     """Write `order` (a new, unsaved Order) with its `lines` in one committed statement.
 
@@ -200,9 +202,15 @@ async def place(
     Raises SoldOut, OverHoldCap or CodeUsedUp (and writes nothing) when a tier has not enough
     seats left, a holder would pass its cap or the code has no use left.
 
-    When `session` has no transaction open, the statement runs on its connection in autocommit;
-    otherwise it joins the caller's transaction, which is then committed (or rolled back).
+    `details`: the tickets' attendee details (api/checkout/attendees.py), written in the order's
+    transaction: the order and its details are kept together or not at all.
+
+    When `session` has no transaction open (and no details are to be kept), the statement runs on
+    its connection in autocommit; otherwise it joins the caller's transaction, which is then
+    committed (or rolled back).
     """
+    if details and not session.in_transaction():
+        await session.connection()  # a transaction, which the statement joins
     order.id = order.id or uuid7()
     # Every order takes its tiers' rows in the same order (by id: the statement's `locked`, as
     # an UPDATE … FROM locks rows in whatever order its join plan meets them), so two orders
@@ -264,6 +272,8 @@ async def place(
     if short:
         await session.rollback()
         raise SoldOut([line for line in lines if line.tier_id in short])
+    if details:
+        await attendees.add_details(session, order_id=order.id, tickets=details)
     await session.commit()
     return order
 

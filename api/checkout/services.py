@@ -21,7 +21,7 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.checkout import codes, fulfilment, placement
-from api.checkout.attendees import Ticket, save_details
+from api.checkout.attendees import Ticket
 from api.checkout.gate import SaleGate
 from api.db import Event, Order, TicketTier, utcnow
 from api.events.services import TierState, tier_state
@@ -186,6 +186,7 @@ async def start_checkout(
                     free=not paid,
                     secret_key=settings.secret_key,
                     client=form.client,
+                    details=form.attendees,
                 )
             except placement.SoldOut as exc:
                 refused = {line.tier_id: line.quantity for line in exc.lines}
@@ -197,8 +198,6 @@ async def start_checkout(
         raise CheckoutError(_over_cap_message(exc, email=email)) from exc
     except placement.CodeUsedUp as exc:
         raise CheckoutError(codes.used_up_message(code.code if code else "")) from exc
-    if form.attendees:
-        await save_details(session, order_id=order.id, tickets=form.attendees)
     base = settings.base_url.rstrip("/")
     passes_url = f"{base}/passes/{order.public_id}"
     if not paid:

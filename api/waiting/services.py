@@ -15,7 +15,7 @@ A claim is a checkout of the offer's seats, so it takes what the event page's ch
 discount or access code (`api.checkout.codes`: the price, the fee and the code's use follow the
 same rules, the use taken by the same placement statement) and, when the event asks them, each
 ticket's attendee details (the pages ask them through `api.checkout.details_step`; they are
-kept by `save_details` as for any order).
+kept with the order by `placement.place` as for any order).
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from api.checkout import codes, fulfilment, holds, placement
-from api.checkout.attendees import Ticket, save_details
+from api.checkout.attendees import Ticket
 from api.checkout.services import (
     HOLD_FOR,
     SESSION_MARGIN,
@@ -262,7 +262,7 @@ async def claim(
     try:
         await placement.place(
             session, order=order, lines=[line], free=not paid, secret_key=settings.secret_key,
-            client=client,
+            client=client, details=tickets or (),
         )  # fmt: skip
     except placement.SoldOut as exc:  # cannot happen while the offer held them; said plainly
         raise WaitingError("These seats are no longer free.") from exc
@@ -273,8 +273,6 @@ async def claim(
         ) from exc
     except placement.CodeUsedUp as exc:  # the offer stays open: the statement wrote nothing
         raise WaitingError(codes.used_up_message(applied.code if applied else "")) from exc
-    if tickets:
-        await save_details(session, order_id=order_id, tickets=tickets)
     if not paid:
         return Claimed(f"/passes/{public_id}", public_id)
     assert gateway is not None
