@@ -10,7 +10,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.db import Order, Pass, SelfServicePolicy, TicketTier
 from api.passes.tokens import pass_key_text
-from tests.forms import csrf_token
 from tests.pages import parse
 from tests.shop import Shop
 
@@ -97,24 +96,3 @@ async def rename(
     return await browser.post(
         str(form["action"]), data={"_csrf_token": _form_token(form), "pass": code, "name": name}
     )
-
-
-async def sign_in_buyer(shop: Shop, db: AsyncSession, email: str) -> None:
-    """Sign the shop's browser in as `email` with the link the outbox would email."""
-    from api.accounts.services import unseal
-    from api.db import OutboxMessage
-
-    login = await shop.browser.get("/login")
-    await shop.browser.post("/login", data={"_csrf_token": csrf_token(login.text), "email": email})
-    row = await db.scalar(
-        select(OutboxMessage)
-        .where(OutboxMessage.kind == "login_link", OutboxMessage.payload["email"].astext == email)
-        .order_by(OutboxMessage.created_at.desc())
-    )
-    assert row is not None
-    token = unseal(row.payload["sealed_token"], secret_key=shop.settings.secret_key) or ""
-    confirm = await shop.browser.get(f"/login/confirm?token={token}")
-    done = await shop.browser.post(
-        "/login/confirm", data={"_csrf_token": csrf_token(confirm.text), "token": token}
-    )
-    assert done.status_code == 303

@@ -20,9 +20,18 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.app import create_app
-from api.db import Order, Pass, PassStatus, TicketTier
+from api.db import (
+    Order,
+    Organizer,
+    OrganizerMember,
+    OutboxMessage,
+    Pass,
+    PassStatus,
+    TicketTier,
+)
 from api.settings import Settings
 from tests import factories
+from tests.forms import csrf_token
 from tests.stripe_standin.server import ServerThread
 from tests.stripe_standin.standin import StripeStandin
 
@@ -55,6 +64,39 @@ class Shop:
         session_id = response.headers["location"].rsplit("/", 1)[-1]
         session = self.standin.get(session_id)
         return session_id, session["success_url"].split("/passes/")[1].split("?")[0]
+
+    async def sign_in(self, db: AsyncSession, email: str) -> None:
+        """Sign the browser in as `email` by magic link: the one the outbox would email."""
+        from api.accounts.services import unseal
+
+        login = await self.browser.get("/login")
+        await self.browser.post(
+            "/login", data={"_csrf_token": csrf_token(login.text), "email": email}
+        )
+        row = await db.scalar(
+            select(OutboxMessage)
+            .where(
+                OutboxMessage.kind == "login_link", OutboxMessage.payload["email"].astext == email
+            )
+            .order_by(OutboxMessage.created_at.desc())
+        )
+        assert row is not None
+        token = unseal(row.payload["sealed_token"], secret_key=self.settings.secret_key) or ""
+        confirm = await self.browser.get(f"/login/confirm?token={token}")
+        done = await self.browser.post(
+            "/login/confirm", data={"_csrf_token": csrf_token(confirm.text), "token": token}
+        )
+        assert done.status_code == 303
+
+    async def staff_signs_in(self, db: AsyncSession, email: str, role: str = "owner") -> None:
+        """`email` joins the shop's organizer as `role` and signs the browser in."""
+        organizer = await db.scalar(
+            select(Organizer).where(Organizer.stripe_account_id == self.account)
+        )
+        assert organizer is not None
+        db.add(OrganizerMember(organizer_id=organizer.id, email=email, role=role))
+        await db.commit()
+        await self.sign_in(db, email)
 
 
 async def order_state(db: AsyncSession, public_id: str) -> tuple[str, int, int, list[str]]:

@@ -14,14 +14,11 @@ from bs4 import BeautifulSoup
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.accounts.services import unseal
 from api.db import (
     AuditEntry,
     Broadcast,
     Event,
     Order,
-    Organizer,
-    OrganizerMember,
     OutboxMessage,
     Pass,
     PassChange,
@@ -32,29 +29,6 @@ from api.mail.outbox import preview
 from api.outbox.worker import run_due
 from tests.forms import csrf_token
 from tests.shop import Shop, order_state
-
-
-async def _sign_in(shop: Shop, db: AsyncSession, email: str, role: str = "owner") -> None:
-    organizer = await db.scalar(
-        select(Organizer).where(Organizer.stripe_account_id == shop.account)
-    )
-    assert organizer is not None
-    db.add(OrganizerMember(organizer_id=organizer.id, email=email, role=role))
-    await db.commit()
-    login = await shop.browser.get("/login")
-    await shop.browser.post("/login", data={"_csrf_token": csrf_token(login.text), "email": email})
-    row = await db.scalar(
-        select(OutboxMessage).where(
-            OutboxMessage.kind == "login_link", OutboxMessage.payload["email"].astext == email
-        )
-    )
-    assert row is not None
-    token = unseal(row.payload["sealed_token"], secret_key=shop.settings.secret_key) or ""
-    confirm = await shop.browser.get(f"/login/confirm?token={token}")
-    signed_in = await shop.browser.post(
-        "/login/confirm", data={"_csrf_token": csrf_token(confirm.text), "token": token}
-    )
-    assert signed_in.status_code == 303
 
 
 async def _event_id(db: AsyncSession, shop: Shop) -> str:
@@ -79,7 +53,7 @@ async def test_an_owner_cancels_an_event_from_the_dashboard_and_follows_the_refu
     shop.standin.complete_session(session_id)
     await shop.standin.settle_async()
     public_id = shop.standin.get(session_id)["success_url"].split("/passes/")[1].split("?")[0]
-    await _sign_in(shop, db, "owner@venue.example")
+    await shop.staff_signs_in(db, "owner@venue.example")
     event_id = await _event_id(db, shop)
     url = f"/admin/events/{event_id}/cancel"
 
@@ -128,7 +102,7 @@ async def test_an_owner_cancels_an_event_from_the_dashboard_and_follows_the_refu
 
 
 async def test_a_manager_may_not_cancel_an_event(shop: Shop, db: AsyncSession) -> None:
-    await _sign_in(shop, db, "manager@venue.example", role="manager")
+    await shop.staff_signs_in(db, "manager@venue.example", role="manager")
     event_id = await _event_id(db, shop)
     url = f"/admin/events/{event_id}/cancel"
     page = _soup(await shop.browser.get(url))
@@ -143,7 +117,7 @@ async def test_a_manager_may_not_cancel_an_event(shop: Shop, db: AsyncSession) -
 async def test_comps_count_against_capacity_reach_the_door_and_the_exports(
     shop: Shop, db: AsyncSession
 ) -> None:
-    await _sign_in(shop, db, "owner@venue.example")
+    await shop.staff_signs_in(db, "owner@venue.example")
     event_id = await _event_id(db, shop)
     url = f"/admin/events/{event_id}/comps"
     tier = str(shop.tier_id)
@@ -205,7 +179,7 @@ async def _import(shop: Shop, url: str, text: str) -> httpx.Response:
 async def test_a_guest_list_with_a_bad_row_issues_nothing_and_names_each_problem(
     shop: Shop, db: AsyncSession
 ) -> None:
-    await _sign_in(shop, db, "owner@venue.example")
+    await shop.staff_signs_in(db, "owner@venue.example")
     url = f"/admin/events/{await _event_id(db, shop)}/comps"
     bad = await _import(shop, url, (
         "name,email,tier,quantity\n"
@@ -246,7 +220,7 @@ async def test_a_guest_list_with_a_bad_row_issues_nothing_and_names_each_problem
 async def test_ticket_holders_get_one_message_each_after_a_preview_and_a_count(
     shop: Shop, db: AsyncSession
 ) -> None:
-    await _sign_in(shop, db, "owner@venue.example")
+    await shop.staff_signs_in(db, "owner@venue.example")
     event_id = await _event_id(db, shop)
     comps_url = f"/admin/events/{event_id}/comps"
     tier = str(shop.tier_id)

@@ -19,7 +19,6 @@ from api.settings import Settings
 from tests import factories, pages
 from tests.forms import csrf_token
 from tests.shop import Shop
-from tests.test_accounts import latest_link_token
 from tests.test_dashboard import sign_in
 
 Client = AsyncTestClient[Litestar]
@@ -265,13 +264,7 @@ async def test_an_owner_starts_stripe_onboarding_from_the_members_page(
     db.add(OrganizerMember(organizer_id=organizer_id, email=OWNER, role="owner"))
     await db.commit()
     browser = shop.browser
-    form = await browser.get("/login")
-    await browser.post("/login", data={"_csrf_token": csrf_token(form.text), "email": OWNER})
-    token = await latest_link_token(db, shop.settings)
-    form = await browser.get(f"/login/confirm?token={token}")
-    await browser.post(
-        "/login/confirm", data={"_csrf_token": csrf_token(form.text), "token": token}
-    )
+    await shop.sign_in(db, OWNER)
     page = await browser.get(f"/admin/organizers/{organizer_id}/members")
     assert pages.text(page.text, "#payments button") == "Set up payments with Stripe"
     started = await browser.post(
@@ -315,13 +308,7 @@ async def test_stripes_refresh_link_opened_by_get_creates_nothing_until_the_owne
     db.add(OrganizerMember(organizer_id=organizer_id, email=OWNER, role="owner"))
     await db.commit()
     browser = shop.browser
-    form = await browser.get("/login")
-    await browser.post("/login", data={"_csrf_token": csrf_token(form.text), "email": OWNER})
-    token = await latest_link_token(db, shop.settings)
-    form = await browser.get(f"/login/confirm?token={token}")
-    await browser.post(
-        "/login/confirm", data={"_csrf_token": csrf_token(form.text), "token": token}
-    )
+    await shop.sign_in(db, OWNER)
     calls_before = len(shop.standin.requests)
 
     page = await browser.get(f"/stripe/refresh?organizer={organizer_id}")

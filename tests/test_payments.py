@@ -340,31 +340,10 @@ async def test_an_organizer_onboards_to_stripe_and_can_then_sell_paid_tickets(
 async def test_an_owner_refunds_from_the_dashboard_and_the_webhook_frees_the_seats(
     shop: Shop, db: AsyncSession
 ) -> None:
-    from api.accounts.services import unseal
-    from api.db import OrganizerMember, OutboxMessage
-
     session_id, public_id = await shop.checkout(quantity=2)
     shop.standin.complete_session(session_id)
     await shop.standin.settle_async()
-    organizer = await db.scalar(
-        select(Organizer).where(Organizer.stripe_account_id == shop.account)
-    )
-    assert organizer is not None
-    db.add(OrganizerMember(organizer_id=organizer.id, email="owner@venue.example"))
-    await db.commit()
-
-    login = await shop.browser.get("/login")
-    await shop.browser.post(
-        "/login", data={"_csrf_token": csrf_token(login.text), "email": "owner@venue.example"}
-    )
-    row = await db.scalar(select(OutboxMessage).where(OutboxMessage.kind == "login_link"))
-    assert row is not None
-    token = unseal(row.payload["sealed_token"], secret_key=shop.settings.secret_key)
-    confirm_page = await shop.browser.get(f"/login/confirm?token={token}")
-    signed_in = await shop.browser.post(
-        "/login/confirm", data={"_csrf_token": csrf_token(confirm_page.text), "token": token or ""}
-    )
-    assert signed_in.status_code == 303
+    await shop.staff_signs_in(db, "owner@venue.example")
     detail = await shop.browser.get(f"/admin/orders/{public_id}")
     refunded = await shop.browser.post(
         f"/admin/orders/{public_id}/refund",

@@ -12,8 +12,7 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.accounts.services import unseal
-from api.db import Order, OrderLine, Organizer, OrganizerMember, OutboxMessage, Pass, Refund
+from api.db import Order, OrderLine, Pass, Refund
 from api.passes import services as pass_services
 from api.passes.tokens import pass_key_text
 from api.settings import Settings
@@ -24,26 +23,6 @@ from tests.test_dashboard import sign_in, two_organizers
 
 Client = AsyncTestClient[Litestar]
 OWNER = "owner@venue.example"
-
-
-async def _owner_signs_in(shop: Shop, db: AsyncSession) -> None:
-    """The shop's organizer gets an owner, who signs in with the browser by magic link."""
-    organizer = await db.scalar(
-        select(Organizer).where(Organizer.stripe_account_id == shop.account)
-    )
-    assert organizer is not None
-    db.add(OrganizerMember(organizer_id=organizer.id, email=OWNER, role="owner"))
-    await db.commit()
-    login = await shop.browser.get("/login")
-    await shop.browser.post("/login", data={"_csrf_token": csrf_token(login.text), "email": OWNER})
-    row = await db.scalar(select(OutboxMessage).where(OutboxMessage.kind == "login_link"))
-    assert row is not None
-    token = unseal(row.payload["sealed_token"], secret_key=shop.settings.secret_key) or ""
-    confirm_page = await shop.browser.get(f"/login/confirm?token={token}")
-    signed_in = await shop.browser.post(
-        "/login/confirm", data={"_csrf_token": csrf_token(confirm_page.text), "token": token}
-    )
-    assert signed_in.status_code == 303
 
 
 async def _paid_order(shop: Shop, quantity: int = 2) -> tuple[str, str]:
@@ -72,7 +51,7 @@ async def test_a_partial_refund_from_the_order_page_names_and_later_voids_exactl
     shop: Shop, db: AsyncSession
 ) -> None:
     _, public_id = await _paid_order(shop)
-    await _owner_signs_in(shop, db)
+    await shop.staff_signs_in(db, OWNER)
     page = await shop.browser.get(f"/admin/orders/{public_id}")
     offered = _offered(page.text)
     assert len(offered) == 2
@@ -116,7 +95,7 @@ async def test_a_refund_started_in_the_stripe_dashboard_appears_in_the_refunds_c
     session_id, public_id = await _paid_order(shop)
     shop.standin.refund(session_id, 2500, reason="requested_by_customer")
     await shop.standin.settle_async()
-    await _owner_signs_in(shop, db)
+    await shop.staff_signs_in(db, OWNER)
     response = await shop.browser.get("/admin/refunds.csv")
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/csv")

@@ -26,7 +26,7 @@ from api.mail.outbox import preview
 from api.passes.tokens import pass_key_text
 from tests.forms import csrf_token
 from tests.pages import one, parse, shown, texts, values
-from tests.self_service_support import allow, codes, paid, rename, sign_in_buyer, transfer
+from tests.self_service_support import allow, codes, paid, rename, transfer
 from tests.shop import Shop, order_state
 
 
@@ -253,10 +253,10 @@ async def test_the_new_holder_finds_the_ticket_in_their_account_and_the_buyer_ke
     received = await db.scalar(select(Order).where(Order.source == "transfer"))
     assert received is not None
 
-    await sign_in_buyer(shop, db, "friend@example.com")
+    await shop.sign_in(db, "friend@example.com")
     theirs = await shop.browser.get("/account")
     assert values(theirs.text, "#orders li a", "href") == [f"/passes/{received.public_id}"]
-    await sign_in_buyer(shop, db, "buyer@example.com")
+    await shop.sign_in(db, "buyer@example.com")
     mine = await shop.browser.get("/account")
     assert values(mine.text, "#orders li a", "href") == [f"/passes/{public_id}"]
 
@@ -295,7 +295,7 @@ async def test_the_organizer_sees_where_a_transferred_pass_went(
     event = await db.get_one(Event, tier.event_id)
     db.add(OrganizerMember(organizer_id=event.organizer_id, email="owner@venue.example"))
     await db.commit()
-    await sign_in_buyer(shop, db, "owner@venue.example")
+    await shop.sign_in(db, "owner@venue.example")
     page = await shop.browser.get(f"/admin/orders/{public_id}")
     moved = one(page.text, f'#passes li[data-pass="{first}"]')
     assert moved["data-status"] == "void"

@@ -12,14 +12,10 @@ from bs4 import BeautifulSoup
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.accounts.services import unseal
 from api.db import (
     AuditEntry,
     Event,
     Order,
-    Organizer,
-    OrganizerMember,
-    OutboxMessage,
     Pass,
     PassChange,
     TicketTier,
@@ -88,25 +84,6 @@ async def test_refunding_only_the_free_pass_of_a_paid_order_voids_it_without_str
     assert await db.scalar(select(TicketTier.sold).where(TicketTier.id == kids)) == 0
 
 
-async def _sign_in_owner(shop: Shop, db: AsyncSession, email: str) -> None:
-    organizer = await db.scalar(
-        select(Organizer).where(Organizer.stripe_account_id == shop.account)
-    )
-    assert organizer is not None
-    db.add(OrganizerMember(organizer_id=organizer.id, email=email))
-    await db.commit()
-    login = await shop.browser.get("/login")
-    await shop.browser.post("/login", data={"_csrf_token": csrf_token(login.text), "email": email})
-    row = await db.scalar(select(OutboxMessage).where(OutboxMessage.kind == "login_link"))
-    assert row is not None
-    token = unseal(row.payload["sealed_token"], secret_key=shop.settings.secret_key) or ""
-    confirm = await shop.browser.get(f"/login/confirm?token={token}")
-    signed_in = await shop.browser.post(
-        "/login/confirm", data={"_csrf_token": csrf_token(confirm.text), "token": token}
-    )
-    assert signed_in.status_code == 303
-
-
 async def _void(shop: Shop, public_id: str, data: dict[str, str]) -> BeautifulSoup:
     page = await shop.browser.get(f"/admin/orders/{public_id}")
     form = BeautifulSoup(page.text, "html.parser").select_one("form#void-passes")
@@ -127,7 +104,7 @@ async def test_an_owner_voids_a_pass_without_refund_after_a_partial_refund_in_st
     shop.standin.refund(session_id, 2500)  # in the Stripe dashboard, naming no pass
     await shop.standin.settle_async()
     assert await order_state(db, public_id) == ("partially_refunded", 2, 0, ["valid", "valid"])
-    await _sign_in_owner(shop, db, "owner@venue.example")
+    await shop.staff_signs_in(db, "owner@venue.example")
     refunds_before = len([r for r in shop.standin.requests if r.path == "/v1/refunds"])
     chosen = sorted(await _passes(db, public_id))[0]
 
