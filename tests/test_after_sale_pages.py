@@ -24,10 +24,9 @@ from api.db import (
     PassChange,
     TicketTier,
 )
-from api.db.engine import create_engine, session_factory
 from api.mail.outbox import preview
-from api.outbox.worker import run_due
 from tests.forms import csrf_token
+from tests.jobs import run_jobs
 from tests.shop import Shop, order_state
 
 
@@ -86,9 +85,7 @@ async def test_an_owner_cancels_an_event_from_the_dashboard_and_follows_the_refu
     edit = _soup(await shop.browser.get(f"/admin/events/{event_id}"))
     assert edit.select_one("#event-cancelled[data-event=cancelled]") is not None
 
-    engine = create_engine(shop.settings.database_url or "", pool_size=1)
-    await run_due(session_factory(engine), shop.settings)
-    await engine.dispose()
+    await run_jobs(shop.settings)
     await shop.standin.settle_async()
     assert await order_state(db, public_id) == ("refunded", 0, 0, ["void", "void"])
     progress = _soup(await shop.browser.get(url)).select_one("#progress")

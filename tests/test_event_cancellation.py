@@ -26,17 +26,16 @@ from api.db import (
     PassChange,
     TicketTier,
 )
-from api.db.engine import create_engine, session_factory
 from api.errors import Invalid, Refused
 from api.events import cancellation, cancellation_progress
 from api.events.cancellation_jobs import order_job
 from api.mail.outbox import preview
 from api.outbox import worker
-from api.outbox.worker import run_due
 from api.passes import services as pass_services
 from api.passes.wording import void_wording
 from api.settings import Settings
 from tests import factories
+from tests.jobs import run_jobs
 from tests.shop import Shop, order_state
 from tests.test_scanner_api import Setup, pair, setup  # noqa: F401  (`setup`: a fixture)
 
@@ -77,14 +76,6 @@ async def _event(db: AsyncSession, shop: Shop) -> Event:
     return event
 
 
-async def _run_jobs(settings: Settings, **options: Any) -> int:
-    engine = create_engine(settings.database_url or "", pool_size=1)
-    try:
-        return await run_due(session_factory(engine), settings, **options)
-    finally:
-        await engine.dispose()
-
-
 async def _voids(db: AsyncSession, public_id: str) -> list[tuple[str, str | None]]:
     db.expire_all()
     order = await db.scalar(select(Order).where(Order.public_id == public_id))
@@ -118,7 +109,7 @@ async def test_cancelling_an_event_refunds_voids_emails_and_stops_sales(
 
     shown = await cancellation_progress.progress(db, cancellation=record)
     assert (shown.pending, shown.refunded) == (3, 0)
-    await _run_jobs(shop.settings)
+    await run_jobs(shop.settings)
     await shop.standin.settle_async()
 
     assert await order_state(db, first) == ("refunded", 0, 0, ["void", "void"])
@@ -197,13 +188,13 @@ async def test_a_worker_killed_after_stripe_refunded_never_refunds_twice(
         cancellation.ORDER_JOB: killed_after_stripe
     }
     with pytest.raises(Killed):
-        await _run_jobs(shop.settings, handlers=table)
+        await run_jobs(shop.settings, handlers=table)
     assert await order_state(db, public_id) == ("paid", 2, 0, ["valid", "valid"])  # rolled back
     record = await db.get_one(EventCancellation, record_id)
     assert (await cancellation_progress.progress(db, cancellation=record)).pending == 1
 
     # The restarted worker runs the job again: the same idempotency key, the same refund.
-    assert await _run_jobs(shop.settings, handlers={cancellation.ORDER_JOB: order_job}) == 1
+    assert await run_jobs(shop.settings, handlers={cancellation.ORDER_JOB: order_job}) == 1
     calls = [r for r in shop.standin.requests if r.path == "/v1/refunds"]
     assert len(calls) == 2
     assert len({c.idempotency_key for c in calls}) == 1
@@ -221,7 +212,7 @@ async def test_a_worker_killed_after_stripe_refunded_never_refunds_twice(
     assert job is not None
     job.status = "pending"
     await db.commit()
-    assert await _run_jobs(shop.settings, handlers={cancellation.ORDER_JOB: order_job}) == 1
+    assert await run_jobs(shop.settings, handlers={cancellation.ORDER_JOB: order_job}) == 1
     assert len([r for r in shop.standin.requests if r.path == "/v1/refunds"]) == 2
     db.expire_all()
     mails = await db.scalars(select(OutboxMessage).where(OutboxMessage.kind == "event_cancelled"))
@@ -243,7 +234,7 @@ async def test_an_order_paid_after_the_click_is_caught_by_the_sweep(
     note = await cancellation.sweep(db, cancellation_id=record.id)
     await db.commit()
     assert note == {"queued": 1, "still_pending": 0}
-    await _run_jobs(shop.settings)
+    await run_jobs(shop.settings)
     await shop.standin.settle_async()
     assert await order_state(db, public_id) == ("refunded", 0, 0, ["void"])
 
@@ -259,7 +250,7 @@ async def test_a_door_phone_that_starts_after_the_cancellation_shows_event_cance
         db, event=event, message="", confirm=event.name, actor="owner@venue.example"
     )
     record_id = record.id
-    await _run_jobs(settings)
+    await run_jobs(settings)
     door = await pair(client, setup.code, "Gate A")
     response = await client.get("/api/v1/scanner/bootstrap", headers=door.auth)
     raw = base64.b64decode(response.json()["passes"]["data"])
@@ -279,7 +270,7 @@ async def test_a_refund_stripe_fails_afterwards_shows_as_failed_with_its_order(
         db, event=event, message="", confirm=event.name, actor="owner@venue.example"
     )
     record_id = record.id
-    await _run_jobs(shop.settings)
+    await run_jobs(shop.settings)
     await shop.standin.settle_async()
     [created] = shop.standin.events_of("refund.created")
     shop.standin.fail_refund(created["data"]["object"]["id"])  # the bank sends the money back
@@ -307,7 +298,7 @@ async def test_a_job_that_failed_is_shown_with_why_and_runs_again_when_asked(
         db, event=event, message="", confirm=event.name, actor="owner@venue.example"
     )
     record_id = record.id
-    await _run_jobs(settings)  # no Stripe payment on this order: nothing to refund it with
+    await run_jobs(settings)  # no Stripe payment on this order: nothing to refund it with
     db.expire_all()
     record = await db.get_one(EventCancellation, record_id)
     shown = await cancellation_progress.progress(db, cancellation=record)

@@ -26,6 +26,7 @@ from api.outbox.worker import Wakeup, run_due
 from api.passes import services as passes
 from api.passes.tokens import pass_key_text
 from api.settings import Settings
+from tests.jobs import run_jobs
 from tests.mail_standin import MailApiStandin, SmtpSink
 from tests.mail_standin.api import unreachable_url
 from tests.mail_standin.kit import (
@@ -53,15 +54,6 @@ async def _paid(shop: Shop, db: AsyncSession, quantity: int = 2) -> tuple[Order,
     assert order is not None
     assert order.status == "paid"
     return order, paid_at
-
-
-async def _run(settings: Settings, **options: Any) -> int:
-    assert settings.database_url
-    engine = create_engine(settings.database_url, pool_size=2)
-    try:
-        return await run_due(session_factory(engine), settings, **options)
-    finally:
-        await engine.dispose()
 
 
 async def test_a_paid_order_is_emailed_through_the_api_with_a_working_qr_per_pass(
@@ -131,7 +123,7 @@ async def test_with_both_providers_down_the_message_waits_then_goes_out_once(
     mail_api.mode = "error"
     smtp_sink.stop()
     settings = with_mail(settings, api=mail_api, smtp=smtp_sink)
-    assert await _run(settings) == 0
+    assert await run_jobs(settings) == 0
 
     [row] = await outbox(db, "order_confirmation")
     assert (row.status, row.attempts, row.provider) == ("pending", 1, None)
@@ -139,7 +131,7 @@ async def test_with_both_providers_down_the_message_waits_then_goes_out_once(
     assert "api: HTTP 500" in row.last_error
     assert "smtp: " in row.last_error
     assert row.available_at > utcnow()
-    assert await _run(settings) == 0  # not due yet: nothing is tried
+    assert await run_jobs(settings) == 0  # not due yet: nothing is tried
     assert (await outbox(db))[0].attempts == 1
 
     if comes_back == "api":
@@ -147,9 +139,9 @@ async def test_with_both_providers_down_the_message_waits_then_goes_out_once(
     else:
         smtp_sink.start()
     later = utcnow() + timedelta(minutes=1)
-    results = await asyncio.gather(_run(settings, now=later), _run(settings, now=later))
+    results = await asyncio.gather(run_jobs(settings, now=later), run_jobs(settings, now=later))
     assert sorted(results) == [0, 1]
-    assert await _run(settings, now=later + timedelta(hours=1)) == 0
+    assert await run_jobs(settings, now=later + timedelta(hours=1)) == 0
     [row] = await outbox(db, "order_confirmation")
     assert (row.status, row.attempts, row.provider, row.last_error) == (
         "sent", 2, comes_back, None,
@@ -229,7 +221,7 @@ async def test_a_worker_killed_mid_send_loses_nothing(
 
     mail_api.release()
     mail_api.mode = "ok"
-    assert await _run(with_mail(settings, api=mail_api)) == 1
+    assert await run_jobs(with_mail(settings, api=mail_api)) == 1
     [row] = await outbox(db, "order_confirmation")
     assert (row.status, row.provider) == ("sent", "api")
     assert len(mail_api.messages) == 1
@@ -249,7 +241,7 @@ async def test_tokens_and_passwords_never_reach_logs_or_the_outbox(
         smtp_password="smtp-password-do-not-log",
     )
     with caplog.at_level(logging.DEBUG):
-        assert await _run(settings) == 0
+        assert await run_jobs(settings) == 0
     [row] = await outbox(db, "order_confirmation")
     assert "HTTP 401" in (row.last_error or "")
     for secret in ("pm-token-do-not-log", "smtp-password-do-not-log"):
@@ -373,7 +365,7 @@ async def test_a_backlog_of_kept_emails_is_worked_through_in_short_batches(
         await free_order(
             db, settings, slug=slug, tier_id=tier.id, email=f"b{n}@example.com", quantity=1
         )
-    assert await _run(settings) == 0
+    assert await run_jobs(settings) == 0
     statuses = [row.status for row in await outbox(db, "order_confirmation")]
     assert (statuses.count("kept"), statuses.count("pending")) == (BATCH, backlog - BATCH)
     async with running_worker(settings, every=600):
@@ -415,11 +407,11 @@ async def test_a_kept_smtp_connection_the_server_dropped_costs_the_next_buyer_no
     mailer = Mailer(settings)
     try:
         await free_order(db, settings, slug=slug, tier_id=tier.id, email="first@example.com")
-        assert await _run(settings, mailer=mailer) == 1
+        assert await run_jobs(settings, mailer=mailer) == 1
         smtp_sink.stop()
         smtp_sink.start()
         await free_order(db, settings, slug=slug, tier_id=tier.id, email="second@example.com")
-        assert await _run(settings, mailer=mailer) == 1
+        assert await run_jobs(settings, mailer=mailer) == 1
     finally:
         await mailer.aclose()
     first, second = smtp_sink.messages

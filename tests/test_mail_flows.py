@@ -15,12 +15,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.accounts.services import request_login, unseal
 from api.db import Order, Pass
-from api.db.engine import create_engine, session_factory
 from api.mail import NothingToSend, queue_resend
-from api.outbox.worker import run_due
 from api.passes.tokens import pass_key_text
 from api.settings import Settings
 from tests import pages
+from tests.jobs import run_jobs
 from tests.mail_standin import SmtpSink
 from tests.mail_standin.kit import (
     free_event,
@@ -31,15 +30,6 @@ from tests.mail_standin.kit import (
     with_mail,
 )
 from tests.shop import Shop
-
-
-async def _run(settings: Settings, **options: Any) -> int:
-    assert settings.database_url
-    engine = create_engine(settings.database_url, pool_size=2)
-    try:
-        return await run_due(session_factory(engine), settings, **options)
-    finally:
-        await engine.dispose()
 
 
 async def _paid(shop: Shop, db: AsyncSession, quantity: int = 2) -> tuple[str, Order]:
@@ -61,10 +51,10 @@ async def test_a_refund_from_the_stripe_dashboard_emails_what_was_refunded_and_w
 ) -> None:
     settings = with_mail(shop.settings, smtp=smtp_sink)
     session_id, order = await _paid(shop, db)
-    assert await _run(settings) == 1
+    assert await run_jobs(settings) == 1
     shop.standin.refund(session_id)
     await shop.standin.settle_async()
-    await _run(settings)
+    await run_jobs(settings)
 
     _, refund = smtp_sink.wait_for(2)
     assert str(refund.message["Subject"]).startswith("Refund for ")
@@ -94,7 +84,7 @@ async def test_a_partial_refund_reported_by_several_webhooks_sends_one_notice(
     shop.standin.refund(session_id, 2500, metadata={"passes": named})
     await shop.standin.settle_async()
     notices = await outbox(db, "refund_notice")
-    await _run(settings)
+    await run_jobs(settings)
 
     assert len(notices) >= 2  # charge.refunded and refund.created/updated each wrote one
     refunds = [m for m in smtp_sink.wait_for(2) if "Refund for" in str(m.message["Subject"])]
@@ -113,11 +103,11 @@ async def test_tickets_can_be_sent_again_with_the_same_passes(
     settings = with_mail(settings, smtp=smtp_sink)
     slug, tier = await free_event(db)
     order = await free_order(db, settings, slug=slug, tier_id=tier.id, quantity=2)
-    assert await _run(settings) == 1
+    assert await run_jobs(settings) == 1
     row = await queue_resend(db, order_id=order.id)
     await db.commit()
     assert row.kind == "resend_tickets"
-    assert await _run(settings) == 1
+    assert await run_jobs(settings) == 1
 
     first, again = smtp_sink.wait_for(2)
     assert "Here are your tickets again" in _plain(again)
@@ -170,7 +160,7 @@ async def test_with_no_provider_messages_are_kept_and_poctix_outbox_shows_them(
     slug, tier = await free_event(db, name="Reef Night")
     await free_order(db, settings, slug=slug, tier_id=tier.id, email="kai@example.com")
     assert await request_login(db, email="kai@example.com", secret_key=settings.secret_key)
-    assert await _run(settings) == 0  # kept, not sent
+    assert await run_jobs(settings) == 0  # kept, not sent
     tickets, login = await outbox(db)
     assert (tickets.status, tickets.attempts, tickets.provider) == ("kept", 1, None)
     assert tickets.payload["to"] == "kai@example.com"
@@ -189,7 +179,7 @@ async def test_with_no_provider_messages_are_kept_and_poctix_outbox_shows_them(
     assert "Queued 2 kept message(s) again." in released
     assert {row.status for row in await outbox(db)} == {"pending"}
     no_mail = dataclasses.replace(settings, mail_api_url="", smtp_host="")
-    assert await _run(no_mail) == 0
+    assert await run_jobs(no_mail) == 0
     assert {row.status for row in await outbox(db)} == {"kept"}
 
 
@@ -199,7 +189,7 @@ async def test_a_sign_in_link_is_emailed_and_its_token_leaves_the_outbox(
     assert await request_login(db, email="Kai@Example.com", secret_key=settings.secret_key)
     [row] = await outbox(db, "login_link")
     token = unseal(row.payload["sealed_token"], secret_key=settings.secret_key)
-    assert await _run(with_mail(settings, smtp=smtp_sink)) == 1
+    assert await run_jobs(with_mail(settings, smtp=smtp_sink)) == 1
 
     [received] = smtp_sink.wait_for(1)
     assert received.recipients == ["kai@example.com"]

@@ -13,7 +13,6 @@ from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.db import Event, Organizer
-from api.db.engine import create_engine, session_factory
 from api.formatting import when
 from api.mail import AddressRefused
 from api.mail.addresses import mailbox, parse_mailbox
@@ -21,11 +20,11 @@ from api.mail.images import LOGO_BOX, media_image
 from api.mail.message import Draft, InlineImage, build
 from api.mail.providers import postmark_json
 from api.media.images import store_image
-from api.outbox.worker import run_due
 from api.passes import services as passes
 from api.passes.tokens import pass_key_text
 from api.settings import Settings
 from tests import pages
+from tests.jobs import run_jobs
 from tests.mail_standin import SmtpSink
 from tests.mail_standin.kit import (
     free_event,
@@ -43,15 +42,6 @@ def _upload(settings: Settings, size: tuple[int, int], mode: str, color: str) ->
     buffer = io.BytesIO()
     Image.new(mode, size, color).save(buffer, "PNG")
     return store_image(buffer.getvalue(), data_dir=settings.data_dir)
-
-
-async def _send_all(settings: Settings) -> int:
-    assert settings.database_url
-    engine = create_engine(settings.database_url, pool_size=2)
-    try:
-        return await run_due(session_factory(engine), settings)
-    finally:
-        await engine.dispose()
 
 
 def _images(message: EmailMessage) -> dict[str, EmailMessage]:
@@ -82,7 +72,7 @@ async def test_the_confirmation_is_html_and_text_with_every_image_inline(
         name="Kai",
         source_site="AlohaCalendar",
     )
-    assert await _send_all(with_mail(settings, smtp=smtp_sink)) == 1
+    assert await run_jobs(with_mail(settings, smtp=smtp_sink)) == 1
 
     [received] = smtp_sink.wait_for(1)
     assert received.recipients == ["buyer@example.com"]
@@ -148,7 +138,7 @@ async def test_names_with_line_breaks_never_become_headers(
         {"name": "Eve\r\nBcc: spy@evil.example\r\n\r\nbody", "id": order.id},
     )
     await db.commit()
-    assert await _send_all(with_mail(settings, smtp=smtp_sink)) == 1
+    assert await run_jobs(with_mail(settings, smtp=smtp_sink)) == 1
 
     [received] = smtp_sink.wait_for(1)
     assert received.recipients == ["buyer@example.com"]
@@ -177,7 +167,7 @@ async def test_an_address_that_does_not_parse_fails_the_row_and_sends_nothing(
         {"email": "buyer@example.com\r\nbcc: spy@evil.example", "id": order.id},
     )
     await db.commit()
-    assert await _send_all(with_mail(settings, smtp=smtp_sink)) == 0  # failed for good, not sent
+    assert await run_jobs(with_mail(settings, smtp=smtp_sink)) == 0  # failed for good, not sent
     [row] = await outbox(db, "order_confirmation")
     assert row.status == "failed"
     assert "address" in (row.last_error or "")

@@ -12,13 +12,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.checkin.services import create_pairing
 from api.db import utcnow
-from api.db.engine import create_engine, session_factory
-from api.outbox.worker import run_due
 from api.outgoing import endpoints
 from api.passes import services as pass_services
 from api.passes.tokens import pass_key_text
 from api.settings import Settings
 from tests import factories
+from tests.jobs import run_jobs
 from tests.test_outgoing import readme_verifier
 from tests.webhook_receiver import Receiver, running_receiver
 
@@ -59,12 +58,7 @@ async def test_an_admission_pushed_by_a_door_is_sent_once_as_pass_checked_in(
     for _ in range(2):  # the phone lost the first answer and pushes again
         pushed = await client.post("/api/v1/scanner/push", json={"scans": scans}, headers=auth)
         assert pushed.status_code == 200, pushed.text
-    assert settings.database_url
-    engine = create_engine(settings.database_url, pool_size=2)
-    try:
-        await run_due(session_factory(engine), settings, now=utcnow())
-    finally:
-        await engine.dispose()
+    await run_jobs(settings, now=utcnow())
     [got] = receiver.received
     assert readme_verifier()(got.body, got.headers["poctix-signature"], made.secret)
     event_body = got.event

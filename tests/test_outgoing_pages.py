@@ -12,13 +12,12 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.db import AuditEntry, Organizer, OrganizerMember, WebhookEndpoint, utcnow
-from api.db.engine import create_engine, session_factory
-from api.outbox.worker import run_due
+from api.db import AuditEntry, Organizer, OrganizerMember, WebhookEndpoint
 from api.outgoing import hooks
 from api.settings import Settings
 from tests import factories, pages
 from tests.forms import csrf_token
+from tests.jobs import run_jobs
 from tests.test_dashboard import sign_in
 from tests.test_outgoing import readme_verifier
 from tests.webhook_receiver import Receiver, running_receiver
@@ -51,15 +50,6 @@ async def _add(client: Client, org_id: uuid.UUID, url: str, events: list[str]) -
     return answer.text if answer.status_code == 200 else f"{answer.status_code}:{answer.text}"
 
 
-async def _run_worker(settings: Settings) -> None:
-    assert settings.database_url
-    engine = create_engine(settings.database_url, pool_size=2)
-    try:
-        await run_due(session_factory(engine), settings, now=utcnow())
-    finally:
-        await engine.dispose()
-
-
 async def test_an_owner_adds_an_endpoint_sees_its_secret_once_and_resends_a_failed_delivery(
     client: Client, db: AsyncSession, settings: Settings, receiver: Receiver
 ) -> None:
@@ -89,7 +79,7 @@ async def test_an_owner_adds_an_endpoint_sees_its_secret_once_and_resends_a_fail
     await hooks.order_paid(db, order_id=order.id, event_id=event.id)
     await db.commit()
     receiver.answers = [503]
-    await _run_worker(settings)
+    await run_jobs(settings)
     log = await client.get(log_page)
     row = pages.one(log.text, "#deliveries tr[data-type='order.paid']")
     assert (row["data-status"], row["data-attempts"], row["data-response"]) == (
@@ -104,7 +94,7 @@ async def test_an_owner_adds_an_endpoint_sees_its_secret_once_and_resends_a_fail
         resend["action"], data={"_csrf_token": csrf_token(log.text)}, follow_redirects=False
     )
     assert resent.status_code == 303
-    await _run_worker(settings)
+    await run_jobs(settings)
     log = await client.get(log_page)
     row = pages.one(log.text, "#deliveries tr[data-type='order.paid']")
     assert (row["data-status"], row["data-attempts"], row["data-response"]) == (

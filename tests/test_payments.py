@@ -12,9 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.checkout import fulfilment
 from api.db import Order, Organizer, PassChange, StripeEvent
-from api.db.engine import create_engine, session_factory
-from api.outbox.worker import run_due
 from tests.forms import csrf_token
+from tests.jobs import run_jobs
 from tests.shop import Shop, order_state, valid_passes
 
 BASIC = {"authorization": "Basic " + base64.b64encode(
@@ -166,9 +165,7 @@ async def test_a_late_payment_with_no_seats_left_is_refunded_automatically(
     shop.standin.complete_session(session_id)  # the payment completes after all
     await shop.standin.settle_async()
     assert (await order_state(db, public_id))[0] == "cancelled"
-    engine = create_engine(shop.settings.database_url or "", pool_size=1)
-    assert await run_due(session_factory(engine), shop.settings) == 1
-    await engine.dispose()
+    assert await run_jobs(shop.settings) == 1
     await shop.standin.settle_async()
     assert await order_state(db, public_id) == ("refunded", 10, 0, [])
     refund = shop.standin.events_of("charge.refunded")[0]["data"]["object"]
