@@ -6,37 +6,26 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 
 from playwright.async_api import Browser, BrowserContext, expect
-from sqlalchemy import select
 
-from api.db import Organizer
-from e2e import door
+from e2e import door, selling
+from e2e.accessibility import AXE, wcag_violations
 from e2e.conftest import LiveApp
-from e2e.test_dashboard_nav import AXE, wcag_violations
 from tests.stripe_standin.standin import StripeStandin
-
-OWNER = "owner@driftwood.example"  # the demo organizer's owner (api/demo.py)
 
 
 async def test_a_required_question_is_asked_before_payment_and_its_answer_reaches_the_dashboard(
     paid_app: LiveApp, standin: StripeStandin, browser: Browser, context: BrowserContext
 ) -> None:
-    account = standin.create_account(charges_enabled=True)["id"]
+    await selling.take_payments(paid_app, standin)
     async with door.session_for(paid_app) as session:
-        organizer = await session.scalar(select(Organizer))
-        assert organizer is not None
-        organizer.stripe_account_id = account
-        organizer.charges_enabled = True
         event_id = (await door.demo_event(session)).id
-        await session.commit()
 
     # The organizer asks each ticket's name and a required question, from the event's page.
     await context.add_init_script(path=str(AXE))
     page = await context.new_page()
-    await door.sign_in(page, paid_app, OWNER)
-    await page.wait_for_url(re.compile(r".*/admin/?$"))
+    await selling.owner_signs_in(page, paid_app)
     await page.goto(f"{paid_app.url}/admin/events/{event_id}")
     await page.locator("#attendee-details-link").click()
     await page.locator("#names-form").get_by_label("Required", exact=True).check()
@@ -55,9 +44,7 @@ async def test_a_required_question_is_asked_before_payment_and_its_answer_reache
     await buyer.add_init_script(path=str(AXE))
     shop = await buyer.new_page()
     await shop.goto(f"{paid_app.url}/e/full-moon")
-    await shop.locator("[data-tier='VIP deck']").get_by_label("Quantity").fill("1")
-    await shop.get_by_label("Email").fill("lani@example.com")
-    await shop.get_by_role("button", name="Get tickets").click()
+    await selling.order(shop, tier="VIP deck", quantity=1, email="lani@example.com")
     await expect(shop.locator("#details-heading")).to_have_text("Who are the tickets for?")
     assert await wcag_violations(shop) == []
     await shop.locator("#details-continue").click()
@@ -69,10 +56,7 @@ async def test_a_required_question_is_asked_before_payment_and_its_answer_reache
     await shop.get_by_label("Attendee name (required)").fill("Lani Kealoha")
     await shop.get_by_label("Dive certification number (required)").fill("PADI-4471")
     await shop.locator("#details-continue").click()
-    await shop.wait_for_url(f"{standin.url}/pay/**")
-    await shop.locator("#pay").click()
-    await shop.wait_for_url(f"{paid_app.url}/passes/**")
-    await expect(shop.locator("#order-status")).to_have_attribute("data-status", "paid")
+    await selling.pay(shop, paid_app, standin)
     await expect(shop.locator("#passes [data-holder]")).to_have_text("Lani Kealoha")
     await buyer.close()
 
@@ -108,10 +92,9 @@ async def test_a_door_phone_allowed_names_shows_the_attendee_not_the_buyer(
     buyer = await browser.new_context()
     shop = await buyer.new_page()
     await shop.goto(f"{live_app.url}/e/full-moon")
-    await shop.locator("[data-tier='General admission']").get_by_label("Quantity").fill("2")
-    await shop.get_by_label("Email").fill("kai@example.com")
-    await shop.get_by_label("Name", exact=True).fill("Kai Buyer")
-    await shop.get_by_role("button", name="Get tickets").click()
+    await selling.order(
+        shop, tier="General admission", quantity=2, email="kai@example.com", name="Kai Buyer"
+    )
     names = shop.get_by_label("Attendee name (required)")
     await expect(names).to_have_count(2)
     await names.nth(0).fill("Noe Kahale")

@@ -7,11 +7,9 @@ import io
 import zxingcpp
 from PIL import Image
 from playwright.async_api import BrowserContext, Page, expect
-from sqlalchemy import select
 
-from api.db import Organizer
 from api.passes import keys, tokens
-from e2e import door
+from e2e import door, selling
 from e2e.conftest import LiveApp
 from tests.stripe_standin.standin import StripeStandin
 
@@ -34,10 +32,7 @@ async def test_a_buyer_gets_a_free_ticket_and_sees_its_qr_at_once(
 ) -> None:
     page = await context.new_page()
     await page.goto(f"{live_app.url}/e/full-moon?via=AlohaCalendar")
-    tier = page.locator("[data-tier='General admission']")
-    await tier.get_by_label("Quantity").fill("2")
-    await page.get_by_label("Email").fill("kai@example.com")
-    await page.get_by_role("button", name="Get tickets").click()
+    await selling.order(page, tier="General admission", quantity=2, email="kai@example.com")
     await page.wait_for_url(f"{live_app.url}/passes/**")
     await expect(page.locator("#order-status")).to_have_attribute("data-status", "paid")
     await expect(page.locator(".qr")).to_have_count(2)
@@ -48,26 +43,14 @@ async def test_a_buyer_gets_a_free_ticket_and_sees_its_qr_at_once(
 async def test_a_buyer_pays_through_stripe_checkout_and_lands_on_their_passes(
     paid_app: LiveApp, standin: StripeStandin, context: BrowserContext
 ) -> None:
-    account = standin.create_account(charges_enabled=True)["id"]
-    async with door.session_for(paid_app) as session:
-        organizer = await session.scalar(select(Organizer))
-        assert organizer is not None
-        organizer.stripe_account_id = account
-        organizer.charges_enabled = True
-        await session.commit()
+    account = await selling.take_payments(paid_app, standin)
     page = await context.new_page()
     await page.goto(f"{paid_app.url}/e/full-moon")
-    vip = page.locator("[data-tier='VIP deck']")
-    await expect(vip).to_contain_text("$25.00")
-    await vip.get_by_label("Quantity").fill("1")
-    await page.get_by_label("Email").fill("lani@example.com")
-    await page.get_by_role("button", name="Get tickets").click()
+    await expect(page.locator("[data-tier='VIP deck']")).to_contain_text("$25.00")
+    await selling.order(page, tier="VIP deck", quantity=1, email="lani@example.com")
     await page.wait_for_url(f"{standin.url}/pay/**")
-    await expect(page.locator("#pay")).to_be_visible()
     assert page.url.startswith(f"{standin.url}/pay/cs_test_")
-    await page.locator("#pay").click()
-    await page.wait_for_url(f"{paid_app.url}/passes/**")
-    await expect(page.locator("#order-status")).to_have_attribute("data-status", "paid")
+    await selling.pay(page, paid_app, standin)
     await expect(page.locator(".qr")).to_have_count(1)
     assert len(await _decoded_qr_tokens(page, paid_app)) == 1
     session_obj = standin.events_of("checkout.session.completed")[0]["data"]["object"]

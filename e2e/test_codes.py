@@ -7,37 +7,26 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 
 from playwright.async_api import Browser, BrowserContext, expect
-from sqlalchemy import select
 
-from api.db import Organizer
-from e2e import door
+from e2e import door, selling
+from e2e.accessibility import AXE, wcag_violations
 from e2e.conftest import LiveApp
-from e2e.test_reports_and_printing import AXE, wcag_violations
 from tests.stripe_standin.standin import StripeStandin
-
-OWNER = "owner@driftwood.example"  # the demo organizer's owner (api/demo.py)
 
 
 async def test_a_code_made_in_the_dashboard_discounts_a_paid_sale_the_organizer_then_sees(
     paid_app: LiveApp, standin: StripeStandin, browser: Browser, context: BrowserContext
 ) -> None:
-    account = standin.create_account(charges_enabled=True)["id"]
+    await selling.take_payments(paid_app, standin)
     async with door.session_for(paid_app) as session:
-        organizer = await session.scalar(select(Organizer))
-        assert organizer is not None
-        organizer.stripe_account_id = account
-        organizer.charges_enabled = True
         event_id = (await door.demo_event(session)).id
-        await session.commit()
 
     # The organizer makes MOON20: 20% off the VIP deck, for five orders.
     await context.add_init_script(path=str(AXE))
     page = await context.new_page()
-    await door.sign_in(page, paid_app, OWNER)
-    await page.wait_for_url(re.compile(r".*/admin/?$"))
+    await selling.owner_signs_in(page, paid_app)
     await page.goto(f"{paid_app.url}/admin/events/{event_id}")
     await page.locator("#codes-link").click()
     form = page.locator("#code-form")
@@ -66,15 +55,11 @@ async def test_a_code_made_in_the_dashboard_discounts_a_paid_sale_the_organizer_
     await expect(shop.locator("#code-applied")).to_contain_text("Code MOON20 applied: 20% off")
     vip = shop.locator("[data-tier='VIP deck']")
     await expect(vip.locator(".price")).to_have_text("$25.00 $20.00")
-    await vip.get_by_label("Quantity").fill("2")
-    await shop.get_by_label("Email").fill("keoni@example.com")
-    await shop.get_by_role("button", name="Get tickets").click()
+    await selling.order(shop, tier="VIP deck", quantity=2, email="keoni@example.com")
     await shop.wait_for_url(f"{standin.url}/pay/**")
     [created] = [r for r in standin.requests if r.path == "/v1/checkout/sessions"]
     assert [item["price_data"]["unit_amount"] for item in created.params["line_items"]] == [2000]
-    await shop.locator("#pay").click()
-    await shop.wait_for_url(f"{paid_app.url}/passes/**")
-    await expect(shop.locator("#order-status")).to_have_attribute("data-status", "paid")
+    await selling.pay(shop, paid_app, standin)
     await buyer.close()
 
     # The organizer sees the use, the order's discount and the CSV's columns.

@@ -8,10 +8,8 @@ from pathlib import Path
 
 import pytest
 from playwright.async_api import BrowserContext, expect
-from sqlalchemy import select
 
-from api.db import Organizer
-from e2e import door
+from e2e import selling
 from e2e.conftest import LiveApp, run_app_behind_relay
 from tests.stripe_standin.standin import StripeStandin
 
@@ -36,24 +34,15 @@ async def yen_app(
 async def test_a_buyer_pays_in_whole_yen_and_the_platform_takes_its_yen_fee(
     yen_app: LiveApp, standin: StripeStandin, context: BrowserContext
 ) -> None:
-    account = standin.create_account(charges_enabled=True, country="JP")["id"]
-    async with door.session_for(yen_app) as session:
-        organizer = await session.scalar(select(Organizer))
-        assert organizer is not None
-        organizer.stripe_account_id, organizer.charges_enabled = account, True
-        await session.commit()
+    await selling.take_payments(yen_app, standin, country="JP")
     page = await context.new_page()
     await page.goto(f"{yen_app.url}/e/full-moon")
     vip = page.locator("[data-tier='VIP deck']")
     await expect(vip.locator(".price")).to_have_text("¥2,500")
-    await vip.get_by_label("Quantity").fill("2")
-    await page.get_by_label("Email").fill("hana@example.com")
-    await page.get_by_role("button", name="Get tickets").click()
+    await selling.order(page, tier="VIP deck", quantity=2, email="hana@example.com")
     await page.wait_for_url(f"{standin.url}/pay/**")
     await expect(page.locator("#total")).to_have_text("5,000 JPY")  # not ¥500,000 or ¥50
-    await page.locator("#pay").click()
-    await page.wait_for_url(f"{yen_app.url}/passes/**")
-    await expect(page.locator("#order-status")).to_have_attribute("data-status", "paid")
+    await selling.pay(page, yen_app, standin)
     await expect(page.locator(".qr")).to_have_count(2)
     completed = standin.events_of("checkout.session.completed")[0]["data"]["object"]
     intent = standin.get(completed["payment_intent"])

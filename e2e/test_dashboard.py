@@ -5,70 +5,28 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 
-from playwright.async_api import Browser, BrowserContext, Page, expect
-from sqlalchemy import select
+from playwright.async_api import Browser, BrowserContext, expect
 
-from api.db import Organizer
 from e2e import door
 from e2e.airplane import airplane_mode, network_back
 from e2e.conftest import LiveApp
+from e2e.selling import (
+    buy_free,
+    create_published_event,
+    order,
+    owner_signs_in,
+    pay,
+    take_payments,
+)
 from tests.stripe_standin.standin import StripeStandin
-
-OWNER = "owner@driftwood.example"  # the demo organizer's owner (api/demo.py)
-
-
-async def sign_in(page: Page, app: LiveApp) -> None:
-    """The demo organizer's owner signs in by magic link and lands on the dashboard."""
-    await door.sign_in(page, app, OWNER)
-    await page.wait_for_url(re.compile(r".*/admin/?$"))
-
-
-async def create_published_event(page: Page, app: LiveApp) -> str:
-    """Through the dashboard's forms: an event with two tiers, published. Returns its id."""
-    await page.goto(f"{app.url}/admin/")
-    await page.get_by_role("link", name="New event").first.click()
-    await page.get_by_label("Name", exact=True).fill("Reef Night")
-    await page.get_by_label("Address (slug)").fill("reef-night")
-    await page.get_by_label("Venue").fill("Driftwood beach")
-    await page.locator("input[name=timezone]").fill("Pacific/Honolulu")
-    await page.get_by_label("Starts").fill("2031-07-04T19:00")
-    await page.get_by_label("Ends").fill("2031-07-04T23:00")
-    await page.get_by_role("button", name="Create the event").click()
-    await expect(page.locator("#status")).to_have_attribute("data-published", "false")
-    event_id = page.url.rstrip("/").split("/")[-1]
-    for name, capacity in (("Sand", "40"), ("Deck", "10")):
-        await page.locator("#new-tier").click()
-        await page.get_by_label("Name", exact=True).fill(name)
-        await page.get_by_label("Price").fill("0")
-        await page.get_by_label("Capacity").fill(capacity)
-        await page.get_by_label("Most tickets per order").fill("4")
-        await page.get_by_role("button", name="Add the tier").click()
-        await expect(page.locator(f"#tiers [data-tier='{name}']")).to_be_visible()
-    await page.locator("#publish").click()
-    await expect(page.locator("#status")).to_have_attribute("data-published", "true")
-    return event_id
-
-
-async def buy_free(context: BrowserContext, app: LiveApp, slug: str, tier: str) -> list[str]:
-    page = await context.new_page()
-    await page.goto(f"{app.url}/e/{slug}")
-    await page.locator(f"[data-tier='{tier}']").get_by_label("Quantity").fill("1")
-    await page.get_by_label("Email").fill("nalu@example.com")
-    await page.get_by_role("button", name="Get tickets").click()
-    await page.wait_for_url(f"{app.url}/passes/**")
-    await expect(page.locator(".qr")).to_have_count(1)
-    tokens = await door.qr_texts(page)
-    await page.close()
-    return tokens
 
 
 async def test_an_organizer_sells_and_watches_the_door_live(
     live_app: LiveApp, browser: Browser, context: BrowserContext
 ) -> None:
     page = await context.new_page()
-    await sign_in(page, live_app)
+    await owner_signs_in(page, live_app)
     event_id = await create_published_event(page, live_app)
 
     buyer = await browser.new_context(service_workers="allow")
@@ -118,27 +76,16 @@ async def test_an_organizer_sells_and_watches_the_door_live(
 async def test_a_refund_from_the_dashboard_voids_the_pass_and_frees_the_seat(
     paid_app: LiveApp, standin: StripeStandin, browser: Browser, context: BrowserContext
 ) -> None:
-    account = standin.create_account(charges_enabled=True)["id"]
-    async with door.session_for(paid_app) as session:
-        organizer = await session.scalar(select(Organizer))
-        assert organizer is not None
-        organizer.stripe_account_id = account
-        organizer.charges_enabled = True
-        await session.commit()
+    await take_payments(paid_app, standin)
     buyer = await browser.new_context(service_workers="allow")
     shop = await buyer.new_page()
     await shop.goto(f"{paid_app.url}/e/full-moon")
-    await shop.locator("[data-tier='VIP deck']").get_by_label("Quantity").fill("1")
-    await shop.get_by_label("Email").fill("lani@example.com")
-    await shop.get_by_role("button", name="Get tickets").click()
-    await shop.wait_for_url(f"{standin.url}/pay/**")
-    await shop.locator("#pay").click()
-    await shop.wait_for_url(f"{paid_app.url}/passes/**")
-    await expect(shop.locator("#order-status")).to_have_attribute("data-status", "paid")
+    await order(shop, tier="VIP deck", quantity=1, email="lani@example.com")
+    await pay(shop, paid_app, standin)
     await buyer.close()
 
     page = await context.new_page()
-    await sign_in(page, paid_app)
+    await owner_signs_in(page, paid_app)
     vip = page.locator("[data-event='full-moon'] [data-tier='VIP deck']")
     left_before = int(await vip.locator("[data-figure='left']").inner_text())
 
@@ -159,7 +106,7 @@ async def test_the_dashboard_opens_offline_with_its_last_figures_and_says_how_ol
     live_app: LiveApp, context: BrowserContext
 ) -> None:
     page = await context.new_page()
-    await sign_in(page, live_app)
+    await owner_signs_in(page, live_app)
     await page.evaluate("() => navigator.serviceWorker.ready.then(() => true)")
     await page.reload()  # now through the service worker, which keeps a copy
     await expect(page.locator("[data-event='full-moon']")).to_be_visible()

@@ -9,14 +9,14 @@ import re
 from playwright.async_api import Browser, BrowserContext, expect
 
 from e2e.conftest import LiveApp
-from e2e.test_dashboard import buy_free, create_published_event, sign_in
+from e2e.selling import buy_free, create_published_event, owner_signs_in
 
 
 async def test_an_organizer_sets_up_a_vip_door_and_checks_a_guest_in_from_the_order_page(
     live_app: LiveApp, browser: Browser, context: BrowserContext
 ) -> None:
     page = await context.new_page()
-    await sign_in(page, live_app)
+    await owner_signs_in(page, live_app)
     event_id = await create_published_event(page, live_app)  # tiers Sand and Deck
 
     # A door list for the deck: Deck passes only, from 7 PM, guests may come back.

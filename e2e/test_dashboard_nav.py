@@ -5,39 +5,15 @@ the menu closed and open."""
 
 from __future__ import annotations
 
-import re
-from pathlib import Path
-from typing import Any
+from playwright.async_api import Browser, BrowserContext, ViewportSize, expect
 
-from playwright.async_api import Browser, BrowserContext, Page, ViewportSize, expect
-
-from e2e import door
+from e2e import selling
+from e2e.accessibility import AXE, wcag_violations
 from e2e.conftest import LiveApp
 
-AXE = Path(__file__).parents[1] / "node_modules" / "axe-core" / "axe.min.js"
-OWNER = "owner@driftwood.example"  # the demo organizer's owner (api/demo.py)
 EVENT = "Full Moon Beach Party"  # the demo event
 PHONE = ViewportSize(width=390, height=844)
 DESKTOP = ViewportSize(width=1280, height=900)
-WCAG_A_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
-
-
-async def wcag_violations(page: Page) -> list[dict[str, Any]]:
-    """axe-core's findings against WCAG 2.0, 2.1 and 2.2 A and AA on the page as it is now,
-    whatever their impact."""
-    found: list[dict[str, Any]] = await page.evaluate(
-        """async (tags) => {
-          const result = await axe.run(document, {
-            runOnly: { type: 'tag', values: tags }, resultTypes: ['violations'],
-          });
-          return result.violations.map((v) => ({
-            id: v.id, impact: v.impact, help: v.help,
-            nodes: v.nodes.map((n) => n.target.join(' ')),
-          }));
-        }""",
-        WCAG_A_AA,
-    )
-    return found
 
 
 async def buy_free(browser: Browser, app: LiveApp, email: str) -> None:
@@ -45,9 +21,7 @@ async def buy_free(browser: Browser, app: LiveApp, email: str) -> None:
     buyer = await browser.new_context()
     page = await buyer.new_page()
     await page.goto(f"{app.url}/e/full-moon")
-    await page.locator("[data-tier='General admission']").get_by_label("Quantity").fill("1")
-    await page.get_by_label("Email").fill(email)
-    await page.get_by_role("button", name="Get tickets").click()
+    await selling.order(page, tier="General admission", quantity=1, email=email)
     await page.wait_for_url(f"{app.url}/passes/**")
     await buyer.close()
 
@@ -59,8 +33,7 @@ async def test_an_organizer_on_a_phone_opens_the_menu_goes_to_the_event_and_find
     await context.add_init_script(path=str(AXE))
     page = await context.new_page()
     await page.set_viewport_size(PHONE)
-    await door.sign_in(page, live_app, OWNER)
-    await page.wait_for_url(re.compile(r".*/admin/?$"))
+    await selling.owner_signs_in(page, live_app)
 
     # On a phone the sections wait behind "Menu".
     menu = page.locator("#nav-menu > summary")
@@ -115,8 +88,7 @@ async def test_at_a_desk_the_navigation_is_a_bar_and_every_page_passes_axe(
     await context.add_init_script(path=str(AXE))
     page = await context.new_page()
     await page.set_viewport_size(DESKTOP)
-    await door.sign_in(page, live_app, OWNER)
-    await page.wait_for_url(re.compile(r".*/admin/?$"))
+    await selling.owner_signs_in(page, live_app)
 
     await expect(page.locator("#nav-menu > summary")).to_be_hidden()
     for section in ("events", "orders", "door", "reports", "members", "settings"):

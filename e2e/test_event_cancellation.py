@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from playwright.async_api import Browser, BrowserContext, expect
 
+from e2e.accessibility import AXE, wcag_violations
 from e2e.conftest import LiveApp
-from e2e.test_dashboard import buy_free, create_published_event, sign_in
-from e2e.test_dashboard_nav import AXE, wcag_violations
+from e2e.selling import buy_free, create_published_event, owner_signs_in
 
 
 async def test_an_owner_cancels_an_event_and_its_page_says_so(
@@ -16,7 +16,7 @@ async def test_an_owner_cancels_an_event_and_its_page_says_so(
 ) -> None:
     await context.add_init_script(path=str(AXE))
     page = await context.new_page()
-    await sign_in(page, live_app)
+    await owner_signs_in(page, live_app)
     event_id = await create_published_event(page, live_app)
     buyer = await browser.new_context(service_workers="allow")
     await buy_free(buyer, live_app, "reef-night", "Sand")

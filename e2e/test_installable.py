@@ -5,7 +5,7 @@ from __future__ import annotations
 from playwright.async_api import BrowserContext, Page
 
 from e2e.conftest import LiveApp
-from e2e.test_dashboard import sign_in
+from e2e.selling import owner_signs_in
 
 # Playwright's browser contexts are off-the-record profiles; Chromium names that, and it is
 # about the test browser, not the app.
@@ -27,7 +27,7 @@ async def test_the_wallet_the_dashboard_and_the_scanner_are_installable(
     live_app: LiveApp, context: BrowserContext
 ) -> None:
     page = await context.new_page()
-    await sign_in(page, live_app)
+    await owner_signs_in(page, live_app)
     for path, manifest in (
         ("/admin/", "/admin/manifest.webmanifest"),
         ("/wallet", "/wallet/manifest.webmanifest"),

@@ -9,11 +9,9 @@ import re
 from playwright.async_api import BrowserContext, expect
 
 from api.demo import DEMO_SLUG
-from e2e import door
+from e2e import selling
+from e2e.accessibility import AXE, wcag_violations
 from e2e.conftest import LiveApp
-from e2e.test_reports_and_printing import AXE, wcag_violations
-
-OWNER = "owner@driftwood.example"  # the demo organizer's owner (api/demo.py)
 
 
 async def test_an_owner_makes_a_key_a_script_uses_it_and_a_revoked_key_is_refused(
@@ -21,8 +19,7 @@ async def test_an_owner_makes_a_key_a_script_uses_it_and_a_revoked_key_is_refuse
 ) -> None:
     await context.add_init_script(path=str(AXE))
     page = await context.new_page()
-    await door.sign_in(page, live_app, OWNER)
-    await page.wait_for_url(re.compile(r".*/admin/?$"))
+    await selling.owner_signs_in(page, live_app)
     await page.locator("#organizers a", has_text="Profile").first.click()
     await page.locator("a#api-keys").click()
     form = page.locator("#make-key")

@@ -9,13 +9,11 @@ import re
 
 from playwright.async_api import BrowserContext, expect
 
-from e2e import door
+from e2e import selling
+from e2e.accessibility import AXE, wcag_violations
 from e2e.conftest import LiveApp
-from e2e.test_reports_and_printing import AXE, wcag_violations
 from tests.test_outgoing import readme_verifier
 from tests.webhook_receiver import running_receiver
-
-OWNER = "owner@driftwood.example"  # the demo organizer's owner (api/demo.py)
 
 
 async def test_an_owner_adds_an_endpoint_and_a_sale_reaches_it_signed(
@@ -26,8 +24,7 @@ async def test_an_owner_adds_an_endpoint_and_a_sale_reaches_it_signed(
     try:
         await context.add_init_script(path=str(AXE))
         page = await context.new_page()
-        await door.sign_in(page, live_app, OWNER)
-        await page.wait_for_url(re.compile(r".*/admin/?$"))
+        await selling.owner_signs_in(page, live_app)
         await page.locator("#organizers a", has_text="Profile").first.click()
         await page.locator("a#webhooks").click()
         form = page.locator("#add-endpoint")
@@ -41,10 +38,9 @@ async def test_an_owner_adds_an_endpoint_and_a_sale_reaches_it_signed(
 
         buyer = await context.new_page()
         await buyer.goto(f"{live_app.url}/e/full-moon")
-        tier = buyer.locator("[data-tier='General admission']")
-        await tier.get_by_label("Quantity").fill("1")
-        await buyer.get_by_label("Email").fill("leilani@example.com")
-        await buyer.get_by_role("button", name="Get tickets").click()
+        await selling.order(
+            buyer, tier="General admission", quantity=1, email="leilani@example.com"
+        )
         await buyer.wait_for_url(f"{live_app.url}/passes/**")
         public_id = buyer.url.split("/passes/")[1].split("?")[0]
 

@@ -14,12 +14,10 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from playwright.async_api import BrowserContext, FrameLocator, Page, expect
-from sqlalchemy import select
 
-from api.db import Organizer
 from api.partners import services
 from api.partners.pages import snippet
-from e2e import door
+from e2e import door, selling
 from e2e.conftest import LiveApp
 from tests.stripe_standin.standin import StripeStandin
 
@@ -83,10 +81,8 @@ async def test_a_buyer_gets_free_tickets_from_a_partner_page_on_another_site(
     with partner_site() as (origin, pasted):
         pasted["iframe"] = await register(live_app, origin)
         page, box = await ticket_box(live_app, context, origin)
-        await box.locator("[data-tier='General admission']").get_by_label("Quantity").fill("2")
-        await box.get_by_label("Email").fill("kai@example.com")
         async with context.expect_page() as opened:
-            await box.get_by_role("button", name="Get tickets").click()
+            await selling.order(box, tier="General admission", quantity=2, email="kai@example.com")
         tab = await opened.value
         await tab.wait_for_url(f"{live_app.url}/passes/**")
         await expect(tab.locator("#order-status")).to_have_attribute("data-status", "paid")
@@ -104,23 +100,12 @@ async def test_a_buyer_gets_free_tickets_from_a_partner_page_on_another_site(
 async def test_a_paid_ticket_from_a_partner_page_is_paid_in_stripe_checkout_in_a_new_tab(
     paid_app: LiveApp, standin: StripeStandin, context: BrowserContext
 ) -> None:
-    account = standin.create_account(charges_enabled=True)["id"]
-    async with door.session_for(paid_app) as session:
-        organizer = await session.scalar(select(Organizer))
-        assert organizer is not None
-        organizer.stripe_account_id = account
-        organizer.charges_enabled = True
-        await session.commit()
+    await selling.take_payments(paid_app, standin)
     with partner_site() as (origin, pasted):
         pasted["iframe"] = await register(paid_app, origin)
         _, box = await ticket_box(paid_app, context, origin)
-        await box.locator("[data-tier='VIP deck']").get_by_label("Quantity").fill("1")
-        await box.get_by_label("Email").fill("lani@example.com")
         async with context.expect_page() as opened:
-            await box.get_by_role("button", name="Get tickets").click()
+            await selling.order(box, tier="VIP deck", quantity=1, email="lani@example.com")
         tab = await opened.value
-        await tab.wait_for_url(f"{standin.url}/pay/**")
-        await tab.locator("#pay").click()
-        await tab.wait_for_url(f"{paid_app.url}/passes/**")
-        await expect(tab.locator("#order-status")).to_have_attribute("data-status", "paid")
+        await selling.pay(tab, paid_app, standin)
         await expect(tab.get_by_text("Purchased on Aloha Calendar")).to_be_visible()

@@ -4,35 +4,17 @@ from the dashboard's kept copy; a buyer prints their passes, one per page."""
 from __future__ import annotations
 
 import io
-from pathlib import Path
-from typing import Any
 
 import pypdf
-from playwright.async_api import BrowserContext, Page, expect
+from playwright.async_api import BrowserContext, expect
 from sqlalchemy import select
 
 from api.db import Event, Order
 from e2e import door
+from e2e.accessibility import AXE, wcag_violations
 from e2e.airplane import airplane_mode, network_back
 from e2e.conftest import LiveApp
-from e2e.test_dashboard import sign_in
-
-AXE = Path(__file__).parents[1] / "node_modules" / "axe-core" / "axe.min.js"
-
-
-async def wcag_violations(page: Page) -> list[dict[str, Any]]:
-    """axe-core's findings against WCAG 2 A and AA on the page as it is now."""
-    found: list[dict[str, Any]] = await page.evaluate(
-        """async () => {
-          const result = await axe.run(document, {
-            runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa',
-                                             'wcag22aa'] },
-            resultTypes: ['violations'],
-          });
-          return result.violations.map((v) => ({ id: v.id, nodes: v.nodes.length }));
-        }"""
-    )
-    return found
+from e2e.selling import owner_signs_in
 
 
 async def test_the_reports_page_reads_offline_from_the_dashboards_kept_copy(
@@ -44,7 +26,7 @@ async def test_the_reports_page_reads_offline_from_the_dashboards_kept_copy(
         event_id = event.id
     await context.add_init_script(path=str(AXE))
     page = await context.new_page()
-    await sign_in(page, live_app)
+    await owner_signs_in(page, live_app)
     await page.goto(f"{live_app.url}/admin/events/{event_id}")
     await page.locator("#reports-link").click()
     sales = page.get_by_role("img", name="Tickets sold over time, Full Moon Beach Party")

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from api.db import OutboxMessage, SelfServicePolicy
 from api.mail.outbox import preview
 from api.settings import Settings
-from e2e import door
+from e2e import door, selling
 from e2e.airplane import airplane_mode
 from e2e.conftest import LiveApp
 
@@ -48,9 +48,7 @@ async def test_a_transferred_ticket_is_turned_away_at_the_door_and_its_new_code_
     buyer_context = await browser.new_context()
     buyer = await buyer_context.new_page()
     await buyer.goto(f"{live_app.url}/e/full-moon")
-    await buyer.locator("[data-tier='General admission']").get_by_label("Quantity").fill("1")
-    await buyer.get_by_label("Email").fill("kai@example.com")
-    await buyer.get_by_role("button", name="Get tickets").click()
+    await selling.order(buyer, tier="General admission", quantity=1, email="kai@example.com")
     await buyer.wait_for_url(f"{live_app.url}/passes/**")
     old_token = await buyer.locator(".qr").get_attribute("data-token")
     assert old_token

@@ -15,8 +15,8 @@ from api.demo import DEMO_OWNER
 from api.mail.outbox import preview
 from api.settings import Settings
 from e2e import door
+from e2e.accessibility import AXE, wcag_violations
 from e2e.conftest import LiveApp
-from e2e.test_reports_and_printing import AXE, wcag_violations
 
 TIER = "General admission"
 

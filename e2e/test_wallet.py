@@ -9,7 +9,7 @@ from typing import Any
 
 from playwright.async_api import BrowserContext, Page, expect
 
-from e2e import door
+from e2e import door, selling
 from e2e.airplane import airplane_mode, network_back
 from e2e.conftest import LiveApp
 
@@ -20,10 +20,7 @@ async def buy(context: BrowserContext, app: LiveApp, email: str, quantity: int =
     """Get free tickets on the demo event's page; returns the passes page."""
     page = await context.new_page()
     await page.goto(f"{app.url}/e/{door.DEMO}")
-    tier = page.locator("[data-tier='General admission']")
-    await tier.get_by_label("Quantity").fill(str(quantity))
-    await page.get_by_label("Email").fill(email)
-    await page.get_by_role("button", name="Get tickets").click()
+    await selling.order(page, tier="General admission", quantity=quantity, email=email)
     await page.wait_for_url(f"{app.url}/passes/**")
     await expect(page.locator("#order-status")).to_have_attribute("data-status", "paid")
     return page
