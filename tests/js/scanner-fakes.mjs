@@ -1,8 +1,9 @@
 // @ts-check
 /**
  * Test doubles for the door scanner's pure logic: an in-memory store with ScannerStore's
- * methods, and a scanner server whose rules are sync-core's own (the Python server runs the
- * same rules), with real Ed25519 pass tokens.
+ * methods, a localStorage stand-in, and a scanner server whose rules are sync-core's own (the
+ * Python server runs the same rules), with real Ed25519 pass tokens; `pairedDoor` pairs a door
+ * with that server.
  */
 import { generateKeyPairSync, randomBytes, sign } from 'node:crypto';
 
@@ -10,6 +11,24 @@ import { encodeBase32, passIdOf } from '../../pwa/lib/base32.js';
 import { Door } from '../../pwa/lib/door.js';
 import { ApiError } from '../../pwa/lib/sync-client.js';
 import * as core from '../../pwa/lib/sync-core.js';
+
+/** A localStorage stand-in (the phone's settings and PIN lock keep their state in it). */
+export class MemoryStorage {
+  constructor() {
+    /** @type {Map<string, string>} */
+    this.items = new Map();
+  }
+
+  /** @param {string} key */
+  getItem(key) {
+    return this.items.get(key) ?? null;
+  }
+
+  /** @param {string} key @param {string} value */
+  setItem(key, value) {
+    this.items.set(key, value);
+  }
+}
 
 export class MemoryStore {
   constructor() {

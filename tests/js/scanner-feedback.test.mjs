@@ -9,6 +9,7 @@ import { test } from 'node:test';
 import { constraintsFor, nextCamera } from '../../pwa/scanner/camera.js';
 import { Feedback, TONES, VIBRATIONS, verdictClass } from '../../pwa/scanner/feedback.js';
 import { DEFAULTS, PhoneSettings, SETTINGS_KEY, settingsFrom } from '../../pwa/scanner/settings.js';
+import { MemoryStorage } from './scanner-fakes.mjs';
 
 /** A Web Audio stand-in that records each tone started: [wave, frequency, start, stop]. */
 class FakeAudio {
@@ -123,24 +124,6 @@ test('switches front to back where the camera says which way it faces, else to t
   assert.deepEqual(nextCamera(two, {}), { deviceId: 'a' });
   assert.equal(nextCamera([{ deviceId: 'a' }], { deviceId: 'a', facingMode: 'environment' }), null, 'one camera: no switch');
 });
-
-/** A localStorage stand-in. */
-class MemoryStorage {
-  constructor() {
-    /** @type {Map<string, string>} */
-    this.items = new Map();
-  }
-
-  /** @param {string} key */
-  getItem(key) {
-    return this.items.get(key) ?? null;
-  }
-
-  /** @param {string} key @param {string} value */
-  setItem(key, value) {
-    this.items.set(key, value);
-  }
-}
 
 test('keeps sound on and vibration on by default, and remembers a change across a reload', () => {
   const storage = new MemoryStorage();

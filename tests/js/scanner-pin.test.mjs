@@ -10,24 +10,7 @@ import { Door } from '../../pwa/lib/door.js';
 import { MAX_TRIES, PinLock, WAIT_MS, hashPin, pinMatches, pinProblem } from '../../pwa/scanner/pin.js';
 import { unpairWarning } from '../../pwa/scanner/settings-panel.js';
 import { PhoneSettings, SETTINGS_KEY } from '../../pwa/scanner/settings.js';
-import { FakeServer, MemoryStore } from './scanner-fakes.mjs';
-
-class MemoryStorage {
-  constructor() {
-    /** @type {Map<string, string>} */
-    this.items = new Map();
-  }
-
-  /** @param {string} key */
-  getItem(key) {
-    return this.items.get(key) ?? null;
-  }
-
-  /** @param {string} key @param {string} value */
-  setItem(key, value) {
-    this.items.set(key, value);
-  }
-}
+import { FakeServer, MemoryStorage, MemoryStore } from './scanner-fakes.mjs';
 
 /** A phone's lock with a fast hash (the real one takes 100,000 rounds) and its own clock. */
 function phoneLock(storage = new MemoryStorage()) {
