@@ -8,9 +8,11 @@ import io
 
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.db import OrganizerMember
+from api.db import Order, OrderLine, OrganizerMember, Pass
+from api.passes import services as pass_services
 from api.settings import Settings
 from tests import factories, pages
 from tests.forms import csrf_token
@@ -37,6 +39,20 @@ async def two_organizers(db: AsyncSession) -> tuple[str, str]:
         order.buyer_email = email
     await db.commit()
     return "Low Tide", "Secret Gig"
+
+
+async def anas_free_order(db: AsyncSession, settings: Settings) -> tuple[Order, list[Pass]]:
+    """Of `two_organizers`, ana's order at Low Tide made free, with two passes issued (not
+    committed yet)."""
+    order = await db.scalar(select(Order).where(Order.buyer_email == "ana@x.io"))
+    assert order is not None
+    order.total_minor = 0
+    tier_id = await db.scalar(select(OrderLine.tier_id).where(OrderLine.order_id == order.id))
+    assert tier_id is not None
+    issued = await pass_services.issue_passes(
+        db, order=order, tier_id=tier_id, count=2, secret_key=settings.secret_key
+    )
+    return order, issued
 
 
 async def test_staff_see_their_organizers_events_and_figures_only(
@@ -249,20 +265,8 @@ async def test_orders_are_searchable_and_another_organizers_order_is_a_404(
 async def test_an_owner_refunds_a_free_order_and_a_door_lead_sees_no_orders_or_money(
     client: Client, db: AsyncSession, settings: Settings
 ) -> None:
-    from sqlalchemy import select
-
-    from api.db import Order, OrderLine, Pass
-    from api.passes import services as pass_services
-
     await two_organizers(db)
-    order = await db.scalar(select(Order).where(Order.buyer_email == "ana@x.io"))
-    assert order is not None
-    order.total_minor = 0
-    tier_id = await db.scalar(select(OrderLine.tier_id).where(OrderLine.order_id == order.id))
-    assert tier_id is not None
-    await pass_services.issue_passes(
-        db, order=order, tier_id=tier_id, count=2, secret_key=settings.secret_key
-    )
+    order, _ = await anas_free_order(db, settings)
     public_id, order_id = order.public_id, order.id
     await db.commit()
     await _staff(db, "lead@reef.example", "door_lead")

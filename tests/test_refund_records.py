@@ -12,14 +12,13 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.db import Order, OrderLine, Pass, Refund
-from api.passes import services as pass_services
+from api.db import Order, Pass, Refund
 from api.passes.tokens import pass_key_text
 from api.settings import Settings
 from tests import pages
 from tests.forms import csrf_token
 from tests.shop import Shop, order_state
-from tests.test_dashboard import sign_in, two_organizers
+from tests.test_dashboard import anas_free_order, sign_in, two_organizers
 
 Client = AsyncTestClient[Litestar]
 OWNER = "owner@venue.example"
@@ -131,14 +130,7 @@ async def test_an_owner_cancels_one_free_pass_from_the_order_page(
     client: Client, db: AsyncSession, settings: Settings
 ) -> None:
     await two_organizers(db)
-    order = await db.scalar(select(Order).where(Order.buyer_email == "ana@x.io"))
-    assert order is not None
-    order.total_minor = 0
-    tier_id = await db.scalar(select(OrderLine.tier_id).where(OrderLine.order_id == order.id))
-    assert tier_id is not None
-    issued = await pass_services.issue_passes(
-        db, order=order, tier_id=tier_id, count=2, secret_key=settings.secret_key
-    )
+    order, issued = await anas_free_order(db, settings)
     chosen, kept = (pass_key_text(p.pass_key) for p in issued)
     public_id, order_id = order.public_id, order.id
     await db.commit()
