@@ -14,7 +14,7 @@ from pathlib import Path
 import qrcode
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from PIL import Image
-from playwright.async_api import BrowserContext, Page, expect
+from playwright.async_api import Browser, BrowserContext, Page, expect
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -232,6 +232,25 @@ async def pair(context: BrowserContext, url: str, door: str) -> Page:
         timeout=30_000,
     )
     return page
+
+
+@asynccontextmanager
+async def paired_phones(
+    browser: Browser, url: str, *doors: str
+) -> AsyncIterator[tuple[list[BrowserContext], list[Page]]]:
+    """A phone per door (a browser context of its own, service workers on) paired through the
+    link `url`: yields the phones and their scanner pages, and closes the phones after."""
+    phones: list[BrowserContext] = []
+    try:
+        pages = []
+        for name in doors:
+            phone = await browser.new_context(service_workers="allow")
+            phones.append(phone)
+            pages.append(await pair(phone, url, name))
+        yield phones, pages
+    finally:
+        for phone in phones:
+            await phone.close()
 
 
 async def enter(page: Page, code: str) -> None:

@@ -24,13 +24,7 @@ async def test_two_doors_offline_admitting_one_pass_report_one_true_conflict(
 ) -> None:
     token = (await door.demo_tokens(live_app))[0]
     link = await door.pairing_url(live_app, "Door", uses=2)
-    phones: list[BrowserContext] = []
-    try:
-        pages = []
-        for name in ("Gate A", "Gate B"):
-            phone = await browser.new_context(service_workers="allow")
-            phones.append(phone)
-            pages.append(await door.pair(phone, link, name))
+    async with door.paired_phones(browser, link, "Gate A", "Gate B") as (phones, pages):
         await airplane_mode(live_app, *phones)
         for page in pages:
             await door.enter(page, token)
@@ -49,9 +43,6 @@ async def test_two_doors_offline_admitting_one_pass_report_one_true_conflict(
             await expect(alert).to_have_text(said, timeout=30_000)
             await expect(alert).to_have_attribute("data-pass-id", reference)
             shown.append(await alert.text_content())
-    finally:
-        for phone in phones:
-            await phone.close()
 
     async with door.session_for(live_app) as session:
         event = await door.demo_event(session)

@@ -4,7 +4,7 @@ the same "Inside now", and nobody is reported as admitted twice."""
 
 from __future__ import annotations
 
-from playwright.async_api import Browser, BrowserContext, Page, expect
+from playwright.async_api import Browser, Page, expect
 
 from api.checkin import sync_service
 from e2e import door
@@ -23,13 +23,7 @@ async def test_exit_and_re_entry_on_two_offline_phones_agree_on_inside_now_after
     first, second, third = await door.demo_tokens(live_app)
     floor = await door.door_list(live_app, "Dance floor", reentry=True)
     link = await door.pairing_url(live_app, "Floor", uses=2, door_list_id=floor)
-    phones: list[BrowserContext] = []
-    try:
-        pages = []
-        for name in ("Gate A", "Gate B"):
-            phone = await browser.new_context(service_workers="allow")
-            phones.append(phone)
-            pages.append(await door.pair(phone, link, name))
+    async with door.paired_phones(browser, link, "Gate A", "Gate B") as (phones, pages):
         gate_a, gate_b = pages
         await airplane_mode(live_app, *phones)
 
@@ -69,9 +63,6 @@ async def test_exit_and_re_entry_on_two_offline_phones_agree_on_inside_now_after
             await expect(page.locator("#status-inside-tiers")).to_have_text("(General admission 2)")
             await expect(page.locator("#alerts li")).to_have_count(0)
             await expect(page.locator("#alerts-empty")).to_be_visible()
-    finally:
-        for phone in phones:
-            await phone.close()
 
     scans = await door.stored_scans(live_app)
     ways = sorted((s.door, s.verdict, s.admitted, s.extra.get("direction")) for s in scans)
