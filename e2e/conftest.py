@@ -218,20 +218,31 @@ def standin() -> Iterator[StripeStandin]:
         yield running
 
 
+@contextlib.asynccontextmanager
+async def run_app_with_stripe(
+    database_url: str,  # noqa: F811
+    tmp_path: Path,
+    standin: StripeStandin,
+    **env: str,
+) -> AsyncIterator[LiveApp]:
+    """`run_app_behind_relay` with Stripe set to the stand-in (and `env` besides), whose
+    webhooks come back to the app."""
+    async with run_app_behind_relay(
+        database_url, tmp_path, STRIPE_SECRET_KEY=standin.api_key, STRIPE_API_BASE=standin.url,
+        STRIPE_WEBHOOK_SECRET=standin.webhook_secret,
+        STRIPE_CONNECT_WEBHOOK_SECRET=standin.connect_webhook_secret, **env,
+    ) as app:  # fmt: skip
+        # Stripe reaches the server over the internet, not through the buyer's phone.
+        standin.webhook_url = f"{app.direct_url}/webhooks/stripe"
+        standin.connect_webhook_url = f"{app.direct_url}/webhooks/stripe-connect"
+        yield app
+
+
 @pytest.fixture
 async def paid_app(
     database_url: str,  # noqa: F811
     tmp_path: Path,
     standin: StripeStandin,
 ) -> AsyncIterator[LiveApp]:
-    env = {
-        "STRIPE_SECRET_KEY": standin.api_key,
-        "STRIPE_API_BASE": standin.url,
-        "STRIPE_WEBHOOK_SECRET": standin.webhook_secret,
-        "STRIPE_CONNECT_WEBHOOK_SECRET": standin.connect_webhook_secret,
-    }
-    async with run_app_behind_relay(database_url, tmp_path, **env) as app:
-        # Stripe reaches the server over the internet, not through the buyer's phone.
-        standin.webhook_url = f"{app.direct_url}/webhooks/stripe"
-        standin.connect_webhook_url = f"{app.direct_url}/webhooks/stripe-connect"
+    async with run_app_with_stripe(database_url, tmp_path, standin) as app:
         yield app

@@ -10,7 +10,7 @@ import pytest
 from playwright.async_api import BrowserContext, expect
 
 from e2e import selling
-from e2e.conftest import LiveApp, run_app_behind_relay
+from e2e.conftest import LiveApp, run_app_with_stripe
 from tests.stripe_standin.standin import StripeStandin
 
 
@@ -18,16 +18,9 @@ from tests.stripe_standin.standin import StripeStandin
 async def yen_app(
     database_url: str, tmp_path: Path, standin: StripeStandin
 ) -> AsyncIterator[LiveApp]:
-    env = {
-        "STRIPE_SECRET_KEY": standin.api_key,
-        "STRIPE_API_BASE": standin.url,
-        "STRIPE_WEBHOOK_SECRET": standin.webhook_secret,
-        "STRIPE_CONNECT_WEBHOOK_SECRET": standin.connect_webhook_secret,
-        "PLATFORM_FEES": "JPY:300,USD:200",  # the demo is priced in the first: yen
-    }
-    async with run_app_behind_relay(database_url, tmp_path, **env) as app:
-        standin.webhook_url = f"{app.direct_url}/webhooks/stripe"
-        standin.connect_webhook_url = f"{app.direct_url}/webhooks/stripe-connect"
+    # The demo is priced in the first currency: yen.
+    fees = "JPY:300,USD:200"
+    async with run_app_with_stripe(database_url, tmp_path, standin, PLATFORM_FEES=fees) as app:
         yield app
 
 
