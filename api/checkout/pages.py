@@ -173,9 +173,6 @@ async def _coded_target(
     return Target(action=f"/e/{event.slug}/checkout", back=f"/e/{event.slug}", paid=paid)
 
 
-PASSES_HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
-
-
 async def passes_page(
     db: Any, order: Order, settings: Any, *, done: str | None = None, problem: str | None = None,
     status_code: int = 200,
@@ -198,7 +195,7 @@ async def passes_page(
             "done": done,
             "problem": problem,
         },
-        headers=PASSES_HEADERS,
+        headers=passes.PRIVATE_HEADERS,
         status_code=status_code,
     )
 

@@ -17,7 +17,6 @@ from api.passes.pdf import passes_pdf
 from api.web.deps import DB, AppSettings
 
 NO_ORDER = "No order at this link. Check the link in your email."
-PRIVATE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 
 
 class PrintablePasses(Controller):
@@ -45,7 +44,7 @@ class PrintablePasses(Controller):
             document,
             media_type="application/pdf",
             headers={
-                **PRIVATE,
+                **passes.PRIVATE_HEADERS,
                 "Content-Disposition": f'inline; filename="tickets-{event.slug}.pdf"',
             },
         )

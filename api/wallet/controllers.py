@@ -48,7 +48,6 @@ from api.web.errors import error_responses
 log = logging.getLogger(__name__)
 NOT_FOUND = "No order at this link. It may have been removed; check the link in your email."
 NO_TICKET = "No pass at this link. Check the link in your email."
-PRIVATE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 
 
 class WalletPass(msgspec.Struct):
@@ -135,7 +134,7 @@ class WalletApi(Controller):
             raise NotFoundException(detail=NOT_FOUND)
         body = await wallet_order(db, order=order, secret_key=settings.secret_key)
         await db.rollback()
-        return Response(body, headers=PRIVATE)
+        return Response(body, headers=passes.PRIVATE_HEADERS)
 
     @get(
         "/account/passes.json",
@@ -161,7 +160,7 @@ class WalletApi(Controller):
             ]
         )
         await db.rollback()
-        return Response(body, headers=PRIVATE)
+        return Response(body, headers=passes.PRIVATE_HEADERS)
 
 
 async def _ticket(db: DB, settings: AppSettings, public_id: str, pass_id: str) -> WalletTicket:
@@ -197,7 +196,10 @@ class WalletPassLinks(Controller):
         return Response(
             content=data,
             media_type=apple.MEDIA_TYPE,
-            headers={**PRIVATE, "Content-Disposition": f'attachment; filename="{filename}"'},
+            headers={
+                **passes.PRIVATE_HEADERS,
+                "Content-Disposition": f'attachment; filename="{filename}"',
+            },
         )
 
     @get("/passes/{public_id:str}/{pass_id:str}/google", status_code=303)
@@ -212,4 +214,4 @@ class WalletPassLinks(Controller):
         except WalletSetupError as exc:
             raise _unavailable("Google Wallet", exc) from exc
         link = google.save_link(ticket, signer=signer, origin=settings.base_url)
-        return Redirect(path=link, status_code=303, headers=PRIVATE)
+        return Redirect(path=link, status_code=303, headers=passes.PRIVATE_HEADERS)
