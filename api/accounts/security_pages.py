@@ -14,13 +14,14 @@ from typing import Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.exceptions import ClientException, NotFoundException
+from litestar.handlers.base import BaseRouteHandler
 from litestar.params import FromPath, FromQuery, JSONBody, URLEncodedBody
 from litestar.response import Redirect, Template
 
 from api.accounts import passkeys, sessions
 from api.accounts.passkeys import PasskeyError
 from api.accounts.services import is_organizer_staff
-from api.admin.access import Who, visible_organizers
+from api.admin.access import Connection, Who, viewer_of, visible_organizers
 from api.admin.auth import SESSION_KEY, operator_configured, session_fingerprint
 from api.web.deps import DB, AppSettings
 from api.web.ratelimit import client_ip, rate_limit
@@ -38,6 +39,14 @@ def _credential(data: Any) -> Any:
     if not isinstance(data, dict) or not isinstance(data.get("credential"), dict):
         raise ClientException(detail='Send the browser\'s credential as {"credential": {...}}.')
     return data["credential"]
+
+
+async def _own_organizer(connection: Connection, _: BaseRouteHandler) -> None:
+    """The organizer in the path (`organizer_id`): its owners only, who set its passkey rule
+    (the operator belongs to no organizer); anyone else is told there is no such organizer."""
+    who = viewer_of(connection)
+    if who.is_operator or not who.may_manage(connection.path_params["organizer_id"]):
+        raise NotFoundException(detail="No such organizer.")
 
 
 class SecurityPages(Controller):
@@ -128,7 +137,7 @@ class SecurityPages(Controller):
         request.clear_session()
         return Redirect(path="/admin/sign-in", status_code=303)
 
-    @post("/required/{organizer_id:uuid}", status_code=303)
+    @post("/required/{organizer_id:uuid}", status_code=303, guards=[_own_organizer])
     async def require(
         self,
         db: DB,
@@ -136,14 +145,16 @@ class SecurityPages(Controller):
         organizer_id: FromPath[uuid.UUID],
         data: URLEncodedBody[dict[str, str]],
     ) -> Redirect:
-        if who.is_operator or not who.may_manage(organizer_id):
-            raise NotFoundException(detail="No such organizer.")
         await passkeys.set_required(
             db, organizer_id=organizer_id, required=data.get("required") == "on", actor=who.who
         )
         return Redirect(path="/admin/security?saved=requirement", status_code=303)
 
-    @post("/required/{organizer_id:uuid}/members/{member_id:uuid}/reset", status_code=303)
+    @post(
+        "/required/{organizer_id:uuid}/members/{member_id:uuid}/reset",
+        status_code=303,
+        guards=[_own_organizer],
+    )
     async def reset_member(
         self,
         db: DB,
@@ -151,8 +162,6 @@ class SecurityPages(Controller):
         organizer_id: FromPath[uuid.UUID],
         member_id: FromPath[uuid.UUID],
     ) -> Redirect:
-        if who.is_operator or not who.may_manage(organizer_id):
-            raise NotFoundException(detail="No such organizer.")
         if not await passkeys.reset_member(
             db, organizer_id=organizer_id, member_id=member_id, actor=who.who
         ):
