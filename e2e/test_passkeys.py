@@ -16,8 +16,7 @@ from playwright.async_api import BrowserContext, Page, expect
 
 from e2e import door
 from e2e.conftest import LiveApp, run_app
-
-OWNER = "owner@driftwood.example"  # the demo organizer's owner (api/demo.py)
+from e2e.selling import OWNER
 
 
 def _free_port() -> int:

@@ -8,8 +8,7 @@ from playwright.async_api import Browser, BrowserContext, Page, Request, expect
 from e2e import door
 from e2e.airplane import airplane_mode, network_back
 from e2e.conftest import LiveApp
-
-OWNER = "owner@driftwood.example"  # the demo organizer's owner (api/demo.py)
+from e2e.selling import OWNER
 
 
 async def _devices_page(browser: Browser, app: LiveApp) -> tuple[BrowserContext, Page]:
