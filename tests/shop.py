@@ -154,15 +154,24 @@ def live_with_stripe(
             thread.stop()
 
 
+async def paid_tier(
+    db: AsyncSession, standin: StripeStandin, *, name: str, capacity: int
+) -> tuple[str, str, uuid.UUID]:
+    """An organizer onboarded to the stand-in (a connected account that may take charges) with
+    an event and one $25.00 tier (committed): the account's id, the event's slug, the tier's id."""
+    account: str = standin.create_account(charges_enabled=True)["id"]
+    organizer = await factories.organizer(db)
+    organizer.stripe_account_id = account
+    organizer.charges_enabled = True
+    event = await factories.event(db, org=organizer)
+    tier = await factories.tier(db, event=event, name=name, price_minor=2500, capacity=capacity)
+    await db.commit()
+    return account, event.slug, tier.id
+
+
 @pytest.fixture
 async def shop(settings: Settings, db: AsyncSession) -> AsyncIterator[Shop]:
     with live_with_stripe(settings) as (thread, live, standin):
-        account = standin.create_account(charges_enabled=True)["id"]
-        organizer = await factories.organizer(db)
-        organizer.stripe_account_id = account
-        organizer.charges_enabled = True
-        event = await factories.event(db, org=organizer)
-        tier = await factories.tier(db, event=event, name="VIP", price_minor=2500, capacity=10)
-        await db.commit()
+        account, slug, tier_id = await paid_tier(db, standin, name="VIP", capacity=10)
         async with httpx.AsyncClient(base_url=thread.url, timeout=30) as browser:
-            yield Shop(thread.url, live, standin, browser, event.slug, tier.id, account)
+            yield Shop(thread.url, live, standin, browser, slug, tier_id, account)

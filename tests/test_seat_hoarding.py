@@ -28,8 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.db import Event, Order, TicketTier
 from api.formatting import clock
 from api.settings import Settings
-from tests import factories
-from tests.shop import Shop, live_with_stripe, order_state
+from tests.shop import Shop, live_with_stripe, order_state, paid_tier
 from tests.stripe_standin.standin import StripeStandin
 
 
@@ -62,15 +61,9 @@ class Counter:
 async def counter(settings: Settings, db: AsyncSession) -> AsyncIterator[Counter]:
     proxied = dataclasses.replace(settings, trusted_proxies=(ipaddress.ip_network("127.0.0.1/32"),))
     with live_with_stripe(proxied) as (thread, _, standin):
-        account = standin.create_account(charges_enabled=True)["id"]
-        organizer = await factories.organizer(db)
-        organizer.stripe_account_id = account
-        organizer.charges_enabled = True
-        event = await factories.event(db, org=organizer)
-        tier = await factories.tier(db, event=event, name="Deck", price_minor=2500, capacity=40)
-        await db.commit()
+        _, slug, tier_id = await paid_tier(db, standin, name="Deck", capacity=40)
         async with httpx.AsyncClient(base_url=thread.url, timeout=30) as browser:
-            yield Counter(standin, browser, event.slug, tier.id)
+            yield Counter(standin, browser, slug, tier_id)
 
 
 def _error(response: httpx.Response) -> str:
