@@ -65,6 +65,16 @@ async def _sell_out(shop: Shop, db: AsyncSession, *, capacity: int, orders: int 
     return sessions
 
 
+async def _seat_back_with_ana_and_bo_waiting(shop: Shop, db: AsyncSession) -> None:
+    """The tier's one seat sold, ana and then bo on the list, and the seat back (a refund):
+    the seat is offered to ana."""
+    [first] = await _sell_out(shop, db, capacity=1)
+    for email in ("ana@example.com", "bo@example.com"):
+        assert (await _join(shop, email)).status_code == 303
+    shop.standin.refund(first)
+    await shop.standin.settle_async()
+
+
 async def _join(shop: Shop, email: str, quantity: int = 1) -> httpx.Response:
     """Fill in and send the waiting-list form of the tier (the address the event page links to
     when the tier is sold out; the page itself may show a snapshot up to seconds old)."""
@@ -210,11 +220,7 @@ async def test_a_refund_offers_the_seat_to_the_next_in_line_who_buys_it_through_
 async def test_an_unclaimed_offer_expires_and_passes_down_the_list(
     shop: Shop, db: AsyncSession
 ) -> None:
-    [first] = await _sell_out(shop, db, capacity=1)
-    for email in ("ana@example.com", "bo@example.com"):
-        assert (await _join(shop, email)).status_code == 303
-    shop.standin.refund(first)
-    await shop.standin.settle_async()
+    await _seat_back_with_ana_and_bo_waiting(shop, db)
     assert (await _statuses(db))["ana@example.com"] == "offered"
     ana = (await _offer_links(db, shop))["ana@example.com"]
     ana_page = await shop.browser.get(f"/waiting/offer/{ana}")  # opened, then left for a day
@@ -457,11 +463,7 @@ async def test_seats_freed_in_a_cancelled_event_are_offered_to_no_one(
 async def test_a_buyer_who_leaves_the_offers_stripe_checkout_keeps_the_offer_until_it_ends(
     shop: Shop, db: AsyncSession
 ) -> None:
-    [first] = await _sell_out(shop, db, capacity=1)
-    for email in ("ana@example.com", "bo@example.com"):
-        assert (await _join(shop, email)).status_code == 303
-    shop.standin.refund(first)
-    await shop.standin.settle_async()
+    await _seat_back_with_ana_and_bo_waiting(shop, db)
     token = (await _offer_links(db, shop))["ana@example.com"]
     offer = await shop.browser.get(f"/waiting/offer/{token}")
     claimed = await shop.browser.post(
@@ -508,11 +510,7 @@ async def test_a_tier_whose_list_the_organizer_closed_takes_no_one(
 async def test_when_stripe_refuses_the_offers_checkout_the_seats_stay_offered(
     shop: Shop, db: AsyncSession
 ) -> None:
-    [first] = await _sell_out(shop, db, capacity=1)
-    for email in ("ana@example.com", "bo@example.com"):
-        assert (await _join(shop, email)).status_code == 303
-    shop.standin.refund(first)
-    await shop.standin.settle_async()
+    await _seat_back_with_ana_and_bo_waiting(shop, db)
     token = (await _offer_links(db, shop))["ana@example.com"]
     tier = await _tier(db, shop)
     await db.execute(
