@@ -72,6 +72,16 @@ async def _organizer_of(db: AsyncSession, slug: str) -> uuid.UUID:
     return organizer_id
 
 
+async def _shops_endpoint(
+    db: AsyncSession, shop: Shop, receiver: Receiver, *, events: tuple[str, ...] = EVENT_TYPES
+) -> Hooked:
+    """An endpoint of the shop's organizer at the receiver, for `events`."""
+    organizer_id = await _organizer_of(db, shop.slug)
+    return await _endpoint(
+        db, shop.settings, organizer_id=organizer_id, url=receiver.url, events=events
+    )
+
+
 @pytest.fixture
 async def worker(settings: Settings) -> AsyncIterator[Any]:
     assert settings.database_url
@@ -94,10 +104,7 @@ async def _paid(shop: Shop, quantity: int = 2) -> tuple[str, str]:
 async def test_a_paid_order_is_posted_signed_and_the_readmes_snippet_verifies_it(
     shop: Shop, db: AsyncSession, receiver: Receiver, worker: Any
 ) -> None:
-    hooked = await _endpoint(
-        db, shop.settings, organizer_id=await _organizer_of(db, shop.slug), url=receiver.url,
-        events=("order.paid",),
-    )  # fmt: skip
+    hooked = await _shops_endpoint(db, shop, receiver, events=("order.paid",))
     _, public_id = await _paid(shop)
     await worker(shop.settings)
     [got] = receiver.received
@@ -127,10 +134,7 @@ async def test_a_paid_order_is_posted_signed_and_the_readmes_snippet_verifies_it
 async def test_a_500_is_retried_with_backoff_and_the_same_id_and_body_until_it_is_taken(
     shop: Shop, db: AsyncSession, receiver: Receiver, worker: Any
 ) -> None:
-    hooked = await _endpoint(
-        db, shop.settings, organizer_id=await _organizer_of(db, shop.slug), url=receiver.url,
-        events=("order.paid",),
-    )  # fmt: skip
+    hooked = await _shops_endpoint(db, shop, receiver, events=("order.paid",))
     receiver.answers = [500]
     await _paid(shop, quantity=1)
     await worker(shop.settings)
@@ -157,10 +161,7 @@ async def test_a_500_is_retried_with_backoff_and_the_same_id_and_body_until_it_i
 async def test_an_endpoint_that_never_answers_2xx_fails_after_the_last_attempt(
     shop: Shop, db: AsyncSession, receiver: Receiver, worker: Any
 ) -> None:
-    await _endpoint(
-        db, shop.settings, organizer_id=await _organizer_of(db, shop.slug), url=receiver.url,
-        events=("order.paid",),
-    )  # fmt: skip
+    await _shops_endpoint(db, shop, receiver, events=("order.paid",))
     receiver.answers = [410] * MAX_ATTEMPTS
     await _paid(shop, quantity=1)
     for attempt in range(MAX_ATTEMPTS):
@@ -181,10 +182,7 @@ async def test_an_endpoint_that_never_answers_2xx_fails_after_the_last_attempt(
 async def test_resend_posts_the_same_event_again_and_is_audited(
     shop: Shop, db: AsyncSession, receiver: Receiver, worker: Any
 ) -> None:
-    hooked = await _endpoint(
-        db, shop.settings, organizer_id=await _organizer_of(db, shop.slug), url=receiver.url,
-        events=("order.paid",),
-    )  # fmt: skip
+    hooked = await _shops_endpoint(db, shop, receiver, events=("order.paid",))
     await _paid(shop, quantity=1)
     await worker(shop.settings)
     delivery = await db.scalar(select(WebhookDelivery))
@@ -205,10 +203,7 @@ async def test_resend_posts_the_same_event_again_and_is_audited(
 async def test_a_stripe_refund_sends_order_refunded_once_and_each_pass_voided(
     shop: Shop, db: AsyncSession, receiver: Receiver, worker: Any
 ) -> None:
-    await _endpoint(
-        db, shop.settings, organizer_id=await _organizer_of(db, shop.slug), url=receiver.url,
-        events=("order.refunded", "pass.voided"),
-    )  # fmt: skip
+    await _shops_endpoint(db, shop, receiver, events=("order.refunded", "pass.voided"))
     session_id, public_id = await _paid(shop)
     shop.standin.refund(session_id)
     await shop.standin.settle_async()
@@ -277,9 +272,7 @@ async def test_an_organizer_with_no_endpoint_gets_no_delivery_and_no_job(
 async def test_a_disabled_endpoint_is_sent_nothing(
     shop: Shop, db: AsyncSession, receiver: Receiver, worker: Any
 ) -> None:
-    hooked = await _endpoint(
-        db, shop.settings, organizer_id=await _organizer_of(db, shop.slug), url=receiver.url
-    )
+    hooked = await _shops_endpoint(db, shop, receiver)
     await endpoints.set_enabled(
         db, organizer_id=hooked.organizer_id, endpoint_id=hooked.endpoint_id, enabled=False,
         actor="owner@example.com",
