@@ -43,6 +43,7 @@ async def test_an_owner_adds_an_endpoint_and_a_sale_reaches_it_signed(
         )
         await buyer.wait_for_url(f"{live_app.url}/passes/**")
         public_id = buyer.url.split("/passes/")[1].split("?")[0]
+        reference = await buyer.locator("#order-reference").get_attribute("data-reference")
 
         # The app's own worker sends it; the log reloads itself while a delivery is pending.
         await page.get_by_role("link", name="All endpoints").click()
@@ -56,6 +57,7 @@ async def test_an_owner_adds_an_endpoint_and_a_sale_reaches_it_signed(
         [got] = receiver.received
         assert readme_verifier()(got.body, got.headers["poctix-signature"], secret)
         assert got.event["type"] == "order.paid"
-        assert got.event["data"]["order"]["id"] == public_id
+        assert got.event["data"]["order"]["reference"] == reference  # the one the buyer reads
+        assert public_id not in got.body.decode()  # never the buyer's passes link
     finally:
         receiving.close()

@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.db import AuditEntry, Event, OutboxMessage, WebhookDelivery, utcnow
+from api.db import AuditEntry, Event, Order, OutboxMessage, WebhookDelivery, utcnow
 from api.db.engine import create_engine, session_factory
 from api.errors import Invalid
 from api.outbox.worker import run_due
@@ -64,6 +64,12 @@ async def _endpoint(
     )  # fmt: skip
     await db.commit()
     return Hooked(made.secret, made.endpoint.id, organizer_id)
+
+
+async def _order_id(db: AsyncSession, public_id: str) -> uuid.UUID:
+    order_id = await db.scalar(select(Order.id).where(Order.public_id == public_id))
+    assert order_id is not None
+    return order_id
 
 
 async def _organizer_of(db: AsyncSession, slug: str) -> uuid.UUID:
@@ -115,7 +121,8 @@ async def test_a_paid_order_is_posted_signed_and_the_readmes_snippet_verifies_it
     assert event["id"].startswith("evt_")
     assert abs(event["created"] - time.time()) < 60
     order = event["data"]["order"]
-    assert order["id"] == public_id
+    assert order["id"] == str(await _order_id(db, public_id))  # the API's id
+    assert public_id not in got.body.decode()  # never the buyer's passes link
     assert order["status"] == "paid"
     assert order["total_minor"] == 5000
     assert [p["status"] for p in order["passes"]] == ["valid", "valid"]
@@ -212,12 +219,13 @@ async def test_a_stripe_refund_sends_order_refunded_once_and_each_pass_voided(
     # Stripe tells of the refund twice (charge.refunded, refund.updated): one event.
     [refunded] = receiver.of_type("order.refunded")
     data = refunded.event["data"]
-    assert (data["order"]["id"], data["refunded_minor"], data["full"]) == (public_id, 5000, True)
+    order_id = str(await _order_id(db, public_id))
+    assert (data["order"]["id"], data["refunded_minor"], data["full"]) == (order_id, 5000, True)
     assert data["order"]["status"] == "refunded"
     voided = receiver.of_type("pass.voided")
     assert len(voided) == 2
     assert {v.event["data"]["reason"] for v in voided} == {"refunded"}
-    assert {v.event["data"]["pass"]["order"] for v in voided} == {public_id}
+    assert {v.event["data"]["pass"]["order"] for v in voided} == {order_id}
     assert len({v.event["id"] for v in voided}) == 2
 
 

@@ -65,7 +65,7 @@ async def test_an_admission_pushed_by_a_door_is_sent_once_as_pass_checked_in(
     assert event_body["type"] == "pass.checked_in"
     data = event_body["data"]
     assert data["pass"]["id"] == first
-    assert data["pass"]["order"] == order.public_id
+    assert data["pass"]["order"] == str(order.id)
     assert data["scan"]["door"] == "Main gate"
     assert data["scan"]["scanned_at"].startswith("2030-03-17T")
     assert data["scan"]["device"] == {"id": device, "name": "A"}

@@ -1,5 +1,7 @@
-"""What each event's `data` says. Ids are the ones buyers and the API see: an order's public id,
-a pass's 18-character key (`pass_key_text`), tier and event UUIDs; money in minor units with its
+"""What each event's `data` says. Ids are the organizer API's (api/organizer_api/wire.py): an
+order's UUID (and its `reference`, as buyers read it), a pass's 18-character key
+(`pass_key_text`), tier and event UUIDs; never the buyer's passes link (`public_id`), a bearer
+capability that the API gives only to keys with the `orders` scope. Money in minor units with its
 currency; times in UTC, ISO 8601.
 
     order.paid       {"order": ORDER}
@@ -39,7 +41,7 @@ def event_data(event: Event) -> Data:
 
 def pass_data(item: Pass, order: Order, tier: TicketTier) -> Data:
     return {
-        "id": pass_key_text(item.pass_key), "order": order.public_id, "event": str(item.event_id),
+        "id": pass_key_text(item.pass_key), "order": str(order.id), "event": str(item.event_id),
         "tier": {"id": str(tier.id), "name": tier.name}, "status": str(item.status),
     }  # fmt: skip
 
@@ -54,7 +56,8 @@ async def order_data(session: AsyncSession, *, order_id: uuid.UUID) -> Data:
         .order_by(Pass.change_seq)
     )
     return {
-        "id": order.public_id,
+        "id": str(order.id),
+        "reference": order.reference,
         "event": event_data(event),
         "status": str(order.status),
         "buyer": {"email": order.buyer_email, "name": order.buyer_name},
