@@ -14,6 +14,7 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.checkin.services import create_pairing
 from api.checkout import placement
 from api.checkout import services as checkout_services
 from api.db.base import utcnow
@@ -201,3 +202,39 @@ async def test_a_spanish_buyer_reads_the_end_of_sales_in_spanish(
     assert text(missing.text, "[data-error-message]") == (
         "Este evento no tiene ese tipo de entrada."
     )
+
+
+async def test_a_spanish_door_phone_reads_its_pairing_refusals_in_spanish(
+    client: Client, db: AsyncSession
+) -> None:
+    """Door staff read the door API's refusals on the scanner: in the phone's language. The
+    rest of /api/ (the organizer's programs, the operator's) stays English."""
+    event = await factories.event(db, name="Feria")
+    pairing = await create_pairing(db, event_id=event.id, door="Puerta")
+    await db.commit()
+    unknown = await client.post(
+        "/api/v1/scanner/pair", json={"code": "x" * 43, "name": "A"}, headers=SPANISH
+    )
+    assert unknown.status_code == 403
+    assert unknown.json()["detail"] == (
+        "Este enlace de emparejamiento no existe. Pide uno nuevo al organizador."
+    )
+    first = await client.post(
+        "/api/v1/scanner/pair", json={"code": pairing.code, "name": "A"}, headers=SPANISH
+    )
+    assert first.status_code == 201, first.text
+    again = await client.post(
+        "/api/v1/scanner/pair", json={"code": pairing.code, "name": "B"}, headers=SPANISH
+    )
+    assert again.json()["detail"].startswith("Este enlace de emparejamiento era para un solo")
+    english = await client.post(
+        "/api/v1/scanner/pair", json={"code": pairing.code, "name": "C"},
+        headers={"Accept-Language": "en"},
+    )  # fmt: skip
+    assert english.json()["detail"].startswith("This pairing link was for one phone")
+    unpaired = await client.get("/api/v1/scanner/guests", headers=SPANISH)
+    assert unpaired.status_code == 401
+    assert unpaired.json()["detail"].startswith("Este dispositivo no está emparejado")
+    organizer_api = await client.get("/api/v1/events", headers=SPANISH)
+    assert organizer_api.status_code == 401
+    assert "API key" in organizer_api.json()["detail"]  # English for programs

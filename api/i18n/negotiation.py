@@ -15,6 +15,9 @@ from api.i18n.context import LANGUAGES, activate, supported
 COOKIE = "lang"
 ENGLISH_ONLY = ("/admin", "/api/", "/schema", "/webhooks/", "/healthz")
 """Paths written for staff and machines, in English whatever the browser asks for."""
+SPOKEN_API = "/api/v1/scanner/"
+"""Except the door phone's API: door staff read its refusals ("This pairing link has expired")
+on the scanner, in the phone's language (api/i18n/refusals.py)."""
 
 
 def accepted(header: str) -> list[str]:
@@ -56,7 +59,9 @@ def language_middleware(app: ASGIApp) -> ASGIApp:
     """Set the request's language (`context.current()`) before any handler or template runs."""
 
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == ScopeType.HTTP and not str(scope["path"]).startswith(ENGLISH_ONLY):
+        path = str(scope["path"])
+        spoken = path.startswith(SPOKEN_API) or not path.startswith(ENGLISH_ONLY)
+        if scope["type"] == ScopeType.HTTP and spoken:
             headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]
                        if k in (b"cookie", b"accept-language")}  # fmt: skip
             cookie = _cookie(headers.get("cookie", ""), COOKIE)

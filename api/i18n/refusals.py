@@ -107,6 +107,27 @@ REFUSALS: tuple[str, ...] = (
     _("The deadline for %(what)s has passed."),
     _("An order that is %(status)s cannot be changed."),
     _("%(event)s needs the name of each ticket's holder: enter theirs."),
+    # the door phone's (api/checkin/services.py, guests.py, controllers.py)
+    _("This pairing link is unknown. Ask the organizer for a new one."),
+    _("This pairing link was revoked — ask the organizer for a new one."),
+    _("This pairing link has expired — ask the organizer for a new one."),
+    _(
+        "This pairing link was for one phone and has already paired it — ask the organizer for"
+        " a new one."
+    ),
+    _(
+        "This pairing link has already paired all %(count)s phones it was made for — ask the"
+        " organizer for a new one."
+    ),
+    _(
+        "This phone was paired to scan only. To find guests by name, pair it with a “scan and"
+        " search” link from the organizer."
+    ),
+    _("Guest names are erased from door phones 24 hours after the event ends."),
+    _(
+        "This device is not paired, or it was unpaired from the dashboard. Its scans are kept on"
+        " the phone; pair it again with a new link to upload them."
+    ),
 )
 
 WORDS: tuple[str, ...] = (

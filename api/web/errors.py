@@ -21,6 +21,7 @@ from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from sqlalchemy.exc import DBAPIError
 
 from api.errors import DomainError
+from api.i18n import refusals
 from api.web.observability import request_id
 
 log = logging.getLogger(__name__)
@@ -83,7 +84,9 @@ def _error_response(
 ) -> Response[Any]:
     rid = request_id(request.scope)
     if wants_json(request):
-        body: dict[str, Any] = {"status_code": status, "detail": message}
+        # In the request's language when it is a refusal people read (the door phone's API;
+        # every other API path is English, api/i18n/negotiation.py).
+        body: dict[str, Any] = {"status_code": status, "detail": refusals.translate(message)}
         if extra:
             body["extra"] = extra
         body["request_id"] = rid
