@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.db import Attendee, Event, Order, Pass
 from tests import pages
 from tests.shop import Shop
-from tests.test_after_sale_pages import _event_id, _import, _post, _sign_in
+from tests.test_after_sale_pages import _event_id, _import, _post
 from tests.test_attendee_details import add_question, form_of
 
 
@@ -48,7 +48,7 @@ async def test_staff_name_each_pass_of_a_comp_and_may_leave_a_required_question_
     shop: Shop, db: AsyncSession
 ) -> None:
     diet, shirt = await _asking(db, shop)
-    await _sign_in(shop, db, "owner@venue.example")
+    await shop.staff_signs_in(db, "owner@venue.example")
     url = f"/admin/events/{await _event_id(db, shop)}/comps"
     guest = {"name": "Dana Guest", "email": "", "tier": str(shop.tier_id), "quantity": "2"}
 
@@ -94,7 +94,7 @@ async def test_a_guest_list_names_every_pass_it_issues_after_its_name_column(
     shop: Shop, db: AsyncSession
 ) -> None:
     await _asking(db, shop)
-    await _sign_in(shop, db, "owner@venue.example")
+    await shop.staff_signs_in(db, "owner@venue.example")
     url = f"/admin/events/{await _event_id(db, shop)}/comps"
     imported: httpx.Response = await _import(shop, url, "name,quantity\nIda Lee,2\nJo,1\n")
     assert imported.status_code == 200, imported.text
