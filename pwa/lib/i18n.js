@@ -54,6 +54,7 @@ export const ENGLISH = Object.freeze({
   'scanner.sound_blocked': 'Tap for sound',
   'scanner.sound_on': 'Sound on',
   'scanner.stop_camera': 'Stop camera',
+  'secure.needs_https': 'This page needs HTTPS: open',
   'scanner.start_camera': 'Start camera',
   'wallet.open_my_passes': 'Open my passes',
   'wallet.no_longer_exists': 'No longer exists',

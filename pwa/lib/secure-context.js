@@ -9,6 +9,8 @@
  * that does not exist. One module, used by the scanner, the wallet and the dashboard.
  */
 
+import { say } from './i18n.js';
+
 /** @typedef {{host: string, pathname: string, search: string, hash: string}} PageLocation */
 
 /**
@@ -29,7 +31,8 @@ export function httpsAddress(location) {
 }
 
 /**
- * Fill `element` with "This page needs HTTPS: open <link>" and return it.
+ * Fill `element` with "This page needs HTTPS: open <link>" (in the page's language, when it
+ * is known by then: `speakWith` in ./i18n.js) and return it.
  * @template {HTMLElement} T
  * @param {T} element
  * @param {PageLocation} location
@@ -41,7 +44,7 @@ export function writeHttpsNotice(element, location) {
   link.href = address;
   link.id = 'needs-https-link';
   link.textContent = address;
-  element.replaceChildren('This page needs HTTPS: open ', link);
+  element.replaceChildren(`${say('secure.needs_https')} `, link); // the page's language, once known
   element.dataset.needsHttps = 'true';
   element.setAttribute('role', 'alert'); // the page cannot do its job: say it first
   return element;

@@ -330,15 +330,15 @@ function listenToWorker() {
 }
 
 async function main() {
+  // The phone's language (English, Spanish, German): the verdicts and the view's words.
+  const language = pickLanguage(globalThis.navigator?.languages ?? [globalThis.navigator?.language ?? 'en']);
+  view.speak(language, await loadTranslator(language));
   if (needsHttps(window)) {
     // No camera, no offline copy, no signature checks here: pairing would spend the one-time
     // code on a phone that cannot scan. Send the person to the same link over HTTPS instead.
     view.needsHttps(location);
     return;
   }
-  // The phone's language (English, Spanish, German): the verdicts and the view's words.
-  const language = pickLanguage(globalThis.navigator?.languages ?? [globalThis.navigator?.language ?? 'en']);
-  view.speak(language, await loadTranslator(language));
   panel.renderButton(); // written in English before the catalogue came
   wireSound({ view, settings, feedback });
   listenToWorker();

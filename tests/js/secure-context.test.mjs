@@ -33,3 +33,28 @@ test('only a secure page that could not read the keys blames the browser', () =>
   assert.equal(signatureTrouble({ secure: true, unreadableKeys: 1 }), 'no_ed25519');
   assert.equal(signatureTrouble({ secure: true, unreadableKeys: 0 }), null);
 });
+
+test('a German phone is told to use HTTPS in German', async () => {
+  const { loadTranslator, speakWith } = await import('../../pwa/lib/i18n.js');
+  const { writeHttpsNotice } = await import('../../pwa/lib/secure-context.js');
+  const { readFile } = await import('node:fs/promises');
+  const fetchJson = async (/** @type {string} */ url) =>
+    new Response(await readFile(new URL(url)), { headers: { 'content-type': 'application/json' } });
+  /** @type {Array<string | {href?: string, textContent?: string}>} */
+  let children = [];
+  const element = {
+    ownerDocument: { createElement: () => ({ href: '', id: '', textContent: '' }) },
+    replaceChildren: (/** @type {any[]} */ ...parts) => { children = parts; },
+    dataset: {},
+    setAttribute: () => {},
+  };
+  const location = { host: 'door.lan:8000', pathname: '/scan', search: '', hash: '' };
+  speakWith('de', await loadTranslator('de', fetchJson));
+  try {
+    writeHttpsNotice(/** @type {any} */ (element), location);
+    assert.equal(children[0], 'Diese Seite braucht HTTPS: öffne ');
+    assert.equal(/** @type {{href: string}} */ (children[1]).href, 'https://door.lan:8000/scan');
+  } finally {
+    speakWith('en', await loadTranslator('en', fetchJson));
+  }
+});
