@@ -113,7 +113,7 @@ async def test_the_confirmation_is_html_and_text_with_every_image_inline(
     mailto = pages.values(shown, 'a[href^="mailto:"]', "href")
     assert mailto == [f"mailto:{organizer.contact_email}"]
     assert "2 \N{MULTIPLICATION SIGN} General" in pages.texts(shown, "td")
-    assert "2 x General at Free: Free" in plain
+    assert "2 x General: Free" in plain
 
     issued = await passes.order_passes(db, order_id=order.id)
     expected = {pass_key_text(p.pass_key) for p in issued}

@@ -114,6 +114,7 @@ async def load(session: AsyncSession, *, order_id: uuid.UUID, settings: Settings
             "quantity": line.quantity,
             "unit_price": price(line.unit_price_minor),
             "subtotal": price(line.unit_price_minor * line.quantity),
+            "free": line.unit_price_minor == 0,  # "1 x Floor: Free", not "at Free: Free"
         }
         for line in sorted(order.lines, key=lambda line: (line.tier.position, line.tier.name))
     ]
