@@ -15,6 +15,7 @@ from api.accounts import passkeys, services, sessions
 from api.db import Event, Order, OrderStatus
 from api.web import ratelimit
 from api.web.deps import DB, AppSettings
+from api.web.security import NO_STORE, PRIVATE_HEADERS
 
 
 class AccountPages(Controller):
@@ -39,7 +40,7 @@ class AccountPages(Controller):
         return Template(
             template_name="login_confirm.html",
             context={"token": token},
-            headers={"Referrer-Policy": "no-referrer", "Cache-Control": "no-store"},
+            headers=PRIVATE_HEADERS,
         )
 
     @post("/login/confirm", status_code=303, guards=[ratelimit.LOGIN_CONFIRM])
@@ -86,5 +87,5 @@ class AccountPages(Controller):
         return Template(
             template_name="account.html",
             context={"email": email, "orders": orders},
-            headers={"Cache-Control": "no-store"},
+            headers=NO_STORE,
         )

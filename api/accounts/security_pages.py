@@ -25,6 +25,7 @@ from api.admin.access import Connection, Who, viewer_of, visible_organizers
 from api.admin.auth import SESSION_KEY, operator_configured, session_fingerprint
 from api.web.deps import DB, AppSettings
 from api.web.ratelimit import client_ip, rate_limit
+from api.web.security import NO_STORE
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +33,6 @@ PASSKEY_SIGN_IN = rate_limit("passkey-sign-in", per_window=30, window_seconds=60
 """Passkey sign-in attempts one address may make: 30 in 10 minutes (options and answers)."""
 
 JSON = "application/json"
-NO_STORE = {"Cache-Control": "no-store"}
 
 
 def _credential(data: Any) -> Any:

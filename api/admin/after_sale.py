@@ -28,9 +28,9 @@ from api.events.cache import EventCache
 from api.mail import broadcast
 from api.media.uploads import UPLOAD_LIMIT, UploadForm, read_upload
 from api.web.deps import DB, AppSettings
+from api.web.security import NO_STORE
 
 Form = URLEncodedBody[dict[str, str]]
-NO_STORE = {"Cache-Control": "no-store"}
 
 
 def _page(name: str, context: dict[str, Any], *, status: int = 200) -> Template:

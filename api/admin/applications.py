@@ -20,6 +20,7 @@ from api.organizers.applications import (
     decline_application,
 )
 from api.web.deps import DB, AppSettings
+from api.web.security import NO_STORE
 
 ApplicationId = FromPath[uuid.UUID]
 
@@ -67,5 +68,5 @@ async def _review_page(db: AsyncSession, *, note: str, status: int = 200) -> Tem
             "note": note,
         },
         status_code=status,
-        headers={"Cache-Control": "no-store"},
+        headers=NO_STORE,
     )

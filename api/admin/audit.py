@@ -11,6 +11,7 @@ from api.admin.access import owners_only
 from api.admin.deps import ThisOrganizer
 from api.db import AuditEntry
 from api.web.deps import DB
+from api.web.security import NO_STORE
 
 PER_PAGE = 100
 
@@ -44,5 +45,5 @@ class AuditPages(Controller):
                 "page": page,
                 "more": len(rows) > PER_PAGE,
             },
-            headers={"Cache-Control": "no-store"},
+            headers=NO_STORE,
         )

@@ -26,10 +26,10 @@ from api.checkout.codes import FORMAT, normalize
 from api.db import Code, DiscountKind, Event, TicketTier
 from api.errors import Invalid
 from api.web.deps import DB, AppSettings
+from api.web.security import NO_STORE
 
 FormData = Mapping[str, str | list[str]]
 CodeForm = URLEncodedBody[dict[str, str | list[str]]]
-NO_STORE = {"Cache-Control": "no-store"}
 
 
 class CodePages(Controller):

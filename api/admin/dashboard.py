@@ -20,6 +20,7 @@ from api.admin.figures import event_money
 from api.db import Event, Order, OutboxMessage, Scan
 from api.events.services import events_with_tiers
 from api.web.deps import DB
+from api.web.security import NO_STORE
 
 ORDER_MAIL_KINDS = ["order_confirmation", "refund_notice", "resend_tickets"]
 
@@ -57,7 +58,7 @@ class Dashboard(Controller):
                 "may_export": who.organizer_ids is None or bool(who.money_ids),
                 "money_ids": None if who.organizer_ids is None else who.money_ids or frozenset(),
             },
-            headers={"Cache-Control": "no-store"},
+            headers=NO_STORE,
         )
 
     @get("/outbox")
@@ -83,7 +84,7 @@ class Dashboard(Controller):
         return Template(
             template_name="admin/outbox.html",
             context={"who": who.who, "rows": rows},
-            headers={"Cache-Control": "no-store"},
+            headers=NO_STORE,
         )
 
     @get("/orders.csv")

@@ -37,6 +37,7 @@ from api.errors import Invalid
 from api.formatting import clock
 from api.passes.qr import qr_svg
 from api.web.deps import DB, AppSettings
+from api.web.security import NO_STORE, PRIVATE_HEADERS
 
 
 class DoorPages(Controller):
@@ -108,7 +109,7 @@ class DoorPages(Controller):
         return Template(
             template_name="admin/conflicts.html",
             context={"event": event, "rows": rows},
-            headers={"Cache-Control": "no-store"},
+            headers=NO_STORE,
         )
 
     @get("/scans.csv")
@@ -196,7 +197,7 @@ async def _devices_page(
                  "links": [(p, _link_state(p), paired_by[p.id]) for p in links],
                  "lists": lists, "list_name": _list_names(lists),
                  "synced": {d.id: ago(d.last_sync_at, now) for d in devices}},
-        headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"},
+        headers=PRIVATE_HEADERS,
     )  # fmt: skip
 
 

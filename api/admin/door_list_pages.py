@@ -24,9 +24,9 @@ from api.checkin import door_lists
 from api.db import DoorList, Event, ScannerDevice, TicketTier
 from api.errors import Invalid, NotFound
 from api.web.deps import DB
+from api.web.security import NO_STORE
 
 ListForm = URLEncodedBody[dict[str, str | list[str]]]
-NO_STORE = {"Cache-Control": "no-store"}
 
 
 class DoorListPages(Controller):

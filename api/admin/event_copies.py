@@ -17,8 +17,7 @@ from api.db import Event
 from api.errors import Invalid
 from api.events import copying
 from api.web.deps import DB, AppSettings
-
-NO_STORE = {"Cache-Control": "no-store"}
+from api.web.security import NO_STORE
 
 
 class EventCopies(Controller):

@@ -30,9 +30,9 @@ from api.events import editing
 from api.media.uploads import UPLOAD_LIMIT, UploadForm, read_upload
 from api.settings import Settings
 from api.web.deps import DB, AppSettings
+from api.web.security import NO_STORE
 
 Form = URLEncodedBody[dict[str, str]]
-NO_STORE = {"Cache-Control": "no-store"}
 
 
 class EventAdmin(Controller):

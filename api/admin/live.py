@@ -35,6 +35,7 @@ from api.checkin.sync_service import first_doors, inside_now, moved_state
 from api.db import Event, Pass, PassStatus, Scan, ScannerDevice, TicketTier, utcnow
 from api.db.listen import Listener
 from api.web.deps import DB
+from api.web.security import NO_STORE
 
 CHANNEL = "door"
 KEEPALIVE_SECONDS = 15.0
@@ -256,7 +257,7 @@ class LiveDoor(Controller):
         return Template(
             template_name="admin/door_live.html",
             context={"who": who.who, "event": event, "figures": figures},
-            headers={"Cache-Control": "no-store"},
+            headers=NO_STORE,
         )
 
     @get("/door.json")

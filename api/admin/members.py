@@ -24,6 +24,7 @@ from api.db import Organizer, Role
 from api.errors import Refused
 from api.organizers import services as members
 from api.web.deps import DB, AppSettings, Gateway
+from api.web.security import NO_STORE
 
 ROLE_NAMES = {Role.owner: "Owner", Role.manager: "Manager", Role.door_lead: "Door lead"}
 Form = URLEncodedBody[dict[str, str]]
@@ -105,5 +106,5 @@ async def _members_page(
             "note": note,
         },
         status_code=status,
-        headers={"Cache-Control": "no-store"},
+        headers=NO_STORE,
     )

@@ -19,6 +19,7 @@ from api.db import Organizer
 from api.payments.gateway import StripeGateway
 from api.payments.onboarding import onboarding_link, refresh_charges
 from api.web.deps import DB, AppSettings, Gateway
+from api.web.security import NO_STORE
 
 
 class OnboardingReturn(Controller):
@@ -43,7 +44,7 @@ class OnboardingReturn(Controller):
         return Template(
             template_name="admin/stripe_refresh.html",
             context={"organizer": organizer},
-            headers={"Cache-Control": "no-store"},
+            headers=NO_STORE,
         )
 
     @post("/refresh", status_code=303)

@@ -47,6 +47,7 @@ from api.passes.services import order_passes
 from api.passes.tokens import pass_key_text
 from api.payments.refunds import VOIDED, RefundStarted, request_refund, void_passes
 from api.web.deps import DB, Gateway
+from api.web.security import NO_STORE
 
 TickedForm = URLEncodedBody[dict[str, str | list[str]]]
 
@@ -120,7 +121,7 @@ async def _detail_page(
             "holders": await order_holders(db, order=order),
             "code": await order_code(db, order=order),
         },
-        headers={"Cache-Control": "no-store"},
+        headers=NO_STORE,
     )
 
 
@@ -252,7 +253,7 @@ async def _list_page(
             "note": note,
             "resent": resent,
         },
-        headers={"Cache-Control": "no-store"},
+        headers=NO_STORE,
     )
 
 

@@ -20,6 +20,7 @@ from api.errors import Invalid
 from api.media.uploads import UPLOAD_LIMIT, UploadForm, read_upload
 from api.organizers.profile import read_profile, replace_logo, update_profile
 from api.web.deps import DB, AppSettings
+from api.web.security import NO_STORE
 
 
 class OrganizerPages(Controller):
@@ -80,5 +81,5 @@ def _page(
             "saved": saved,
         },
         status_code=400 if problems else 200,
-        headers={"Cache-Control": "no-store"},
+        headers=NO_STORE,
     )

@@ -27,8 +27,7 @@ from api.admin.figures import Money, event_money
 from api.admin.live import LiveFigures, live_figures
 from api.db import Event, Order, OrderLine, OrderStatus, Scan, TicketTier
 from api.web.deps import DB
-
-NO_STORE = {"Cache-Control": "no-store"}
+from api.web.security import NO_STORE
 
 
 @dataclass(frozen=True)

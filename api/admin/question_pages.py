@@ -29,9 +29,9 @@ from api.db import AttendeeQuestion, Event, TicketTier
 from api.errors import Invalid
 from api.events import questions
 from api.web.deps import DB
+from api.web.security import NO_STORE
 
 Form = URLEncodedBody[dict[str, str | list[str]]]
-NO_STORE = {"Cache-Control": "no-store"}
 KIND_NAMES = {"text": "Text", "choice": "Choice", "checkbox": "Checkbox"}
 
 

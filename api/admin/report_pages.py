@@ -25,8 +25,8 @@ from api.admin.reports import EventReport, Series, event_report, label
 from api.formatting import money
 from api.partners.services import sales_by_partner
 from api.web.deps import DB
+from api.web.security import NO_STORE
 
-NO_STORE = {"Cache-Control": "no-store"}
 COLORS = {"net": "#0b5fff", "fee": "#f59e0b", "returned": "#b00020", "tickets": "#0b5fff",
           "checked_in": "#0a7d28", "doors": "#0a7d28"}  # fmt: skip
 

@@ -17,9 +17,9 @@ from api.checkout import self_service
 from api.db import Event
 from api.errors import Invalid
 from api.web.deps import DB
+from api.web.security import NO_STORE
 
 Form = URLEncodedBody[dict[str, str]]
-NO_STORE = {"Cache-Control": "no-store"}
 
 
 class SelfServiceSettings(Controller):

@@ -24,6 +24,7 @@ from api.admin.auth import (
 )
 from api.web.deps import DB, AppSettings
 from api.web.ratelimit import client_ip
+from api.web.security import NO_STORE
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +34,7 @@ def _page(settings: AppSettings, *, error: str | None = None, status: int = 200)
         template_name="admin/sign_in.html",
         context={"operator": operator_configured(settings), "error": error},
         status_code=status,
-        headers={"Cache-Control": "no-store"},
+        headers=NO_STORE,
     )
 
 

@@ -27,8 +27,8 @@ from api.admin.deps import ThisEvent
 from api.db import Event, Order, TicketTier, WaitingEntry
 from api.waiting import offers
 from api.web.deps import DB
+from api.web.security import NO_STORE
 
-NO_STORE = {"Cache-Control": "no-store"}
 Form = URLEncodedBody[dict[str, str]]
 
 

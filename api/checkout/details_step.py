@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.checkout import attendees
 from api.db import Event
 from api.mail.addresses import deliverable
+from api.web.security import NO_STORE
 
 
 @dataclass(frozen=True)
@@ -134,5 +135,5 @@ def _page(
             "buyer": target.buyer if target else None,
         },
         status_code=status,
-        headers={"Cache-Control": "no-store"},
+        headers=NO_STORE,
     )

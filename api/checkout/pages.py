@@ -22,6 +22,7 @@ from api.passes.qr import qr_svg
 from api.payments.gateway import PaymentsUnavailable, StripeGateway
 from api.web import ratelimit
 from api.web.deps import DB, AppSettings, Gateway
+from api.web.security import PRIVATE_HEADERS
 
 log = logging.getLogger(__name__)
 _UNSOLD = {OrderStatus.pending, OrderStatus.expired, OrderStatus.cancelled}
@@ -195,7 +196,7 @@ async def passes_page(
             "done": done,
             "problem": problem,
         },
-        headers=passes.PRIVATE_HEADERS,
+        headers=PRIVATE_HEADERS,
         status_code=status_code,
     )
 

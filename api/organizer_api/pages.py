@@ -22,6 +22,7 @@ from api.errors import Invalid
 from api.organizer_api import auth
 from api.organizer_api.keys import SCOPES, NewKey, create_key, organizer_keys, revoke_key
 from api.web.deps import DB, AppSettings
+from api.web.security import NO_STORE
 
 Form = URLEncodedBody[dict[str, str | list[str]]]
 
@@ -80,5 +81,5 @@ async def _page(
             "per_minute": auth.PER_MINUTE,
         },
         status_code=400 if problems else 200,
-        headers={"Cache-Control": "no-store"},
+        headers=NO_STORE,
     )

@@ -25,6 +25,7 @@ from api.errors import Invalid
 from api.outgoing import endpoints
 from api.outgoing.emit import EVENT_TYPES
 from api.web.deps import DB, AppSettings
+from api.web.security import NO_STORE
 
 Form = URLEncodedBody[dict[str, str | list[str]]]
 
@@ -179,5 +180,5 @@ async def _endpoint_page(
             "secret": secret,
             "owner": owner,
         },
-        headers={"Cache-Control": "no-store"},
+        headers=NO_STORE,
     )

@@ -37,7 +37,7 @@ from api.events.services import published_events
 from api.partners import services, tokens
 from api.web import ratelimit
 from api.web.deps import DB, AppSettings, Gateway
-from api.web.security import content_security_policy
+from api.web.security import NO_STORE, content_security_policy
 
 Form = URLEncodedBody[dict[str, str]]
 ChosenEvent = Annotated[str, QueryParameter(name="event")]
@@ -257,7 +257,7 @@ async def _admin_page(
             "form": form or {},
         },
         status_code=422 if note else 200,
-        headers={"Cache-Control": "no-store"},
+        headers=NO_STORE,
     )
 
 

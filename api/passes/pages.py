@@ -15,6 +15,7 @@ from litestar.params import FromPath
 from api.passes import services as passes
 from api.passes.pdf import passes_pdf
 from api.web.deps import DB, AppSettings
+from api.web.security import PRIVATE_HEADERS
 
 NO_ORDER = "No order at this link. Check the link in your email."
 
@@ -44,7 +45,7 @@ class PrintablePasses(Controller):
             document,
             media_type="application/pdf",
             headers={
-                **passes.PRIVATE_HEADERS,
+                **PRIVATE_HEADERS,
                 "Content-Disposition": f'inline; filename="tickets-{event.slug}.pdf"',
             },
         )

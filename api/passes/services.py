@@ -209,12 +209,6 @@ async def order_passes(session: AsyncSession, *, order_id: uuid.UUID) -> list[Pa
     return list(rows)
 
 
-PRIVATE_HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
-"""What every answer behind an order link sends (the passes page, the printable passes, the
-wallet's JSON and passes): no cache keeps it, and the link, which is the credential, is never
-passed on as a referrer."""
-
-
 async def order_by_link(session: AsyncSession, public_id: str) -> Order | None:
     """The order behind the buyer's unguessable link (`/passes/{public_id}`), with its event and
     organizer loaded; None when the id is malformed or no order has it."""

@@ -24,11 +24,11 @@ from api.settings import Settings
 from api.waiting import offers, services
 from api.web import ratelimit
 from api.web.deps import DB, AppSettings, Gateway
+from api.web.security import PRIVATE_HEADERS
 
 JOIN = ratelimit.rate_limit("waiting-list", per_window=20, window_seconds=600)
 """Joining sends an email: counted apart from checkout, as tight as sign-in links."""
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{16,43}")
-NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 
 
 async def _event_and_tier(
@@ -113,7 +113,7 @@ class WaitingPages(Controller):
             if details.tickets and services.offer_open(entry):  # what was typed is kept
                 event, _ = await services.entry_context(db, entry)
                 if page := details.refused(event, data, str(exc)):
-                    page.headers.update(NO_STORE)
+                    page.headers.update(PRIVATE_HEADERS)
                     return page
             return await _offer_page(db, entry, settings, error=str(exc), code=code)
         return Redirect(path=claimed.redirect_url, status_code=303)
@@ -142,7 +142,7 @@ async def _details(
         target=Target(action=link, back=link, buyer=entry.email, paid=price > 0),
     )  # fmt: skip
     if step.page is not None:
-        step.page.headers.update(NO_STORE)  # the offer's token is in the page
+        step.page.headers.update(PRIVATE_HEADERS)  # the offer's token is in the page
     return step
 
 
@@ -163,7 +163,7 @@ async def _join_page(
             "closed": not choices.open,
         },
         status_code=422 if error else 200,
-        headers=NO_STORE,
+        headers=PRIVATE_HEADERS,
     )
 
 
@@ -195,5 +195,5 @@ async def _offer_page(
             "list_total": tier.price_minor * entry.quantity,
         },
         status_code=422 if error else 200,
-        headers=NO_STORE,
+        headers=PRIVATE_HEADERS,
     )

@@ -44,6 +44,7 @@ from api.wallet import apple, google
 from api.wallet.tickets import WalletSetupError, WalletTicket, find_ticket
 from api.web.deps import DB, AppSettings
 from api.web.errors import error_responses
+from api.web.security import PRIVATE_HEADERS
 
 log = logging.getLogger(__name__)
 NOT_FOUND = "No order at this link. It may have been removed; check the link in your email."
@@ -134,7 +135,7 @@ class WalletApi(Controller):
             raise NotFoundException(detail=NOT_FOUND)
         body = await wallet_order(db, order=order, secret_key=settings.secret_key)
         await db.rollback()
-        return Response(body, headers=passes.PRIVATE_HEADERS)
+        return Response(body, headers=PRIVATE_HEADERS)
 
     @get(
         "/account/passes.json",
@@ -160,7 +161,7 @@ class WalletApi(Controller):
             ]
         )
         await db.rollback()
-        return Response(body, headers=passes.PRIVATE_HEADERS)
+        return Response(body, headers=PRIVATE_HEADERS)
 
 
 async def _ticket(db: DB, settings: AppSettings, public_id: str, pass_id: str) -> WalletTicket:
@@ -197,7 +198,7 @@ class WalletPassLinks(Controller):
             content=data,
             media_type=apple.MEDIA_TYPE,
             headers={
-                **passes.PRIVATE_HEADERS,
+                **PRIVATE_HEADERS,
                 "Content-Disposition": f'attachment; filename="{filename}"',
             },
         )
@@ -214,4 +215,4 @@ class WalletPassLinks(Controller):
         except WalletSetupError as exc:
             raise _unavailable("Google Wallet", exc) from exc
         link = google.save_link(ticket, signer=signer, origin=settings.base_url)
-        return Redirect(path=link, status_code=303, headers=passes.PRIVATE_HEADERS)
+        return Redirect(path=link, status_code=303, headers=PRIVATE_HEADERS)

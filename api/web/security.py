@@ -32,6 +32,16 @@ REPORT_PATH = "/csp-report"
 NO_FRAMING = "'none'"
 
 
+NO_STORE = {"Cache-Control": "no-store"}
+"""For pages showing one person's or one organizer's data (the dashboard, a checkout step):
+no browser or proxy keeps a copy. Litestar copies a response's headers, so one dict serves all."""
+
+PRIVATE_HEADERS = {**NO_STORE, "Referrer-Policy": "no-referrer"}
+"""For every answer behind a link that is itself the credential (an order's passes, a waiting
+list offer, a sign-in link, a door phone's pairing): no cache keeps it, and the link never
+leaves in a Referer header."""
+
+
 def _origin(url: str) -> str | None:
     parts = urlsplit(url)
     if parts.scheme in ("http", "https") and parts.netloc:
