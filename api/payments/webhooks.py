@@ -121,8 +121,12 @@ async def _order_by_intent(
     named = _uuid(metadata.get("order_id")) if isinstance(metadata, dict) else None
     if not isinstance(payment_intent, str):
         return None
+    # The order's row is locked first, for the rest of the event's transaction: Stripe sends a
+    # refund as several events at once (charge.refunded, refund.created, refund.updated), and
+    # each upserts the same refund row and then changes the order; taken in either order, two
+    # of them deadlocked. Queued on the order, they run one after the other.
     order_id = await session.scalar(
-        select(Order.id).where(Order.stripe_payment_intent_id == payment_intent)
+        select(Order.id).where(Order.stripe_payment_intent_id == payment_intent).with_for_update()
     )
     if order_id is not None:
         if named is not None and named != order_id:
