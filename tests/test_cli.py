@@ -136,9 +136,15 @@ def test_run_on_another_port_without_base_url_prints_links_to_that_port(
             links = [line.split()[-1] for line in printed if "http://" in line]
             assert links, "".join(printed)
             assert all(link.startswith(f"http://127.0.0.1:{port}/") for link in links), links
+            event_page = next(link for link in links if "/e/" in link)
+            assert _get_when_up(event_page, within=120).status_code == 200  # it opens there
         finally:
             proc.send_signal(signal.SIGINT)
-            proc.wait(timeout=30)
+            try:
+                proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                proc.kill()  # not left running into the next test
+                raise
 
 
 def test_link_commands_with_only_port_set_print_links_to_that_port(
