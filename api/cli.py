@@ -166,6 +166,9 @@ def _exit_on_sigterm() -> None:
         raise SystemExit(0)
 
     signal.signal(signal.SIGTERM, stop)
+    # And SIGINT stops it even when it was started with SIGINT ignored (a shell's background
+    # job inherits that): Python then installs no KeyboardInterrupt of its own.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def _serve(

@@ -8,8 +8,10 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
+from typing import IO
 
 import httpx
 import pytest
@@ -128,12 +130,22 @@ def test_run_on_another_port_without_base_url_prints_links_to_that_port(
     ) as proc:
         try:
             assert proc.stdout is not None
-            printed = []
-            for line in proc.stdout:
-                printed.append(line)
-                if "POCtix is serving at" in line:
-                    break
-            links = [line.split()[-1] for line in printed if "http://" in line]
+            printed: list[str] = []
+            serving = threading.Event()
+
+            def read(stream: IO[str]) -> None:
+                # Read to the end, so the server never blocks on a full pipe while it stops.
+                for line in stream:
+                    printed.append(line)
+                    if "POCtix is serving at" in line:
+                        serving.set()
+                serving.set()
+
+            threading.Thread(target=read, args=(proc.stdout,), daemon=True).start()
+            assert serving.wait(timeout=120), "".join(printed)
+            shown = list(printed)
+            shown = shown[: next(i for i, line in enumerate(shown) if "serving at" in line) + 1]
+            links = [line.split()[-1] for line in shown if "http://" in line]
             assert links, "".join(printed)
             assert all(link.startswith(f"http://127.0.0.1:{port}/") for link in links), links
             event_page = next(link for link in links if "/e/" in link)
