@@ -58,6 +58,7 @@ from api.web.observability import (
 )
 from api.web.origin import api_request_guard
 from api.web.pwa import create_pwa_router
+from api.web.ratelimit import Tally
 from api.web.security import REPORT_PATH, csp_report, security_headers
 from api.web.sessions import session_config
 
@@ -188,6 +189,7 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Lite
                 "rendered_pages": RenderedPages(),
                 "door_pokes": door_pokes,
                 "redis": redis,
+                "tally": Tally(db_engine),
             }
         ),
         lifespan=[lifespan],
