@@ -117,6 +117,37 @@ async def test_a_bad_form_comes_back_with_a_clear_message_and_changes_nothing(
     assert await db.scalar(select(func.count()).select_from(Order)) == 0
 
 
+async def test_a_refused_form_comes_back_filled_in_with_what_each_buyer_typed(
+    client: Client, db: AsyncSession, free_event: tuple[Event, TicketTier]
+) -> None:
+    """The refusal page is kept per event and filled in for each buyer (RenderedPages.refused):
+    each sees their own email, name and quantity (escaped, a slot-like value as typed), their
+    own CSRF token, and a language switch that leads back to the event page."""
+    event, tier = free_event
+    typed = [
+        ("ana@example.com", 'Ana <b>"A"</b> & co', "11"),
+        ("ben@example.com", "__poctix_slot_email__", "12"),
+    ]
+    for email, name, quantity in typed:
+        hidden = await hidden_fields(client, f"/e/{event.slug}?via=Radio")
+        response = await client.post(
+            f"/e/{event.slug}/checkout",
+            data={**hidden, f"qty-{tier.id}": quantity, "email": email, "name": name},
+        )
+        assert response.status_code == 422
+        assert pages.text(response.text, "#form-error") == "At most 10 Floor tickets per order."
+        assert pages.values(response.text, "input[name=email]", "value") == [email]
+        assert pages.values(response.text, "input[name=name]", "value") == [name]
+        assert pages.values(response.text, f"input[name=qty-{tier.id}]", "value") == [quantity]
+        assert pages.values(response.text, "input[name=via]", "value") == ["Radio", "Radio"]
+        assert pages.values(response.text, "input[name=_csrf_token]", "value") == [
+            hidden["_csrf_token"]
+        ]
+        switch = pages.values(response.text, "[data-language=es]", "href")
+        assert switch == ["/lang/es?next=/e/" + event.slug + "%3Fvia%3DRadio"]
+    assert await db.scalar(select(func.count()).select_from(Order)) == 0
+
+
 async def test_paid_tiers_without_stripe_are_shown_but_not_sold(
     client: Client, db: AsyncSession
 ) -> None:

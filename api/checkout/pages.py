@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from litestar import Controller, Request, get, post
+from litestar import Controller, MediaType, Request, Response, get, post
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
@@ -16,7 +16,7 @@ from api.checkout import abandon, codes, fulfilment, self_service, services
 from api.checkout.details_step import DetailsStep, Target, ask_details
 from api.db import Event, Order, OrderStatus, utcnow
 from api.events.cache import EventCache, Snapshot
-from api.events.pages import event_context
+from api.events.pages import RenderedPages, event_context
 from api.passes import services as passes
 from api.passes.qr import qr_svg
 from api.payments.gateway import PaymentsUnavailable, StripeGateway
@@ -40,7 +40,7 @@ class CheckoutPages(Controller):
         gateway: Gateway,
         slug: FromPath[str],
         data: URLEncodedBody[dict[str, str]],
-    ) -> Redirect | Template:
+    ) -> Response[Any]:
         # The event and its tiers come from the page's snapshot (at most seconds old): what is
         # read here is names, prices and sales windows; capacity is decided by the conditional
         # UPDATE inside start_checkout, on the live row.
@@ -49,7 +49,11 @@ class CheckoutPages(Controller):
         if snapshot is None:
             raise NotFoundException(detail="There is no published event at this address.")
 
-        def event_page(message: str, applied: codes.Applied | None) -> Template:
+        def event_page(message: str, applied: codes.Applied | None) -> Response[Any]:
+            if applied is None:  # the page kept for refusals, filled in (RenderedPages.refused)
+                rendered: RenderedPages = request.app.state.rendered_pages
+                page = rendered.refused(request, snapshot, settings, message, data)
+                return Response(page, media_type=MediaType.HTML, status_code=422)
             # The form again with the code it was sent with (its prices, its hidden tiers).
             return Template(
                 template_name="event.html",
@@ -108,9 +112,9 @@ async def checkout_from_form(
     snapshot: Snapshot,
     data: dict[str, str],
     source_site: str | None,
-    refused_page: Callable[[str, codes.Applied | None], Template],
+    refused_page: Callable[[str, codes.Applied | None], Response[Any]],
     partner_site_id: uuid.UUID | None = None,
-) -> Redirect | Template:
+) -> Response[Any]:
     """A checkout form's POST, from the event page or a partner's embed (api/partners/): the
     attendee-details step, then the order; `refused_page` answers a refusal (422)."""
     event = snapshot.event

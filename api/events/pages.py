@@ -4,9 +4,11 @@ JavaScript needed)."""
 from __future__ import annotations
 
 import html
+import re
 from collections import OrderedDict
 from datetime import datetime
 from typing import Any
+from urllib.parse import quote
 
 from litestar import Controller, MediaType, Request, Response, get
 from litestar.exceptions import NotFoundException
@@ -21,15 +23,32 @@ from api.events import ics, services, sharing
 from api.events.cache import EventCache, Snapshot
 from api.formatting import clock
 from api.i18n import context as i18n
-from api.i18n import gettext
+from api.i18n import gettext, refusals
 from api.web.deps import DB, AppSettings
 
 # The event page is rendered once per event snapshot (and `via` value) with this in place of
 # the visitor's CSRF token, which is the only per-visitor part of the page; each request then
 # only substitutes its token. Rendering was a quarter of the page's cost under load.
-_TOKEN_SLOT = "__poctix_csrf_token_slot__"  # noqa: S105  (a placeholder, not a secret)
+_TOKEN_SLOT = "__poctix_slot_csrf__"  # noqa: S105  (a placeholder, not a secret)
 _CSRF_INPUT = f'<input type="hidden" name="_csrf_token" value="{_TOKEN_SLOT}" />'
 _RENDERED_MAX = 1024
+# A refused checkout's page (the form again, with its error and what the buyer typed) is kept
+# the same way, with a slot for the error and for each field: when a tier sells out, hundreds
+# of buyers are refused within a second, and rendering each page took most of the refusal's
+# time (bench/README.md, "Sold-out burst").
+_SLOT = re.compile(r"__poctix_slot_([a-z0-9-]+)__")
+_ERROR = "error"
+_FIELDS = ("email", "name", "code")
+
+
+def _slot(name: str) -> str:
+    return f"__poctix_slot_{name}__"
+
+
+def fill(page: str, values: dict[str, str]) -> str:
+    """`page` with each slot replaced by its value, escaped, in one pass (a value that looks
+    like a slot stays as typed)."""
+    return _SLOT.sub(lambda slot: html.escape(values.get(slot.group(1), "")), page)
 
 
 def event_context(
@@ -94,6 +113,9 @@ class RenderedPages:
         self._pages: OrderedDict[tuple[str, str | None, str], tuple[Event, Any, str]] = (
             OrderedDict()
         )
+        self._refusals: OrderedDict[tuple[str, str | None, str], tuple[Event, Any, str]] = (
+            OrderedDict()
+        )
 
     def page(self, request: Request[Any, Any, Any], event: Event, context: dict[str, Any],
              via: str | None) -> str:  # fmt: skip
@@ -111,11 +133,38 @@ class RenderedPages:
             self._pages.popitem(last=False)
         return text
 
-    def render(self, request: Request[Any, Any, Any], context: dict[str, Any]) -> str:
+    def refused(self, request: Request[Any, Any, Any], snapshot: Snapshot, settings: Any,
+                error: str, form: dict[str, str]) -> str:  # fmt: skip
+        """The event page refusing a checkout without a code: `error` above the form, filled
+        in with what was sent (`form`) and this response's CSRF token."""
+        event = snapshot.event
+        via = form.get("via") or None
+        key = (event.slug, via, i18n.current())
+        slots = {"via": via or "", **{field: _slot(field) for field in _FIELDS}}
+        slots.update({f"qty-{tier.id}": _slot(f"qty-{tier.id}") for tier in event.tiers})
+        context = event_context(snapshot, settings, error=_slot(_ERROR), form=slots)
+        verdicts = tuple((state, note) for _, state, note in context["tiers"])
+        hit = self._refusals.get(key)
+        if hit is None or hit[0] is not event or hit[1] != verdicts:
+            here = f"/e/{event.slug}" + (f"?via={quote(via)}" if via else "")
+            hit = (event, verdicts, self.render(request, context, here=here))
+            self._refusals[key] = hit
+            self._refusals.move_to_end(key)
+            while len(self._refusals) > _RENDERED_MAX:
+                self._refusals.popitem(last=False)
+        values = {field: form.get(field, "") for field in _FIELDS}
+        values.update({f"qty-{tier.id}": form.get(f"qty-{tier.id}", "0") for tier in event.tiers})
+        values[_ERROR] = refusals.translate(error)
+        values["csrf"] = _token(request)
+        return fill(hit[2], values)
+
+    def render(
+        self, request: Request[Any, Any, Any], context: dict[str, Any], *, here: str | None = None
+    ) -> str:
         engine = request.app.template_engine
         assert engine is not None  # configured in create_app
         text: str = engine.get_template("event.html").render(
-            **context, csrf_input=_CSRF_INPUT, here=request.url.path
+            **context, csrf_input=_CSRF_INPUT, here=here or request.url.path
         )
         return text
 
@@ -175,9 +224,22 @@ class EventPages(Controller):
         rendered: RenderedPages = request.app.state.rendered_pages
         context = event_context(snapshot, settings, form=form, code=applied, code_error=refused)
         page = rendered.page(request, snapshot.event, context, via)
-        token = ScopeState.from_scope(request.scope).csrf_token
-        token = token if isinstance(token, str) else ""
-        return Response(page.replace(_TOKEN_SLOT, html.escape(token)), media_type=MediaType.HTML)
+        return with_token(request, page)
+
+
+def with_token(
+    request: Request[Any, Any, Any], page: str, *, status_code: int = 200
+) -> Response[str]:
+    """A kept page (`RenderedPages`) with this response's CSRF token in its slot."""
+    return Response(
+        page.replace(_TOKEN_SLOT, html.escape(_token(request))), media_type=MediaType.HTML,
+        status_code=status_code,
+    )  # fmt: skip
+
+
+def _token(request: Request[Any, Any, Any]) -> str:
+    token = ScopeState.from_scope(request.scope).csrf_token
+    return token if isinstance(token, str) else ""
 
     @get("/e/{slug:str}/event.ics")
     async def event_calendar(

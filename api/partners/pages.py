@@ -139,7 +139,7 @@ class EmbedPages(Controller):
         gateway: Gateway,
         slug: FromPath[str],
         data: Form,
-    ) -> Redirect | Template:
+    ) -> Response[Any]:
         snapshot = await _snapshot(request, slug)
         token = tokens.read(settings.secret_key, data.get("embed_token", ""))
         if token is None or token.event_id != snapshot.event.id:
