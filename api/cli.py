@@ -30,7 +30,8 @@ T = TypeVar("T")
 GRACE_SECONDS = 5
 # `poctix run` starts the outbox worker as a child process this much nicer than itself: drawing
 # the QR images of confirmation emails then only takes CPU the pages leave over (under an
-# on-sale spike, inside the web process, it took a third of it: bench/README.md).
+# on-sale spike, inside the web process, it took a third of it: bench/README.md). It runs in a
+# session of its own, whose autogroup gets this niceness too (`_nice_autogroup`).
 WORKER_NICENESS = 10
 # ... and this many of them. Rendering and sending a confirmation is CPU work in one Python
 # process (one core at most); with two, one works while the other waits on PostgreSQL or SMTP,
@@ -200,7 +201,8 @@ def _start_worker() -> subprocess.Popen[bytes]:
         [
             sys.executable, "-m", "api.cli", "worker",
             "--nice", str(WORKER_NICENESS), "--parent", str(os.getpid()),
-        ]
+        ],
+        start_new_session=True,  # its own autogroup; `run` stops it (`_stop_workers`)
     )  # fmt: skip
 
 
@@ -241,6 +243,7 @@ def worker(niceness: int, parent_pid: int | None) -> None:
     settings = _settings()
     if niceness:
         os.nice(niceness)
+        _nice_autogroup(niceness)
 
     async def serve_jobs(url: str) -> None:
         from api.db.engine import create_engine, session_factory
@@ -270,6 +273,22 @@ def worker(niceness: int, parent_pid: int | None) -> None:
     with database(settings) as ready:
         assert ready.database_url
         asyncio.run(serve_jobs(ready.database_url))
+
+
+def _nice_autogroup(niceness: int) -> None:
+    """Where Linux groups processes by session for CPU time (autogroup, on by default in
+    Debian's kernel), a process's niceness only ranks it inside its session's group: the
+    PostgreSQL server, in a session of its own, got as much CPU as the web workers and the niced
+    worker together, and the worker took a share of a sale burst's two cores (bench/README.md,
+    "Sold-out burst"). Leading a session of its own (`_start_worker`), the worker gives its
+    group the same niceness. Not when it shares a terminal's session (that would nice the shell)."""
+    if os.getsid(0) != os.getpid():
+        return
+    try:
+        with open("/proc/self/autogroup", "w") as group:
+            group.write(str(niceness))
+    except OSError:  # no autogroup here (another kernel, a container): the niceness stands
+        pass
 
 
 async def _cancel_when_orphaned(parent_pid: int, task: asyncio.Task[None]) -> None:

@@ -275,6 +275,32 @@ async def test_an_outbox_row_wakes_a_listening_worker_when_it_commits(
         await wakeup.close()
 
 
+async def test_a_woken_worker_waits_for_the_sales_to_pause_but_not_for_ever() -> None:
+    """While notifications keep coming (a tier selling out), the worker holds off rendering;
+    it goes on once they pause for `quiet`, or at its round's deadline under a stream that never
+    pauses."""
+    wakeup = Wakeup(None)
+    loop = asyncio.get_running_loop()
+
+    async def notify(times: int) -> None:
+        for _ in range(times):
+            wakeup._poked(None)
+            await asyncio.sleep(0.01)
+
+    burst = asyncio.create_task(notify(20))
+    await asyncio.sleep(0)
+    await wakeup.settle(until=loop.time() + 60, quiet=0.1)
+    assert burst.done(), "it started while the sales were still coming"
+    assert loop.time() - wakeup._last >= 0.1
+
+    endless = asyncio.create_task(notify(10**6))
+    try:
+        await asyncio.wait_for(wakeup.settle(until=loop.time() + 0.3, quiet=0.1), timeout=30)
+        assert not endless.done()
+    finally:
+        endless.cancel()
+
+
 def _children(pid: int) -> list[int]:
     found = []
     for entry in os.listdir("/proc"):
