@@ -14,6 +14,7 @@ A waiting-list offer's claim (api/waiting/pages.py) asks them through the same s
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -66,9 +67,13 @@ async def ask_details(
     quantities: Mapping[uuid.UUID, int],
     ask: attendees.Asked | None = None,
     target: Target | None = None,
+    paid: bool | None = None,
 ) -> DetailsStep:
     """`ask`: what the event asks, when the caller read it already (the event's snapshot);
-    `target`: where the page posts, when not the event page's checkout."""
+    `target`: where the page posts, when not the event page's checkout; `paid`: whether
+    payment follows, when the caller knows better than the tiers' prices (`Target.paid`)."""
+    if paid is not None:
+        target = dataclasses.replace(target or _checkout(event), paid=paid)
     wanted = [(tier, quantities.get(tier.id, 0)) for tier in event.tiers]
     wanted = [(tier, quantity) for tier, quantity in wanted if quantity > 0]
     if not wanted or not deliverable(data.get("email", "").strip().lower()):
@@ -90,6 +95,11 @@ async def ask_details(
                      target=target)  # fmt: skip
         return DetailsStep(page=page)
     return DetailsStep(tickets=details.tickets, ask=ask, target=target)
+
+
+def _checkout(event: Event) -> Target:
+    """The event page's own checkout: the details page posts there and links back to it."""
+    return Target(action=f"/e/{event.slug}/checkout", back=f"/e/{event.slug}")
 
 
 def _labels(ask: attendees.Asked, tickets: Sequence[attendees.Ticket]) -> dict[str, str]:
@@ -130,8 +140,8 @@ def _page(
             "labels": _labels(ask, tickets),
             "hidden": attendees.carried(values),
             "paid": paid,
-            "action": target.action if target else f"/e/{event.slug}/checkout",
-            "back": target.back if target else f"/e/{event.slug}",
+            "action": (target or _checkout(event)).action,
+            "back": (target or _checkout(event)).back,
             "buyer": target.buyer if target else None,
         },
         status_code=status,

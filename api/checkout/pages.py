@@ -13,7 +13,7 @@ from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
 
 from api.checkout import abandon, codes, fulfilment, self_service, services
-from api.checkout.details_step import DetailsStep, Target, ask_details
+from api.checkout.details_step import DetailsStep, ask_details
 from api.db import Event, Order, OrderStatus, utcnow
 from api.events.cache import EventCache, Snapshot
 from api.events.pages import RenderedPages, event_context
@@ -119,7 +119,15 @@ async def checkout_from_form(
     attendee-details step, then the order; `refused_page` answers a refusal (422)."""
     event = snapshot.event
     details = DetailsStep()
+    applied: codes.Applied | None = None
     try:
+        if codes.normalize(data.get("code")):  # looked up once, for the step and the order
+            applied, refusal = await codes.for_page(
+                db, event_id=event.id, raw=data.get("code"), zone=event.timezone
+            )
+            await db.commit()  # ends the read: the order's statement runs in autocommit
+            if refusal is not None:
+                raise services.CheckoutError(refusal)
         quantities = {
             tier.id: services.parse_quantity(data.get(f"qty-{tier.id}", ""), tier=tier)
             for tier in event.tiers
@@ -132,10 +140,12 @@ async def checkout_from_form(
             partner_site_id=partner_site_id,
             client=ratelimit.client_key(ratelimit.client_ip(request)),
             code=data.get("code", ""),
+            applied=applied,
+            looked_up=True,
         )
         details = await ask_details(
             db, event=event, data=data, quantities=quantities, ask=snapshot.asked,
-            target=await _coded_target(db, event, data, quantities, settings),
+            paid=_paid(event, applied, quantities, settings) if applied else None,
         )  # fmt: skip
         if details.page is not None:
             return details.page
@@ -152,30 +162,21 @@ async def checkout_from_form(
         await db.rollback()
         if page := details.refused(event, data, str(exc)):
             return page
-        applied, _ = await codes.for_page(
-            db, event_id=event.id, raw=data.get("code"), zone=event.timezone
-        )
         return refused_page(str(exc), applied)
     return Redirect(path=started.redirect_url, status_code=303)
 
 
-async def _coded_target(
-    db: Any, event: Event, data: dict[str, str], quantities: dict[uuid.UUID, int], settings: Any
-) -> Target | None:
-    """The details step's target when the buyer typed a code: whether payment follows is then
-    the code's prices' answer (a 100% code: "Get tickets", not "Continue to payment")."""
-    if not codes.normalize(data.get("code")):
-        return None
-    applied, _ = await codes.for_page(
-        db, event_id=event.id, raw=data.get("code"), zone=event.timezone
-    )
+def _paid(
+    event: Event, applied: codes.Applied, quantities: dict[uuid.UUID, int], settings: Any
+) -> bool:
+    """Whether payment follows the details step at the code's prices (a 100% code: "Get
+    tickets", not "Continue to payment")."""
     fee = settings.fees.get(event.currency, 0)
-    paid = any(
+    return any(
         codes.unit_price(tier, applied, fee_minor=fee) > 0
         for tier in event.tiers
         if quantities.get(tier.id, 0) > 0
     )
-    return Target(action=f"/e/{event.slug}/checkout", back=f"/e/{event.slug}", paid=paid)
 
 
 async def passes_page(

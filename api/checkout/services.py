@@ -67,6 +67,9 @@ class CheckoutForm:
     """The buyer's address key (api.web.ratelimit.client_key): unpaid holds are capped by it."""
     code: str = ""
     """A discount or access code typed on the event page (api/checkout/codes.py)."""
+    applied: codes.Applied | None = None
+    looked_up: bool = False
+    """Whether `applied` is the code already found (and `code` not to be looked up again)."""
     errors: list[str] = field(default_factory=list)
     attendees: list[Ticket] = field(default_factory=list)
     """Each ticket's attendee details, when the event asks any (api/checkout/attendees.py)."""
@@ -124,7 +127,7 @@ async def start_checkout(
         raise CheckoutError("Enter a valid email address: your tickets are sent there.")
     if any(ch in form.name for ch in "\r\n\x00") or len(form.name) > 200:
         raise CheckoutError("The name contains characters we cannot use.")
-    code = await _code(session, event=event, raw=form.code)
+    code = form.applied if form.looked_up else await _code(session, event=event, raw=form.code)
     tiers = {tier.id: tier for tier in event.tiers if codes.visible(tier, code)}
     wanted = [(tiers[tid], q) for tid, q in form.quantities.items() if q > 0 and tid in tiers]
     if not wanted:
