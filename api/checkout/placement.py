@@ -246,7 +246,7 @@ async def place(
             event_id=order.event_id,
             lines=[(line.tier_id, line.quantity) for line in lines],
             confirm=confirm,  # False: a comp issued with no email (api/checkout/comps.py)
-        ) | {"announce_id": uuid7()}
+        ) | {"announce_id": uuid7(), "webhook_types": outgoing.ANNOUNCED}
     else:
         seats = sum(line.quantity for line in lines)
         order.hold_client = client or "unknown"

@@ -22,6 +22,7 @@ from api.outgoing.emit import (
     ORDER_REFUNDED,
     PASS_CHECKED_IN,
     PASS_VOIDED,
+    SUBSCRIBERS,
     subscribed,
     write,
 )
@@ -34,30 +35,24 @@ FREE_ORDER_PAID = "free_order_paid"
 """The outbox kind that emits a free order's `order.paid` (and `event.sold_out`): payload
 `order_id`, `event_id`."""
 
-ANNOUNCE_FREE = """
+ANNOUNCE_FREE = f"""
     announced AS (
         INSERT INTO outbox_message (id, kind, payload, status, attempts, available_at,
                                     created_at)
-        SELECT :announce_id, 'free_order_paid',
+        SELECT :announce_id, '{FREE_ORDER_PAID}',
                jsonb_build_object('order_id', placed.id, 'event_id', CAST(:event_id AS uuid)),
                'pending', 0, now(), now()
         FROM placed
-        WHERE EXISTS (
-            SELECT 1 FROM webhook_endpoint AS w
-            JOIN event AS e ON e.organizer_id = w.organizer_id
-            WHERE e.id = :event_id AND w.enabled
-              AND w.events && CAST(ARRAY['order.paid', 'event.sold_out'] AS varchar[])
-        )
-    )"""
+        WHERE EXISTS ({SUBSCRIBERS})
+    )"""  # noqa: S608  (constants of this package)
 """A data-modifying CTE (to follow a comma) for a free sale's one autocommitted statement
 (api/checkout/placement.py): when the event's organizer has an endpoint for `order.paid` or
 `event.sold_out`, a job that emits them (`free_order_paid`) for the order in CTE `placed`.
 Written by the sale's own statement, the webhooks cannot be lost to a crash (or a database
 gone) between the sale and a second statement, and a sale with no endpoint costs one indexed
-look-up. Parameter: `:announce_id` (a new uuid)."""
-assert FREE_ORDER_PAID in ANNOUNCE_FREE
-assert ORDER_PAID in ANNOUNCE_FREE
-assert EVENT_SOLD_OUT in ANNOUNCE_FREE
+look-up. Parameters: `:announce_id` (a new uuid), `:webhook_types` (`ANNOUNCED`)."""
+ANNOUNCED = [ORDER_PAID, EVENT_SOLD_OUT]
+"""What a `free_order_paid` job emits (`order_paid`)."""
 
 
 def _from_millis(value: object) -> str | None:
@@ -69,7 +64,7 @@ def _from_millis(value: object) -> str | None:
 async def order_paid(session: AsyncSession, *, order_id: uuid.UUID, event_id: uuid.UUID) -> None:
     """An order was paid (or placed free): `order.paid`, and `event.sold_out` for each of its
     tiers whose last seat it took."""
-    wanted = await subscribed(session, event_id=event_id, types=[ORDER_PAID, EVENT_SOLD_OUT])
+    wanted = await subscribed(session, event_id=event_id, types=ANNOUNCED)
     if not wanted:
         return
     if ORDER_PAID in wanted:
