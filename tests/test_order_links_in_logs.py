@@ -186,7 +186,15 @@ def test_errors_on_every_route_with_an_order_id_reach_sentry_without_it(tmp_path
             def broken():
                 raise RuntimeError("the database went away")
 
+            class BrokenTally:  # and every rate-limit count (api.web.ratelimit.Tally)
+                async def count(self, window):
+                    broken()
+
+                async def seen(self, window):
+                    broken()
+
             app.state.sessions = broken  # every handler that opens a session fails
+            app.state.tally = BrokenTally()
             with TestClient(app=app) as client:
                 for route in order_routes(app):
                     path = concrete(route.path, {public_id!r})

@@ -226,21 +226,6 @@ class EventPages(Controller):
         page = rendered.page(request, snapshot.event, context, via)
         return with_token(request, page)
 
-
-def with_token(
-    request: Request[Any, Any, Any], page: str, *, status_code: int = 200
-) -> Response[str]:
-    """A kept page (`RenderedPages`) with this response's CSRF token in its slot."""
-    return Response(
-        page.replace(_TOKEN_SLOT, html.escape(_token(request))), media_type=MediaType.HTML,
-        status_code=status_code,
-    )  # fmt: skip
-
-
-def _token(request: Request[Any, Any, Any]) -> str:
-    token = ScopeState.from_scope(request.scope).csrf_token
-    return token if isinstance(token, str) else ""
-
     @get("/e/{slug:str}/event.ics")
     async def event_calendar(
         self, request: Request[Any, Any, Any], settings: AppSettings, slug: FromPath[str]
@@ -258,3 +243,18 @@ def _token(request: Request[Any, Any, Any]) -> str:
                 "Cache-Control": "public, max-age=60",
             },
         )
+
+
+def with_token(
+    request: Request[Any, Any, Any], page: str, *, status_code: int = 200
+) -> Response[str]:
+    """A kept page (`RenderedPages`) with this response's CSRF token in its slot."""
+    return Response(
+        page.replace(_TOKEN_SLOT, html.escape(_token(request))), media_type=MediaType.HTML,
+        status_code=status_code,
+    )  # fmt: skip
+
+
+def _token(request: Request[Any, Any, Any]) -> str:
+    token = ScopeState.from_scope(request.scope).csrf_token
+    return token if isinstance(token, str) else ""
